@@ -1,0 +1,112 @@
+"""State that the session and its worker processes share for one run.
+
+It answers three questions that decide when the sentinels go out, each under one
+lock so they cannot race: which producers are still producing, which consumers are
+active or retired, and whether the sentinels have been sent.  A consumer retired
+after the sentinels went out would leave its sentinel unread (and ``join()``
+waiting), so retirement is refused from that point on.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from core.scenarios import MAX_ACTORS_PER_ROLE
+
+PRODUCER = "producer"
+CONSUMER = "consumer"
+ROLES = (PRODUCER, CONSUMER)
+
+FREE, ACTIVE, RETIRED = 0, 1, 2
+_PRODUCERS_ACTIVE, _PRODUCERS_DONE, _SENTINELS_SENT = range(3)
+_HEADER = 3
+
+
+class RunControl:
+    """Picklable to the run's worker processes (it travels in their start arguments)."""
+
+    def __init__(self, ctx: Any) -> None:
+        self._lock = ctx.Lock()
+        self._shared = ctx.RawArray("i", _HEADER + 2 * MAX_ACTORS_PER_ROLE)
+        self._bind()
+
+    def __getstate__(self) -> tuple:
+        return self._lock, self._shared
+
+    def __setstate__(self, state: tuple) -> None:
+        self._lock, self._shared = state
+        self._bind()
+
+    def _bind(self) -> None:
+        self._cells = memoryview(self._shared).cast("B").cast("i")
+
+    def _index(self, role: str, slot: int) -> int:
+        return _HEADER + (0 if role == PRODUCER else MAX_ACTORS_PER_ROLE) + slot
+
+    # -- the session's side ---------------------------------------------------------
+    def free_slot(self, role: str) -> int | None:
+        start = self._index(role, 0)
+        for slot in range(MAX_ACTORS_PER_ROLE):
+            if self._cells[start + slot] == FREE:
+                return slot
+        return None
+
+    def activate(self, role: str, slot: int) -> str | None:
+        """Mark a new actor active; returns why it cannot join the run, or ``None``."""
+        with self._lock:
+            cells = self._cells
+            if role == PRODUCER and cells[_PRODUCERS_DONE]:
+                return "every producer has finished and the sentinels are on their way"
+            if role == CONSUMER and cells[_SENTINELS_SENT]:
+                return "the sentinels have been sent; a new consumer would never get one"
+            cells[self._index(role, slot)] = ACTIVE
+            if role == PRODUCER:
+                cells[_PRODUCERS_ACTIVE] += 1
+            return None
+
+    def retire(self, role: str, slot: int) -> str | None:
+        """Ask an actor to finish what it holds and exit; returns why it cannot, or ``None``."""
+        with self._lock:
+            if role == CONSUMER and self._cells[_SENTINELS_SENT]:
+                return "the sentinels have been sent; each consumer must take its own"
+            self._cells[self._index(role, slot)] = RETIRED
+            return None
+
+    def release(self, role: str, slot: int) -> None:
+        """The actor's process has ended: its slot may be reused."""
+        with self._lock:
+            index = self._index(role, slot)
+            if role == PRODUCER and self._cells[index] != FREE and not self._cells[_PRODUCERS_DONE]:
+                # It died before finishing: it no longer counts as producing.
+                self._cells[_PRODUCERS_ACTIVE] -= 1
+            self._cells[index] = FREE
+
+    @property
+    def sentinels_sent(self) -> bool:
+        return bool(self._cells[_SENTINELS_SENT])
+
+    # -- the workers' side ----------------------------------------------------------
+    def is_retired(self, role: str, slot: int) -> bool:
+        return self._cells[self._index(role, slot)] == RETIRED
+
+    def finish_producer(self, slot: int) -> bool:
+        """A producer has added its last task; returns whether it was the last one producing."""
+        with self._lock:
+            cells = self._cells
+            cells[self._index(PRODUCER, slot)] = FREE
+            cells[_PRODUCERS_ACTIVE] -= 1
+            if cells[_PRODUCERS_ACTIVE] == 0:
+                cells[_PRODUCERS_DONE] = 1
+                return True
+            return False
+
+    def claim_sentinels(self, count: int | None) -> int:
+        """How many sentinels to put (once per run; 0 after that): ``count``, or one per active consumer."""
+        with self._lock:
+            cells = self._cells
+            if cells[_SENTINELS_SENT]:
+                return 0
+            cells[_SENTINELS_SENT] = 1
+            if count is not None:
+                return count
+            start = self._index(CONSUMER, 0)
+            return sum(1 for slot in range(MAX_ACTORS_PER_ROLE) if cells[start + slot] == ACTIVE)

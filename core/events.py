@@ -1,0 +1,130 @@
+"""The event vocabulary shared by workers, the run model, the CLI, the GUI and trace files.
+
+Everything that JoinScope observes is an :class:`Event`.  Worker processes build a
+compact *wire record* for each queue operation (see :data:`WIRE_FIELDS`); the
+observer's :class:`core.merge.EventMerger` turns wire records into numbered
+:class:`Event` tuples.  Trace files store events as JSON objects with the same
+field names, so a reader needs nothing but this module to understand them.
+
+Events are plain tuples (a ``NamedTuple``) on purpose: the observer may handle
+hundreds of thousands of them per second, and a tuple costs one allocation.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+# -- kinds -------------------------------------------------------------------
+PUT = "put"
+GET = "get"
+TASK_DONE = "task_done"
+JOIN_ENTER = "join_enter"
+JOIN_RETURN = "join_return"
+ACTOR_START = "actor_start"
+ACTOR_EXIT = "actor_exit"
+ERROR = "error"
+#: An actor is about to block in ``get()`` because the queue is empty.
+GET_WAIT = "get_wait"
+#: An actor is about to block in ``put()`` because a bounded queue is full.
+PUT_WAIT = "put_wait"
+
+KINDS: frozenset[str] = frozenset(
+    {PUT, GET, TASK_DONE, JOIN_ENTER, JOIN_RETURN, ACTOR_START, ACTOR_EXIT, ERROR, GET_WAIT, PUT_WAIT}
+)
+
+#: How each kind changes (depth, unfinished) of its queue.  Every other kind changes neither.
+COUNT_DELTAS: dict[str, tuple[int, int]] = {PUT: (1, 1), GET: (-1, 0), TASK_DONE: (0, -1)}
+
+MAIN_ACTOR = "main"
+
+
+class Event(NamedTuple):
+    """One observed fact, numbered in the order of the whole run.
+
+    ``depth`` and ``unfinished`` are the counts of ``queue`` right after the event,
+    read under the queue's own lock; both are ``None`` when ``queue`` is ``None``.
+    ``op`` numbers the operations of one queue (1, 2, …) and fixes their order.
+    A ``join_enter``/``join_return`` with ``queue`` ``None`` is a join of a process,
+    whose actor name is the ``item``.
+    """
+
+    seq: int
+    t: float
+    kind: str
+    actor: str
+    pid: int
+    queue: str | None
+    op: int
+    item: Any
+    depth: int | None
+    unfinished: int | None
+    released_by: int | None = None
+    waited: float | None = None
+    error: str | None = None
+    exitcode: int | None = None
+
+
+#: The fields of a wire record: an Event without ``seq``, with ``t`` on the
+#: absolute ``time.monotonic()`` clock and ``released_by`` as a queue ``op``.
+WIRE_FIELDS: tuple[str, ...] = Event._fields[1:]
+
+ITEM_TEXT_LIMIT = 200
+_SCALARS = (int, float, str, bool, type(None))
+
+
+def jsonable_item(item: Any) -> Any:
+    """Return ``item`` as a JSON-ready value: scalars as they are, tuples and lists
+    of scalars as tuples, anything else as its (shortened) ``repr``.
+
+    Runs in the worker on every put and get, so the common shapes take the fast path.
+    """
+    kind = type(item)
+    if kind is int or kind is bool or item is None:
+        return item
+    if kind is float:
+        return item if math.isfinite(item) else repr(item)
+    if kind is str:
+        return item if len(item) <= ITEM_TEXT_LIMIT else item[:ITEM_TEXT_LIMIT] + "…"
+    if (kind is tuple or kind is list) and len(item) <= 16:
+        for part in item:
+            if type(part) not in _SCALARS or (type(part) is float and not math.isfinite(part)):
+                break
+        else:
+            return tuple(item)
+    text = repr(item)
+    return text if len(text) <= ITEM_TEXT_LIMIT else text[:ITEM_TEXT_LIMIT] + "…"
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """The trace-file object of ``event``: the fields its kind uses, tuples as lists."""
+    record: dict[str, Any] = {
+        "seq": event.seq,
+        "t": round(event.t, 6),
+        "kind": event.kind,
+        "actor": event.actor,
+        "pid": event.pid,
+        "queue": event.queue,
+        "op": event.op,
+        "item": list(event.item) if type(event.item) is tuple else event.item,
+        "depth": event.depth,
+        "unfinished": event.unfinished,
+    }
+    if event.kind == JOIN_RETURN:
+        record["released_by"] = event.released_by
+        record["waited"] = None if event.waited is None else round(event.waited, 6)
+    elif event.kind == ERROR:
+        record["error"] = event.error
+    elif event.kind == ACTOR_EXIT:
+        record["exitcode"] = event.exitcode
+    return record
+
+
+def describe_item(item: Any) -> str:
+    """A short human text for an item, as the narration prints it."""
+    if type(item) is tuple:
+        return "(" + ", ".join(_short(part) for part in item) + ("," if len(item) == 1 else "") + ")"
+    return _short(item)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3f}" if type(value) is float else repr(value)

@@ -1,0 +1,244 @@
+"""``ObservedJoinableQueue``: a real ``multiprocessing.JoinableQueue`` that reports every operation.
+
+It is the stdlib class (a subclass), so a program using it blocks, raises and pickles
+exactly as before.  What it adds is a small block of shared counters — operation
+number, depth, unfinished tasks, and the operation that last brought unfinished to
+zero — updated under the queue's own condition lock (``_cond``, the lock the stdlib
+already takes in ``put``, ``task_done`` and ``join``).  Each event therefore carries
+the counts as they were right after its operation, and replaying the events in
+operation order reproduces them exactly.  Nothing is reconstructed from timestamps
+and ``qsize()`` is never polled.
+
+The methods below mirror the CPython 3.10–3.13 bodies of ``put``, ``get``,
+``task_done`` and ``join`` (``multiprocessing/queues.py``) with the recording added
+inside the same critical sections.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from multiprocessing import get_context, parent_process
+from multiprocessing.queues import JoinableQueue
+from multiprocessing.reduction import ForkingPickler
+from queue import Empty, Full
+from typing import Any
+
+from core.events import ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE, jsonable_item
+from core.reporter import WAIT_SLICE_S, Reporter, current_actor, current_pid, interrupt_check, reporter_for
+
+_OP, _DEPTH, _UNFINISHED, _LAST_ZERO = range(4)
+_queue_numbers = itertools.count(1)
+_monotonic = time.monotonic
+_loads = ForkingPickler.loads
+
+
+def _new_queue_id() -> str:
+    number = next(_queue_numbers)
+    return f"queue-{number}" if parent_process() is None else f"queue-{number}@{os.getpid()}"
+
+
+class ObservedJoinableQueue(JoinableQueue):
+    """A ``JoinableQueue`` whose ``put``, ``get``, ``task_done`` and ``join`` are reported.
+
+    ``events`` is the channel (a multiprocessing queue) that receives batches of wire
+    records; without it the queue reports nothing and behaves as the plain class.
+    ``name`` identifies the queue in events (unique within a run).
+    """
+
+    def __init__(self, maxsize: int = 0, *, ctx: Any = None, events: Any = None, name: str | None = None) -> None:
+        ctx = ctx if ctx is not None else get_context()
+        super().__init__(maxsize, ctx=ctx)
+        self._events = events
+        self._shared_counts = ctx.RawArray("q", 4)
+        self.name = name or _new_queue_id()
+        self._bind()
+
+    def __getstate__(self) -> tuple:
+        return super().__getstate__() + (self._events, self._shared_counts, self.name)
+
+    def __setstate__(self, state: tuple) -> None:
+        super().__setstate__(state[:-3])
+        self._events, self._shared_counts, self.name = state[-3:]
+        self._bind()
+
+    def _bind(self) -> None:
+        self._counts = memoryview(self._shared_counts).cast("B").cast("q")
+        self._reporter: Reporter | None = reporter_for(self._events) if self._events is not None else None
+
+    # -- counts, for tests and the curious; the events are the real interface ---------
+    @property
+    def unfinished(self) -> int:
+        return self._counts[_UNFINISHED]
+
+    @property
+    def depth(self) -> int:
+        return self._counts[_DEPTH]
+
+    def _record(self, kind: str, item: Any, op: int, depth: int, unfinished: int, t: float,
+                released_by: int | None = None, waited: float | None = None, error: str | None = None) -> None:
+        self._reporter.record((t, kind, current_actor(), current_pid(), self.name, op, item, depth, unfinished,  # type: ignore[union-attr]
+                               released_by, waited, error, None))
+
+    def _note(self, kind: str, item: Any = None, error: str | None = None) -> None:
+        """Record an event that changes no count (a wait, an error); call under ``_cond``."""
+        counts = self._counts
+        op = counts[_OP] + 1
+        counts[_OP] = op
+        self._record(kind, item, op, counts[_DEPTH], counts[_UNFINISHED], _monotonic(), error=error)
+
+    # -- put -----------------------------------------------------------------------------
+    def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
+        reporter = self._reporter
+        if reporter is None:
+            return super().put(obj, block, timeout)
+        if self._closed:
+            raise ValueError(f"Queue {self!r} is closed")
+        if not self._sem.acquire(False):
+            if not block:
+                raise Full
+            item = jsonable_item(obj)
+            with self._cond:
+                self._note(PUT_WAIT, item)
+            reporter.flush()
+            if not self._wait_for_slot(timeout):
+                raise Full
+        with self._notempty, self._cond:
+            if self._thread is None:
+                self._start_thread()
+            self._buffer.append(obj)
+            self._unfinished_tasks.release()
+            self._notempty.notify()
+            counts = self._counts
+            op = counts[_OP] + 1
+            counts[_OP] = op
+            depth = counts[_DEPTH] + 1
+            counts[_DEPTH] = depth
+            unfinished = counts[_UNFINISHED] + 1
+            counts[_UNFINISHED] = unfinished
+            t = _monotonic()
+        self._record(PUT, jsonable_item(obj), op, depth, unfinished, t)
+
+    def _wait_for_slot(self, timeout: float | None) -> bool:
+        check = interrupt_check()
+        if check is None or timeout is not None:
+            return self._sem.acquire(True, timeout)
+        while not self._sem.acquire(True, WAIT_SLICE_S):
+            check()
+        return True
+
+    # -- get -----------------------------------------------------------------------------
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        reporter = self._reporter
+        if reporter is None:
+            return super().get(block, timeout)
+        if self._closed:
+            raise ValueError(f"Queue {self!r} is closed")
+        check = interrupt_check()
+        if check is not None:
+            check()
+        if block and timeout is None:
+            obj = self._blocking_get(reporter, check)
+        else:
+            if block and self._counts[_DEPTH] <= 0:
+                reporter.flush()
+            obj = super().get(block, timeout)
+        with self._cond:
+            counts = self._counts
+            op = counts[_OP] + 1
+            counts[_OP] = op
+            depth = counts[_DEPTH] - 1
+            counts[_DEPTH] = depth
+            unfinished = counts[_UNFINISHED]
+            t = _monotonic()
+        self._record(GET, jsonable_item(obj), op, depth, unfinished, t)
+        return obj
+
+    def _blocking_get(self, reporter: Reporter, check: Any) -> Any:
+        """``get()`` with no timeout: report a ``get_wait`` and flush before blocking."""
+        rlock = self._rlock
+        waiting = False
+        if not rlock.acquire(False):
+            # Another getter holds the read lock; with an empty queue we will wait long.
+            if self._counts[_DEPTH] <= 0:
+                waiting = self._announce_get_wait(reporter)
+            if check is None:
+                rlock.acquire()
+            else:
+                while not rlock.acquire(True, WAIT_SLICE_S):
+                    check()
+        try:
+            if not waiting and self._counts[_DEPTH] <= 0 and not self._poll():
+                self._announce_get_wait(reporter)
+            if check is not None:
+                while not self._poll(WAIT_SLICE_S):
+                    check()
+            res = self._recv_bytes()
+        finally:
+            rlock.release()
+        self._sem.release()
+        return _loads(res)
+
+    def _announce_get_wait(self, reporter: Reporter) -> bool:
+        with self._cond:
+            self._note(GET_WAIT)
+        reporter.flush()
+        return True
+
+    # -- task_done -----------------------------------------------------------------------
+    def task_done(self) -> None:
+        reporter = self._reporter
+        if reporter is None:
+            return super().task_done()
+        with self._cond:
+            if not self._unfinished_tasks.acquire(False):
+                self._note(ERROR, error="ValueError: task_done() called too many times")
+                error = ValueError("task_done() called too many times")
+                error.joinscope_reported = True  # type: ignore[attr-defined]
+                raise error
+            counts = self._counts
+            op = counts[_OP] + 1
+            counts[_OP] = op
+            unfinished = counts[_UNFINISHED] - 1
+            counts[_UNFINISHED] = unfinished
+            if self._unfinished_tasks._semlock._is_zero():
+                counts[_LAST_ZERO] = op
+                self._cond.notify_all()
+            depth = counts[_DEPTH]
+            t = _monotonic()
+        self._record(TASK_DONE, None, op, depth, unfinished, t)
+
+    # -- join ----------------------------------------------------------------------------
+    def join(self) -> None:
+        reporter = self._reporter
+        if reporter is None:
+            return super().join()
+        check = interrupt_check()
+        cond = self._cond
+        if check is None:
+            cond.acquire()
+        else:
+            while not cond.acquire(True, WAIT_SLICE_S):
+                check()
+        try:
+            counts = self._counts
+            op = counts[_OP] + 1
+            counts[_OP] = op
+            entered = _monotonic()
+            self._record(JOIN_ENTER, None, op, counts[_DEPTH], counts[_UNFINISHED], entered)
+            released_by = None
+            if not self._unfinished_tasks._semlock._is_zero():
+                reporter.flush()
+                if check is None:
+                    cond.wait()
+                else:
+                    while not cond.wait(WAIT_SLICE_S):
+                        check()
+                released_by = counts[_LAST_ZERO]
+            op = counts[_OP] + 1
+            counts[_OP] = op
+            t = _monotonic()
+            self._record(JOIN_RETURN, None, op, counts[_DEPTH], counts[_UNFINISHED], t,
+                         released_by=released_by, waited=t - entered)
+        finally:
+            cond.release()

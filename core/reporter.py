@@ -1,0 +1,217 @@
+"""Per-process event reporting: who is acting, and how wire records reach the observer.
+
+Each process that touches an observed queue has one :class:`Reporter` per event
+channel.  Recording an event appends a tuple to a deque (no lock, no syscall); the
+buffer is sent as one batch when it fills, before the process makes a call that may
+block, and at least every :data:`FLUSH_INTERVAL_S` by a small daemon thread.  In the
+observer's own process the session installs a *local* reporter that hands records
+straight to the session instead of through the channel, so the observer never
+writes to the queue it reads.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from multiprocessing import current_process, parent_process, util
+from typing import Any, Callable
+
+from core.events import MAIN_ACTOR
+
+FLUSH_INTERVAL_S = 0.02
+BATCH_EVENTS = 1024
+#: How often a wait that may be interrupted (a retired consumer, a stopped ``main``) looks up.
+WAIT_SLICE_S = 0.05
+
+Wire = tuple
+Send = Callable[[list], None]
+
+
+class Stopped(Exception):
+    """Raised inside an actor's blocking queue call when its run asks it to stop waiting."""
+
+
+class Reporter:
+    """Buffers one process's wire records for one channel and sends them in batches.
+
+    ``record`` may be called from any thread; the batches of one reporter leave in
+    the order their records were made.
+    """
+
+    def __init__(self, channel: Any, local_sink: Callable[[Wire], None] | None = None) -> None:
+        self._channel = channel
+        self._local_sink = local_sink
+        self._reset()
+
+    def _reset(self) -> None:
+        self._buffer: deque[Wire] = deque()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.exit_with_parent = False
+        if self._local_sink is not None:
+            self.record = self._local_sink  # type: ignore[method-assign]
+        else:
+            self.record = self._record_buffered  # type: ignore[method-assign]
+
+    def _after_fork(self) -> None:
+        """In a forked child the parent's buffer and thread are not ours: start empty,
+        and send through the channel even if the parent delivered locally."""
+        self._local_sink = None
+        self._reset()
+
+    def _record_buffered(self, wire: Wire) -> None:
+        buffer = self._buffer
+        buffer.append(wire)
+        if len(buffer) >= BATCH_EVENTS:
+            self.flush()
+        elif self._thread is None:
+            self._start_flusher()
+
+    def flush(self) -> None:
+        """Send everything recorded so far as one batch."""
+        if self._local_sink is not None:
+            return
+        with self._lock:
+            buffer = self._buffer
+            count = len(buffer)
+            if count:
+                pop = buffer.popleft
+                self._channel.put([pop() for _ in range(count)])
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._flush_periodically, name="joinscope-flusher", daemon=True)
+            self._thread.start()
+
+    def _flush_periodically(self) -> None:
+        parent = parent_process()
+        while not self._stop.wait(FLUSH_INTERVAL_S):
+            if self._buffer:
+                self.flush()
+            if self.exit_with_parent and parent is not None and not parent.is_alive():
+                os._exit(70)
+
+    def close(self) -> None:
+        """Flush and stop the flusher thread (the process is about to exit)."""
+        self.flush()
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+
+_reporters: dict[int, Reporter] = {}
+_registry_lock = threading.Lock()
+
+
+def reporter_for(channel: Any) -> Reporter:
+    """The reporter of this process for ``channel`` (created on first use)."""
+    key = id(channel)
+    reporter = _reporters.get(key)
+    if reporter is None:
+        with _registry_lock:
+            reporter = _reporters.get(key)
+            if reporter is None:
+                reporter = _reporters[key] = Reporter(channel)
+                # Runs before the channel's own finalizers (priority 10 and -5) close
+                # and drain it, also in child processes, which skip ``atexit``.
+                util.Finalize(reporter, reporter.close, exitpriority=100)
+    return reporter
+
+
+def install_local_reporter(channel: Any, sink: Callable[[Wire], None]) -> Reporter:
+    """Deliver this process's records for ``channel`` to ``sink`` directly."""
+    reporter = Reporter(channel, local_sink=sink)
+    with _registry_lock:
+        _reporters[id(channel)] = reporter
+    return reporter
+
+
+def forget_reporter(channel: Any) -> None:
+    with _registry_lock:
+        _reporters.pop(id(channel), None)
+
+
+def flush_all() -> None:
+    for reporter in list(_reporters.values()):
+        reporter.flush()
+
+
+# -- who is acting -------------------------------------------------------------
+_local = threading.local()
+_process_actor: str | None = None
+_pid = os.getpid()
+
+
+def set_process_actor(name: str) -> None:
+    """Name the actor of every event this process records (a worker calls this first)."""
+    global _process_actor
+    _process_actor = name
+
+
+def default_actor_name() -> str:
+    process = current_process()
+    return MAIN_ACTOR if process.name == "MainProcess" else process.name
+
+
+def current_actor() -> str:
+    name = getattr(_local, "actor", None)
+    if name is not None:
+        return name
+    if _process_actor is None:
+        set_process_actor(default_actor_name())
+    return _process_actor  # type: ignore[return-value]
+
+
+def current_pid() -> int:
+    return _pid
+
+
+class acting_as:
+    """Context manager: events of the current thread are recorded as ``actor``, and
+    its blocking queue calls poll ``interrupt`` (which raises to stop waiting)."""
+
+    def __init__(self, actor: str, interrupt: Callable[[], None] | None = None) -> None:
+        self._actor = actor
+        self._interrupt = interrupt
+
+    def __enter__(self) -> "acting_as":
+        _local.actor = self._actor
+        _local.interrupt = self._interrupt
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _local.actor = None
+        _local.interrupt = None
+
+
+_process_interrupt: Callable[[], None] | None = None
+
+
+def set_process_interrupt(check: Callable[[], None] | None) -> None:
+    """Make the blocking queue calls of this process poll ``check``."""
+    global _process_interrupt
+    _process_interrupt = check
+
+
+def interrupt_check() -> Callable[[], None] | None:
+    check = getattr(_local, "interrupt", None)
+    return check if check is not None else _process_interrupt
+
+
+def _after_fork_in_child() -> None:
+    global _pid, _process_actor, _process_interrupt, _registry_lock
+    _pid = os.getpid()
+    _process_actor = None
+    _process_interrupt = None
+    _registry_lock = threading.Lock()
+    _local.actor = None
+    _local.interrupt = None
+    for reporter in _reporters.values():
+        reporter._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

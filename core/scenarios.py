@@ -1,0 +1,197 @@
+"""Scenario configuration and the named library of scenarios.
+
+A :class:`ScenarioConfig` says everything a run needs: how many actors, how much
+work, how the queue is bounded, which code the actors run (the tutorial's, or one
+of its classic mistakes) and how ``main`` waits.  The library maps names to
+configurations; callers override fields with :func:`dataclasses.replace`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+from dataclasses import dataclass, field
+
+JOIN_PRODUCERS_FIRST = "producers-first"
+JOIN_QUEUE_FIRST = "queue-first"
+JOIN_ORDERS = (JOIN_PRODUCERS_FIRST, JOIN_QUEUE_FIRST)
+
+SENTINELS_FROM_PRODUCER = "producer"
+SENTINELS_FROM_MAIN = "main"
+
+#: The most producers or consumers a run can have alive at once.
+MAX_ACTORS_PER_ROLE = 64
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """One run's settings.  Times are in milliseconds of *real* work before ``speed``
+    divides them: ``speed=10`` runs every sleep ten times faster."""
+
+    name: str = "seed"
+    title: str = "The tutorial's program"
+    description: str = ""
+    producers: int = 1
+    consumers: int = 1
+    tasks: int = 10
+    #: Work per task; ``None`` sleeps for the task's own random value (0–1 s), as the tutorial does.
+    work_ms: float | None = None
+    speed: float = 1.0
+    interval_ms: float = 0.0
+    maxsize: int = 0
+    seed: int | None = None
+    start_method: str = "spawn"
+    join_order: str = JOIN_PRODUCERS_FIRST
+    #: Who puts the ``None`` sentinels: the last producer to finish, or ``main`` after ``queue.join()``.
+    sentinels_from: str = SENTINELS_FROM_PRODUCER
+    #: How many sentinels are put; ``None`` means one per consumer.
+    sentinels: int | None = None
+    #: Names of the functions in :mod:`core.workers` that the actors run.
+    producer_code: str = "producer"
+    consumer_code: str = "consumer"
+    #: A delay before the producers begin (``race`` uses it so main always joins too early).
+    producer_delay_ms: float = 0.0
+    #: Seconds with no event, while something waits, before a run is declared stalled.
+    stall_timeout_s: float = 10.0
+    #: What a run of this scenario is expected to end in: ``completed`` or ``stalled``.
+    expected: str = "completed"
+    tags: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        problems = validate(self)
+        if problems:
+            raise ValueError(problems[0])
+
+    def scaled_s(self, ms: float) -> float:
+        """``ms`` of scenario time as seconds of real time at this run's speed."""
+        return ms / 1000.0 / self.speed
+
+
+def validate(config: ScenarioConfig) -> list[str]:
+    """Every problem with ``config``, worded for a command line (empty when it is valid)."""
+    problems = []
+    for name, low, high in (("producers", 0, MAX_ACTORS_PER_ROLE), ("consumers", 0, MAX_ACTORS_PER_ROLE),
+                            ("tasks", 0, 1_000_000), ("maxsize", 0, 1_000_000)):
+        value = getattr(config, name)
+        if type(value) is not int or not low <= value <= high:
+            problems.append(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+    for name in ("interval_ms", "producer_delay_ms"):
+        value = getattr(config, name)
+        if not isinstance(value, (int, float)) or not 0 <= value <= 3_600_000:
+            problems.append(f"{name} must be between 0 and 3600000 ms, not {value!r}")
+    if config.work_ms is not None and (not isinstance(config.work_ms, (int, float)) or not 0 <= config.work_ms <= 3_600_000):
+        problems.append(f"work time must be between 0 and 3600000 ms, not {config.work_ms!r}")
+    if not isinstance(config.speed, (int, float)) or not 0.001 <= config.speed <= 100_000:
+        problems.append(f"speed must be between 0.001 and 100000, not {config.speed!r}")
+    if not isinstance(config.stall_timeout_s, (int, float)) or not 0.1 <= config.stall_timeout_s <= 86_400:
+        problems.append(f"timeout must be between 0.1 and 86400 s, not {config.stall_timeout_s!r}")
+    if config.start_method not in multiprocessing.get_all_start_methods():
+        problems.append(f"start method must be one of {', '.join(multiprocessing.get_all_start_methods())}, "
+                        f"not {config.start_method!r}")
+    if config.join_order not in JOIN_ORDERS:
+        problems.append(f"join order must be one of {', '.join(JOIN_ORDERS)}, not {config.join_order!r}")
+    if config.sentinels_from not in (SENTINELS_FROM_PRODUCER, SENTINELS_FROM_MAIN):
+        problems.append(f"sentinels come from 'producer' or 'main', not {config.sentinels_from!r}")
+    if config.sentinels is not None and (type(config.sentinels) is not int or config.sentinels < 0):
+        problems.append(f"sentinels must be a whole number >= 0, not {config.sentinels!r}")
+    if config.seed is not None and type(config.seed) is not int:
+        problems.append(f"seed must be a whole number, not {config.seed!r}")
+    return problems
+
+
+SCENARIOS: dict[str, ScenarioConfig] = {
+    config.name: config
+    for config in (
+        ScenarioConfig(
+            name="seed",
+            title="The tutorial's program",
+            description="One producer adds ten (i, random()) tasks and a None sentinel; one consumer sleeps "
+                        "for each value and marks it done; main joins the producer, then the queue.",
+        ),
+        ScenarioConfig(
+            name="race",
+            title="Joining the queue too early",
+            description="Main calls queue.join() before the producer has added anything. Unfinished is 0, "
+                        "so join() returns at once, long before the work is done.",
+            join_order=JOIN_QUEUE_FIRST,
+            producer_delay_ms=500.0,
+            tags=("pitfall",),
+        ),
+        ScenarioConfig(
+            name="too-many-task-done",
+            title="task_done() once too often",
+            description="The consumer marks the sentinel done twice. The second call finds unfinished at 0 "
+                        "and raises ValueError; the work itself is complete.",
+            consumer_code="consumer_double_done",
+            tags=("pitfall",),
+        ),
+        ScenarioConfig(
+            name="forgot-task-done",
+            title="A forgotten task_done()",
+            description="The consumer skips every fourth task with `continue` and never marks it done, so "
+                        "unfinished never reaches 0 and queue.join() waits forever.",
+            consumer_code="consumer_forgets_task_done",
+            stall_timeout_s=3.0,
+            expected="stalled",
+            tags=("pitfall",),
+        ),
+        ScenarioConfig(
+            name="crash",
+            title="A consumer dies holding a task",
+            description="consumer-0 raises an exception while working on its second task. Nobody will ever "
+                        "call task_done() for it, so queue.join() waits forever.",
+            consumers=2,
+            consumer_code="consumer_crashes",
+            stall_timeout_s=3.0,
+            expected="stalled",
+            tags=("pitfall",),
+        ),
+        ScenarioConfig(
+            name="too-few-sentinels",
+            title="One sentinel for three consumers",
+            description="The producer puts a single None for three consumers. queue.join() returns, but two "
+                        "consumers wait in get() forever, so main's join of them never returns.",
+            consumers=3,
+            sentinels=1,
+            stall_timeout_s=3.0,
+            expected="stalled",
+            tags=("pitfall",),
+        ),
+        ScenarioConfig(
+            name="bounded",
+            title="Backpressure on a bounded queue",
+            description="A queue of maxsize 3 and two fast producers: put() blocks while the queue is full, "
+                        "until a consumer makes room.",
+            producers=2,
+            consumers=1,
+            tasks=8,
+            work_ms=150.0,
+            maxsize=3,
+        ),
+        ScenarioConfig(
+            name="retry",
+            title="Failed tasks are put back",
+            description="A task that fails is put back on the queue before it is marked done, so unfinished "
+                        "never drops to 0 early; main sends the sentinels after queue.join().",
+            consumers=2,
+            tasks=12,
+            consumer_code="consumer_retries",
+            sentinels_from=SENTINELS_FROM_MAIN,
+            seed=3,
+        ),
+        ScenarioConfig(
+            name="throughput",
+            title="Many tiny tasks",
+            description="Two producers and two consumers move 20,000 tasks with no work at all: the cost of "
+                        "the queue itself.",
+            producers=2,
+            consumers=2,
+            tasks=10_000,
+            work_ms=0.0,
+        ),
+    )
+}
+
+
+def scenario(name: str, **overrides: object) -> ScenarioConfig:
+    """The library scenario ``name`` with ``overrides`` applied (raises ``KeyError``/``ValueError``)."""
+    return dataclasses.replace(SCENARIOS[name], **overrides)  # type: ignore[arg-type]

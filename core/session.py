@@ -1,0 +1,303 @@
+"""A run: the actor processes, ``main``, and the stream of events they report.
+
+The session starts producers and consumers through an explicit multiprocessing
+context (``spawn`` unless the scenario says otherwise), plays ``main`` on a thread
+of its own, adds and retires actors while the run goes on, and stops everything
+within a second when asked.  :meth:`Session.poll` is the one place events come
+out: the CLI calls it in a loop, the window's event pump on its thread.
+
+Events of the session's own process (``main``'s joins, actor exits) never pass
+through the channel: they go to a local inbox.  ``poll`` takes the inbox *before*
+draining the channel, so an ``actor_exit`` is never merged ahead of the last
+events its process wrote.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_for_sentinels
+from queue import Empty
+from typing import Any, Callable
+
+from core import workers
+from core.actor import run_actor
+from core.control import CONSUMER, PRODUCER, ROLES, RunControl
+from core.events import ACTOR_EXIT, ACTOR_START, ERROR, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, Event
+from core.merge import EventMerger
+from core.observed import ObservedJoinableQueue
+from core.reporter import WAIT_SLICE_S, Stopped, acting_as, current_pid, forget_reporter, install_local_reporter
+from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
+
+#: How long stop() lets actors exit on SIGTERM before it kills them.
+STOP_GRACE_S = 0.6
+TASK_QUEUE_NAME = "tasks"
+
+NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
+
+
+@dataclass
+class ActorProcess:
+    name: str
+    role: str
+    number: int
+    slot: int
+    process: Any
+    exited: threading.Event = field(default_factory=threading.Event)
+    exitcode: int | None = None
+    retiring: bool = False
+
+
+def main_code(config: ScenarioConfig) -> Callable[..., None]:
+    """The ``main`` function of :mod:`core.workers` that ``config`` runs."""
+    if config.join_order == JOIN_QUEUE_FIRST:
+        return workers.main_joins_queue_first
+    if config.sentinels_from == SENTINELS_FROM_MAIN:
+        return workers.main_sends_sentinels
+    return workers.main
+
+
+class Session:
+    """One run of a scenario.  Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, config: ScenarioConfig) -> None:
+        self.config = config
+        self._ctx = multiprocessing.get_context(config.start_method)
+        self._channel = self._ctx.Queue()
+        self._inbox: deque[tuple] = deque()
+        install_local_reporter(self._channel, self._inbox.append)
+        self.queue = ObservedJoinableQueue(config.maxsize, ctx=self._ctx, events=self._channel, name=TASK_QUEUE_NAME)
+        self._control = RunControl(self._ctx)
+        self._actors: dict[str, ActorProcess] = {}
+        self._actors_lock = threading.Lock()
+        self._numbers = {PRODUCER: 0, CONSUMER: 0}
+        self._stop = threading.Event()
+        self._main_done = threading.Event()
+        self._read_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self.t0 = 0.0
+        self._merger: EventMerger | None = None
+        self.state = NEW
+        self.closed = False
+
+    # -- lifecycle --------------------------------------------------------------------
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        if self.state != NEW:
+            raise RuntimeError("a session runs once")
+        self.t0 = time.monotonic()
+        self._merger = EventMerger(self.t0)
+        self.state = RUNNING
+        for role, count in ((PRODUCER, self.config.producers), (CONSUMER, self.config.consumers)):
+            for _ in range(count):
+                self._spawn(role)
+        for target, name in ((self._play_main, "joinscope-main"), (self._watch_exits, "joinscope-watcher")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """End the run now: ``main`` stops waiting, every actor exits within a second."""
+        if self.state != RUNNING:
+            return
+        self._stop.set()
+        for actor in self.actors():
+            if actor.exitcode is None:
+                actor.process.terminate()
+        deadline = time.monotonic() + STOP_GRACE_S
+        while self.live_processes() and time.monotonic() < deadline:
+            with self._read_lock:
+                self._drain(0.02)  # keep their last events flowing so their exits are not blocked
+        for actor in self.actors():
+            if actor.exitcode is None and actor.process.is_alive():
+                actor.process.kill()
+        for thread in self._threads:
+            thread.join()
+        self.state = STOPPED
+
+    def close(self) -> None:
+        """Stop if running and release every process, thread, pipe and semaphore."""
+        if self.closed:
+            return
+        self.stop()
+        for thread in self._threads:
+            thread.join()
+        for actor in self.actors():
+            actor.process.join()
+            actor.process.close()
+        if self.state == STOPPED:
+            self.queue.cancel_join_thread()
+        self.queue.close()
+        self.queue.join_thread()
+        self._channel.close()
+        self._channel.join_thread()
+        forget_reporter(self._channel)
+        self.closed = True
+
+    @property
+    def finished(self) -> bool:
+        """The run is over (completed or stopped) and every event has come out of :meth:`poll`."""
+        return self.state in (FINISHED, STOPPED) and self._merger is not None and not self._merger.pending \
+            and not self._inbox
+
+    # -- events -----------------------------------------------------------------------
+    def poll(self, timeout: float = 0.0) -> list[Event]:
+        """The next events, in ``seq`` order; waits up to ``timeout`` for the first batch."""
+        if self._merger is None:
+            return []
+        with self._read_lock:
+            self._drain(timeout)
+            if self.state == RUNNING and self._main_done.is_set() and not self.live_processes():
+                self.state = FINISHED
+                self._drain(0.0)
+            final = self.state in (FINISHED, STOPPED)
+            return self._merger.pop_ready(final=final)
+
+    def _drain(self, timeout: float) -> None:
+        local = self._inbox
+        records = [local.popleft() for _ in range(len(local))]
+        channel = self._channel
+        try:
+            batch = channel.get(timeout=timeout) if timeout > 0 else channel.get(False)
+            while True:
+                records.extend(batch)
+                batch = channel.get(False)
+        except Empty:
+            pass
+        if records:
+            self._merger.add(records)  # type: ignore[union-attr]
+
+    def _record(self, kind: str, item: Any = None, actor: str = MAIN_ACTOR, *, waited: float | None = None,
+                error: str | None = None, exitcode: int | None = None, pid: int | None = None) -> None:
+        self._inbox.append((time.monotonic(), kind, actor, current_pid() if pid is None else pid, None, 0, item,
+                            None, None, None, waited, error, exitcode))
+
+    # -- actors -----------------------------------------------------------------------
+    def actors(self, role: str | None = None) -> list[ActorProcess]:
+        with self._actors_lock:
+            return [a for a in self._actors.values() if role is None or a.role == role]
+
+    def live_processes(self) -> int:
+        return sum(1 for actor in self.actors() if actor.exitcode is None)
+
+    def active(self, role: str) -> list[ActorProcess]:
+        """Actors of ``role`` still running and not asked to retire."""
+        return [a for a in self.actors(role) if a.exitcode is None and not a.retiring]
+
+    def _spawn(self, role: str) -> str | None:
+        slot = self._control.free_slot(role)
+        if slot is None:
+            return f"no room for another {role}"
+        refusal = self._control.activate(role, slot)
+        if refusal:
+            return refusal
+        number = self._numbers[role]
+        self._numbers[role] += 1
+        name = f"{role}-{number}"
+        process = self._ctx.Process(target=run_actor, name=name, daemon=True,
+                                    args=(role, number, slot, self.queue, self._control, self.config))
+        try:
+            process.start()
+        except BaseException:
+            self._control.release(role, slot)
+            raise
+        with self._actors_lock:
+            self._actors[name] = ActorProcess(name, role, number, slot, process)
+        return None
+
+    def add(self, role: str) -> str | None:
+        """Start one more actor of ``role``; returns why not, or ``None``."""
+        if self.state != RUNNING or self._stop.is_set():
+            return "the run is not running"
+        return self._spawn(role)
+
+    def retire(self, role: str) -> str | None:
+        """Ask the newest active actor of ``role`` to finish its task and exit; returns why not, or ``None``."""
+        if self.state != RUNNING:
+            return "the run is not running"
+        candidates = self.active(role)
+        if not candidates:
+            return f"no active {role} to retire"
+        actor = candidates[-1]
+        refusal = self._control.retire(role, actor.slot)
+        if refusal is None:
+            actor.retiring = True
+        return refusal
+
+    def set_count(self, role: str, count: int) -> str | None:
+        """Add or retire actors of ``role`` until ``count`` are active; the first refusal, if any."""
+        while len(self.active(role)) != count:
+            change = self.add if len(self.active(role)) < count else self.retire
+            refusal = change(role)
+            if refusal:
+                return refusal
+        return None
+
+    def _watch_exits(self) -> None:
+        """Reap actors as they exit and report each ``actor_exit`` with its exit code."""
+        while True:
+            running = [a for a in self.actors() if a.exitcode is None]
+            if not running:
+                if self._main_done.is_set() or self._stop.is_set():
+                    return
+                self._stop.wait(WAIT_SLICE_S)
+                continue
+            ready = wait_for_sentinels([a.process.sentinel for a in running], timeout=WAIT_SLICE_S)
+            for actor in running:
+                if actor.process.sentinel in ready:
+                    actor.process.join()
+                    exitcode = actor.process.exitcode
+                    self._control.release(actor.role, actor.slot)
+                    self._record(ACTOR_EXIT, actor.role, actor.name, exitcode=exitcode, pid=actor.process.pid)
+                    actor.exitcode = exitcode
+                    actor.exited.set()
+
+    # -- main -------------------------------------------------------------------------
+    def _play_main(self) -> None:
+        code = main_code(self.config)
+        exitcode: int | None = 0
+        with acting_as(MAIN_ACTOR, self._raise_if_stopped):
+            self._record(ACTOR_START, "main")
+            try:
+                code(self.queue, self)
+            except Stopped:
+                exitcode = None
+            except Exception as error:  # a bug in main's code must not pass silently
+                from core.actor import describe_exception
+                self._record(ERROR, error=describe_exception(error))
+                exitcode = 1
+            self._record(ACTOR_EXIT, "main", exitcode=exitcode)
+        self._main_done.set()
+
+    def _raise_if_stopped(self) -> None:
+        if self._stop.is_set():
+            raise Stopped("the run was stopped")
+
+    def join_producers(self) -> None:
+        self._join_all(PRODUCER)
+
+    def join_consumers(self) -> None:
+        self._join_all(CONSUMER)
+
+    def sentinels(self) -> int:
+        return self._control.claim_sentinels(self.config.sentinels)
+
+    def _join_all(self, role: str) -> None:
+        """Join every actor of ``role``, including any added while main waits."""
+        while True:
+            waiting = [a for a in self.actors(role) if not a.exited.is_set()]
+            if not waiting:
+                return
+            actor = waiting[0]
+            self._record(JOIN_ENTER, actor.name)
+            entered = time.monotonic()
+            while not actor.exited.wait(WAIT_SLICE_S):
+                self._raise_if_stopped()
+            self._record(JOIN_RETURN, actor.name, waited=time.monotonic() - entered)
