@@ -4,7 +4,8 @@ It answers three questions that decide when the sentinels go out, each under one
 lock so they cannot race: which producers are still producing, which consumers are
 active or retired, and whether the sentinels have been sent.  A consumer retired
 after the sentinels went out would leave its sentinel unread (and ``join()``
-waiting), so retirement is refused from that point on.
+waiting), so retirement is refused from that point on; a consumer added after
+that needs a sentinel of its own, which the session puts for it.
 """
 from __future__ import annotations
 
@@ -50,24 +51,23 @@ class RunControl:
                 return slot
         return None
 
-    def activate(self, role: str, slot: int) -> str | None:
-        """Mark a new actor active; returns why it cannot join the run, or ``None``."""
+    def activate(self, role: str, slot: int) -> tuple[str | None, bool]:
+        """Mark a new actor active.  Returns why it cannot join the run (or ``None``),
+        and whether the sentinels already went out without one for it."""
         with self._lock:
             cells = self._cells
             if role == PRODUCER and cells[_PRODUCERS_DONE]:
-                return "every producer has finished and the sentinels are on their way"
-            if role == CONSUMER and cells[_SENTINELS_SENT]:
-                return "the sentinels have been sent; a new consumer would never get one"
+                return "every producer has finished and the sentinels are on their way", False
             cells[self._index(role, slot)] = ACTIVE
             if role == PRODUCER:
                 cells[_PRODUCERS_ACTIVE] += 1
-            return None
+            return None, role == CONSUMER and bool(cells[_SENTINELS_SENT])
 
     def retire(self, role: str, slot: int) -> str | None:
         """Ask an actor to finish what it holds and exit; returns why it cannot, or ``None``."""
         with self._lock:
             if role == CONSUMER and self._cells[_SENTINELS_SENT]:
-                return "the sentinels have been sent; each consumer must take its own"
+                return "the sentinels are already queued: each consumer stops when it takes one"
             self._cells[self._index(role, slot)] = RETIRED
             return None
 

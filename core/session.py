@@ -195,7 +195,7 @@ class Session:
         slot = self._control.free_slot(role)
         if slot is None:
             return f"no room for another {role}"
-        refusal = self._control.activate(role, slot)
+        refusal, needs_sentinel = self._control.activate(role, slot)
         if refusal:
             return refusal
         number = self._numbers[role]
@@ -210,7 +210,23 @@ class Session:
             raise
         with self._actors_lock:
             self._actors[name] = ActorProcess(name, role, number, slot, process)
+        if needs_sentinel and self.config.sentinels is None:
+            self._put_sentinel_for(name)
         return None
+
+    def _put_sentinel_for(self, consumer: str) -> None:
+        """``main`` puts one more ``None`` for a consumer that joined after the sentinels
+        went out (on a thread: a bounded queue may make ``put`` wait)."""
+        def put() -> None:
+            with acting_as(MAIN_ACTOR, self._raise_if_stopped):
+                try:
+                    self.queue.put(None)
+                except Stopped:
+                    pass
+
+        thread = threading.Thread(target=put, name=f"joinscope-sentinel-{consumer}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def add(self, role: str) -> str | None:
         """Start one more actor of ``role``; returns why not, or ``None``."""

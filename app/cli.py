@@ -1,0 +1,100 @@
+"""The ``joinscope`` command line.
+
+``joinscope run`` plays a scenario headless and narrates it; with no subcommand
+JoinScope runs the ``seed`` scenario the same way (the window will take that place).
+Bad arguments get one line naming the problem and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+from typing import Callable, NoReturn, Sequence
+
+from core.scenarios import MAX_ACTORS_PER_ROLE, SCENARIOS
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_STALLED = 3
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``joinscope run: error: …``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _bounded(kind: type, low: float, high: float, what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what} from {low:g} to {high:g}, not {text!r}") from None
+        if not low <= value <= high or value != value:
+            raise argparse.ArgumentTypeError(f"must be {what} from {low:g} to {high:g}, not {text!r}")
+        return value
+    return parse
+
+
+def _work_ms(text: str) -> float | None:
+    if text == "random":
+        return None
+    return _bounded(float, 0, 3_600_000, "a number of ms (or 'random')")(text)
+
+
+def _whole(low: int, high: int) -> Callable[[str], float]:
+    return _bounded(int, low, high, "a whole number")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    names = ", ".join(SCENARIOS)
+    parser.add_argument("--scenario", default="seed", metavar="NAME",
+                        help=f"what to run: {names} (default: seed)")
+    parser.add_argument("--producers", type=_whole(0, MAX_ACTORS_PER_ROLE), metavar="N")
+    parser.add_argument("--consumers", type=_whole(0, MAX_ACTORS_PER_ROLE), metavar="N")
+    parser.add_argument("--tasks", type=_whole(0, 1_000_000), metavar="N", help="tasks per producer")
+    parser.add_argument("--work-ms", type=_work_ms, metavar="MS", dest="work_ms", default=argparse.SUPPRESS,
+                        help="work per task in ms, or 'random' for the tutorial's 0-1 s")
+    parser.add_argument("--interval-ms", type=_bounded(float, 0, 3_600_000, "a number of ms"), metavar="MS",
+                        dest="interval_ms", help="pause between two puts of a producer")
+    parser.add_argument("--speed", type=_bounded(float, 0.001, 100_000, "a number"), metavar="X",
+                        help="divide every sleep by X (default 1)")
+    parser.add_argument("--maxsize", type=_whole(0, 1_000_000), metavar="N", help="bound the queue (0: unbounded)")
+    parser.add_argument("--seed", type=_whole(-(2**63), 2**63 - 1), metavar="S", help="seed the random values")
+    parser.add_argument("--start-method", dest="start_method", metavar="M",
+                        choices=multiprocessing.get_all_start_methods(),
+                        help=f"one of {', '.join(multiprocessing.get_all_start_methods())} (default spawn)")
+    parser.add_argument("--timeout", type=_bounded(float, 0.1, 86_400, "a number of seconds"), metavar="S",
+                        dest="stall_timeout_s", help="declare a stall after S seconds with no event (default 10)")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="joinscope", description="See multiprocessing.JoinableQueue at work.")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    run = commands.add_parser("run", help="run a scenario headless and narrate it")
+    add_run_options(run)
+    run.add_argument("--record", metavar="FILE", help="write the events to FILE (JSON Lines)")
+    run.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    commands.add_parser("scenarios", help="list the scenarios")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not args_list or args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
+        args_list.insert(0, "run")
+    args = parser.parse_args(args_list)
+    if args.command == "scenarios":
+        for config in SCENARIOS.values():
+            print(f"{config.name:20} {config.title}")
+        return EXIT_OK
+    from app.headless import run_headless
+    return run_headless(args, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""``joinscope run``: play a scenario with no window, narrate it, record it.
+
+The loop polls the session, folds events into the run model, prints one narrated
+line per event with the live counts, writes the trace as it goes (so a stall, a
+Ctrl-C or a SIGTERM still leaves a valid file), and ends with a summary.  A run
+that goes quiet for the stall timeout is stopped with a diagnosis (exit code 3).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from typing import TextIO
+
+from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED
+from core.events import Event
+from core.model import RunModel
+from core.narrate import Narrator, counts_suffix
+from core.scenarios import SCENARIOS, ScenarioConfig, scenario
+from core.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
+from core.session import Session
+from core.trace import TraceWriter, trace_header
+
+EXIT_TERMINATED = 143
+_OVERRIDES = ("producers", "consumers", "tasks", "work_ms", "interval_ms", "speed", "maxsize", "seed",
+              "start_method", "stall_timeout_s")
+
+
+def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ScenarioConfig:
+    if args.scenario not in SCENARIOS:
+        parser.error(f"argument --scenario: unknown scenario {args.scenario!r} (choose from {', '.join(SCENARIOS)})")
+    overrides = {name: getattr(args, name) for name in _OVERRIDES
+                 if hasattr(args, name) and (getattr(args, name) is not None or name == "work_ms")}
+    try:
+        return scenario(args.scenario, **overrides)
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, config: ScenarioConfig
+                ) -> TraceWriter | None:
+    if not args.record:
+        return None
+    if os.path.exists(args.record) and not args.overwrite:
+        parser.error(f"argument --record: {args.record} already exists (use --overwrite to replace it)")
+    try:
+        return TraceWriter(args.record, trace_header(config))
+    except OSError as error:
+        parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
+
+
+def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO = sys.stdout) -> int:
+    config = config_from_args(args, parser)
+    writer = _open_trace(args, parser, config)
+    model = RunModel(expected_producers=config.producers)
+    narrator = Narrator(model, config.maxsize)
+    print(f"JoinScope · {config.name}: {config.title} "
+          f"({config.producers} producer(s), {config.consumers} consumer(s), {config.start_method})", file=out)
+
+    def show(events: list[Event]) -> None:
+        if writer is not None:
+            writer.write(events)
+        if not args.quiet:
+            _print_events(events, narrator, out)
+
+    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        with Session(config) as session:
+            result = run_session(session, model, show)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        if writer is not None:
+            writer.close()
+    _summarise(result, config, args.record, out)
+    if result.outcome == STALLED:
+        return EXIT_STALLED
+    if result.interrupted_by is Terminated:
+        return EXIT_TERMINATED
+    if result.interrupted_by is not None:
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _print_events(events: list[Event], narrator: Narrator, out: TextIO) -> None:
+    lines = []
+    for event in events:
+        text = narrator.line(event)
+        if text is not None:
+            lines.append(f"{event.t:8.3f} s  {text:<64} {counts_suffix(event)}".rstrip())
+    if lines:
+        out.write("\n".join(lines) + "\n")
+        out.flush()
+
+
+def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, out: TextIO) -> None:
+    model = result.model
+    outcome = {COMPLETED: "completed", STALLED: "STALLED"}.get(result.outcome, "interrupted")
+    print(f"\n{config.name} {outcome} in {result.duration_s:.2f} s", file=out)
+    if result.diagnosis:
+        print(f"Diagnosis: {result.diagnosis}", file=out)
+    print(f"  puts {model.puts} · gets {model.gets} · task_done calls {model.task_dones} · "
+          f"errors {len(model.errors)}", file=out)
+    for wait in model.joins:
+        if not wait.on_queue:
+            continue
+        how = ("returned at once (unfinished was 0)" if wait.released_by is None
+               else f"waited {wait.waited:.2f} s, released by task_done #{wait.released_by}")
+        race = f"; {', '.join(wait.producers_unfinished)} had not finished" if wait.producers_unfinished else ""
+        print(f"  {wait.actor}'s {wait.target}.join(): {how}{race}", file=out)
+    for wait in model.open_joins():
+        print(f"  {wait.actor} was still waiting in join() on {wait.target}", file=out)
+    for error in model.errors:
+        print(f"  error in {error.actor}: {error.error}", file=out)
+    if record:
+        print(f"  trace: {record} ({model.events_seen} events)", file=out)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+__all__ = ["run_headless", "config_from_args", "EXIT_BAD_INPUT"]

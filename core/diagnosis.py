@@ -1,0 +1,90 @@
+"""Naming the likely cause of a stall from what the run model knows.
+
+A run has stalled when no event came for a while and it has not finished.  The
+causes worth naming are the tutorial's pitfalls: a missing ``task_done()``, a
+consumer that died holding a task, too few sentinels, a full bounded queue with no
+one to empty it.  The text is one line, the same in the CLI and the window.
+"""
+from __future__ import annotations
+
+from core.events import describe_item
+from core.model import BLOCKED_PUT, CRASHED, WAITING_GET, WORKING, ActorState, JoinWait, RunModel
+
+
+def diagnose(model: RunModel, quiet_for_s: float) -> str:
+    """One line: who waits for what, and the likely reason it will never happen."""
+    waits = model.open_joins()
+    queue_wait = next((w for w in waits if w.on_queue), None)
+    process_wait = next((w for w in waits if not w.on_queue), None)
+    consumers = model.actors_of("consumer")
+    live_consumers = [c for c in consumers if c.alive]
+    working = [a for a in model.actors.values() if a.alive and a.state == WORKING]
+    if working:
+        slow = working[0]
+        return (f"no event for {quiet_for_s:.1f} s: {slow.name} is still working on "
+                f"{describe_item(slow.holding[-1]) if slow.holding else 'a task'} — the run may just be slow "
+                f"(raise --timeout)")
+    if queue_wait is not None:
+        return _diagnose_queue_join(model, queue_wait, live_consumers)
+    if process_wait is not None:
+        target = model.actors.get(process_wait.target)
+        if target is not None and target.state == WAITING_GET:
+            idle = [c.name for c in live_consumers if c.state == WAITING_GET]
+            queue = next(iter(model.queues.values()), None)
+            sent = queue.sentinels_put if queue else 0
+            return (f"{process_wait.actor} waits in join() for {_names(idle)}, idle in get() on an empty queue: "
+                    f"they never received a sentinel ({sent} None sent for {len(consumers)} consumers)")
+        if target is not None and target.state == BLOCKED_PUT:
+            return _diagnose_full_queue(model, target, live_consumers)
+        if target is not None:
+            return f"{process_wait.actor} waits in join() for {target.name}, which is {target.state}"
+    blocked = [a for a in model.actors.values() if a.alive and a.state == BLOCKED_PUT]
+    if blocked:
+        return _diagnose_full_queue(model, blocked[0], live_consumers)
+    states = ", ".join(f"{a.name} {a.state}" for a in model.actors.values() if a.alive)
+    return f"no event for {quiet_for_s:.1f} s; {states or 'no actor is alive'}"
+
+
+def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[ActorState]) -> str:
+    queue = model.queues.get(wait.target)
+    unfinished = queue.unfinished if queue else 0
+    depth = queue.depth if queue else 0
+    head = f"{wait.actor}'s {wait.target}.join() waits with unfinished={unfinished}"
+    crashed = [a for a in model.actors_of("consumer") if a.state == CRASHED and _tasks_held(a)]
+    if crashed:
+        dead = crashed[0]
+        held = describe_item(_tasks_held(dead)[0])
+        return (f"{head}: {dead.name} crashed (exit code {dead.exitcode}) holding task {held}, "
+                f"whose task_done() will never come")
+    if depth > 0 and not live_consumers:
+        return f"{head}: {depth} item(s) are still queued but every consumer has exited"
+    blocked = [a for a in model.actors.values() if a.alive and a.state == BLOCKED_PUT]
+    if blocked:
+        return _diagnose_full_queue(model, blocked[0], live_consumers)
+    missing = unfinished - depth
+    if missing > 0:
+        culprits = [a for a in model.actors_of("consumer") if a.gets > a.task_dones]
+        who = "; ".join(f"{a.name} got {a.gets} item(s) and marked {a.task_dones} done" for a in culprits)
+        idle = "every consumer is idle in get()" if live_consumers and all(
+            c.state == WAITING_GET for c in live_consumers) else "no task is in progress"
+        return (f"{head} while the queue holds {depth} and {idle}: {missing} task_done() call(s) are missing"
+                + (f" ({who})" if who else ""))
+    return f"{head}; {depth} item(s) queued and no consumer takes them"
+
+
+def _diagnose_full_queue(model: RunModel, blocked: ActorState, live_consumers: list[ActorState]) -> str:
+    queue = next(iter(model.queues.values()), None)
+    depth = queue.depth if queue else "?"
+    if not live_consumers:
+        return f"{blocked.name} is blocked in put() on a full queue (depth {depth}) and no consumer is left to empty it"
+    return f"{blocked.name} is blocked in put() on a full queue (depth {depth}) while the consumers do not take items"
+
+
+def _tasks_held(actor: ActorState) -> list:
+    return [item for item in actor.holding if item is not None]
+
+
+def _names(names: list[str]) -> str:
+    if not names:
+        return "its consumers"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

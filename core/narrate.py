@@ -1,0 +1,80 @@
+"""Plain-language lines for events, in the spirit of the tutorial's printed output.
+
+``Narrator.line(event)`` is called after the run model has applied the event, so it
+can say what the event means for the run (which task a ``task_done()`` finished, why
+a ``join()`` returned) and not only what happened.
+"""
+from __future__ import annotations
+
+from core.events import (ACTOR_EXIT, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
+                         TASK_DONE, Event, describe_item)
+from core.model import STOP_EXIT_CODES, RunModel
+
+
+class Narrator:
+    """Turns events into sentences; remembers which item each actor got last."""
+
+    def __init__(self, model: RunModel, maxsize: int = 0) -> None:
+        self.model = model
+        self.maxsize = maxsize
+        self._last_got: dict[str, object] = {}
+
+    def line(self, event: Event) -> str | None:
+        """The sentence for ``event``, or ``None`` for events not worth a line."""
+        kind = event.kind
+        who = event.actor
+        if kind == PUT:
+            if event.item is None:
+                return f"{who} added None, the sentinel: no more tasks"
+            return f"{who} added {describe_item(event.item)}"
+        if kind == GET:
+            self._last_got[who] = event.item
+            if event.item is None:
+                return f"{who} got the sentinel None"
+            return f"{who} got {describe_item(event.item)}"
+        if kind == TASK_DONE:
+            item = self._last_got.pop(who, None)
+            what = "the sentinel" if item is None else describe_item(item)
+            return f"{who} marked {what} done"
+        if kind == GET_WAIT:
+            return f"{who} waits in get(): the queue is empty"
+        if kind == PUT_WAIT:
+            limit = f" ({self.maxsize} of {self.maxsize})" if self.maxsize else ""
+            return f"{who} waits in put(): the queue is full{limit}"
+        if kind == JOIN_ENTER:
+            if event.queue is None:
+                return f"{who} waits for {event.item} to finish"
+            return f"{who} waits in {event.queue}.join() for {event.unfinished} unfinished task(s)"
+        if kind == JOIN_RETURN:
+            return self._join_returned(event)
+        if kind == ACTOR_START:
+            return f"{who} starting" if who != "main" else None
+        if kind == ACTOR_EXIT:
+            if event.exitcode == 0:
+                return f"{who} finished"
+            if event.exitcode is None or event.exitcode in STOP_EXIT_CODES:
+                return f"{who} was stopped"
+            return f"{who} exited with code {event.exitcode}"
+        if kind == ERROR:
+            return f"{who}: {event.error}"
+        return None
+
+    def _join_returned(self, event: Event) -> str:
+        who = event.actor
+        if event.queue is None:
+            return f"{who} found that {event.item} has finished"
+        if event.released_by is None:
+            line = f"{who}'s {event.queue}.join() returned at once: unfinished was 0"
+        else:
+            line = (f"{who} found that all tasks are processed (waited {event.waited:.2f} s, "
+                    f"released by task_done #{event.released_by})")
+        unfinished = self.model.producers_unfinished()
+        if unfinished:
+            line += f" — but {', '.join(unfinished)} had not finished adding tasks!"
+        return line
+
+
+def counts_suffix(event: Event) -> str:
+    if event.queue is None:
+        return ""
+    return f"depth {event.depth:>3}  unfinished {event.unfinished:>3}"

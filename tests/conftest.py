@@ -1,0 +1,48 @@
+"""Shared test set-up: offscreen Qt, and no process or thread may outlive its test."""
+from __future__ import annotations
+
+import os
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import psutil  # noqa: E402
+import pytest  # noqa: E402
+
+#: Helper processes that multiprocessing keeps for the whole interpreter on purpose.
+_LONG_LIVED_HELPERS = ("resource_tracker", "forkserver")
+_LEAK_WAIT_S = 3.0
+
+
+def _stray_children() -> list[psutil.Process]:
+    strays = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cmdline = " ".join(child.cmdline())
+            if child.status() == psutil.STATUS_ZOMBIE or not any(h in cmdline for h in _LONG_LIVED_HELPERS):
+                strays.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return strays
+
+
+def _stray_threads(before: set[int]) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.ident not in before and t.is_alive()
+            and not t.name.startswith(("pytest_timeout", "QDBus"))]
+
+
+@pytest.fixture(autouse=True)
+def no_leaks():
+    """Fail a test that leaves a child process, or a thread it started, alive."""
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    _, alive = psutil.wait_procs(_stray_children(), timeout=_LEAK_WAIT_S)
+    threads = _stray_threads(before)
+    for thread in threads:
+        thread.join(timeout=_LEAK_WAIT_S)
+    threads = [t for t in threads if t.is_alive()]
+    leaked = [f"process {p.pid} {' '.join(p.cmdline())[:80]}" for p in alive if p.is_running()]
+    leaked += [f"thread {t.name}" for t in threads]
+    for process in alive:
+        process.kill()
+    assert not leaked, "left behind: " + "; ".join(leaked)

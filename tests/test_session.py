@@ -1,0 +1,133 @@
+"""The session: live changes of actors, stopping, and what it leaves behind."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from core.control import CONSUMER, PRODUCER
+from core.events import ACTOR_EXIT, ACTOR_START, GET, TASK_DONE
+from core.scenarios import scenario
+from core.session import STOPPED, Session
+from tests.runs import kinds, poll_until, replay_mismatch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def live_children() -> int:
+    return sum(1 for p in psutil.Process().children()
+               if p.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(p.cmdline()))
+
+
+def test_consumers_can_be_added_and_retired_while_running():
+    config = scenario("seed", tasks=60, work_ms=15.0, interval_ms=25.0, speed=1.0, consumers=1)
+    events = []
+    with Session(config) as session:
+        session.start()
+        poll_until(session, events, lambda: kinds(events, GET))
+        assert session.set_count(CONSUMER, 3) is None
+        poll_until(session, events, lambda: len(kinds(events, ACTOR_START)) == 4)  # producer + 3 consumers
+        assert session.live_processes() == live_children() == 4
+        assert session.set_count(CONSUMER, 1) is None
+        poll_until(session, events, lambda: len([e for e in kinds(events, ACTOR_EXIT)
+                                                 if e.actor.startswith("consumer")]) == 2)
+        retired = [e for e in kinds(events, ACTOR_EXIT) if e.actor.startswith("consumer")]
+        assert all(e.exitcode == 0 for e in retired)
+        assert session.live_processes() == live_children()
+        poll_until(session, events, lambda: session.finished)
+    # every task was done once, by whichever consumer had it, and the queue's join returned
+    done = kinds(events, TASK_DONE)
+    assert len(done) == 61 and done[-1].unfinished == 0
+    assert {e.actor for e in kinds(events, GET)} >= {"consumer-0", "consumer-1", "consumer-2"}
+    assert replay_mismatch(events) is None
+
+
+def test_a_retired_consumer_finishes_the_task_it_holds():
+    config = scenario("seed", tasks=6, work_ms=300.0, interval_ms=200.0, speed=1.0, consumers=2)
+    events = []
+    with Session(config) as session:
+        session.start()
+        poll_until(session, events, lambda: kinds(events, GET, "consumer-1"))
+        assert session.retire(CONSUMER) is None  # the newest: consumer-1, busy with a task
+        poll_until(session, events, lambda: kinds(events, ACTOR_EXIT, "consumer-1"))
+        mine = [e for e in events if e.actor == "consumer-1" and e.kind in (GET, TASK_DONE)]
+        assert [e.kind for e in mine][-2:] == [GET, TASK_DONE]
+        poll_until(session, events, lambda: session.finished)
+    assert len(kinds(events, TASK_DONE)) == 7
+
+
+def test_a_consumer_added_after_the_sentinels_gets_one_of_its_own():
+    config = scenario("seed", tasks=8, work_ms=100.0, speed=1.0, consumers=1)
+    events = []
+    with Session(config) as session:
+        session.start()
+        poll_until(session, events, lambda: any(e.kind == "put" and e.item is None for e in events))
+        assert session.retire(CONSUMER) == "the sentinels are already queued: each consumer stops when it takes one"
+        assert session.add(CONSUMER) is None
+        poll_until(session, events, lambda: session.finished)
+    sentinels = [e for e in events if e.kind == "put" and e.item is None]
+    assert [e.actor for e in sentinels] == ["producer-0", "main"]
+    assert {e.actor for e in kinds(events, GET) if e.item is None} == {"consumer-0", "consumer-1"}
+    assert kinds(events, TASK_DONE)[-1].unfinished == 0
+    assert replay_mismatch(events) is None
+
+
+def test_producers_can_be_added_while_running():
+    config = scenario("seed", tasks=20, work_ms=5.0, interval_ms=20.0, speed=1.0, producers=1)
+    events = []
+    with Session(config) as session:
+        session.start()
+        poll_until(session, events, lambda: kinds(events, GET))
+        assert session.add(PRODUCER) is None
+        poll_until(session, events, lambda: session.finished)
+    puts = [e for e in events if e.kind == "put" and e.item is not None]
+    assert {e.actor for e in puts} == {"producer-0", "producer-1"}
+    assert len(puts) == 40 and kinds(events, TASK_DONE)[-1].unfinished == 0
+
+
+def test_stop_ends_everything_within_a_second():
+    config = scenario("seed", tasks=1000, work_ms=50.0, producers=2, consumers=3)
+    events = []
+    with Session(config) as session:
+        session.start()
+        poll_until(session, events, lambda: len(kinds(events, ACTOR_START)) == 6)
+        pids = [a.process.pid for a in session.actors()]
+        started = time.monotonic()
+        session.stop()
+        assert time.monotonic() - started < 1.0
+        assert session.state == STOPPED
+        assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                       for pid in pids)
+        poll_until(session, events, lambda: session.finished)
+    exits = kinds(events, ACTOR_EXIT)
+    assert {e.actor for e in exits} == {"producer-0", "producer-1", "consumer-0", "consumer-1", "consumer-2", "main"}
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
+def test_stop_interrupts_main_waiting_in_queue_join():
+    config = scenario("forgot-task-done", speed=20.0)
+    events = []
+    with Session(config) as session:
+        session.start()
+        poll_until(session, events, lambda: any(e.kind == "join_enter" and e.queue for e in events))
+        started = time.monotonic()
+        session.stop()
+        assert time.monotonic() - started < 1.0
+        poll_until(session, events, lambda: session.finished)
+    assert kinds(events, ACTOR_EXIT, "main")[0].exitcode is None
+
+
+def test_core_never_imports_qt():
+    code = ("import pkgutil, importlib, sys, core\n"
+            "for m in pkgutil.iter_modules(core.__path__): importlib.import_module('core.' + m.name)\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'PyQt5', 'PyQt6', 'shiboken6')]\n"
+            "print(len(list(pkgutil.iter_modules(core.__path__)))); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 10
+    for path in (ROOT / "core").rglob("*.py"):
+        text = path.read_text()
+        assert "PySide6" not in text and "pyqtgraph" not in text, path
