@@ -78,6 +78,12 @@ def build_parser() -> _Parser:
     run.add_argument("--record", metavar="FILE", help="write the events to FILE (JSON Lines)")
     run.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+    gui = commands.add_parser("gui", help="open the window (the default)")
+    add_run_options(gui)
+    gui.add_argument("--autostart", action="store_true", help="start the run at once")
+    gui.add_argument("--screenshot", metavar="FILE", help="when the run is over, save a PNG of the window")
+    gui.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",
+                     help="quit when the run is over")
     commands.add_parser("scenarios", help="list the scenarios")
     return parser
 
@@ -86,14 +92,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not args_list or args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
-        args_list.insert(0, "run")
+        args_list.insert(0, "gui")
     args = parser.parse_args(args_list)
     if args.command == "scenarios":
         for config in SCENARIOS.values():
             print(f"{config.name:20} {config.title}")
         return EXIT_OK
-    from app.headless import run_headless
+    from app.headless import config_from_args, run_headless
+    if args.command == "gui":
+        config = config_from_args(args, parser)
+        if args.screenshot and not _writable(args.screenshot):
+            parser.error(f"argument --screenshot: cannot write {args.screenshot}")
+        from app.gui import run_gui
+        return run_gui(args, config)
     return run_headless(args, parser)
+
+
+def _writable(path: str) -> bool:
+    import os
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.path.isdir(folder) and os.access(folder, os.W_OK)
 
 
 if __name__ == "__main__":

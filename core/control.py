@@ -18,8 +18,8 @@ CONSUMER = "consumer"
 ROLES = (PRODUCER, CONSUMER)
 
 FREE, ACTIVE, RETIRED = 0, 1, 2
-_PRODUCERS_ACTIVE, _PRODUCERS_DONE, _SENTINELS_SENT = range(3)
-_HEADER = 3
+_PRODUCERS_ACTIVE, _PRODUCERS_DONE, _SENTINELS_SENT, _PRODUCERS_STARTED = range(4)
+_HEADER = 4
 
 
 class RunControl:
@@ -61,6 +61,7 @@ class RunControl:
             cells[self._index(role, slot)] = ACTIVE
             if role == PRODUCER:
                 cells[_PRODUCERS_ACTIVE] += 1
+                cells[_PRODUCERS_STARTED] += 1
             return None, role == CONSUMER and bool(cells[_SENTINELS_SENT])
 
     def retire(self, role: str, slot: int) -> str | None:
@@ -89,14 +90,20 @@ class RunControl:
         return self._cells[self._index(role, slot)] == RETIRED
 
     def finish_producer(self, slot: int) -> bool:
-        """A producer has added its last task; returns whether it was the last one producing."""
+        """A producer has added its last task; returns whether it should send the sentinels:
+        it is the last one producing *and* the only producer the run has had.
+
+        With several producers the sentinels are main's job, after it has joined them:
+        a producer's ``put()`` returns before its items reach the pipe (a feeder thread
+        sends them), so the last producer's ``None`` could overtake another producer's
+        tasks still in that producer's buffer, and consumers would quit too early."""
         with self._lock:
             cells = self._cells
             cells[self._index(PRODUCER, slot)] = FREE
             cells[_PRODUCERS_ACTIVE] -= 1
             if cells[_PRODUCERS_ACTIVE] == 0:
                 cells[_PRODUCERS_DONE] = 1
-                return True
+                return cells[_PRODUCERS_STARTED] == 1
             return False
 
     def claim_sentinels(self, count: int | None) -> int:

@@ -43,6 +43,8 @@ class Event(NamedTuple):
 
     ``depth`` and ``unfinished`` are the counts of ``queue`` right after the event,
     read under the queue's own lock; both are ``None`` when ``queue`` is ``None``.
+    ``released_by`` (on ``join_return``) is the ``seq`` of the ``task_done`` that
+    brought unfinished to 0, ``None`` when ``join()`` returned at once.
     ``op`` numbers the operations of one queue (1, 2, …) and fixes their order.
     A ``join_enter``/``join_return`` with ``queue`` ``None`` is a join of a process,
     whose actor name is the ``item``.
@@ -69,7 +71,6 @@ class Event(NamedTuple):
 WIRE_FIELDS: tuple[str, ...] = Event._fields[1:]
 
 ITEM_TEXT_LIMIT = 200
-_SCALARS = (int, float, str, bool, type(None))
 
 
 def jsonable_item(item: Any) -> Any:
@@ -79,20 +80,40 @@ def jsonable_item(item: Any) -> Any:
     Runs in the worker on every put and get, so the common shapes take the fast path.
     """
     kind = type(item)
-    if kind is int or kind is bool or item is None:
+    if kind is bool or item is None or (kind is int and -_BIG_INT < item < _BIG_INT):
         return item
     if kind is float:
         return item if math.isfinite(item) else repr(item)
-    if kind is str:
+    if kind is str and (item.isascii() or _encodable(item)):
         return item if len(item) <= ITEM_TEXT_LIMIT else item[:ITEM_TEXT_LIMIT] + "…"
     if (kind is tuple or kind is list) and len(item) <= 16:
         for part in item:
-            if type(part) not in _SCALARS or (type(part) is float and not math.isfinite(part)):
+            if jsonable_item(part) is not part or type(part) in (tuple, list):
                 break
         else:
             return tuple(item)
-    text = repr(item)
+    if kind is int:
+        return f"<int of {item.bit_length()} bits>"
+    try:
+        text = repr(item)
+    except Exception as error:  # a user's __repr__ may fail; the event must not
+        text = f"<{kind.__name__} whose repr() failed: {type(error).__name__}>"
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= ITEM_TEXT_LIMIT else text[:ITEM_TEXT_LIMIT] + "…"
+
+
+#: Integers beyond this are shown as their size: JSON readers lose precision past 2**53,
+#: and Python refuses to print ints of more than 4300 digits.
+_BIG_INT = 2**63
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` survives UTF-8 (a lone surrogate does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def event_to_json(event: Event) -> dict[str, Any]:

@@ -94,6 +94,8 @@ class RunModel:
         self.last_seq = 0
         self.last_t = 0.0
         self._open_joins: dict[str, JoinWait] = {}
+        #: Each actor's state changes as (t, state), oldest first — the swimlanes' data.
+        self.transitions: dict[str, list[tuple[float, str]]] = {}
 
     # -- totals -----------------------------------------------------------------------
     @property
@@ -134,6 +136,7 @@ class RunModel:
         actor = self.actors.get(event.actor)
         if actor is None:
             actor = self.actors[event.actor] = ActorState(event.actor, role_of(event.actor), since=event.t)
+            self.transitions[event.actor] = [(event.t, actor.state)]
         if event.pid and actor.pid is None and event.kind != ACTOR_EXIT:
             actor.pid = event.pid
         return actor
@@ -142,6 +145,7 @@ class RunModel:
         if actor.state != state:
             actor.state = state
             actor.since = t
+            self.transitions[actor.name].append((t, state))
 
     def _apply(self, event: Event) -> None:
         self.events_seen += 1

@@ -53,6 +53,7 @@ class Plan:
             time.sleep(self.config.scaled_s(self.config.interval_ms))
 
     def last_producer_to_finish(self) -> bool:
+        """Whether this producer should send the sentinels (see ``RunControl.finish_producer``)."""
         return self._control.finish_producer(self.slot) and self.config.sentinels_from == "producer"
 
     def sentinels(self) -> int:
@@ -93,7 +94,7 @@ class MainRun(Protocol):
 
     def join_consumers(self) -> None: ...
 
-    def sentinels(self) -> int: ...
+    def sentinels_not_yet_sent(self) -> int: ...
 
 
 __all__ = ["Plan", "MainRun", "CONSUMER", "PRODUCER"]

@@ -14,6 +14,8 @@ events its process wrote.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import threading
 import time
 from collections import deque
@@ -81,6 +83,7 @@ class Session:
         self._merger: EventMerger | None = None
         self.state = NEW
         self.closed = False
+        self.paused = False
 
     # -- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> "Session":
@@ -108,6 +111,8 @@ class Session:
         if self.state != RUNNING:
             return
         self._stop.set()
+        if self.paused:
+            self.resume()
         for actor in self.actors():
             if actor.exitcode is None:
                 actor.process.terminate()
@@ -121,6 +126,23 @@ class Session:
         for thread in self._threads:
             thread.join()
         self.state = STOPPED
+
+    def pause(self) -> None:
+        """Freeze every actor process (SIGSTOP); ``main`` simply keeps waiting."""
+        self._signal_actors(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        self._signal_actors(signal.SIGCONT)
+        self.paused = False
+
+    def _signal_actors(self, signum: int) -> None:
+        for actor in self.actors():
+            if actor.exitcode is None:
+                try:
+                    os.kill(actor.process.pid, signum)
+                except ProcessLookupError:
+                    pass
 
     def close(self) -> None:
         """Stop if running and release every process, thread, pipe and semaphore."""
@@ -302,7 +324,7 @@ class Session:
     def join_consumers(self) -> None:
         self._join_all(CONSUMER)
 
-    def sentinels(self) -> int:
+    def sentinels_not_yet_sent(self) -> int:
         return self._control.claim_sentinels(self.config.sentinels)
 
     def _join_all(self, role: str) -> None:

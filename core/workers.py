@@ -92,6 +92,8 @@ def consumer_retries(queue: Any, plan: Plan) -> None:
 
 def main(queue: Any, run: MainRun) -> None:
     run.join_producers()
+    for _ in range(run.sentinels_not_yet_sent()):  # several producers: main sends them
+        queue.put(None)
     queue.join()
     run.join_consumers()
 
@@ -99,13 +101,15 @@ def main(queue: Any, run: MainRun) -> None:
 def main_joins_queue_first(queue: Any, run: MainRun) -> None:
     queue.join()  # too early: nothing may have been added yet
     run.join_producers()
+    for _ in range(run.sentinels_not_yet_sent()):
+        queue.put(None)
     run.join_consumers()
 
 
 def main_sends_sentinels(queue: Any, run: MainRun) -> None:
     run.join_producers()
-    queue.join()
-    for _ in range(run.sentinels()):
+    queue.join()  # every task, retries included, is done
+    for _ in range(run.sentinels_not_yet_sent()):
         queue.put(None)
     run.join_consumers()
 

@@ -27,8 +27,15 @@ def _stray_children() -> list[psutil.Process]:
 
 
 def _stray_threads(before: set[int]) -> list[threading.Thread]:
+    # Threads Python did not start (QThreads) appear as dummies; QThreads are checked on their own.
     return [t for t in threading.enumerate() if t.ident not in before and t.is_alive()
-            and not t.name.startswith(("pytest_timeout", "QDBus"))]
+            and not isinstance(t, threading._DummyThread) and not t.name.startswith("pytest_timeout")]
+
+
+def _running_qthreads() -> list:
+    import sys
+    pump = sys.modules.get("app.pump")
+    return pump.running_pump_threads() if pump is not None else []
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +49,7 @@ def no_leaks():
         thread.join(timeout=_LEAK_WAIT_S)
     threads = [t for t in threads if t.is_alive()]
     leaked = [f"process {p.pid} {' '.join(p.cmdline())[:80]}" for p in alive if p.is_running()]
+    leaked += [f"QThread {t.objectName()}" for t in _running_qthreads()]
     leaked += [f"thread {t.name}" for t in threads]
     for process in alive:
         process.kill()

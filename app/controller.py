@@ -1,0 +1,151 @@
+"""The run's state machine, between the window's buttons and a core session.
+
+idle → running ⇄ paused → finished | stalled | stopped, and reset → idle.  Which
+controls are enabled follows from the state alone.  The controller owns the
+session's event pump, folds each batch into the run model and the timeline, and
+watches for a stall (no event for the scenario's stall timeout), which it names
+with the same diagnosis the command line prints.
+"""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from app.pump import EventPump, start_pump
+from core.diagnosis import diagnose
+from core.model import RunModel
+from core.scenarios import ScenarioConfig
+from core.session import FINISHED, Session
+from core.timeline import Timeline
+
+IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED = (
+    "idle", "running", "paused", "stopping", "finished", "stalled", "stopped")
+OVER = frozenset({FINISHED_STATE, STOPPED})
+WATCHDOG_MS = 250
+#: How long closing the window waits for the pump to stop and close the session.
+SHUTDOWN_WAIT_MS = 5000
+
+
+class RunController(QObject):
+    state_changed = Signal(str)
+    #: A batch of events, already folded into ``model`` and ``timeline``.
+    events_applied = Signal(list)
+    #: A fresh model and timeline (a new run, or a reset).
+    run_reset = Signal()
+    stalled = Signal(str)
+    refused = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = IDLE
+        self.config: ScenarioConfig | None = None
+        self.session: Session | None = None
+        self.model = RunModel()
+        self.timeline = Timeline()
+        self.diagnosis: str | None = None
+        self._pump: EventPump | None = None
+        self._thread: QThread | None = None
+        self._last_event_at = 0.0
+        self._watchdog = QTimer(self)
+        self._watchdog.setInterval(WATCHDOG_MS)
+        self._watchdog.timeout.connect(self._on_watchdog)
+
+    # -- commands -------------------------------------------------------------------
+    def start(self, config: ScenarioConfig) -> None:
+        if self.state not in (IDLE, *OVER):
+            return
+        self.config = config
+        self.model = RunModel(expected_producers=config.producers)
+        self.timeline = Timeline()
+        self.diagnosis = None
+        self.run_reset.emit()
+        self.session = Session(config)
+        self._pump, self._thread = start_pump(self.session)
+        self._pump.events_arrived.connect(self._on_events)
+        self._pump.drained.connect(self._on_drained)
+        self._last_event_at = time.monotonic()
+        self._watchdog.start()
+        self._set_state(RUNNING)
+
+    def pause(self) -> None:
+        if self.state in (RUNNING, STALLED) and self.session is not None:
+            self.session.pause()
+            self._set_state(PAUSED)
+
+    def resume(self) -> None:
+        if self.state == PAUSED and self.session is not None:
+            self.session.resume()
+            self._last_event_at = time.monotonic()
+            self._set_state(RUNNING)
+
+    def stop(self) -> None:
+        if self._pump is not None and self.state not in (STOPPING, *OVER, IDLE):
+            self._pump.request_stop()
+            self._set_state(STOPPING)
+
+    def reset(self) -> None:
+        """Back to idle with empty plots (stopping a run first)."""
+        self.shutdown()
+        self.model = RunModel()
+        self.timeline = Timeline()
+        self.diagnosis = None
+        self.run_reset.emit()
+        self._set_state(IDLE)
+
+    def set_count(self, role: str, count: int) -> None:
+        if self.session is not None and self.state in (RUNNING, PAUSED, STALLED):
+            refusal = self.session.set_count(role, count)
+            if refusal:
+                self.refused.emit(refusal)
+
+    def shutdown(self) -> None:
+        """Stop the run and wait until every process, thread and pipe is released."""
+        if self._pump is not None:
+            self._pump.request_stop()
+        if self._thread is not None:
+            self._thread.wait(SHUTDOWN_WAIT_MS)
+            self._on_drained()
+
+    def live_processes(self) -> int:
+        return self.session.live_processes() if self.session is not None and not self.session.closed else 0
+
+    # -- events ---------------------------------------------------------------------
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        self.model.apply(events)
+        self.timeline.extend(events)
+        self._last_event_at = time.monotonic()
+        if self.state == STALLED:
+            self._set_state(RUNNING)
+        self.events_applied.emit(events)
+
+    @Slot()
+    def _on_drained(self) -> None:
+        thread, pump = self._thread, self._pump
+        if thread is None:
+            return
+        self._thread = self._pump = None
+        thread.wait()
+        pump.deleteLater()  # type: ignore[union-attr]
+        thread.deleteLater()
+        self._watchdog.stop()
+        completed = self.session is not None and self.session.state == FINISHED
+        if self.state == STALLED and not completed:
+            return
+        self._set_state(FINISHED_STATE if completed else STOPPED)
+
+    @Slot()
+    def _on_watchdog(self) -> None:
+        if self.state != RUNNING or self.config is None:
+            return
+        quiet = time.monotonic() - self._last_event_at
+        if quiet > self.config.stall_timeout_s:
+            self.diagnosis = diagnose(self.model, quiet)
+            self._set_state(STALLED)
+            self.stalled.emit(self.diagnosis)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)

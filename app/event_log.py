@@ -1,0 +1,152 @@
+"""The table of recent events, filterable by actor and kind, bounded in memory."""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from core.events import KINDS, Event, describe_item
+
+#: Events kept for the table; older ones drop off the top.
+LOG_ROWS = 5000
+COLUMNS = ("seq", "time (s)", "actor", "kind", "item", "depth", "unfinished")
+ALL = "all"
+
+
+class EventLogModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: deque[Event] = deque(maxlen=LOG_ROWS)
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return None
+        event = self._rows[index.row()]
+        column = index.column()
+        if column == 0:
+            return event.seq
+        if column == 1:
+            return f"{event.t:.3f}"
+        if column == 2:
+            return event.actor
+        if column == 3:
+            return event.kind
+        if column == 4:
+            if event.kind == "error":
+                return event.error
+            if event.kind == "actor_exit":
+                return f"exit code {event.exitcode}"
+            return "" if event.item is None and event.kind not in ("put", "get") else describe_item(event.item)
+        if column == 5:
+            return "" if event.depth is None else event.depth
+        return "" if event.unfinished is None else event.unfinished
+
+    def event_at(self, row: int) -> Event:
+        return self._rows[row]
+
+    def append(self, events: list[Event]) -> None:
+        if not events:
+            return
+        events = events[-LOG_ROWS:]
+        overflow = len(self._rows) + len(events) - LOG_ROWS
+        if overflow > 0:
+            self.beginRemoveRows(QModelIndex(), 0, overflow - 1)
+            for _ in range(overflow):
+                self._rows.popleft()
+            self.endRemoveRows()
+        start = len(self._rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(events) - 1)
+        self._rows.extend(events)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows.clear()
+        self.endResetModel()
+
+
+class _EventFilter(QSortFilterProxyModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.actor = ALL
+        self.kind = ALL
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802
+        if self.actor == ALL and self.kind == ALL:
+            return True
+        event = self.sourceModel().event_at(row)
+        return (self.actor == ALL or event.actor == self.actor) and (self.kind == ALL or event.kind == self.kind)
+
+    def set_filter(self, actor: str, kind: str) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
+            self.beginFilterChange()
+            self.actor, self.kind = actor, kind
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.actor, self.kind = actor, kind
+            self.invalidateFilter()
+
+
+class EventLog(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = EventLogModel(self)
+        self.proxy = _EventFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(4, 220)
+        self.table.setAlternatingRowColors(True)
+        self.actor_filter = QComboBox()
+        self.actor_filter.addItem(ALL)
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItems([ALL, *sorted(KINDS)])
+        for box in (self.actor_filter, self.kind_filter):
+            box.currentTextChanged.connect(self._on_filter_changed)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Event log — actor:"))
+        top.addWidget(self.actor_filter)
+        top.addWidget(QLabel("kind:"))
+        top.addWidget(self.kind_filter)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+
+    def append(self, events: list[Event]) -> None:
+        known = {self.actor_filter.itemText(i) for i in range(self.actor_filter.count())}
+        for actor in dict.fromkeys(e.actor for e in events):
+            if actor not in known:
+                self.actor_filter.addItem(actor)
+        at_bottom = self.table.verticalScrollBar().value() >= self.table.verticalScrollBar().maximum() - 2
+        self.model.append(events)
+        if at_bottom:
+            self.table.scrollToBottom()
+
+    def clear(self) -> None:
+        self.model.clear()
+        self.actor_filter.blockSignals(True)
+        self.actor_filter.clear()
+        self.actor_filter.addItem(ALL)
+        self.actor_filter.blockSignals(False)
+        self.proxy.set_filter(ALL, self.kind_filter.currentText())
+
+    def _on_filter_changed(self) -> None:
+        self.proxy.set_filter(self.actor_filter.currentText(), self.kind_filter.currentText())

@@ -1,0 +1,35 @@
+"""``joinscope gui``: open the window, optionally start a run and screenshot its end."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from core.scenarios import ScenarioConfig
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+
+def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
+    import PySide6  # noqa: F401  (the binding pyqtgraph must use)
+    from PySide6.QtWidgets import QApplication
+
+    from app.window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("JoinScope")
+    window = MainWindow()
+    window.controls.select_scenario(config.name)
+    window.controls.show_config(config)
+    if args.screenshot or args.exit_when_done:
+        def finish(state: str) -> None:
+            if args.screenshot:
+                window.grab().save(args.screenshot)
+            if args.exit_when_done:
+                window.close()
+                app.quit()
+        window.run_over.connect(finish)
+    window.show()
+    if args.autostart:
+        window.start_run(config)
+    return app.exec()

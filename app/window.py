@@ -1,0 +1,166 @@
+"""The main window: controls on the left, live plots and swimlanes, the event log below."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from app.controller import FINISHED_STATE, PAUSED, STALLED, STOPPED, RunController
+from app.controls import ControlPanel
+from app.event_log import EventLog
+from app.plots import REDRAW_HZ, RunPlots
+from core.model import CRASHED
+from core.scenarios import ScenarioConfig
+
+BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
+BANNER_DONE = "background:#e6f4ea; color:#1e4620; border:2px solid #2ca02c; padding:8px; font-size:15px;"
+
+
+class MainWindow(QMainWindow):
+    #: The run ended (finished, stalled or stopped) and the window shows its final state.
+    run_over = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("JoinScope — multiprocessing.JoinableQueue, live")
+        self.controller = RunController(self)
+        self.controls = ControlPanel()
+        self.plots = RunPlots()
+        self.log = EventLog()
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        side = QScrollArea()
+        side.setWidget(self.controls)
+        side.setWidgetResizable(True)
+        side.setMinimumWidth(380)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.banner)
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.addWidget(self.plots)
+        vertical.addWidget(self.log)
+        vertical.setStretchFactor(0, 4)
+        vertical.setStretchFactor(1, 1)
+        centre_layout.addWidget(vertical)
+        horizontal = QSplitter(Qt.Orientation.Horizontal)
+        horizontal.addWidget(side)
+        horizontal.addWidget(centre)
+        horizontal.setStretchFactor(1, 1)
+        self.setCentralWidget(horizontal)
+        self.status = QLabel()
+        self.statusBar().addPermanentWidget(self.status, 1)
+        self.resize(1500, 950)
+
+        self._dirty = False
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setInterval(int(1000 / REDRAW_HZ))
+        self._redraw_timer.timeout.connect(self._on_redraw_tick)
+        self._redraw_timer.start()
+
+        self.controls.start_requested.connect(self._on_start)
+        self.controls.pause_requested.connect(self._on_pause)
+        self.controls.stop_requested.connect(self.controller.stop)
+        self.controls.reset_requested.connect(self.controller.reset)
+        self.controls.follow_requested.connect(self.plots.follow)
+        self.controls.actors_changed.connect(self.controller.set_count)
+        self.controller.state_changed.connect(self._on_state_changed)
+        self.controller.events_applied.connect(self._on_events)
+        self.controller.run_reset.connect(self._on_run_reset)
+        self.controller.stalled.connect(self._on_stalled)
+        self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
+        self.plots.following_changed.connect(lambda on: self.controls.follow_button.setEnabled(not on))
+        self._on_state_changed(self.controller.state)
+
+    # -- run control ----------------------------------------------------------------------
+    def start_run(self, config: ScenarioConfig | None = None) -> None:
+        """Start ``config`` (or what the controls say)."""
+        config = config or self.controls.config()
+        self.controls.show_config(config)
+        self.controller.start(config)
+
+    def _on_start(self) -> None:
+        self.start_run()
+
+    def _on_pause(self) -> None:
+        if self.controller.state == PAUSED:
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def _on_state_changed(self, state: str) -> None:
+        self.controls.set_run_state(state, state == PAUSED)
+        if state == FINISHED_STATE:
+            self._show_banner(self._finished_text(), BANNER_DONE)
+        self._dirty = True
+        self._update_status()
+        if state in (FINISHED_STATE, STALLED, STOPPED):
+            self._redraw()
+            self.run_over.emit(state)
+
+    def _on_run_reset(self) -> None:
+        self.plots.clear_run()
+        self.log.clear()
+        self.banner.hide()
+        self.controls.problems.setText("")
+        self._dirty = True
+
+    def _on_stalled(self, diagnosis: str) -> None:
+        self._show_banner(f"<b>Stalled.</b> {diagnosis}", BANNER_STALL)
+
+    def _show_banner(self, text: str, style: str) -> None:
+        self.banner.setText(text)
+        self.banner.setStyleSheet(style)
+        self.banner.show()
+
+    def _finished_text(self) -> str:
+        model = self.controller.model
+        joins = [j for j in model.joins if j.on_queue]
+        text = f"<b>Finished.</b> {model.puts} puts, {model.gets} gets, {model.task_dones} task_done calls."
+        for join in joins:
+            if join.released_by is None:
+                text += f" {join.actor}'s join() returned at once (unfinished was 0)"
+                if join.producers_unfinished:
+                    text += f" — too early: {', '.join(join.producers_unfinished)} had not finished."
+            else:
+                text += f" {join.actor} waited {join.waited:.2f} s in join()."
+        return text
+
+    # -- events and redraws ---------------------------------------------------------------
+    def _on_events(self, events: list) -> None:
+        self.log.append(events)
+        self._dirty = True
+        if any(e.kind in ("error", "actor_exit") for e in events):
+            self._show_problems()
+
+    def _show_problems(self) -> None:
+        model = self.controller.model
+        lines = [f"⚠ {e.actor}: {e.error}" for e in model.errors]
+        lines += [f"✖ {a.name} crashed with exit code {a.exitcode}" for a in model.actors.values() if a.state == CRASHED]
+        self.controls.problems.setText("<br>".join(lines))
+        self.controls.problems.setStyleSheet("color:#b00020; font-size:13px;")
+
+    def _on_redraw_tick(self) -> None:
+        if self._dirty:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self._dirty = False
+        self.plots.redraw(self.controller.timeline, self.controller.model)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        model = self.controller.model
+        queue = next(iter(model.queues.values()), None)
+        depth, unfinished = (queue.depth, queue.unfinished) if queue else (0, 0)
+        self.status.setText(
+            f"depth {depth}  ·  unfinished {unfinished}  ·  puts {model.puts}  ·  gets {model.gets}  ·  "
+            f"task_done {model.task_dones}  ·  live processes {self.controller.live_processes()}  ·  "
+            f"{self.controller.state}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self._redraw_timer.stop()
+        self.controller.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,132 @@
+"""``joinscope run`` as a user types it: narration, exit codes, bad input, signals, traces."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from core.trace import read_trace
+from tests.runs import replay_mismatch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def joinscope(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_run_narrates_the_seed_scenario_and_summarises():
+    result = joinscope("run", "--scenario", "seed", "--speed", "20", "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "producer-0 added (0, " in out and "producer-0 added None, the sentinel" in out
+    assert "consumer-0 got (9, " in out and "consumer-0 marked (9, " in out
+    assert "main found that producer-0 has finished" in out
+    assert "puts 11 · gets 11 · task_done calls 11 · errors 0" in out
+    assert "seed completed in" in out
+    assert result.stderr == ""
+
+
+def test_joinscope_opens_the_window_and_screenshots_a_finished_seed_run(tmp_path):
+    shot = tmp_path / "seed.png"
+    result = joinscope("--speed", "30", "--autostart", "--screenshot", str(shot), "--exit-when-done")
+    assert result.returncode == 0, result.stderr
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_scenarios_are_listed():
+    result = joinscope("scenarios")
+    assert result.returncode == 0
+    for name in ("seed", "race", "too-many-task-done", "forgot-task-done", "crash", "too-few-sentinels",
+                 "bounded", "retry", "throughput"):
+        assert name in result.stdout
+
+
+@pytest.mark.parametrize("args, clue", [
+    (["--producers", "x"], "--producers"),
+    (["--producers", "99"], "--producers"),
+    (["--consumers", "-1"], "--consumers"),
+    (["--speed", "0"], "--speed"),
+    (["--speed", "nan"], "--speed"),
+    (["--scenario", "nope"], "unknown scenario 'nope'"),
+    (["--start-method", "teleport"], "--start-method"),
+    (["--timeout", "-3"], "--timeout"),
+    (["--work-ms", "soon"], "--work-ms"),
+    (["--tasks", "1.5"], "--tasks"),
+    (["--no-such-option"], "unrecognized arguments"),
+])
+def test_bad_arguments_get_one_line_and_exit_2(args, clue):
+    result = joinscope("run", *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and clue in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_stall_ends_with_a_diagnosis_and_exit_3():
+    result = joinscope("run", "--scenario", "forgot-task-done", "--speed", "40", "--timeout", "1")
+    assert result.returncode == 3
+    assert "forgot-task-done STALLED" in result.stdout
+    assert "Diagnosis: main's tasks.join() waits with unfinished=2" in result.stdout
+    assert "2 task_done() call(s) are missing" in result.stdout
+
+
+def test_record_writes_a_trace_that_replays_exactly(tmp_path):
+    trace = tmp_path / "seed.jsonl"
+    result = joinscope("run", "--speed", "40", "--record", str(trace), "--quiet")
+    assert result.returncode == 0, result.stderr
+    recorded = read_trace(trace)
+    assert recorded.header["format"] == "joinscope-trace" and recorded.header["version"] == 1
+    assert recorded.header["scenario"]["name"] == "seed"
+    assert replay_mismatch(recorded.events) is None
+    assert sum(e.kind == "task_done" for e in recorded.events) == 11
+    assert f"trace: {trace} ({len(recorded.events)} events)" in result.stdout
+
+
+def test_record_never_overwrites_silently(tmp_path):
+    trace = tmp_path / "keep.jsonl"
+    trace.write_text("precious\n")
+    result = joinscope("run", "--record", str(trace))
+    assert result.returncode == 2 and "already exists" in result.stderr
+    assert trace.read_text() == "precious\n"
+    result = joinscope("run", "--record", str(tmp_path / "missing" / "dir" / "t.jsonl"))
+    assert result.returncode == 2 and "cannot write" in result.stderr
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_cleanly_and_keeps_the_trace(tmp_path, signum, code):
+    trace = tmp_path / "cut.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "app", "run", "--tasks", "500", "--consumers", "3",
+                                "--work-ms", "50", "--record", str(trace)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not any('"consumer-2"' in line and '"get"' in line
+                      for line in (trace.read_text().splitlines() if trace.exists() else [])):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        workers = psutil.Process(process.pid).children(recursive=True)
+        sent = time.monotonic()
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=10)
+        assert time.monotonic() - sent < 2.0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == code
+    assert "Traceback" not in err and "leaked" not in err
+    assert "interrupted" in out
+    _, alive = psutil.wait_procs(workers, timeout=2.0)  # the workers, and multiprocessing's resource tracker
+    assert not alive
+    recorded = read_trace(trace)
+    assert replay_mismatch(recorded.events) is None
+    exited = {e.actor for e in recorded.events if e.kind == "actor_exit"}
+    assert exited == {"main", "producer-0", "consumer-0", "consumer-1", "consumer-2"}

@@ -1,0 +1,75 @@
+"""The window with real processes, offscreen: a run, live sliders, stop and close."""
+from __future__ import annotations
+
+import psutil
+import pytest
+from PySide6.QtCore import Qt
+
+from app.controller import FINISHED_STATE, STOPPED
+from app.window import MainWindow
+from core.scenarios import scenario
+
+
+def _count_children() -> int:
+    return sum(1 for p in psutil.Process().children()
+               if p.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(p.cmdline()))
+
+
+@pytest.fixture
+def window(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+
+
+def test_the_window_opens_idle(window):
+    assert window.controller.state == "idle"
+    assert window.controls.start_button.isEnabled() and not window.controls.stop_button.isEnabled()
+    assert window.controls.scenario.currentData() == "seed"
+
+
+def test_a_sped_up_seed_run_shows_every_operation_and_the_join(window, qtbot):
+    with qtbot.waitSignal(window.run_over, timeout=30_000) as over:
+        window.start_run(scenario("seed", speed=40.0))
+    assert over.args == [FINISHED_STATE]
+    model = window.controller.model
+    assert (model.puts, model.gets, model.task_dones) == (11, 11, 11)
+    queue_joins = [m for m in window.controller.timeline.joins if m.on_queue]
+    assert len(queue_joins) == 1 and queue_joins[0].returned is not None
+    assert len(window.plots.join_entries.data) == 1 and len(window.plots._join_lines) == 1
+    assert window.log.model.rowCount() == model.events_seen
+    assert "task_done 11" in window.status.text() and "live processes 0" in window.status.text()
+    assert window.banner.isVisible() and "Finished" in window.banner.text()
+
+
+def test_the_consumer_slider_changes_the_live_consumer_processes(window, qtbot):
+    window.start_run(scenario("seed", tasks=300, work_ms=20.0, interval_ms=20.0, speed=1.0))
+    qtbot.waitUntil(lambda: window.controller.model.gets > 0, timeout=20_000)
+    slider = window.controls.consumers.slider
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_Right)
+    qtbot.keyClick(slider, Qt.Key.Key_Right)
+    assert window.controls.consumers.value() == 3
+    qtbot.waitUntil(lambda: len([a for a in window.controller.model.actors_of("consumer") if a.alive]) == 3,
+                    timeout=20_000)
+    assert window.controller.live_processes() == _count_children() == 4
+    qtbot.keyClick(slider, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: len([a for a in window.controller.model.actors_of("consumer") if a.alive]) == 2,
+                    timeout=20_000)
+    qtbot.waitUntil(lambda: window.controller.live_processes() == _count_children() == 3, timeout=5_000)
+    with qtbot.waitSignal(window.run_over, timeout=5_000) as over:
+        window.controls.stop_button.click()
+    assert over.args == [STOPPED]
+    assert _count_children() == 0
+
+
+def test_closing_the_window_mid_run_leaves_no_process(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.start_run(scenario("seed", tasks=500, work_ms=50.0, consumers=3, speed=1.0))
+    qtbot.waitUntil(lambda: window.controller.model.gets >= 3, timeout=20_000)
+    window.close()
+    assert _count_children() == 0
