@@ -12,17 +12,16 @@ from core.scenarios import SCENARIOS, ScenarioConfig
 
 MAX_LIVE_ACTORS = 8
 WORK_STEP_MS = 10
-SPEED_STEPS_PER_DOUBLING = 2
-SPEED_ONE = 4  # slider position of 1x
+#: The speeds the slider offers: slow enough to follow by eye, fast enough to skip ahead.
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0)
 
 
 def _speed(position: int) -> float:
-    return 2 ** ((position - SPEED_ONE) / SPEED_STEPS_PER_DOUBLING)
+    return SPEEDS[position]
 
 
 def _speed_position(speed: float) -> int:
-    import math
-    return round(math.log2(max(speed, 1e-3)) * SPEED_STEPS_PER_DOUBLING + SPEED_ONE)
+    return min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
 
 
 class ControlPanel(QWidget):
@@ -54,7 +53,7 @@ class ControlPanel(QWidget):
         self.interval = LabelledSlider("Production interval", 0, 100, to_value=lambda p: p * WORK_STEP_MS,
                                        from_value=lambda v: round(v / WORK_STEP_MS), text=lambda v: f"{v:g} ms")
         self.maxsize = LabelledSlider("Maxsize", 0, 100, text=lambda v: "unbounded" if v == 0 else f"{v:g}")
-        self.speed = LabelledSlider("Speed", 0, 16, to_value=_speed, from_value=_speed_position,
+        self.speed = LabelledSlider("Speed", 0, len(SPEEDS) - 1, to_value=_speed, from_value=_speed_position,
                                     text=lambda v: f"{v:g}×")
         self.producers.value_changed.connect(lambda v: self.actors_changed.emit(PRODUCER, int(v)))
         self.consumers.value_changed.connect(lambda v: self.actors_changed.emit(CONSUMER, int(v)))

@@ -49,6 +49,8 @@ class EventLogModel(QAbstractTableModel):
                 return event.error
             if event.kind == "actor_exit":
                 return f"exit code {event.exitcode}"
+            if event.queue is None and event.kind in ("join_enter", "join_return"):
+                return f"process {event.item}"
             return "" if event.item is None and event.kind not in ("put", "get") else describe_item(event.item)
         if column == 5:
             return "" if event.depth is None else event.depth

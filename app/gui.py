@@ -18,6 +18,9 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("JoinScope")
+    font = app.font()
+    font.setPointSize(max(font.pointSize(), 11))  # legible on a projector
+    app.setFont(font)
     window = MainWindow()
     window.controls.select_scenario(config.name)
     window.controls.show_config(config)

@@ -18,10 +18,19 @@ from core.timeline import Timeline
 
 REDRAW_HZ = 60
 FOLLOW_WINDOW_S = 30.0
-RATE_BIN_S = 0.5
 #: Most swimlane spans drawn per actor; older ones outside the view are skipped first.
 MAX_SPANS_PER_LANE = 4000
 LANE_HEIGHT = 0.8
+AXIS_WIDTH_PX = 120
+_ROLE_ORDER = {"producer": 0, "consumer": 1, "main": 2}
+
+
+def _lane_order(name: str) -> tuple[int, int, str]:
+    """Producers, then consumers, then main, each by number."""
+    role, _, number = name.rpartition("-")
+    if not role:
+        role, number = name, "0"
+    return _ROLE_ORDER.get(role, 3), int(number) if number.isdigit() else 0, name
 
 
 class RunPlots(pg.GraphicsLayoutWidget):
@@ -40,7 +49,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.counts.showGrid(x=True, y=True, alpha=0.2)
         self.counts.setClipToView(True)
         self.counts.setDownsampling(auto=True, mode="peak")
-        legend = self.counts.addLegend(offset=(10, 5))
+        legend = self.counts.addLegend(offset=(10, 5), brush=pg.mkBrush(255, 255, 255, 210))
         legend.setLabelTextSize(f"{theme.PLOT_FONT_PT}pt")
         self.unfinished_curve = self.counts.plot(pen=pg.mkPen(theme.UNFINISHED, width=3), stepMode="right",
                                                  name="unfinished (join() waits for 0)")
@@ -66,9 +75,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.lanes.setLabel("bottom", "seconds since start")
         self.lanes.setXLink(self.counts)
         self.lanes.setMouseEnabled(y=False)
-        self.lanes.getAxis("left").setWidth(90)
-        self.counts.getAxis("left").setWidth(90)
-        self.rate.getAxis("left").setWidth(90)
+        for plot in (self.counts, self.rate, self.lanes):
+            plot.getAxis("left").setWidth(AXIS_WIDTH_PX)
         self.lane_bars = pg.BarGraphItem(x0=[], x1=[], y0=[], height=[], brushes=[])
         self.lanes.addItem(self.lane_bars)
 
@@ -108,9 +116,10 @@ class RunPlots(pg.GraphicsLayoutWidget):
     def redraw(self, timeline: Timeline, model: RunModel) -> None:
         self._draw_counts(timeline)
         self._draw_joins(timeline)
-        starts, rates = timeline.completion_rate(RATE_BIN_S)
+        starts, rates = timeline.completion_rate()
         if len(starts):
-            self.rate_curve.setData(np.append(starts, starts[-1] + RATE_BIN_S), np.append(rates, rates[-1]))
+            width = starts[1] - starts[0] if len(starts) > 1 else timeline.last_t
+            self.rate_curve.setData(np.append(starts, starts[-1] + width), np.append(rates, rates[-1]))
         self._draw_lanes(model)
         if self.following:
             end = max(timeline.last_t, model.last_t, 1.0)
@@ -150,7 +159,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self._join_lines.append(line)
 
     def _draw_lanes(self, model: RunModel) -> None:
-        names = list(model.transitions)
+        names = sorted(model.transitions, key=_lane_order)
         if names != self._lanes:
             self._lanes = names
             ticks = [(len(names) - 1 - i, name) for i, name in enumerate(names)]

@@ -5,15 +5,26 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from app import theme
 from app.controller import FINISHED_STATE, PAUSED, STALLED, STOPPED, RunController
 from app.controls import ControlPanel
 from app.event_log import EventLog
 from app.plots import REDRAW_HZ, RunPlots
-from core.model import CRASHED
+from core.model import CRASHED, EXITED
 from core.scenarios import ScenarioConfig
 
 BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
 BANNER_DONE = "background:#e6f4ea; color:#1e4620; border:2px solid #2ca02c; padding:8px; font-size:15px;"
+
+
+def _lane_legend() -> QLabel:
+    """The swimlanes' colours, named, in one line under the plots."""
+    cells = [f'<span style="background:{colour}; color:{colour};">&nbsp;&nbsp;&nbsp;</span>&nbsp;{state}'
+             for state, colour in theme.STATE_COLOURS.items() if state != EXITED]
+    legend = QLabel("Swimlanes: " + " &nbsp; ".join(cells) + " &nbsp; (blank: exited)")
+    legend.setWordWrap(True)
+    legend.setObjectName("lane-legend")
+    return legend
 
 
 class MainWindow(QMainWindow):
@@ -39,11 +50,15 @@ class MainWindow(QMainWindow):
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.addWidget(self.banner)
+        plots_box = QWidget()
+        plots_layout = QVBoxLayout(plots_box)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.addWidget(self.plots, 1)
+        plots_layout.addWidget(_lane_legend())
         vertical = QSplitter(Qt.Orientation.Vertical)
-        vertical.addWidget(self.plots)
+        vertical.addWidget(plots_box)
         vertical.addWidget(self.log)
-        vertical.setStretchFactor(0, 4)
-        vertical.setStretchFactor(1, 1)
+        vertical.setSizes([640, 230])
         centre_layout.addWidget(vertical)
         horizontal = QSplitter(Qt.Orientation.Horizontal)
         horizontal.addWidget(side)

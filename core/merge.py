@@ -11,7 +11,11 @@ its lock saw them.  It then numbers the events 1, 2, 3, … (``seq``), rewrites
 from __future__ import annotations
 
 import time
-from operator import itemgetter
+from bisect import bisect_left, bisect_right
+from functools import partial
+from itertools import compress, repeat
+from itertools import count as count_from
+from operator import itemgetter, ne, sub
 from typing import Iterable
 
 from core.events import ERROR, JOIN_RETURN, TASK_DONE, Event
@@ -21,11 +25,14 @@ OBSERVER_ACTOR = "joinscope"
 
 #: Newest records are held this long so that late batches can still be sorted in.
 HOLD_S = 0.05
-#: A queue operation missing this long belonged to a process that died before reporting it.
-LOST_AFTER_S = 1.0
+#: After an actor's process ended, how long a missing queue operation may take to
+#: arrive from the live processes before it is given up as lost with the dead one.
+EXIT_GRACE_S = 0.25
 
+_by_time = itemgetter(0)
 _by_time_then_op = itemgetter(0, 5)
 _new_event = tuple.__new__
+_as_event = partial(tuple.__new__, Event)
 
 
 class EventMerger:
@@ -37,6 +44,7 @@ class EventMerger:
         self._next_op: dict[str, int] = {}
         self._last_zero: dict[str, tuple[int, int]] = {}
         self._blocked_since: float | None = None
+        self._last_exit_noted: float | None = None
         self._last_t = 0.0
         self.seq = 0
         #: Queue operations given up as lost (a process died holding them in its buffer).
@@ -50,40 +58,129 @@ class EventMerger:
         return len(self._pending)
 
     def pop_ready(self, now: float | None = None, *, final: bool = False) -> list[Event]:
-        """The events that can be numbered now (all of them when ``final``)."""
+        """The events that can be numbered now (all of them when ``final``).
+
+        The common case, where every queue's operations in the ready records follow on
+        from the last one emitted, runs without a Python-level step per record (the
+        observer shares two cores with the processes it watches); anything else (a gap
+        to wait for or give up on, a straggler, a tie in time) takes the general path.
+        """
         pending = self._pending
         if not pending:
             return []
         now = time.monotonic() if now is None else now
-        pending.sort(key=_by_time_then_op)
-        cutoff = float("inf") if final else now - HOLD_S
-        next_op = self._next_op
+        # Float keys sort fastest; equal times are rare, and the check below sends a
+        # tie that would put a queue's operations out of order to the general path.
+        pending.sort(key=_by_time)
+        ready = len(pending) if final else bisect_right(pending, now - HOLD_S, key=_by_time)
+        if not ready:
+            return []
         out: list[Event] = []
-        taken = 0
-        for record in pending:
-            if record[0] > cutoff:
+        resorted = taken = False
+        while ready:
+            records = pending if ready == len(pending) else pending[:ready]
+            columns = list(zip(*records))
+            in_order = self._in_order_prefix(columns[4], columns[5])
+            if in_order:
+                out += self._emit_columns(columns if in_order == ready else [c[:in_order] for c in columns], in_order)
+                del pending[:in_order]
+                ready -= in_order
+                taken = True
+            elif not resorted:  # a tie in time may have put ops out of order
+                pending.sort(key=_by_time_then_op)
+                resorted = True
+            elif not self._step(pending[0], now, final, out):
                 break
-            queue = record[4]
-            if queue is not None:
-                op = record[5]
-                expected = next_op.get(queue, 1)
-                if op < expected:  # a straggler from a gap already declared lost
-                    taken += 1
-                    continue
-                if op > expected:
-                    if not self._gap_is_lost(now, final):
-                        break
-                    self._emit(out, (record[0], ERROR, OBSERVER_ACTOR, 0, None, 0, queue, None, None, None, None,
-                                     f"{op - expected} operation(s) of {queue} were never reported: "
-                                     "the process that made them died first", None))
-                    self.lost_ops += op - expected
-                next_op[queue] = op + 1
-            self._emit(out, record)
-            taken += 1
-        del pending[:taken]
+            else:
+                ready -= 1
+                taken = True
         if taken:
             self._blocked_since = None
         return out
+
+    def _in_order_prefix(self, queues: tuple, ops: tuple) -> int:
+        """How many of the records (given by their queue and op columns) can be numbered
+        as they are, because each queue's ops continue exactly where that queue stopped;
+        advances each queue's next op past them."""
+        count = len(ops)
+        names = set(queues)
+        names.discard(None)
+        if not names:
+            return count
+        next_op = self._next_op
+        prefix = count
+        seen: list[tuple[str, int, list[int]]] = []
+        for name in names:
+            if len(names) == 1:
+                positions = list(compress(range(count), queues))
+                queue_ops = list(compress(ops, queues))
+            else:
+                positions = [i for i, queue in enumerate(queues) if queue == name]
+                queue_ops = [ops[i] for i in positions]
+            first = next_op.get(name, 1)
+            if queue_ops != list(range(first, first + len(queue_ops))):
+                prefix = min(prefix, next(compress(positions, map(ne, queue_ops, count_from(first)))))
+            seen.append((name, first, positions))
+        for name, first, positions in seen:
+            next_op[name] = first + bisect_left(positions, prefix)
+        return prefix
+
+    def _step(self, record: tuple, now: float, final: bool, out: list[Event]) -> bool:
+        """Deal with the first pending record, whose op does not follow on: drop it as a
+        straggler, wait for the missing ops (``False``), or give them up as lost."""
+        queue = record[4]
+        op = record[5]
+        expected = self._next_op.get(queue, 1)
+        if op < expected:  # a straggler from a gap already declared lost
+            del self._pending[0]
+            return True
+        if not self._gap_is_lost(now, final):
+            return False
+        self._emit(out, (record[0], ERROR, OBSERVER_ACTOR, 0, None, 0, queue, None, None, None, None,
+                         f"{op - expected} operation(s) of {queue} were never reported: "
+                         "the process that made them died first", None))
+        self.lost_ops += op - expected
+        self._next_op[queue] = op + 1
+        self._emit(out, record)
+        del self._pending[0]
+        return True
+
+    def _emit_columns(self, columns: list[tuple], count: int) -> list[Event]:
+        """Number ``count`` in-order records, given as columns (see :data:`core.events.WIRE_FIELDS`)."""
+        times = list(map(sub, columns[0], repeat(self.t0, count)))
+        if times[0] < self._last_t:  # times are sorted: only a prefix can be behind what was emitted
+            times = list(map(max, times, repeat(self._last_t, count)))
+        self._last_t = times[-1]
+        first_seq = self.seq + 1
+        self.seq += count
+        kinds = columns[1]
+        if JOIN_RETURN in kinds or (TASK_DONE in kinds and 0 in columns[8]):
+            columns[9] = self._released_by_seq(columns, first_seq)
+        return list(map(_as_event, zip(range(first_seq, first_seq + count), times, *columns[1:])))
+
+    def _released_by_seq(self, columns: list[tuple], first_seq: int) -> tuple:
+        """Column 9 with each ``join_return``'s ``released_by`` turned from an op into a ``seq``,
+        tracking each queue's last ``task_done`` that brought unfinished to zero."""
+        kinds, queues, ops, unfinished = columns[1], columns[4], columns[5], columns[8]
+        released = list(columns[9])
+        marks = [i for i, kind in enumerate(kinds) if kind == JOIN_RETURN]
+        start = 0
+        while True:
+            try:
+                start = unfinished.index(0, start)
+            except ValueError:
+                break
+            if kinds[start] == TASK_DONE:
+                marks.append(start)
+            start += 1
+        last_zero = self._last_zero
+        for i in sorted(marks):
+            if kinds[i] == TASK_DONE:
+                last_zero[queues[i]] = (ops[i], first_seq + i)
+            elif released[i] is not None:
+                zero = last_zero.get(queues[i])
+                released[i] = zero[1] if zero is not None and zero[0] == released[i] else None
+        return tuple(released)
 
     def _emit(self, out: list[Event], record: tuple) -> None:
         t = record[0] - self.t0
@@ -102,9 +199,19 @@ class EventMerger:
         out.append(_new_event(Event, (self.seq, t) + record[1:]))
 
     def _gap_is_lost(self, now: float, final: bool) -> bool:
-        """Whether the operation the merger waits for should be given up as lost."""
+        """Whether the operation the merger waits for should be given up as lost.
+
+        Only a process that died can take operations with it (they were still in its
+        buffer).  A live process, however slow or starved of CPU, always reports them
+        in the end, so the merger waits for it — unless an actor has exited since the
+        wait began and the survivors had :data:`EXIT_GRACE_S` to flush."""
         if final:
             return True
         if self._blocked_since is None:
             self._blocked_since = now
-        return now - self._blocked_since >= LOST_AFTER_S
+        exited = self._last_exit_noted
+        return exited is not None and exited >= self._blocked_since and now - exited >= EXIT_GRACE_S
+
+    def note_exit(self, now: float | None = None) -> None:
+        """An actor's process has ended (and everything it sent has been added)."""
+        self._last_exit_noted = time.monotonic() if now is None else now

@@ -11,7 +11,10 @@ and ``qsize()`` is never polled.
 
 The methods below mirror the CPython 3.10–3.13 bodies of ``put``, ``get``,
 ``task_done`` and ``join`` (``multiprocessing/queues.py``) with the recording added
-inside the same critical sections.
+inside the same critical sections.  ``put``, ``get`` and ``task_done`` build their
+wire record inline (no helper calls): with tiny
+tasks the queue does little else, so every step per event shows in the throughput
+(``python -m benchmarks.overhead``).
 """
 from __future__ import annotations
 
@@ -24,8 +27,10 @@ from multiprocessing.reduction import ForkingPickler
 from queue import Empty, Full
 from typing import Any
 
-from core.events import ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE, jsonable_item
-from core.reporter import WAIT_SLICE_S, Reporter, current_actor, current_pid, interrupt_check, reporter_for
+from core import reporter as _reporting
+from core.events import (ERROR, GET, GET_WAIT, ITEM_TEXT_LIMIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE,
+                         jsonable_item)
+from core.reporter import WAIT_SLICE_S, Reporter, _local, current_actor, current_pid, interrupt_check, reporter_for
 
 _OP, _DEPTH, _UNFINISHED, _LAST_ZERO = range(4)
 _queue_numbers = itertools.count(1)
@@ -117,7 +122,11 @@ class ObservedJoinableQueue(JoinableQueue):
             unfinished = counts[_UNFINISHED] + 1
             counts[_UNFINISHED] = unfinished
             t = _monotonic()
-        self._record(PUT, jsonable_item(obj), op, depth, unfinished, t)
+        kind = type(obj)
+        item = obj if kind is int or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT) \
+            else jsonable_item(obj)
+        reporter.record((t, PUT, _local.actor or current_actor(), _reporting._pid, self.name, op,
+                         item, depth, unfinished, None, None, None, None))
 
     def _wait_for_slot(self, timeout: float | None) -> bool:
         check = interrupt_check()
@@ -138,11 +147,11 @@ class ObservedJoinableQueue(JoinableQueue):
         if check is not None:
             check()
         if block and timeout is None:
-            obj = self._blocking_get(reporter, check)
+            res = self._receive(reporter, check)
         else:
-            if block and self._counts[_DEPTH] <= 0:
-                reporter.flush()
-            obj = super().get(block, timeout)
+            res = self._receive_within(reporter, block, timeout)
+        # Count the get before its slot goes back to the putters: a put that was waiting
+        # on a full queue must not be counted first (its depth would read maxsize + 1).
         with self._cond:
             counts = self._counts
             op = counts[_OP] + 1
@@ -151,11 +160,18 @@ class ObservedJoinableQueue(JoinableQueue):
             counts[_DEPTH] = depth
             unfinished = counts[_UNFINISHED]
             t = _monotonic()
-        self._record(GET, jsonable_item(obj), op, depth, unfinished, t)
+        self._sem.release()
+        obj = _loads(res)
+        kind = type(obj)
+        item = obj if kind is int or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT) \
+            else jsonable_item(obj)
+        reporter.record((t, GET, _local.actor or current_actor(), _reporting._pid, self.name, op,
+                         item, depth, unfinished, None, None, None, None))
         return obj
 
-    def _blocking_get(self, reporter: Reporter, check: Any) -> Any:
-        """``get()`` with no timeout: report a ``get_wait`` and flush before blocking."""
+    def _receive(self, reporter: Reporter, check: Any) -> bytes:
+        """The bytes of the next item, waiting as long as it takes (``get()`` with no
+        timeout); reports a ``get_wait`` and flushes before it waits."""
         rlock = self._rlock
         waiting = False
         if not rlock.acquire(False):
@@ -173,11 +189,27 @@ class ObservedJoinableQueue(JoinableQueue):
             if check is not None:
                 while not self._poll(WAIT_SLICE_S):
                     check()
-            res = self._recv_bytes()
+            return self._recv_bytes()
         finally:
             rlock.release()
-        self._sem.release()
-        return _loads(res)
+
+    def _receive_within(self, reporter: Reporter, block: bool, timeout: float | None) -> bytes:
+        """The stdlib's non-blocking and timed receive, without giving the slot back."""
+        if block:
+            if self._counts[_DEPTH] <= 0:
+                self._announce_get_wait(reporter)
+            deadline = _monotonic() + timeout  # type: ignore[operator]
+        if not self._rlock.acquire(block, timeout):
+            raise Empty
+        try:
+            if block:
+                if not self._poll(deadline - _monotonic()):
+                    raise Empty
+            elif not self._poll():
+                raise Empty
+            return self._recv_bytes()
+        finally:
+            self._rlock.release()
 
     def _announce_get_wait(self, reporter: Reporter) -> bool:
         with self._cond:
@@ -206,7 +238,8 @@ class ObservedJoinableQueue(JoinableQueue):
                 self._cond.notify_all()
             depth = counts[_DEPTH]
             t = _monotonic()
-        self._record(TASK_DONE, None, op, depth, unfinished, t)
+        reporter.record((t, TASK_DONE, _local.actor or current_actor(), _reporting._pid, self.name,
+                         op, None, depth, unfinished, None, None, None, None))
 
     # -- join ----------------------------------------------------------------------------
     def join(self) -> None:

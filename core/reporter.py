@@ -3,7 +3,9 @@
 Each process that touches an observed queue has one :class:`Reporter` per event
 channel.  Recording an event appends a tuple to a deque (no lock, no syscall); the
 buffer is sent as one batch when it fills, before the process makes a call that may
-block, and at least every :data:`FLUSH_INTERVAL_S` by a small daemon thread.  In the
+block, and at least every :data:`FLUSH_INTERVAL_S`: by the recording thread itself
+while it keeps recording (a busy thread can starve a helper thread of the GIL), and
+by a small daemon thread when the process goes quiet.  In the
 observer's own process the session installs a *local* reporter that hands records
 straight to the session instead of through the channel, so the observer never
 writes to the queue it reads.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from multiprocessing import current_process, parent_process, util
 from typing import Any, Callable
@@ -45,6 +48,8 @@ class Reporter:
 
     def _reset(self) -> None:
         self._buffer: deque[Wire] = deque()
+        #: When the recording thread should flush next (``-inf``: the flusher is not started yet).
+        self._flush_due = float("-inf")
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -61,30 +66,37 @@ class Reporter:
         self._reset()
 
     def _record_buffered(self, wire: Wire) -> None:
+        """Buffer ``wire``, whose first field is its ``time.monotonic()``; the hot path of every event."""
         buffer = self._buffer
         buffer.append(wire)
-        if len(buffer) >= BATCH_EVENTS:
+        if wire[0] >= self._flush_due or len(buffer) >= BATCH_EVENTS:
             self.flush()
-        elif self._thread is None:
-            self._start_flusher()
 
     def flush(self) -> None:
         """Send everything recorded so far as one batch."""
         if self._local_sink is not None:
             return
         with self._lock:
+            self._flush_due = time.monotonic() + FLUSH_INTERVAL_S
             buffer = self._buffer
             count = len(buffer)
             if count:
                 pop = buffer.popleft
                 self._channel.put([pop() for _ in range(count)])
+        if self._thread is None:
+            self._start_flusher()
 
     def _start_flusher(self) -> None:
         with self._lock:
-            if self._thread is not None:
+            if self._thread is not None or self._stop.is_set():
                 return
             self._thread = threading.Thread(target=self._flush_periodically, name="joinscope-flusher", daemon=True)
             self._thread.start()
+            # The last flush at exit.  Registered here, in the process that records and
+            # after its start-up (a fork or forkserver child clears the finalizers it
+            # inherits), to run before the channel's own finalizers (priority 10 and -5)
+            # close and drain it — also in child processes, which skip ``atexit``.
+            util.Finalize(self, self.close, exitpriority=100)
 
     def _flush_periodically(self) -> None:
         parent = parent_process()
@@ -96,8 +108,8 @@ class Reporter:
 
     def close(self) -> None:
         """Flush and stop the flusher thread (the process is about to exit)."""
-        self.flush()
         self._stop.set()
+        self.flush()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
@@ -116,9 +128,6 @@ def reporter_for(channel: Any) -> Reporter:
             reporter = _reporters.get(key)
             if reporter is None:
                 reporter = _reporters[key] = Reporter(channel)
-                # Runs before the channel's own finalizers (priority 10 and -5) close
-                # and drain it, also in child processes, which skip ``atexit``.
-                util.Finalize(reporter, reporter.close, exitpriority=100)
     return reporter
 
 
@@ -141,7 +150,14 @@ def flush_all() -> None:
 
 
 # -- who is acting -------------------------------------------------------------
-_local = threading.local()
+class _ThreadState(threading.local):
+    """Per-thread overrides; class defaults make a miss as cheap as a hit."""
+
+    actor: str | None = None
+    interrupt: Callable[[], None] | None = None
+
+
+_local = _ThreadState()
 _process_actor: str | None = None
 _pid = os.getpid()
 
@@ -158,7 +174,8 @@ def default_actor_name() -> str:
 
 
 def current_actor() -> str:
-    name = getattr(_local, "actor", None)
+    """The actor of the calling thread: its ``acting_as`` name, else the process's."""
+    name = _local.actor
     if name is not None:
         return name
     if _process_actor is None:
@@ -198,7 +215,7 @@ def set_process_interrupt(check: Callable[[], None] | None) -> None:
 
 
 def interrupt_check() -> Callable[[], None] | None:
-    check = getattr(_local, "interrupt", None)
+    check = _local.interrupt
     return check if check is not None else _process_interrupt
 
 

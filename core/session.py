@@ -184,7 +184,8 @@ class Session:
 
     def _drain(self, timeout: float) -> None:
         local = self._inbox
-        records = [local.popleft() for _ in range(len(local))]
+        local_records = [local.popleft() for _ in range(len(local))]
+        records = list(local_records)
         channel = self._channel
         try:
             batch = channel.get(timeout=timeout) if timeout > 0 else channel.get(False)
@@ -195,6 +196,8 @@ class Session:
             pass
         if records:
             self._merger.add(records)  # type: ignore[union-attr]
+        if any(record[1] == ACTOR_EXIT for record in local_records):
+            self._merger.note_exit()  # type: ignore[union-attr]
 
     def _record(self, kind: str, item: Any = None, actor: str = MAIN_ACTOR, *, waited: float | None = None,
                 error: str | None = None, exitcode: int | None = None, pid: int | None = None) -> None:

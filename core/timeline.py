@@ -16,6 +16,8 @@ from core.model import RunModel
 from core.series import Series
 
 _COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
+RATE_BINS = 50
+RATE_MIN_BIN_S = 0.05
 
 
 @dataclass
@@ -87,11 +89,16 @@ class Timeline:
                     mark.released_by = event.released_by
                     mark.released_by_actor = self._done_by.get(event.released_by)  # type: ignore[arg-type]
 
-    def completion_rate(self, bin_s: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-        """Tasks completed per second, in bins of ``bin_s`` (bin start times, rates)."""
+    def completion_rate(self, bin_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Tasks completed per second, in bins of ``bin_s`` (bin start times, rates).
+
+        Without ``bin_s`` the bins are about a fiftieth of the run, so a short run and a
+        long one both show their shape."""
         times = self.completions.column("t")
         if not len(times):
             return np.zeros(0), np.zeros(0)
+        if bin_s is None:
+            bin_s = max(RATE_MIN_BIN_S, self.last_t / RATE_BINS)
         counts = np.bincount((times / bin_s).astype(np.int64))
         starts = np.arange(len(counts), dtype=np.float64) * bin_s
         return starts, counts / bin_s

@@ -9,8 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import psutil  # noqa: E402
 import pytest  # noqa: E402
 
-#: Helper processes that multiprocessing keeps for the whole interpreter on purpose.
-_LONG_LIVED_HELPERS = ("resource_tracker", "forkserver")
+from tests.runs import LONG_LIVED_HELPERS  # noqa: E402
 _LEAK_WAIT_S = 3.0
 
 
@@ -19,7 +18,7 @@ def _stray_children() -> list[psutil.Process]:
     for child in psutil.Process().children(recursive=True):
         try:
             cmdline = " ".join(child.cmdline())
-            if child.status() == psutil.STATUS_ZOMBIE or not any(h in cmdline for h in _LONG_LIVED_HELPERS):
+            if child.status() == psutil.STATUS_ZOMBIE or not any(h in cmdline for h in LONG_LIVED_HELPERS):
                 strays.append(child)
         except psutil.NoSuchProcess:
             continue

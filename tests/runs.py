@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+import psutil
+
 from core.events import COUNT_DELTAS, Event
 from core.runner import RunResult, run_session
 from core.scenarios import scenario
@@ -47,3 +49,20 @@ def poll_until(session: Session, events: list[Event], condition: Callable[[], bo
 
 def kinds(events: list[Event], kind: str, actor: str | None = None) -> list[Event]:
     return [e for e in events if e.kind == kind and (actor is None or e.actor == actor)]
+
+
+#: Helper processes multiprocessing keeps for the whole interpreter on purpose.
+LONG_LIVED_HELPERS = ("resource_tracker", "forkserver")
+
+
+def live_children() -> int:
+    """This process's running children, not counting multiprocessing's own helpers."""
+    count = 0
+    for child in psutil.Process().children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and not any(
+                    helper in " ".join(child.cmdline()) for helper in LONG_LIVED_HELPERS):
+                count += 1
+        except psutil.NoSuchProcess:
+            continue
+    return count

@@ -12,14 +12,9 @@ from core.control import CONSUMER, PRODUCER
 from core.events import ACTOR_EXIT, ACTOR_START, GET, TASK_DONE
 from core.scenarios import scenario
 from core.session import STOPPED, Session
-from tests.runs import kinds, poll_until, replay_mismatch
+from tests.runs import kinds, live_children, poll_until, replay_mismatch
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def live_children() -> int:
-    return sum(1 for p in psutil.Process().children()
-               if p.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(p.cmdline()))
 
 
 def test_consumers_can_be_added_and_retired_while_running():
@@ -29,7 +24,7 @@ def test_consumers_can_be_added_and_retired_while_running():
         session.start()
         poll_until(session, events, lambda: kinds(events, GET))
         assert session.set_count(CONSUMER, 3) is None
-        poll_until(session, events, lambda: len(kinds(events, ACTOR_START)) == 4)  # producer + 3 consumers
+        poll_until(session, events, lambda: len(kinds(events, ACTOR_START)) == 5)  # main, producer, 3 consumers
         assert session.live_processes() == live_children() == 4
         assert session.set_count(CONSUMER, 1) is None
         poll_until(session, events, lambda: len([e for e in kinds(events, ACTOR_EXIT)

@@ -1,18 +1,13 @@
 """The window with real processes, offscreen: a run, live sliders, stop and close."""
 from __future__ import annotations
 
-import psutil
 import pytest
 from PySide6.QtCore import Qt
 
 from app.controller import FINISHED_STATE, STOPPED
 from app.window import MainWindow
 from core.scenarios import scenario
-
-
-def _count_children() -> int:
-    return sum(1 for p in psutil.Process().children()
-               if p.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(p.cmdline()))
+from tests.runs import live_children
 
 
 @pytest.fixture
@@ -54,15 +49,15 @@ def test_the_consumer_slider_changes_the_live_consumer_processes(window, qtbot):
     assert window.controls.consumers.value() == 3
     qtbot.waitUntil(lambda: len([a for a in window.controller.model.actors_of("consumer") if a.alive]) == 3,
                     timeout=20_000)
-    assert window.controller.live_processes() == _count_children() == 4
+    assert window.controller.live_processes() == live_children() == 4
     qtbot.keyClick(slider, Qt.Key.Key_Left)
     qtbot.waitUntil(lambda: len([a for a in window.controller.model.actors_of("consumer") if a.alive]) == 2,
                     timeout=20_000)
-    qtbot.waitUntil(lambda: window.controller.live_processes() == _count_children() == 3, timeout=5_000)
+    qtbot.waitUntil(lambda: window.controller.live_processes() == live_children() == 3, timeout=5_000)
     with qtbot.waitSignal(window.run_over, timeout=5_000) as over:
         window.controls.stop_button.click()
     assert over.args == [STOPPED]
-    assert _count_children() == 0
+    assert live_children() == 0
 
 
 def test_closing_the_window_mid_run_leaves_no_process(qtbot):
@@ -72,4 +67,4 @@ def test_closing_the_window_mid_run_leaves_no_process(qtbot):
     window.start_run(scenario("seed", tasks=500, work_ms=50.0, consumers=3, speed=1.0))
     qtbot.waitUntil(lambda: window.controller.model.gets >= 3, timeout=20_000)
     window.close()
-    assert _count_children() == 0
+    assert live_children() == 0

@@ -1,0 +1,244 @@
+"""What observing a JoinableQueue costs: ``python -m benchmarks.overhead [--rounds N] [--quick]``.
+
+The same plain program — one producer puts N tasks and a ``None``, one consumer gets
+until ``None`` calling ``task_done()`` for each (the ``None`` too), ``main`` joins the
+producer, then the queue, then the consumer — runs on a stdlib ``JoinableQueue`` and
+on an :class:`~core.observed.ObservedJoinableQueue` whose every event is delivered
+to an observer thread, merged by :class:`~core.merge.EventMerger` and counted.  The
+two alternate for several rounds in one run, for two workloads:
+
+* ``tiny-tasks``: 100,000 tasks with no work, the worst case, where nothing hides
+  the cost of observing;
+* ``1ms-tasks``: 2,000 tasks of 1 ms of CPU work each (a busy loop, so the consumer
+  really competes with the feeders and the observer for the two cores).
+
+Throughput is tasks per second of wall time from starting the processes to the end
+of the consumer's join (for the observed run: to the end of the observer's drain,
+with every event checked).  It prints the absolute throughputs and the median of
+the per-round ratios observed/plain, as ``tiny-tasks ratio 0.xx``.  The goals, on
+a 2-core machine: tiny tasks >= 0.70, 1 ms tasks >= 0.95.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import statistics
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from operator import itemgetter
+from queue import Empty
+from typing import Any
+
+from core.events import GET, JOIN_RETURN, PUT, TASK_DONE
+from core.merge import EventMerger
+from core.observed import ObservedJoinableQueue
+from core.reporter import forget_reporter, install_local_reporter
+
+QUEUE_NAME = "tasks"
+#: How long the observer waits on the channel before it looks at the stop flag, and
+#: how often it takes events out of the merger (a GUI would do so once per frame).
+OBSERVER_POLL_S = 0.02
+#: How long the observed run may take to deliver its last event after the consumer exited.
+DRAIN_DEADLINE_S = 30.0
+DEFAULT_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    tasks: int
+    work_s: float
+
+
+WORKLOADS = (Workload("tiny-tasks", 100_000, 0.0), Workload("1ms-tasks", 2_000, 0.001))
+QUICK_WORKLOADS = (Workload("tiny-tasks", 10_000, 0.0), Workload("1ms-tasks", 200, 0.001))
+
+
+# -- the plain program (top-level: spawn pickles these by name) ------------------------
+def producer(queue: Any, tasks: int) -> None:
+    for i in range(tasks):
+        queue.put(i)
+    queue.put(None)
+
+
+def consumer(queue: Any, work_s: float) -> None:
+    clock = time.perf_counter
+    while True:
+        task = queue.get()
+        if task is None:
+            break
+        if work_s:
+            deadline = clock() + work_s
+            while clock() < deadline:
+                pass
+        queue.task_done()
+    queue.task_done()  # the sentinel was a task too
+
+
+def _run_program(ctx: Any, queue: Any, workload: Workload) -> tuple[Any, Any]:
+    """Start the producer and consumer, and play ``main``; returns the two processes."""
+    producing = ctx.Process(target=producer, args=(queue, workload.tasks), name="producer-0")
+    consuming = ctx.Process(target=consumer, args=(queue, workload.work_s), name="consumer-0")
+    producing.start()
+    consuming.start()
+    producing.join()
+    queue.join()
+    consuming.join()
+    assert producing.exitcode == 0 and consuming.exitcode == 0, (producing.exitcode, consuming.exitcode)
+    return producing, consuming
+
+
+def _release(queue: Any, processes: tuple[Any, Any]) -> None:
+    for process in processes:
+        process.join()
+        process.close()
+    queue.close()
+    queue.join_thread()
+
+
+# -- plain ----------------------------------------------------------------------------
+def run_plain(ctx: Any, workload: Workload) -> float:
+    """Tasks per second on a stdlib ``JoinableQueue``."""
+    queue = ctx.JoinableQueue()
+    started = time.perf_counter()
+    processes = _run_program(ctx, queue, workload)
+    elapsed = time.perf_counter() - started
+    _release(queue, processes)
+    return workload.tasks / elapsed
+
+
+# -- observed -------------------------------------------------------------------------
+class Observer(threading.Thread):
+    """Drains the event channel (and the parent's local inbox), merges and counts every event."""
+
+    def __init__(self, channel: Any, inbox: deque, merger: EventMerger) -> None:
+        super().__init__(name="overhead-observer", daemon=True)
+        self._channel = channel
+        self._inbox = inbox
+        self.merger = merger
+        self._program_done = threading.Event()
+        self.kinds: Counter[str] = Counter()
+        self.last_seq = 0
+        self.last_unfinished: int | None = None
+        self.join_returns: list[Any] = []
+        self.gaps: list[tuple[int, int]] = []
+
+    def finish(self) -> None:
+        """The program is over: drain what is left, then stop."""
+        self._program_done.set()
+
+    def run(self) -> None:
+        channel, merger = self._channel, self.merger
+        next_pop = 0.0
+        while True:
+            done = self._program_done.is_set()  # read before draining: nothing can arrive after it
+            inbox = self._inbox
+            records = [inbox.popleft() for _ in range(len(inbox))]
+            try:
+                batch = channel.get(timeout=OBSERVER_POLL_S)
+                while True:
+                    records.extend(batch)
+                    batch = channel.get(False)
+            except Empty:
+                pass
+            if records:
+                merger.add(records)
+            if done and not records:
+                self._count(merger.pop_ready(final=True))
+                return
+            now = time.monotonic()
+            if now >= next_pop:
+                self._count(merger.pop_ready(now))
+                next_pop = now + OBSERVER_POLL_S
+
+    def _count(self, events: list) -> None:
+        if not events:
+            return
+        first = self.last_seq + 1
+        seqs = list(map(itemgetter(0), events))
+        if seqs != list(range(first, first + len(events))):
+            self.gaps.append((first, seqs[0]))
+        self.last_seq = seqs[-1]
+        kinds = list(map(itemgetter(2), events))
+        self.kinds.update(kinds)
+        if JOIN_RETURN in kinds:
+            self.join_returns += [event for event in events if event.kind == JOIN_RETURN]
+        if TASK_DONE in kinds:
+            self.last_unfinished = events[len(kinds) - 1 - kinds[::-1].index(TASK_DONE)].unfinished
+
+
+def run_observed(ctx: Any, workload: Workload) -> float:
+    """Tasks per second on an ``ObservedJoinableQueue`` with every event merged and counted."""
+    channel = ctx.Queue()
+    inbox: deque = deque()
+    install_local_reporter(channel, inbox.append)  # main's own join is observed without a feeder
+    queue = ObservedJoinableQueue(ctx=ctx, events=channel, name=QUEUE_NAME)
+    started = time.perf_counter()
+    observer = Observer(channel, inbox, EventMerger(time.monotonic()))
+    observer.start()
+    processes = _run_program(ctx, queue, workload)
+    observer.finish()
+    observer.join(DRAIN_DEADLINE_S)
+    elapsed = time.perf_counter() - started
+    alive = observer.is_alive()
+    _release(queue, processes)
+    channel.close()
+    channel.join_thread()
+    forget_reporter(channel)
+    assert not alive, "the observer did not finish draining"
+    _check(observer, workload.tasks, observer.merger.lost_ops)
+    return workload.tasks / elapsed
+
+
+def _check(observer: Observer, tasks: int, lost_ops: int) -> None:
+    """Every event arrived exactly once, in a contiguous ``seq``, and the counts add up."""
+    assert not observer.gaps, f"seq not contiguous: {observer.gaps[:5]}"
+    kinds = observer.kinds
+    assert not lost_ops, f"{lost_ops} operations never reported: {dict(kinds)}"
+    assert observer.last_seq == sum(kinds.values()), (observer.last_seq, kinds)
+    for kind in (PUT, GET, TASK_DONE):
+        assert kinds[kind] == tasks + 1, f"{kinds[kind]} {kind} events for {tasks + 1} operations"
+    assert observer.last_unfinished == 0, f"final unfinished {observer.last_unfinished}"
+    queue_joins = [event for event in observer.join_returns if event.queue == QUEUE_NAME]
+    assert len(queue_joins) == 1 and queue_joins[0].unfinished == 0, queue_joins
+
+
+# -- the run --------------------------------------------------------------------------
+def measure(ctx: Any, workload: Workload, rounds: int) -> tuple[list[float], list[float]]:
+    """Alternate plain and observed runs; the throughputs of each, in round order."""
+    plain: list[float] = []
+    observed: list[float] = []
+    for _ in range(rounds):
+        plain.append(run_plain(ctx, workload))
+        observed.append(run_observed(ctx, workload))
+    return plain, observed
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.overhead", description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, help=f"plain/observed pairs per workload (default {DEFAULT_ROUNDS})")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small workloads, 1 round unless --rounds")
+    parser.add_argument("--only", choices=[w.name for w in WORKLOADS], help="run one workload")
+    args = parser.parse_args(argv)
+    workloads = QUICK_WORKLOADS if args.quick else WORKLOADS
+    rounds = args.rounds or (1 if args.quick else DEFAULT_ROUNDS)
+    ctx = multiprocessing.get_context("spawn")
+    for workload in workloads:
+        if args.only and workload.name != args.only:
+            continue
+        plain, observed = measure(ctx, workload, rounds)
+        ratios = [o / p for p, o in zip(plain, observed)]
+        print(f"{workload.name}: {workload.tasks} tasks x {rounds} rounds")
+        print(f"  plain    tasks/s  median {statistics.median(plain):10.0f}  " + " ".join(f"{v:.0f}" for v in plain))
+        print(f"  observed tasks/s  median {statistics.median(observed):10.0f}  "
+              + " ".join(f"{v:.0f}" for v in observed))
+        print("  ratios " + " ".join(f"{r:.2f}" for r in ratios))
+        print(f"{workload.name} ratio {statistics.median(ratios):.2f}", flush=True)
+    leftover = multiprocessing.active_children()
+    assert not leftover, f"child processes left behind: {leftover}"
+
+
+if __name__ == "__main__":
+    main()
