@@ -68,6 +68,8 @@ class Event(NamedTuple):
 
 #: The fields of a wire record: an Event without ``seq``, with ``t`` on the
 #: absolute ``time.monotonic()`` clock and ``released_by`` as a queue ``op``.
+#: A record may stop after ``unfinished`` (the rest are then ``None``): the
+#: put/get/task_done records do, which makes every batch cheaper to pickle.
 WIRE_FIELDS: tuple[str, ...] = Event._fields[1:]
 
 ITEM_TEXT_LIMIT = 200

@@ -13,12 +13,14 @@ from __future__ import annotations
 import time
 from bisect import bisect_left, bisect_right
 from functools import partial
-from itertools import compress, repeat
+from itertools import compress, repeat, zip_longest
 from itertools import count as count_from
 from operator import itemgetter, ne, sub
 from typing import Iterable
 
-from core.events import ERROR, JOIN_RETURN, TASK_DONE, Event
+from core.events import ERROR, JOIN_RETURN, TASK_DONE, WIRE_FIELDS, Event
+
+WIRE_LENGTH = len(WIRE_FIELDS)
 
 #: The actor named on events that the observer itself reports.
 OBSERVER_ACTOR = "joinscope"
@@ -79,7 +81,9 @@ class EventMerger:
         resorted = taken = False
         while ready:
             records = pending if ready == len(pending) else pending[:ready]
-            columns = list(zip(*records))
+            columns = list(zip_longest(*records))  # short records end in Nones
+            if len(columns) < WIRE_LENGTH:
+                columns += [(None,) * len(records)] * (WIRE_LENGTH - len(columns))
             in_order = self._in_order_prefix(columns[4], columns[5])
             if in_order:
                 out += self._emit_columns(columns if in_order == ready else [c[:in_order] for c in columns], in_order)
@@ -183,6 +187,7 @@ class EventMerger:
         return tuple(released)
 
     def _emit(self, out: list[Event], record: tuple) -> None:
+        record = record + (None,) * (WIRE_LENGTH - len(record))
         t = record[0] - self.t0
         if t < self._last_t:
             t = self._last_t

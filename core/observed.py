@@ -30,12 +30,29 @@ from typing import Any
 from core import reporter as _reporting
 from core.events import (ERROR, GET, GET_WAIT, ITEM_TEXT_LIMIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE,
                          jsonable_item)
-from core.reporter import WAIT_SLICE_S, Reporter, _local, current_actor, current_pid, interrupt_check, reporter_for
+from core.reporter import BATCH_EVENTS, WAIT_SLICE_S, Reporter, _local, current_actor, current_pid, interrupt_check, reporter_for
 
 _OP, _DEPTH, _UNFINISHED, _LAST_ZERO = range(4)
 _queue_numbers = itertools.count(1)
 _monotonic = time.monotonic
 _loads = ForkingPickler.loads
+
+
+#: How many times a contended lock is tried again before the caller sleeps on it.
+SPINS_BEFORE_SLEEP = 200
+
+
+def _acquire_soon(lock: Any) -> None:
+    """Acquire a process-shared lock, spinning briefly first.
+
+    Producers and consumers on different cores take the queue's lock for well under
+    a microsecond at a time; sleeping in the kernel when it is busy, and being woken,
+    costs tens of microseconds.  A few tries in a row almost always get it first."""
+    acquire = lock.acquire
+    for _ in range(SPINS_BEFORE_SLEEP):
+        if acquire(False):
+            return
+    acquire()
 
 
 def _new_queue_id() -> str:
@@ -69,6 +86,7 @@ class ObservedJoinableQueue(JoinableQueue):
 
     def _bind(self) -> None:
         self._counts = memoryview(self._shared_counts).cast("B").cast("q")
+        self._cond_lock = self._cond._lock
         self._reporter: Reporter | None = reporter_for(self._events) if self._events is not None else None
 
     # -- counts, for tests and the curious; the events are the real interface ---------
@@ -108,25 +126,34 @@ class ObservedJoinableQueue(JoinableQueue):
             reporter.flush()
             if not self._wait_for_slot(timeout):
                 raise Full
-        with self._notempty, self._cond:
-            if self._thread is None:
-                self._start_thread()
-            self._buffer.append(obj)
-            self._unfinished_tasks.release()
-            self._notempty.notify()
-            counts = self._counts
-            op = counts[_OP] + 1
-            counts[_OP] = op
-            depth = counts[_DEPTH] + 1
-            counts[_DEPTH] = depth
-            unfinished = counts[_UNFINISHED] + 1
-            counts[_UNFINISHED] = unfinished
-            t = _monotonic()
+        with self._notempty:
+            lock = self._cond_lock
+            if not lock.acquire(False):
+                _acquire_soon(lock)
+            try:
+                if self._thread is None:
+                    self._start_thread()
+                self._buffer.append(obj)
+                self._unfinished_tasks.release()
+                self._notempty.notify()
+                counts = self._counts
+                op = counts[0] + 1
+                counts[0] = op
+                depth = counts[1] + 1
+                counts[1] = depth
+                unfinished = counts[2] + 1
+                counts[2] = unfinished
+                t = _monotonic()
+            finally:
+                lock.release()
         kind = type(obj)
-        item = obj if kind is int or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT) \
+        item = obj if kind is int or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
             else jsonable_item(obj)
-        reporter.record((t, PUT, _local.actor or current_actor(), _reporting._pid, self.name, op,
-                         item, depth, unfinished, None, None, None, None))
+        buffer = reporter.buffer
+        buffer.append((t, PUT, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name, op,
+                         item, depth, unfinished))
+        if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
+            reporter.flush()
 
     def _wait_for_slot(self, timeout: float | None) -> bool:
         check = interrupt_check()
@@ -152,21 +179,27 @@ class ObservedJoinableQueue(JoinableQueue):
             res = self._receive_within(reporter, block, timeout)
         # Count the get before its slot goes back to the putters: a put that was waiting
         # on a full queue must not be counted first (its depth would read maxsize + 1).
-        with self._cond:
-            counts = self._counts
-            op = counts[_OP] + 1
-            counts[_OP] = op
-            depth = counts[_DEPTH] - 1
-            counts[_DEPTH] = depth
-            unfinished = counts[_UNFINISHED]
-            t = _monotonic()
+        lock = self._cond_lock
+        if not lock.acquire(False):
+            _acquire_soon(lock)
+        counts = self._counts
+        op = counts[0] + 1
+        counts[0] = op
+        depth = counts[1] - 1
+        counts[1] = depth
+        unfinished = counts[2]
+        t = _monotonic()
+        lock.release()
         self._sem.release()
         obj = _loads(res)
         kind = type(obj)
-        item = obj if kind is int or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT) \
+        item = obj if kind is int or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
             else jsonable_item(obj)
-        reporter.record((t, GET, _local.actor or current_actor(), _reporting._pid, self.name, op,
-                         item, depth, unfinished, None, None, None, None))
+        buffer = reporter.buffer
+        buffer.append((t, GET, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name, op,
+                         item, depth, unfinished))
+        if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
+            reporter.flush()
         return obj
 
     def _receive(self, reporter: Reporter, check: Any) -> bytes:
@@ -222,24 +255,32 @@ class ObservedJoinableQueue(JoinableQueue):
         reporter = self._reporter
         if reporter is None:
             return super().task_done()
-        with self._cond:
+        lock = self._cond_lock
+        if not lock.acquire(False):
+            _acquire_soon(lock)
+        try:
             if not self._unfinished_tasks.acquire(False):
                 self._note(ERROR, error="ValueError: task_done() called too many times")
                 error = ValueError("task_done() called too many times")
                 error.joinscope_reported = True  # type: ignore[attr-defined]
                 raise error
             counts = self._counts
-            op = counts[_OP] + 1
-            counts[_OP] = op
-            unfinished = counts[_UNFINISHED] - 1
-            counts[_UNFINISHED] = unfinished
+            op = counts[0] + 1
+            counts[0] = op
+            unfinished = counts[2] - 1
+            counts[2] = unfinished
             if self._unfinished_tasks._semlock._is_zero():
-                counts[_LAST_ZERO] = op
+                counts[3] = op
                 self._cond.notify_all()
-            depth = counts[_DEPTH]
+            depth = counts[1]
             t = _monotonic()
-        reporter.record((t, TASK_DONE, _local.actor or current_actor(), _reporting._pid, self.name,
-                         op, None, depth, unfinished, None, None, None, None))
+        finally:
+            lock.release()
+        buffer = reporter.buffer
+        buffer.append((t, TASK_DONE, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name,
+                         op, None, depth, unfinished))
+        if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
+            reporter.flush()
 
     # -- join ----------------------------------------------------------------------------
     def join(self) -> None:

@@ -41,23 +41,23 @@ class Reporter:
     the order their records were made.
     """
 
-    def __init__(self, channel: Any, local_sink: Callable[[Wire], None] | None = None) -> None:
+    def __init__(self, channel: Any, local_sink: Callable[[list], None] | None = None) -> None:
         self._channel = channel
         self._local_sink = local_sink
         self._reset()
 
     def _reset(self) -> None:
-        self._buffer: deque[Wire] = deque()
-        #: When the recording thread should flush next (``-inf``: the flusher is not started yet).
-        self._flush_due = float("-inf")
+        #: Records not sent yet.  The queue's hot paths append here themselves and call
+        #: :meth:`flush` when ``t >= flush_due`` or the buffer holds :data:`BATCH_EVENTS`.
+        self.buffer: deque[Wire] = deque()
+        #: When the recording thread should flush next; ``-inf`` flushes every record
+        #: (a local reporter, or a process whose flusher has not started yet).
+        self.flush_due = float("-inf")
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.exit_with_parent = False
-        if self._local_sink is not None:
-            self.record = self._local_sink  # type: ignore[method-assign]
-        else:
-            self.record = self._record_buffered  # type: ignore[method-assign]
+        self._send = self._local_sink if self._local_sink is not None else self._channel.put
 
     def _after_fork(self) -> None:
         """In a forked child the parent's buffer and thread are not ours: start empty,
@@ -65,25 +65,25 @@ class Reporter:
         self._local_sink = None
         self._reset()
 
-    def _record_buffered(self, wire: Wire) -> None:
-        """Buffer ``wire``, whose first field is its ``time.monotonic()``; the hot path of every event."""
-        buffer = self._buffer
+    def record(self, wire: Wire) -> None:
+        """Buffer ``wire``, whose first field is its ``time.monotonic()``."""
+        buffer = self.buffer
         buffer.append(wire)
-        if wire[0] >= self._flush_due or len(buffer) >= BATCH_EVENTS:
+        if wire[0] >= self.flush_due or len(buffer) >= BATCH_EVENTS:
             self.flush()
 
     def flush(self) -> None:
         """Send everything recorded so far as one batch."""
-        if self._local_sink is not None:
-            return
+        local = self._local_sink is not None
         with self._lock:
-            self._flush_due = time.monotonic() + FLUSH_INTERVAL_S
-            buffer = self._buffer
+            if not local:
+                self.flush_due = time.monotonic() + FLUSH_INTERVAL_S
+            buffer = self.buffer
             count = len(buffer)
             if count:
                 pop = buffer.popleft
-                self._channel.put([pop() for _ in range(count)])
-        if self._thread is None:
+                self._send([pop() for _ in range(count)])
+        if self._thread is None and not local:
             self._start_flusher()
 
     def _start_flusher(self) -> None:
@@ -101,7 +101,7 @@ class Reporter:
     def _flush_periodically(self) -> None:
         parent = parent_process()
         while not self._stop.wait(FLUSH_INTERVAL_S):
-            if self._buffer:
+            if self.buffer:
                 self.flush()
             if self.exit_with_parent and parent is not None and not parent.is_alive():
                 os._exit(70)
@@ -131,8 +131,9 @@ def reporter_for(channel: Any) -> Reporter:
     return reporter
 
 
-def install_local_reporter(channel: Any, sink: Callable[[Wire], None]) -> Reporter:
-    """Deliver this process's records for ``channel`` to ``sink`` directly."""
+def install_local_reporter(channel: Any, sink: Callable[[list], None]) -> Reporter:
+    """Deliver this process's records for ``channel`` to ``sink`` directly, a list of
+    records at a time (``deque.extend`` is a good sink: one call, thread-safe)."""
     reporter = Reporter(channel, local_sink=sink)
     with _registry_lock:
         _reporters[id(channel)] = reporter

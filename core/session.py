@@ -69,7 +69,7 @@ class Session:
         self._ctx = multiprocessing.get_context(config.start_method)
         self._channel = self._ctx.Queue()
         self._inbox: deque[tuple] = deque()
-        install_local_reporter(self._channel, self._inbox.append)
+        install_local_reporter(self._channel, self._inbox.extend)
         self.queue = ObservedJoinableQueue(config.maxsize, ctx=self._ctx, events=self._channel, name=TASK_QUEUE_NAME)
         self._control = RunControl(self._ctx)
         self._actors: dict[str, ActorProcess] = {}

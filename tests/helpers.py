@@ -44,7 +44,7 @@ class Observation:
         self.t0 = time.monotonic()
         self.channel = self.ctx.Queue()
         self.inbox: deque[tuple] = deque()
-        install_local_reporter(self.channel, self.inbox.append)
+        install_local_reporter(self.channel, self.inbox.extend)
         self.records: list[tuple] = []
         self.queues: list[ObservedJoinableQueue] = []
         self.processes: list[Any] = []
