@@ -1,8 +1,10 @@
 """The main window: controls on the left, live plots and swimlanes, the event log below."""
 from __future__ import annotations
 
+from importlib.resources import files
+
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from app import theme
@@ -34,6 +36,7 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("JoinScope — multiprocessing.JoinableQueue, live")
+        self.setWindowIcon(QIcon(str(files("resources") / "joinscope.svg")))
         self.controller = RunController(self)
         self.controls = ControlPanel()
         self.plots = RunPlots()

@@ -306,7 +306,9 @@ class ObservedJoinableQueue(JoinableQueue):
                 if check is None:
                     cond.wait()
                 else:
-                    while not cond.wait(WAIT_SLICE_S):
+                    # A notify that races a timed-out wait is lost by multiprocessing's
+                    # Condition (it re-zeroes the semaphore), so each slice also looks.
+                    while not cond.wait(WAIT_SLICE_S) and not self._unfinished_tasks._semlock._is_zero():
                         check()
                 released_by = counts[_LAST_ZERO]
             op = counts[_OP] + 1

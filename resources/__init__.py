@@ -1,0 +1,1 @@
+"""Files the app ships (icons), read with ``importlib.resources.files("resources")``."""

@@ -1,0 +1,50 @@
+"""An interruptible join() (main in a session) never misses the notify that releases it."""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections import deque
+
+import pytest
+
+import core.observed as observed
+from core.observed import ObservedJoinableQueue
+from core.reporter import acting_as, forget_reporter, install_local_reporter
+
+
+@pytest.mark.timeout(20)
+def test_a_notify_racing_a_timed_out_slice_still_releases_join(monkeypatch):
+    # Tiny slices make the join time out constantly, so task_done's notify_all often
+    # lands while a waiter is timing out: multiprocessing's Condition drops it then.
+    monkeypatch.setattr(observed, "WAIT_SLICE_S", 0.0002)
+    ctx = multiprocessing.get_context("spawn")
+    channel = ctx.Queue()
+    inbox: deque = deque()
+    install_local_reporter(channel, inbox.extend)
+    queue = ObservedJoinableQueue(ctx=ctx, events=channel, name="race")
+    try:
+        for round_number in range(1, 151):
+            queue.put(1)
+
+            def finish(round_number: int = round_number) -> None:
+                queue.get()
+                while sum(r[1] == "join_enter" for r in list(inbox)) < round_number:
+                    pass  # main is not waiting yet
+                queue.task_done()
+
+            worker = threading.Thread(target=finish)
+            with acting_as("main", lambda: None):
+                worker.start()
+                started = time.monotonic()
+                queue.join()
+                assert time.monotonic() - started < 2.0
+            worker.join()
+        returns = [r for r in inbox if r[1] == "join_return"]
+        assert len(returns) == 150 and all(r[8] == 0 for r in returns)
+    finally:
+        queue.close()
+        queue.join_thread()
+        forget_reporter(channel)
+        channel.close()
+        channel.join_thread()
