@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.headless import config_from_args, run_headless
     if args.command == "gui":
         config = config_from_args(args, parser)
+        if config.start_method == "fork":
+            parser.error("argument --start-method: the window runs Qt threads, which must not be forked; "
+                         "use spawn or forkserver")
         if args.screenshot and not _writable(args.screenshot):
             parser.error(f"argument --screenshot: cannot write {args.screenshot}")
         from app.gui import run_gui

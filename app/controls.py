@@ -13,7 +13,7 @@ from core.scenarios import SCENARIOS, ScenarioConfig
 MAX_LIVE_ACTORS = 8
 WORK_STEP_MS = 10
 #: The speeds the slider offers: slow enough to follow by eye, fast enough to skip ahead.
-SPEEDS = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0)
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 100.0)
 
 
 def _speed(position: int) -> float:

@@ -49,7 +49,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.counts.showGrid(x=True, y=True, alpha=0.2)
         self.counts.setClipToView(True)
         self.counts.setDownsampling(auto=True, mode="peak")
-        legend = self.counts.addLegend(offset=(10, 5), brush=pg.mkBrush(255, 255, 255, 210))
+        legend = self.counts.addLegend(offset=(-10, 5), brush=pg.mkBrush(255, 255, 255, 210))
         legend.setLabelTextSize(f"{theme.PLOT_FONT_PT}pt")
         self.unfinished_curve = self.counts.plot(pen=pg.mkPen(theme.UNFINISHED, width=3), stepMode="right",
                                                  name="unfinished (join() waits for 0)")
@@ -153,7 +153,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
                 text = f"{mark.actor} waited {mark.waited:.2f} s · released by task_done #{mark.released_by}{who}"
                 colour = theme.JOIN
             line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
-                                   label=text, labelOpts={"position": 0.92, "color": colour, "fill": (255, 255, 255, 200),
+                                   label=text, labelOpts={"position": 0.55, "color": colour, "fill": (255, 255, 255, 200),
                                                           "anchors": [(1, 0), (1, 0)]})
             self.counts.addItem(line)
             self._join_lines.append(line)

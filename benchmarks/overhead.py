@@ -41,7 +41,7 @@ from core.reporter import forget_reporter, install_local_reporter
 QUEUE_NAME = "tasks"
 #: How long the observer waits on the channel before it looks at the stop flag, and
 #: how long it waits on the channel before it looks whether the program is over.
-OBSERVER_POLL_S = 0.02
+OBSERVER_POLL_S = 0.005
 #: How long the observed run may take to deliver its last event after the consumer exited.
 DRAIN_DEADLINE_S = 30.0
 DEFAULT_ROUNDS = 5

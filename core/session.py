@@ -121,7 +121,7 @@ class Session:
             with self._read_lock:
                 self._drain(0.02)  # keep their last events flowing so their exits are not blocked
         for actor in self.actors():
-            if actor.exitcode is None and actor.process.is_alive():
+            if actor.exitcode is None:  # not reaped yet: SIGKILL (harmless if it just exited)
                 actor.process.kill()
         for thread in self._threads:
             thread.join()
