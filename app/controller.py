@@ -12,7 +12,7 @@ import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from app.pump import EventPump, start_pump
+from app.pump import EventPump, EventSource, start_pump
 from core.diagnosis import diagnose
 from core.model import RunModel
 from core.scenarios import ScenarioConfig
@@ -40,7 +40,7 @@ class RunController(QObject):
         super().__init__(parent)
         self.state = IDLE
         self.config: ScenarioConfig | None = None
-        self.session: Session | None = None
+        self.session: EventSource | None = None
         self.model = RunModel()
         self.timeline = Timeline()
         self.diagnosis: str | None = None
@@ -52,7 +52,8 @@ class RunController(QObject):
         self._watchdog.timeout.connect(self._on_watchdog)
 
     # -- commands -------------------------------------------------------------------
-    def start(self, config: ScenarioConfig) -> None:
+    def start(self, config: ScenarioConfig, source: EventSource | None = None) -> None:
+        """Run ``config`` (or play ``source``, whose events it describes)."""
         if self.state not in (IDLE, *OVER):
             return
         self.config = config
@@ -60,7 +61,7 @@ class RunController(QObject):
         self.timeline = Timeline()
         self.diagnosis = None
         self.run_reset.emit()
-        self.session = Session(config)
+        self.session = source if source is not None else Session(config)
         self._pump, self._thread = start_pump(self.session)
         self._pump.events_arrived.connect(self._on_events)
         self._pump.drained.connect(self._on_drained)
@@ -69,12 +70,12 @@ class RunController(QObject):
         self._set_state(RUNNING)
 
     def pause(self) -> None:
-        if self.state in (RUNNING, STALLED) and self.session is not None:
+        if self.state in (RUNNING, STALLED) and isinstance(self.session, Session):
             self.session.pause()
             self._set_state(PAUSED)
 
     def resume(self) -> None:
-        if self.state == PAUSED and self.session is not None:
+        if self.state == PAUSED and isinstance(self.session, Session):
             self.session.resume()
             self._last_event_at = time.monotonic()
             self._set_state(RUNNING)
@@ -94,7 +95,7 @@ class RunController(QObject):
         self._set_state(IDLE)
 
     def set_count(self, role: str, count: int) -> None:
-        if self.session is not None and self.state in (RUNNING, PAUSED, STALLED):
+        if isinstance(self.session, Session) and self.state in (RUNNING, PAUSED, STALLED):
             refusal = self.session.set_count(role, count)
             if refusal:
                 self.refused.emit(refusal)
@@ -108,7 +109,8 @@ class RunController(QObject):
             self._on_drained()
 
     def live_processes(self) -> int:
-        return self.session.live_processes() if self.session is not None and not self.session.closed else 0
+        session = self.session
+        return session.live_processes() if isinstance(session, Session) and not session.closed else 0
 
     # -- events ---------------------------------------------------------------------
     @Slot(list)
@@ -130,7 +132,7 @@ class RunController(QObject):
         pump.deleteLater()  # type: ignore[union-attr]
         thread.deleteLater()
         self._watchdog.stop()
-        completed = self.session is not None and self.session.state == FINISHED
+        completed = getattr(self.session, "state", None) == FINISHED
         if self.state == STALLED and not completed:
             return
         self._set_state(FINISHED_STATE if completed else STOPPED)

@@ -106,10 +106,11 @@ class EventLog(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = EventLogModel(self)
-        self.proxy = _EventFilter(self)
-        self.proxy.setSourceModel(self.model)
+        #: Set while a filter is on; unfiltered, the table reads the model directly
+        #: (a proxy calls Python for every row that arrives).
+        self.proxy: _EventFilter | None = None
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -148,7 +149,18 @@ class EventLog(QWidget):
         self.actor_filter.clear()
         self.actor_filter.addItem(ALL)
         self.actor_filter.blockSignals(False)
-        self.proxy.set_filter(ALL, self.kind_filter.currentText())
+        self._on_filter_changed()
 
     def _on_filter_changed(self) -> None:
-        self.proxy.set_filter(self.actor_filter.currentText(), self.kind_filter.currentText())
+        actor, kind = self.actor_filter.currentText(), self.kind_filter.currentText()
+        if actor == ALL and kind == ALL:
+            if self.proxy is not None:
+                self.table.setModel(self.model)
+                self.proxy.deleteLater()
+                self.proxy = None
+            return
+        if self.proxy is None:
+            self.proxy = _EventFilter(self)
+            self.proxy.setSourceModel(self.model)
+            self.table.setModel(self.proxy)
+        self.proxy.set_filter(actor, kind)

@@ -8,19 +8,26 @@ pan or zoom by the user stops following until they ask for it again.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem
 
 from app import theme
-from core.model import FINAL_STATES, RunModel
+from core.model import FINAL_STATES, STATE_CODES, STATES, RunModel
 from core.timeline import Timeline
 
 REDRAW_HZ = 60
 FOLLOW_WINDOW_S = 30.0
-#: Most swimlane spans drawn per actor; older ones outside the view are skipped first.
-MAX_SPANS_PER_LANE = 4000
+#: Most swimlane spans drawn per actor: the newest; at rates where more would fit the
+#: view they are narrower than a pixel, and drawing them would cost frames.
+MAX_SPANS_PER_LANE = 200
 LANE_HEIGHT = 0.8
+#: The most points a count curve gets; past that, a run is drawn in bins (see visible_steps).
+MAX_CURVE_POINTS = 1500
 AXIS_WIDTH_PX = 120
 _ROLE_ORDER = {"producer": 0, "consumer": 1, "main": 2}
 
@@ -37,6 +44,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
     """Three stacked plots with linked x axes."""
 
     following_changed = Signal(bool)
+    #: The user panned or zoomed: what is visible must be drawn again.
+    view_moved = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -46,16 +55,16 @@ class RunPlots(pg.GraphicsLayoutWidget):
 
         self.counts = self.addPlot(row=0, col=0)
         self.counts.setLabel("left", "tasks")
-        self.counts.showGrid(x=True, y=True, alpha=0.2)
-        self.counts.setClipToView(True)
-        self.counts.setDownsampling(auto=True, mode="peak")
         legend = self.counts.addLegend(offset=(-10, 5), brush=pg.mkBrush(255, 255, 255, 210))
         legend.setLabelTextSize(f"{theme.PLOT_FONT_PT}pt")
         self.unfinished_curve = self.counts.plot(pen=pg.mkPen(theme.UNFINISHED, width=3), stepMode="right",
                                                  name="unfinished (join() waits for 0)")
         self.depth_curve = self.counts.plot(pen=pg.mkPen(theme.DEPTH, width=3), stepMode="right",
                                             name="queue depth")
-        self.band = pg.FillBetweenItem(self.unfinished_curve, self.depth_curve, brush=pg.mkBrush(*theme.IN_PROGRESS))
+        self.band = QGraphicsPathItem()
+        self.band.setBrush(pg.mkBrush(*theme.IN_PROGRESS))
+        self.band.setPen(pg.mkPen(None))
+        self.band.setZValue(-1)
         self.counts.addItem(self.band)
         legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=1, brush=pg.mkBrush(*theme.IN_PROGRESS)),
                        "in progress (got, not yet task_done)")
@@ -66,7 +75,6 @@ class RunPlots(pg.GraphicsLayoutWidget):
 
         self.rate = self.addPlot(row=1, col=0)
         self.rate.setLabel("left", "done / s")
-        self.rate.showGrid(x=True, y=True, alpha=0.2)
         self.rate_curve = self.rate.plot(pen=pg.mkPen(theme.RATE, width=2), stepMode="right",
                                          fillLevel=0, brush=pg.mkBrush(148, 103, 189, 60))
         self.rate.setXLink(self.counts)
@@ -98,9 +106,11 @@ class RunPlots(pg.GraphicsLayoutWidget):
 
     def _on_user_moved_view(self, *args: object) -> None:
         self.follow(False)
+        self.view_moved.emit()
 
     # -- drawing ------------------------------------------------------------------------
     def clear_run(self) -> None:
+        self.band.setPath(QPainterPath())
         self.depth_curve.setData([], [])
         self.unfinished_curve.setData([], [])
         self.rate_curve.setData([], [])
@@ -132,11 +142,14 @@ class RunPlots(pg.GraphicsLayoutWidget):
         series = next(iter(timeline.queues.values()))
         t = series.column("t")
         end = max(timeline.last_t, float(t[-1]))
-        x = np.append(t, end)
-        depth = series.column("depth")
-        unfinished = series.column("unfinished")
-        self.depth_curve.setData(x, np.append(depth, depth[-1]))
-        self.unfinished_curve.setData(x, np.append(unfinished, unfinished[-1]))
+        (view_start, view_end), _ = self.counts.viewRange()
+        if self.following:
+            view_start, view_end = max(0.0, end - FOLLOW_WINDOW_S), end
+        x, depth, unfinished = visible_steps(t, series.column("depth"), series.column("unfinished"),
+                                             view_start, view_end, end, MAX_CURVE_POINTS)
+        self.depth_curve.setData(x, depth)
+        self.unfinished_curve.setData(x, unfinished)
+        self.band.setPath(band_path(x, depth, unfinished))
 
     def _draw_joins(self, timeline: Timeline) -> None:
         marks = [m for m in timeline.joins if m.on_queue]
@@ -166,35 +179,75 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self.lanes.getAxis("left").setTicks([ticks])
             self.lanes.setYRange(-0.5, max(len(names), 1) - 0.5, padding=0.05)
         (view_start, view_end), _ = self.lanes.viewRange()
-        x0: list[float] = []
-        x1: list[float] = []
-        y0: list[float] = []
-        brushes: list = []
+        starts, ends, bottoms, brushes = [], [], [], []
         now = model.last_t
         for row, name in enumerate(names):
-            changes = model.transitions[name]
-            lane_y = len(names) - 1 - row - LANE_HEIGHT / 2
-            first = max(0, len(changes) - MAX_SPANS_PER_LANE)
-            for index in range(first, len(changes)):
-                start, state = changes[index]
-                end = changes[index + 1][0] if index + 1 < len(changes) else (start if state in FINAL_STATES else now)
-                if end < view_start or start > view_end:
-                    continue
-                x0.append(start)
-                x1.append(max(end, start + 1e-3))
-                y0.append(lane_y)
-                brushes.append(_brush(state))
-        self.lane_bars.setOpts(x0=x0, x1=x1, y0=y0, height=[LANE_HEIGHT] * len(x0), brushes=brushes, pen=None)
+            times, codes = model.transitions[name]
+            # The changes that can show in the view: from the one in force at its left edge.
+            first = max(bisect_right(times, view_start) - 1, 0, len(times) - MAX_SPANS_PER_LANE)
+            last = bisect_right(times, view_end)
+            if first >= last:
+                continue
+            lane_codes = codes[first:last]
+            lane_starts = np.array(times[first:last], dtype=np.float64)
+            following = times[last] if last < len(times) else (lane_starts[-1] if lane_codes[-1] in _FINAL else now)
+            lane_ends = np.append(lane_starts[1:], following)
+            starts.append(lane_starts)
+            ends.append(np.maximum(lane_ends, lane_starts + 1e-3))
+            bottoms.append(np.full(len(lane_starts), len(names) - 1 - row - LANE_HEIGHT / 2))
+            brushes += [_BRUSHES[code] for code in lane_codes]
+        if not starts:
+            self.lane_bars.setOpts(x0=[], x1=[], y0=[], height=[], brushes=[])
+            return
+        x0 = np.concatenate(starts)
+        self.lane_bars.setOpts(x0=x0, x1=np.concatenate(ends), y0=np.concatenate(bottoms),
+                               height=np.full(len(x0), LANE_HEIGHT), brushes=brushes, pen=None)
 
 
-_brushes: dict[str, object] = {}
+def visible_steps(t: np.ndarray, low: np.ndarray, high: np.ndarray, start: float, stop: float, end: float,
+                  most: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The part of two step series (sampled at ``t``) that the view shows, at most
+    about ``most`` points: a long run is cut into bins, each drawn as its minimum of
+    ``low`` and maximum of ``high``, so every peak and dip stays visible while the
+    curves and the band between them cost the same to paint however long the run."""
+    first = max(int(np.searchsorted(t, start, side="right")) - 1, 0)
+    last = int(np.searchsorted(t, stop, side="right"))
+    t, low, high = t[first:last], low[first:last], high[first:last]
+    count = len(t)
+    if count > most:
+        size = -(-count // most)
+        bins = count // size
+        cut = bins * size
+        starts = t[:cut:size]
+        lows = low[:cut].reshape(bins, size).min(axis=1)
+        highs = high[:cut].reshape(bins, size).max(axis=1)
+        t = np.concatenate([starts, t[cut:]])
+        low = np.concatenate([lows, low[cut:]])
+        high = np.concatenate([highs, high[cut:]])
+    if not len(t):
+        return t, low, high
+    return np.append(t, end), np.append(low, low[-1]), np.append(high, high[-1])
 
 
-def _brush(state: str) -> object:
-    brush = _brushes.get(state)
-    if brush is None:
-        brush = _brushes[state] = pg.mkBrush(theme.STATE_COLOURS.get(state, "#dddddd"))
-    return brush
+def band_path(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> QPainterPath:
+    """The closed outline between two step curves over ``x`` (the tasks in progress).
+
+    Built from arrays in one go; pyqtgraph's FillBetweenItem rebuilds its path from
+    both curves' paths on every change of either, which costs a frame at high rates."""
+    if len(x) < 2:
+        return QPainterPath()
+    step_x = np.repeat(x, 2)[1:-1]
+    upper = np.repeat(high, 2)[:-2]
+    lower = np.repeat(low, 2)[:-2]
+    outline_x = np.concatenate([step_x, step_x[::-1]])
+    outline_y = np.concatenate([upper, lower[::-1]]).astype(np.float64)
+    path = pg.arrayToQPath(outline_x, outline_y, connect="all")
+    path.closeSubpath()
+    return path
+
+
+_BRUSHES = [pg.mkBrush(theme.STATE_COLOURS.get(state, "#dddddd")) for state in STATES]
+_FINAL = {STATE_CODES[state] for state in FINAL_STATES}
 
 
 def _font():

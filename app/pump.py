@@ -10,10 +10,26 @@ from __future__ import annotations
 
 import time
 import weakref
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.session import Session
+from core.events import Event
+
+
+class EventSource(Protocol):
+    """What the pump drains: a :class:`core.session.Session`, or a recording or a
+    synthetic stream with the same shape."""
+
+    finished: bool
+
+    def start(self) -> None: ...
+
+    def poll(self, timeout: float = 0.0) -> list[Event]: ...
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
 
 FRAME_S = 1 / 60
 POLL_S = 0.01
@@ -26,11 +42,10 @@ class EventPump(QObject):
     #: The run is over, every event was delivered, and the session is closed.
     drained = Signal()
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: EventSource) -> None:
         super().__init__()
         self.session = session
         self._stop_requested = False
-        self._abandon = False
 
     def request_stop(self) -> None:
         """Ask the pump thread to stop the session (returns at once)."""
@@ -68,7 +83,7 @@ def running_pump_threads() -> list[QThread]:
     return [thread for thread in list(_threads) if thread.isRunning()]
 
 
-def start_pump(session: Session) -> tuple[EventPump, QThread]:
+def start_pump(session: EventSource) -> tuple[EventPump, QThread]:
     """A pump on a new thread, started; the thread quits when the pump has drained."""
     thread = QThread()
     _threads.add(thread)

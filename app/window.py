@@ -89,7 +89,8 @@ class MainWindow(QMainWindow):
         self.controller.run_reset.connect(self._on_run_reset)
         self.controller.stalled.connect(self._on_stalled)
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
-        self.plots.following_changed.connect(lambda on: self.controls.follow_button.setEnabled(not on))
+        self.plots.following_changed.connect(self._on_following_changed)
+        self.plots.view_moved.connect(self._mark_dirty)
         self._on_state_changed(self.controller.state)
 
     # -- run control ----------------------------------------------------------------------
@@ -159,6 +160,13 @@ class MainWindow(QMainWindow):
         lines += [f"✖ {a.name} crashed with exit code {a.exitcode}" for a in model.actors.values() if a.state == CRASHED]
         self.controls.problems.setText("<br>".join(lines))
         self.controls.problems.setStyleSheet("color:#b00020; font-size:13px;")
+
+    def _on_following_changed(self, following: bool) -> None:
+        self.controls.follow_button.setEnabled(not following)
+        self._dirty = True
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
 
     def _on_redraw_tick(self) -> None:
         if self._dirty:

@@ -6,6 +6,7 @@ under the queue's lock) and never derives them from timing.
 """
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -22,6 +23,9 @@ WAITING_JOIN = "waiting in join()"
 EXITED = "exited"
 CRASHED = "crashed"
 STOPPED = "stopped"
+#: Every state, in a fixed order: the swimlanes store a state as its index here.
+STATES = (STARTING, RUNNING, WORKING, WAITING_GET, BLOCKED_PUT, WAITING_JOIN, EXITED, CRASHED, STOPPED)
+STATE_CODES = {state: code for code, state in enumerate(STATES)}
 FINAL_STATES = frozenset({EXITED, CRASHED, STOPPED})
 #: Exit codes that mean "ended by JoinScope's stop", not by the actor's own failure.
 STOP_EXIT_CODES = frozenset({143, -15, -9})
@@ -94,8 +98,10 @@ class RunModel:
         self.last_seq = 0
         self.last_t = 0.0
         self._open_joins: dict[str, JoinWait] = {}
-        #: Each actor's state changes as (t, state), oldest first — the swimlanes' data.
-        self.transitions: dict[str, list[tuple[float, str]]] = {}
+        #: Each actor's state changes, oldest first — the swimlanes' data: the times
+        #: (``array('d')``) and the states as codes into :data:`STATES` (``array('b')``),
+        #: nine bytes a change however long the run.
+        self.transitions: dict[str, tuple[array, array]] = {}
 
     # -- totals -----------------------------------------------------------------------
     @property
@@ -136,7 +142,7 @@ class RunModel:
         actor = self.actors.get(event.actor)
         if actor is None:
             actor = self.actors[event.actor] = ActorState(event.actor, role_of(event.actor), since=event.t)
-            self.transitions[event.actor] = [(event.t, actor.state)]
+            self.transitions[event.actor] = (array("d", [event.t]), array("b", [STATE_CODES[actor.state]]))
         if event.pid and actor.pid is None and event.kind != ACTOR_EXIT:
             actor.pid = event.pid
         return actor
@@ -145,7 +151,9 @@ class RunModel:
         if actor.state != state:
             actor.state = state
             actor.since = t
-            self.transitions[actor.name].append((t, state))
+            times, codes = self.transitions[actor.name]
+            times.append(t)
+            codes.append(STATE_CODES[state])
 
     def _apply(self, event: Event) -> None:
         self.events_seen += 1

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
-from core.model import RunModel
 from core.series import Series
 
 _COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
@@ -102,14 +101,3 @@ class Timeline:
         counts = np.bincount((times / bin_s).astype(np.int64))
         starts = np.arange(len(counts), dtype=np.float64) * bin_s
         return starts, counts / bin_s
-
-
-def actor_spans(model: RunModel) -> dict[str, list[tuple[float, float, str]]]:
-    """Each actor's state spans (start, end, state) up to now, for the swimlanes."""
-    spans: dict[str, list[tuple[float, float, str]]] = {}
-    for name, changes in model.transitions.items():
-        rows = []
-        for (t0, state), nxt in zip(changes, changes[1:] + [(model.last_t, None)]):
-            rows.append((t0, max(nxt[0], t0), state))
-        spans[name] = rows
-    return spans
