@@ -22,6 +22,8 @@ from core.timeline import Timeline
 
 REDRAW_HZ = 60
 FOLLOW_WINDOW_S = 30.0
+#: While following, the share of the view kept free on the right for new data.
+FOLLOW_MARGIN = 0.2
 #: Most swimlane spans drawn per actor: the newest; at rates where more would fit the
 #: view they are narrower than a pixel, and drawing them would cost frames.
 MAX_SPANS_PER_LANE = 200
@@ -132,9 +134,25 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self.rate_curve.setData(np.append(starts, starts[-1] + width), np.append(rates, rates[-1]))
         self._draw_lanes(model)
         if self.following:
-            end = max(timeline.last_t, model.last_t, 1.0)
-            start = max(0.0, end - FOLLOW_WINDOW_S)
-            self.counts.setXRange(start, end + 0.02 * (end - start), padding=0)
+            self._follow_to(max(timeline.last_t, model.last_t))
+
+    def _follow_to(self, end: float) -> None:
+        """Keep ``end`` in view, moving the view in steps rather than every frame: a new
+        x range re-lays out all three plots' axes, which costs more than the data."""
+        (view_start, view_end), _ = self.counts.viewRange()
+        if view_start <= end <= view_end - FOLLOW_MARGIN * (view_end - view_start) / 2:
+            return
+        if end <= FOLLOW_WINDOW_S * (1 - FOLLOW_MARGIN):
+            start, stop = 0.0, max(1.0, end / (1 - FOLLOW_MARGIN))
+        else:
+            start = end - FOLLOW_WINDOW_S * (1 - FOLLOW_MARGIN)
+            stop = start + FOLLOW_WINDOW_S
+        self.counts.setXRange(start, min(stop, FOLLOW_WINDOW_S) if start == 0.0 else stop, padding=0)
+
+    def fit(self, end: float) -> None:
+        """Show the whole run, 0 to ``end`` (a finished run, while following)."""
+        if self.following:
+            self.counts.setXRange(0.0, max(end, 0.1) * 1.02, padding=0)
 
     def _draw_counts(self, timeline: Timeline) -> None:
         if not timeline.queues:

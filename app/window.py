@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self._update_status()
         if state in (FINISHED_STATE, STALLED, STOPPED):
             self._redraw()
+            self.plots.fit(self.controller.model.last_t)
             self.run_over.emit(state)
 
     def _on_run_reset(self) -> None:

@@ -33,8 +33,9 @@ from app.window import MainWindow  # noqa: E402
 from core.events import GET, PUT, TASK_DONE, Event  # noqa: E402
 from core.scenarios import scenario  # noqa: E402
 
-RATES = (10_000, 25_000, 50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 600_000)
+RATES = (1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 600_000)
 MIN_REDRAWS_PER_S = 30
+WARM_UP_S = 0.5
 LATENCY_RATE = 10_000
 MEMORY_EVENTS = 1_000_000
 #: The most events the synthetic stream makes in one poll (the pump polls every few ms).
@@ -122,6 +123,9 @@ def run_rate(app: QApplication, rate: int, seconds: float) -> tuple[bool, float,
     """One run at ``rate``: (kept up, redraws per second, p95 delay in ms)."""
     window = MainWindow()
     window.show()
+    warm_until = time.monotonic() + WARM_UP_S  # the first paints of a new window are slow
+    while time.monotonic() < warm_until:
+        app.processEvents()
     stream = SyntheticStream(rate, seconds)
     probe = Probe(window, stream)
     done: list[str] = []
@@ -173,7 +177,7 @@ def main() -> None:
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     seconds = 1.0 if args.quick else args.seconds
-    rates = RATES[:3] if args.quick else RATES
+    rates = RATES[:2] if args.quick else RATES
     best = 0
     for rate in rates:
         kept_up, redraws, p95 = run_rate(app, rate, seconds)
