@@ -45,7 +45,6 @@ class EventMerger:
         self._pending: list[tuple] = []
         self._next_op: dict[str, int] = {}
         self._last_zero: dict[str, tuple[int, int]] = {}
-        self._blocked_since: float | None = None
         self._last_exit_noted: float | None = None
         self._last_t = 0.0
         self.seq = 0
@@ -98,8 +97,6 @@ class EventMerger:
             else:
                 ready -= 1
                 taken = True
-        if taken:
-            self._blocked_since = None
         return out
 
     def _in_order_prefix(self, queues: tuple, ops: tuple) -> int:
@@ -138,7 +135,7 @@ class EventMerger:
         if op < expected:  # a straggler from a gap already declared lost
             del self._pending[0]
             return True
-        if not self._gap_is_lost(now, final):
+        if not self._gap_is_lost(record[0], now, final):
             return False
         self._emit(out, (record[0], ERROR, OBSERVER_ACTOR, 0, None, 0, queue, None, None, None, None,
                          f"{op - expected} operation(s) of {queue} were never reported: "
@@ -203,19 +200,17 @@ class EventMerger:
             record = record[:9] + (released,) + record[10:]
         out.append(_new_event(Event, (self.seq, t) + record[1:]))
 
-    def _gap_is_lost(self, now: float, final: bool) -> bool:
-        """Whether the operation the merger waits for should be given up as lost.
+    def _gap_is_lost(self, waiting_since: float, now: float, final: bool) -> bool:
+        """Whether the operations missing before a record of time ``waiting_since`` are lost.
 
         Only a process that died can take operations with it (they were still in its
         buffer).  A live process, however slow or starved of CPU, always reports them
-        in the end, so the merger waits for it — unless an actor has exited since the
-        wait began and the survivors had :data:`EXIT_GRACE_S` to flush."""
+        in the end, so the merger waits — unless an actor exited after the missing
+        operations were made and the survivors have had :data:`EXIT_GRACE_S` to flush."""
         if final:
             return True
-        if self._blocked_since is None:
-            self._blocked_since = now
         exited = self._last_exit_noted
-        return exited is not None and exited >= self._blocked_since and now - exited >= EXIT_GRACE_S
+        return exited is not None and exited >= waiting_since and now - exited >= EXIT_GRACE_S
 
     def note_exit(self, now: float | None = None) -> None:
         """An actor's process has ended (and everything it sent has been added)."""

@@ -32,6 +32,8 @@ from core.events import (ERROR, GET, GET_WAIT, ITEM_TEXT_LIMIT, JOIN_ENTER, JOIN
                          jsonable_item)
 from core.reporter import BATCH_EVENTS, WAIT_SLICE_S, Reporter, _local, current_actor, current_pid, interrupt_check, reporter_for
 
+#: The shared counts: operation number, depth, unfinished, and the op of the task_done
+#: that last brought unfinished to 0.  The hot paths index them as 0..3 literally.
 _OP, _DEPTH, _UNFINISHED, _LAST_ZERO = range(4)
 _queue_numbers = itertools.count(1)
 _monotonic = time.monotonic
