@@ -5,7 +5,7 @@ from importlib.resources import files
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
-from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from app import theme
 from app.controller import FINISHED_STATE, PAUSED, STALLED, STOPPED, RunController
@@ -69,6 +69,9 @@ class MainWindow(QMainWindow):
         horizontal.setStretchFactor(1, 1)
         self.setCentralWidget(horizontal)
         self.status = QLabel()
+        # Its text changes every frame: a size hint that follows it would re-lay out (and
+        # repaint) the whole window each time.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addPermanentWidget(self.status, 1)
         self.resize(1500, 950)
 
