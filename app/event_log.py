@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import deque
+from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
@@ -13,6 +14,7 @@ from core.events import KINDS, Event, describe_item
 LOG_ROWS = 5000
 COLUMNS = ("seq", "time (s)", "actor", "kind", "item", "depth", "unfinished")
 ALL = "all"
+_actor_of = itemgetter(3)
 
 
 class EventLogModel(QAbstractTableModel):
@@ -135,9 +137,8 @@ class EventLog(QWidget):
 
     def append(self, events: list[Event]) -> None:
         known = {self.actor_filter.itemText(i) for i in range(self.actor_filter.count())}
-        for actor in dict.fromkeys(e.actor for e in events):
-            if actor not in known:
-                self.actor_filter.addItem(actor)
+        for actor in sorted(set(map(_actor_of, events)) - known):
+            self.actor_filter.addItem(actor)
         at_bottom = self.table.verticalScrollBar().value() >= self.table.verticalScrollBar().maximum() - 2
         self.model.append(events)
         if at_bottom:

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.resize(1500, 950)
 
         self._dirty = False
+        self._problems_shown = (0, 0)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(int(1000 / REDRAW_HZ))
         self._redraw_timer.timeout.connect(self._on_redraw_tick)
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
             self.run_over.emit(state)
 
     def _on_run_reset(self) -> None:
+        self._problems_shown = (0, 0)
         self.plots.clear_run()
         self.log.clear()
         self.banner.hide()
@@ -155,7 +157,10 @@ class MainWindow(QMainWindow):
     def _on_events(self, events: list) -> None:
         self.log.append(events)
         self._dirty = True
-        if any(e.kind in ("error", "actor_exit") for e in events):
+        model = self.controller.model
+        problems = (len(model.errors), sum(1 for a in model.actors.values() if a.state == CRASHED))
+        if problems != self._problems_shown:
+            self._problems_shown = problems
             self._show_problems()
 
     def _show_problems(self) -> None:

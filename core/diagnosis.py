@@ -22,7 +22,7 @@ def diagnose(model: RunModel, quiet_for_s: float) -> str:
     if working:
         slow = working[0]
         return (f"no event for {quiet_for_s:.1f} s: {slow.name} is still working on "
-                f"{describe_item(slow.holding[-1]) if slow.holding else 'a task'} — the run may just be slow "
+                f"{describe_item(slow.last_item) if slow.in_progress else 'a task'} — the run may just be slow "
                 f"(raise --timeout)")
     if queue_wait is not None:
         return _diagnose_queue_join(model, queue_wait, live_consumers)
@@ -50,10 +50,10 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[A
     unfinished = queue.unfinished if queue else 0
     depth = queue.depth if queue else 0
     head = f"{wait.actor}'s {wait.target}.join() waits with unfinished={unfinished}"
-    crashed = [a for a in model.actors_of("consumer") if a.state == CRASHED and _tasks_held(a)]
+    crashed = [a for a in model.actors_of("consumer") if a.state == CRASHED and a.in_progress and a.last_item is not None]
     if crashed:
         dead = crashed[0]
-        held = describe_item(_tasks_held(dead)[0])
+        held = describe_item(dead.last_item)
         return (f"{head}: {dead.name} crashed (exit code {dead.exitcode}) holding task {held}, "
                 f"whose task_done() will never come")
     if depth > 0 and not live_consumers:
@@ -78,10 +78,6 @@ def _diagnose_full_queue(model: RunModel, blocked: ActorState, live_consumers: l
     if not live_consumers:
         return f"{blocked.name} is blocked in put() on a full queue (depth {depth}) and no consumer is left to empty it"
     return f"{blocked.name} is blocked in put() on a full queue (depth {depth}) while the consumers do not take items"
-
-
-def _tasks_held(actor: ActorState) -> list:
-    return [item for item in actor.holding if item is not None]
 
 
 def _names(names: list[str]) -> str:

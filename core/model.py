@@ -7,8 +7,11 @@ under the queue's lock) and never derives them from timing.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Iterable
+
+import numpy as np
 
 from core.events import (ACTOR_EXIT, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
                          TASK_DONE, Event)
@@ -38,8 +41,8 @@ class ActorState:
     pid: int | None = None
     state: str = STARTING
     since: float = 0.0
-    #: Items taken with get() and not yet marked done, oldest first.
-    holding: list[Any] = field(default_factory=list)
+    #: The item this actor got last (what it works on while ``in_progress``).
+    last_item: Any = None
     puts: int = 0
     gets: int = 0
     task_dones: int = 0
@@ -52,6 +55,11 @@ class ActorState:
     @property
     def alive(self) -> bool:
         return self.state not in FINAL_STATES
+
+    @property
+    def in_progress(self) -> int:
+        """Items got and not yet marked done (what a crash takes with it)."""
+        return max(self.gets - self.task_dones, 0)
 
 
 @dataclass
@@ -79,6 +87,21 @@ class JoinWait:
     released_by: int | None = None
     #: Producers that had not finished when a queue's join() returned (the race).
     producers_unfinished: tuple[str, ...] = ()
+
+
+#: The kinds folded a batch at a time, and the state each leaves its actor in
+#: (a ``get`` of ``None``, a sentinel, leaves it running, not working).
+_BULK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
+_STATE_AFTER = {PUT: STATE_CODES[RUNNING], TASK_DONE: STATE_CODES[RUNNING], GET_WAIT: STATE_CODES[WAITING_GET],
+                PUT_WAIT: STATE_CODES[BLOCKED_PUT]}
+_WORKING_CODE = STATE_CODES[WORKING]
+_RUNNING_CODE = STATE_CODES[RUNNING]
+
+
+def _state_code(kind: str, item: Any) -> int:
+    if kind == GET:
+        return _RUNNING_CODE if item is None else _WORKING_CODE
+    return _STATE_AFTER[kind]
 
 
 def role_of(actor: str) -> str:
@@ -135,8 +158,85 @@ class RunModel:
 
     # -- folding ------------------------------------------------------------------------
     def apply(self, events: Iterable[Event]) -> None:
-        for event in events:
-            self._apply(event)
+        """Fold ``events`` (in ``seq`` order).  Runs of put/get/task_done/wait events,
+        the bulk of any busy run, are folded a batch at a time (see :meth:`_apply_bulk`)."""
+        events = events if isinstance(events, list) else list(events)
+        start = 0
+        for index in [i for i, event in enumerate(events) if event[2] not in _BULK_KINDS]:
+            if index > start:
+                self._apply_bulk(events[start:index])
+            self._apply(events[index])
+            start = index + 1
+        if start < len(events):
+            self._apply_bulk(events[start:] if start else events)
+
+    def _apply_bulk(self, events: list[Event]) -> None:
+        """Fold events of the kinds in :data:`_BULK_KINDS` with a few passes in C
+        (counting, transposing) and one small numpy step per actor for the state changes."""
+        seqs, ts, kinds, actors, pids, queues, _ops, items, depths, unfinished = list(zip(*events))[:10]
+        self.events_seen += len(events)
+        self.last_seq = seqs[-1]
+        self.last_t = ts[-1]
+        for name, index in {q: i for i, q in enumerate(queues)}.items():
+            queue = self.queues.get(name)
+            if queue is None:
+                queue = self.queues[name] = QueueState(name)
+            queue.depth, queue.unfinished = depths[index], unfinished[index]
+        for (name, kind), count in Counter(zip(queues, kinds)).items():
+            queue = self.queues[name]
+            if kind == PUT:
+                queue.puts += count
+            elif kind == GET:
+                queue.gets += count
+            elif kind == TASK_DONE:
+                queue.task_dones += count
+        sentinels = None in items
+        if sentinels:
+            for name, kind, item in zip(queues, kinds, items):
+                if kind == PUT and item is None:
+                    self.queues[name].sentinels_put += 1
+        present = list(dict.fromkeys(actors))
+        for name in present:
+            if name not in self.actors:
+                self._actor(events[actors.index(name)])
+        for (name, kind), count in Counter(zip(actors, kinds)).items():
+            actor = self.actors[name]
+            if kind == PUT:
+                actor.puts += count
+            elif kind == GET:
+                actor.gets += count
+            elif kind == TASK_DONE:
+                actor.task_dones += count
+        codes = np.fromiter(map(_state_code, kinds, items), np.int8, len(events))
+        times = np.array(ts)
+        if len(present) == 1:
+            self._record_changes(self.actors[actors[0]], codes, times)
+        else:
+            ids = np.fromiter(map(present.index, actors), np.int16, len(events))
+            for number, name in enumerate(present):
+                mine = ids == number
+                self._record_changes(self.actors[name], codes[mine], times[mine])
+        if GET in kinds:
+            for name, item in {a: it for a, k, it in zip(actors, kinds, items) if k == GET}.items():
+                self.actors[name].last_item = item
+            if sentinels:
+                for name, kind, item in zip(actors, kinds, items):
+                    if kind == GET and item is None:
+                        self.actors[name].sentinels_got += 1
+
+    def _record_changes(self, actor: ActorState, codes: np.ndarray, times: np.ndarray) -> None:
+        """Append where ``actor``'s state changes in ``codes`` (at ``times``) to its lane."""
+        previous = np.empty_like(codes)
+        previous[0] = STATE_CODES[actor.state]
+        previous[1:] = codes[:-1]
+        changed = np.flatnonzero(codes != previous)
+        if not len(changed):
+            return
+        lane_times, lane_codes = self.transitions[actor.name]
+        lane_times.frombytes(times[changed].tobytes())
+        lane_codes.frombytes(codes[changed].tobytes())
+        actor.state = STATES[codes[changed[-1]]]
+        actor.since = float(times[changed[-1]])
 
     def _actor(self, event: Event) -> ActorState:
         actor = self.actors.get(event.actor)
@@ -156,10 +256,13 @@ class RunModel:
             codes.append(STATE_CODES[state])
 
     def _apply(self, event: Event) -> None:
+        kind = event.kind
+        if kind in _BULK_KINDS:
+            self._apply_bulk([event])
+            return
         self.events_seen += 1
         self.last_seq = event.seq
         self.last_t = event.t
-        kind = event.kind
         actor = self._actor(event)
         queue = None
         if event.queue is not None:
@@ -168,33 +271,7 @@ class RunModel:
                 queue = self.queues[event.queue] = QueueState(event.queue)
             queue.depth = event.depth  # type: ignore[assignment]
             queue.unfinished = event.unfinished  # type: ignore[assignment]
-        if kind == PUT:
-            queue.puts += 1  # type: ignore[union-attr]
-            actor.puts += 1
-            if event.item is None:
-                queue.sentinels_put += 1  # type: ignore[union-attr]
-            if actor.state in (BLOCKED_PUT, STARTING):
-                self._set(actor, RUNNING, event.t)
-        elif kind == GET:
-            queue.gets += 1  # type: ignore[union-attr]
-            actor.gets += 1
-            actor.holding.append(event.item)
-            if event.item is None:
-                actor.sentinels_got += 1
-                self._set(actor, RUNNING, event.t)
-            else:
-                self._set(actor, WORKING, event.t)
-        elif kind == TASK_DONE:
-            queue.task_dones += 1  # type: ignore[union-attr]
-            actor.task_dones += 1
-            if actor.holding:
-                actor.holding.pop()
-            self._set(actor, RUNNING, event.t)
-        elif kind == GET_WAIT:
-            self._set(actor, WAITING_GET, event.t)
-        elif kind == PUT_WAIT:
-            self._set(actor, BLOCKED_PUT, event.t)
-        elif kind == JOIN_ENTER:
+        if kind == JOIN_ENTER:
             target = event.queue if event.queue is not None else str(event.item)
             wait = JoinWait(actor.name, target, event.queue is not None, event.t, event.unfinished)
             self._open_joins[actor.name] = wait

@@ -60,19 +60,25 @@ class Timeline:
         if not events:
             return
         self.last_t = events[-1].t
-        counted = [e for e in events if e.kind in _COUNT_KINDS]
+        counted = [e for e in events if e[2] in _COUNT_KINDS]
         if counted:
-            names = {e.queue for e in counted}
+            seqs, ts, kinds, actors, _, queues, _, _, depths, unfinished = list(zip(*counted))[:10]
+            names = set(queues)
             for name in names:
-                mine = counted if len(names) == 1 else [e for e in counted if e.queue == name]
-                self.queue(name).extend(t=[e.t for e in mine], depth=[e.depth for e in mine],
-                                        unfinished=[e.unfinished for e in mine])
-            done = [e for e in counted if e.kind == TASK_DONE]
-            if done:
-                self.completions.extend(t=[e.t for e in done])
-                for e in done:
-                    if e.unfinished == 0:
-                        self._done_by[e.seq] = e.actor
+                if len(names) == 1:
+                    self.queue(name).extend(t=ts, depth=depths, unfinished=unfinished)
+                else:
+                    mine = [i for i, queue in enumerate(queues) if queue == name]
+                    self.queue(name).extend(t=[ts[i] for i in mine], depth=[depths[i] for i in mine],
+                                            unfinished=[unfinished[i] for i in mine])
+            if TASK_DONE in kinds:
+                self.completions.extend(t=[t for t, kind in zip(ts, kinds) if kind == TASK_DONE])
+                if 0 in unfinished:
+                    for seq, kind, actor, left in zip(seqs, kinds, actors, unfinished):
+                        if kind == TASK_DONE and left == 0:
+                            self._done_by[seq] = actor
+        if len(counted) == len(events):
+            return
         for event in events:
             if event.kind == JOIN_ENTER:
                 target = event.queue if event.queue is not None else str(event.item)
