@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from core.scenarios import ScenarioConfig
@@ -12,6 +13,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     import PySide6  # noqa: F401  (the binding pyqtgraph must use)
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.window import MainWindow
@@ -32,6 +34,10 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
                 window.close()
                 app.quit()
         window.run_over.connect(finish)
+    # Ctrl-C or SIGTERM close the window, which stops every process first.  (Python
+    # runs the handler at the next slot, at most a redraw tick away.)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
     window.show()
     if args.autostart:
         window.start_run(config)

@@ -64,12 +64,16 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
         if not args.quiet:
             _print_events(events, narrator, out)
 
-    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    received: list[type] = []
+    handlers = {signal.SIGINT: lambda *_: received.append(KeyboardInterrupt),
+                signal.SIGTERM: lambda *_: received.append(Terminated)}
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
         with Session(config) as session:
-            result = run_session(session, model, show)
+            result = run_session(session, model, show, interrupted=lambda: received[0] if received else None)
     finally:
-        signal.signal(signal.SIGTERM, previous_term)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if writer is not None:
             writer.close()
     _summarise(result, config, args.record, out)
@@ -114,10 +118,6 @@ def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, ou
         print(f"  error in {error.actor}: {error.error}", file=out)
     if record:
         print(f"  trace: {record} ({model.events_seen} events)", file=out)
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated()
 
 
 __all__ = ["run_headless", "config_from_args", "EXIT_BAD_INPUT"]

@@ -23,13 +23,18 @@ JOIN_RETURN = "join_return"
 ACTOR_START = "actor_start"
 ACTOR_EXIT = "actor_exit"
 ERROR = "error"
+#: The session launched an actor's process (its lane starts, in "starting").
+ACTOR_LAUNCH = "actor_launch"
+#: The session asked an actor to retire: it finishes what it holds, then exits.
+ACTOR_RETIRE = "actor_retire"
 #: An actor is about to block in ``get()`` because the queue is empty.
 GET_WAIT = "get_wait"
 #: An actor is about to block in ``put()`` because a bounded queue is full.
 PUT_WAIT = "put_wait"
 
 KINDS: frozenset[str] = frozenset(
-    {PUT, GET, TASK_DONE, JOIN_ENTER, JOIN_RETURN, ACTOR_START, ACTOR_EXIT, ERROR, GET_WAIT, PUT_WAIT}
+    {PUT, GET, TASK_DONE, JOIN_ENTER, JOIN_RETURN, ACTOR_LAUNCH, ACTOR_START, ACTOR_RETIRE, ACTOR_EXIT, ERROR,
+     GET_WAIT, PUT_WAIT}
 )
 
 #: How each kind changes (depth, unfinished) of its queue.  Every other kind changes neither.

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from core.events import (ACTOR_EXIT, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
+from core.events import (ACTOR_EXIT, ACTOR_RETIRE, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
                          TASK_DONE, Event)
 
 # Actor states, as the swimlanes and the narration name them.
@@ -51,6 +51,8 @@ class ActorState:
     exitcode: int | None = None
     error: str | None = None
     sentinels_got: int = 0
+    #: Asked to retire: it finishes what it holds, then exits.
+    retiring: bool = False
 
     @property
     def alive(self) -> bool:
@@ -290,6 +292,8 @@ class RunModel:
             self._set(actor, RUNNING, event.t)
         elif kind == ACTOR_START:
             self._set(actor, RUNNING, event.t)
+        elif kind == ACTOR_RETIRE:
+            actor.retiring = True
         elif kind == ACTOR_EXIT:
             actor.exitcode = event.exitcode
             if event.exitcode is None or event.exitcode in STOP_EXIT_CODES:

@@ -6,7 +6,7 @@ a ``join()`` returned) and not only what happened.
 """
 from __future__ import annotations
 
-from core.events import (ACTOR_EXIT, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
+from core.events import (ACTOR_EXIT, ACTOR_RETIRE, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
                          TASK_DONE, Event, describe_item)
 from core.model import STOP_EXIT_CODES, RunModel
 
@@ -47,6 +47,8 @@ class Narrator:
             return f"{who} waits in {event.queue}.join() for {event.unfinished} unfinished task(s)"
         if kind == JOIN_RETURN:
             return self._join_returned(event)
+        if kind == ACTOR_RETIRE:
+            return f"{who} was asked to retire: it finishes what it holds, then exits"
         if kind == ACTOR_START:
             return f"{who} starting" if who != "main" else None
         if kind == ACTOR_EXIT:

@@ -22,7 +22,7 @@ INTERRUPTED = "interrupted"
 
 
 class Terminated(BaseException):
-    """Raised (from a SIGTERM handler) to stop a run in order."""
+    """Stands for SIGTERM in :attr:`RunResult.interrupted_by`."""
 
 
 @dataclass
@@ -36,11 +36,15 @@ class RunResult:
 
 
 def run_session(session: Session, model: RunModel | None = None,
-                on_events: Callable[[list[Event]], None] | None = None) -> RunResult:
+                on_events: Callable[[list[Event]], None] | None = None,
+                interrupted: Callable[[], type | None] = lambda: None) -> RunResult:
     """Start ``session`` and run it until it completes, stalls or is interrupted.
 
     A stall is ``config.stall_timeout_s`` without any event while the run is not
     over; the session is then stopped and the diagnosis names the likely cause.
+    ``interrupted`` is asked between polls (signal handlers set what it returns:
+    an exception raised from a handler could land inside a poll and lose the
+    events it had taken but not yet merged).
     """
     model = model if model is not None else RunModel(expected_producers=session.config.producers)
     timeout = session.config.stall_timeout_s
@@ -57,6 +61,9 @@ def run_session(session: Session, model: RunModel | None = None,
         session.start()
         quiet_since = time.monotonic()
         while not session.finished:
+            interruption = interrupted()
+            if interruption is not None:
+                raise interruption()
             events = session.poll(POLL_S)
             now = time.monotonic()
             if events:

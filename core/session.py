@@ -27,7 +27,7 @@ from typing import Any, Callable
 from core import workers
 from core.actor import run_actor
 from core.control import CONSUMER, PRODUCER, ROLES, RunControl
-from core.events import ACTOR_EXIT, ACTOR_START, ERROR, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, Event
+from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_RETIRE, ACTOR_START, ERROR, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, Event
 from core.merge import EventMerger
 from core.observed import ObservedJoinableQueue
 from core.reporter import WAIT_SLICE_S, Stopped, acting_as, current_pid, forget_reporter, install_local_reporter
@@ -235,6 +235,7 @@ class Session:
             raise
         with self._actors_lock:
             self._actors[name] = ActorProcess(name, role, number, slot, process)
+        self._record(ACTOR_LAUNCH, role, name, pid=process.pid)
         if needs_sentinel and self.config.sentinels is None:
             self._put_sentinel_for(name)
         return None
@@ -270,6 +271,7 @@ class Session:
         refusal = self._control.retire(role, actor.slot)
         if refusal is None:
             actor.retiring = True
+            self._record(ACTOR_RETIRE, role, actor.name, pid=actor.process.pid)
         return refusal
 
     def set_count(self, role: str, count: int) -> str | None:

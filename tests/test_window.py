@@ -47,10 +47,13 @@ def test_the_consumer_slider_changes_the_live_consumer_processes(window, qtbot):
     qtbot.keyClick(slider, Qt.Key.Key_Right)
     qtbot.keyClick(slider, Qt.Key.Key_Right)
     assert window.controls.consumers.value() == 3
+    # the new processes' lanes appear at once, in "starting", before they run any code
+    qtbot.waitUntil(lambda: {"consumer-1", "consumer-2"} <= set(window.controller.model.transitions), timeout=500)
     qtbot.waitUntil(lambda: len([a for a in window.controller.model.actors_of("consumer") if a.alive]) == 3,
                     timeout=20_000)
     assert window.controller.live_processes() == live_children() == 4
     qtbot.keyClick(slider, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: window.controller.model.actors["consumer-2"].retiring, timeout=500)
     qtbot.waitUntil(lambda: len([a for a in window.controller.model.actors_of("consumer") if a.alive]) == 2,
                     timeout=20_000)
     qtbot.waitUntil(lambda: window.controller.live_processes() == live_children() == 3, timeout=5_000)
