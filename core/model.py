@@ -9,6 +9,8 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
+from operator import is_, itemgetter
 from typing import Any, Iterable
 
 import numpy as np
@@ -94,16 +96,15 @@ class JoinWait:
 #: The kinds folded a batch at a time, and the state each leaves its actor in
 #: (a ``get`` of ``None``, a sentinel, leaves it running, not working).
 _BULK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
-_STATE_AFTER = {PUT: STATE_CODES[RUNNING], TASK_DONE: STATE_CODES[RUNNING], GET_WAIT: STATE_CODES[WAITING_GET],
-                PUT_WAIT: STATE_CODES[BLOCKED_PUT]}
-_WORKING_CODE = STATE_CODES[WORKING]
-_RUNNING_CODE = STATE_CODES[RUNNING]
-
-
-def _state_code(kind: str, item: Any) -> int:
-    if kind == GET:
-        return _RUNNING_CODE if item is None else _WORKING_CODE
-    return _STATE_AFTER[kind]
+#: (kind, item is None) -> the state code the event leaves its actor in.
+_STATE_AFTER = {(kind, empty): STATE_CODES[state]
+                for kind, state in ((PUT, RUNNING), (TASK_DONE, RUNNING), (GET_WAIT, WAITING_GET),
+                                    (PUT_WAIT, BLOCKED_PUT)) for empty in (False, True)}
+_STATE_AFTER[(GET, False)] = STATE_CODES[WORKING]
+_STATE_AFTER[(GET, True)] = STATE_CODES[RUNNING]
+#: The counter of ActorState/QueueState each counted kind adds to.
+_COUNTED = {PUT: "puts", GET: "gets", TASK_DONE: "task_dones"}
+_TIME, _KIND, _ACTOR, _QUEUE, _ITEM = (itemgetter(i) for i in (1, 2, 3, 5, 7))
 
 
 def role_of(actor: str) -> str:
@@ -174,57 +175,58 @@ class RunModel:
 
     def _apply_bulk(self, events: list[Event]) -> None:
         """Fold events of the kinds in :data:`_BULK_KINDS` with a few passes in C
-        (counting, transposing) and one small numpy step per actor for the state changes."""
-        seqs, ts, kinds, actors, pids, queues, _ops, items, depths, unfinished = list(zip(*events))[:10]
-        self.events_seen += len(events)
-        self.last_seq = seqs[-1]
-        self.last_t = ts[-1]
-        for name, index in {q: i for i, q in enumerate(queues)}.items():
+        (column maps, counting) and one small numpy step per actor for the state changes."""
+        count = len(events)
+        kinds = list(map(_KIND, events))
+        actors = list(map(_ACTOR, events))
+        queues = list(map(_QUEUE, events))
+        items = list(map(_ITEM, events))
+        last = events[-1]
+        self.events_seen += count
+        self.last_seq = last.seq
+        self.last_t = last.t
+        for name in dict.fromkeys(queues):
             queue = self.queues.get(name)
             if queue is None:
                 queue = self.queues[name] = QueueState(name)
-            queue.depth, queue.unfinished = depths[index], unfinished[index]
-        for (name, kind), count in Counter(zip(queues, kinds)).items():
-            queue = self.queues[name]
-            if kind == PUT:
-                queue.puts += count
-            elif kind == GET:
-                queue.gets += count
-            elif kind == TASK_DONE:
-                queue.task_dones += count
-        sentinels = None in items
-        if sentinels:
-            for name, kind, item in zip(queues, kinds, items):
-                if kind == PUT and item is None:
-                    self.queues[name].sentinels_put += 1
+            final = events[count - 1 - queues[::-1].index(name)] if name != last.queue else last
+            queue.depth, queue.unfinished = final.depth, final.unfinished
+        by_queue = Counter(zip(queues, kinds))
+        by_actor = Counter(zip(actors, kinds))
+        for (name, kind), number in by_queue.items():
+            if kind in _COUNTED:
+                setattr(self.queues[name], _COUNTED[kind], getattr(self.queues[name], _COUNTED[kind]) + number)
         present = list(dict.fromkeys(actors))
         for name in present:
             if name not in self.actors:
                 self._actor(events[actors.index(name)])
-        for (name, kind), count in Counter(zip(actors, kinds)).items():
-            actor = self.actors[name]
-            if kind == PUT:
-                actor.puts += count
-            elif kind == GET:
-                actor.gets += count
-            elif kind == TASK_DONE:
-                actor.task_dones += count
-        codes = np.fromiter(map(_state_code, kinds, items), np.int8, len(events))
-        times = np.array(ts)
+        for (name, kind), number in by_actor.items():
+            if kind in _COUNTED:
+                setattr(self.actors[name], _COUNTED[kind], getattr(self.actors[name], _COUNTED[kind]) + number)
+        empty = list(map(is_, items, repeat(None)))
+        codes = np.fromiter(map(_STATE_AFTER.__getitem__, zip(kinds, empty)), np.int8, count)
+        times = np.fromiter(map(_TIME, events), np.float64, count)
+        gets = np.fromiter(map(GET.__eq__, kinds), np.bool_, count) if GET in kinds else None
         if len(present) == 1:
-            self._record_changes(self.actors[actors[0]], codes, times)
+            ids = None
+            self._record_changes(self.actors[present[0]], codes, times)
         else:
-            ids = np.fromiter(map(present.index, actors), np.int16, len(events))
+            ids = np.fromiter(map(present.index, actors), np.int16, count)
             for number, name in enumerate(present):
                 mine = ids == number
                 self._record_changes(self.actors[name], codes[mine], times[mine])
-        if GET in kinds:
-            for name, item in {a: it for a, k, it in zip(actors, kinds, items) if k == GET}.items():
-                self.actors[name].last_item = item
-            if sentinels:
-                for name, kind, item in zip(actors, kinds, items):
-                    if kind == GET and item is None:
-                        self.actors[name].sentinels_got += 1
+        if gets is not None:
+            for number, name in enumerate(present):
+                mine = gets if ids is None else gets & (ids == number)
+                picked = np.flatnonzero(mine)
+                if len(picked):
+                    self.actors[name].last_item = items[picked[-1]]
+        if True in empty:  # sentinels went in or came out
+            for name, queue, kind, is_empty in zip(actors, queues, kinds, empty):
+                if is_empty and kind == PUT:
+                    self.queues[queue].sentinels_put += 1
+                elif is_empty and kind == GET:
+                    self.actors[name].sentinels_got += 1
 
     def _record_changes(self, actor: ActorState, codes: np.ndarray, times: np.ndarray) -> None:
         """Append where ``actor``'s state changes in ``codes`` (at ``times``) to its lane."""

@@ -28,7 +28,7 @@ from queue import Empty, Full
 from typing import Any
 
 from core import reporter as _reporting
-from core.events import (ERROR, GET, GET_WAIT, ITEM_TEXT_LIMIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE,
+from core.events import (_BIG_INT, ERROR, GET, GET_WAIT, ITEM_TEXT_LIMIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE,
                          jsonable_item)
 from core.reporter import BATCH_EVENTS, WAIT_SLICE_S, Reporter, _local, current_actor, current_pid, interrupt_check, reporter_for
 
@@ -149,7 +149,7 @@ class ObservedJoinableQueue(JoinableQueue):
             finally:
                 lock.release()
         kind = type(obj)
-        item = obj if kind is int or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
+        item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
             else jsonable_item(obj)
         buffer = reporter.buffer
         buffer.append((t, PUT, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name, op,
@@ -184,18 +184,20 @@ class ObservedJoinableQueue(JoinableQueue):
         lock = self._cond_lock
         if not lock.acquire(False):
             _acquire_soon(lock)
-        counts = self._counts
-        op = counts[0] + 1
-        counts[0] = op
-        depth = counts[1] - 1
-        counts[1] = depth
-        unfinished = counts[2]
-        t = _monotonic()
-        lock.release()
+        try:
+            counts = self._counts
+            op = counts[0] + 1
+            counts[0] = op
+            depth = counts[1] - 1
+            counts[1] = depth
+            unfinished = counts[2]
+            t = _monotonic()
+        finally:
+            lock.release()
         self._sem.release()
         obj = _loads(res)
         kind = type(obj)
-        item = obj if kind is int or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
+        item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
             else jsonable_item(obj)
         buffer = reporter.buffer
         buffer.append((t, GET, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name, op,

@@ -8,6 +8,8 @@ folds a whole batch at a time, so its cost per event is a few list operations.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 
 import numpy as np
 
@@ -15,6 +17,7 @@ from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
 from core.series import Series
 
 _COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
+_TIME, _KIND, _QUEUE, _DEPTH, _UNFINISHED = (itemgetter(i) for i in (1, 2, 5, 8, 9))
 RATE_BINS = 50
 RATE_MIN_BIN_S = 0.05
 
@@ -60,9 +63,18 @@ class Timeline:
         if not events:
             return
         self.last_t = events[-1].t
-        counted = [e for e in events if e[2] in _COUNT_KINDS]
+        kinds = list(map(_KIND, events))
+        if set(kinds) <= _COUNT_KINDS:  # the usual batch: nothing but puts, gets and task_dones
+            counted, rest = events, False
+        else:
+            counted = [e for e, kind in zip(events, kinds) if kind in _COUNT_KINDS]
+            kinds = list(map(_KIND, counted))
+            rest = True
         if counted:
-            seqs, ts, kinds, actors, _, queues, _, _, depths, unfinished = list(zip(*counted))[:10]
+            queues = list(map(_QUEUE, counted))
+            ts = list(map(_TIME, counted))
+            depths = list(map(_DEPTH, counted))
+            unfinished = list(map(_UNFINISHED, counted))
             names = set(queues)
             for name in names:
                 if len(names) == 1:
@@ -72,12 +84,12 @@ class Timeline:
                     self.queue(name).extend(t=[ts[i] for i in mine], depth=[depths[i] for i in mine],
                                             unfinished=[unfinished[i] for i in mine])
             if TASK_DONE in kinds:
-                self.completions.extend(t=[t for t, kind in zip(ts, kinds) if kind == TASK_DONE])
+                self.completions.extend(t=list(compress(ts, map(TASK_DONE.__eq__, kinds))))
                 if 0 in unfinished:
-                    for seq, kind, actor, left in zip(seqs, kinds, actors, unfinished):
+                    for event, kind, left in zip(counted, kinds, unfinished):
                         if kind == TASK_DONE and left == 0:
-                            self._done_by[seq] = actor
-        if len(counted) == len(events):
+                            self._done_by[event.seq] = event.actor
+        if not rest:
             return
         for event in events:
             if event.kind == JOIN_ENTER:
