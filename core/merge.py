@@ -77,7 +77,7 @@ class EventMerger:
         if not ready:
             return []
         out: list[Event] = []
-        resorted = taken = False
+        resorted = False
         while ready:
             records = pending if ready == len(pending) else pending[:ready]
             columns = list(zip_longest(*records))  # short records end in Nones
@@ -88,7 +88,6 @@ class EventMerger:
                 out += self._emit_columns(columns if in_order == ready else [c[:in_order] for c in columns], in_order)
                 del pending[:in_order]
                 ready -= in_order
-                taken = True
             elif not resorted:  # a tie in time may have put ops out of order
                 pending.sort(key=_by_time_then_op)
                 resorted = True
@@ -96,7 +95,6 @@ class EventMerger:
                 break
             else:
                 ready -= 1
-                taken = True
         return out
 
     def _in_order_prefix(self, queues: tuple, ops: tuple) -> int:

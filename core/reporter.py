@@ -145,11 +145,6 @@ def forget_reporter(channel: Any) -> None:
         _reporters.pop(id(channel), None)
 
 
-def flush_all() -> None:
-    for reporter in list(_reporters.values()):
-        reporter.flush()
-
-
 # -- who is acting -------------------------------------------------------------
 class _ThreadState(threading.local):
     """Per-thread overrides; class defaults make a miss as cheap as a hit."""

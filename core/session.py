@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from core import workers
 from core.actor import run_actor
-from core.control import CONSUMER, PRODUCER, ROLES, RunControl
+from core.control import CONSUMER, PRODUCER, RunControl
 from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_RETIRE, ACTOR_START, ERROR, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, Event
 from core.merge import EventMerger
 from core.observed import ObservedJoinableQueue
