@@ -31,6 +31,8 @@ LANE_HEIGHT = 0.8
 #: The most points a count curve gets; past that, a run is drawn in bins (see visible_steps).
 MAX_CURVE_POINTS = 1500
 AXIS_WIDTH_PX = 120
+#: Room kept above the highest count for the join labels, as a share of it.
+LABEL_HEADROOM = 0.3
 _ROLE_ORDER = {"producer": 0, "consumer": 1, "main": 2}
 
 
@@ -54,24 +56,19 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.setBackground(theme.BACKGROUND)
         self.following = True
         self._lanes: list[str] = []
+        self._count_top = 0.0
 
         self.counts = self.addPlot(row=0, col=0)
         self.counts.setLabel("left", "tasks")
-        legend = self.counts.addLegend(offset=(-10, 5), brush=pg.mkBrush(255, 255, 255, 210))
-        legend.setLabelTextSize(f"{theme.PLOT_FONT_PT}pt")
-        self.unfinished_curve = self.counts.plot(pen=pg.mkPen(theme.UNFINISHED, width=3), stepMode="right",
-                                                 name="unfinished (join() waits for 0)")
-        self.depth_curve = self.counts.plot(pen=pg.mkPen(theme.DEPTH, width=3), stepMode="right",
-                                            name="queue depth")
+        self.unfinished_curve = self.counts.plot(pen=pg.mkPen(theme.UNFINISHED, width=3), stepMode="right")
+        self.depth_curve = self.counts.plot(pen=pg.mkPen(theme.DEPTH, width=3), stepMode="right")
         self.band = QGraphicsPathItem()
         self.band.setBrush(pg.mkBrush(*theme.IN_PROGRESS))
         self.band.setPen(pg.mkPen(None))
         self.band.setZValue(-1)
         self.counts.addItem(self.band)
-        legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=1, brush=pg.mkBrush(*theme.IN_PROGRESS)),
-                       "in progress (got, not yet task_done)")
         self.join_entries = pg.ScatterPlotItem(symbol="t", size=16, brush=pg.mkBrush(theme.JOIN),
-                                               pen=pg.mkPen("k"), name="join() entered")
+                                               pen=pg.mkPen("k"))
         self.counts.addItem(self.join_entries)
         self._join_lines: list[pg.InfiniteLine] = []
 
@@ -83,6 +80,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
 
         self.lanes = self.addPlot(row=2, col=0)
         self.lanes.setLabel("bottom", "seconds since start")
+        self.lanes.getAxis("bottom").enableAutoSIPrefix(False)  # never "(x0.001)" under a teacher's run
         self.lanes.setXLink(self.counts)
         self.lanes.setMouseEnabled(y=False)
         for plot in (self.counts, self.rate, self.lanes):
@@ -104,6 +102,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
     def follow(self, on: bool = True) -> None:
         if on != self.following:
             self.following = on
+            self._count_top = 0.0  # following again: fit the counts afresh
             self.following_changed.emit(on)
 
     def _on_user_moved_view(self, *args: object) -> None:
@@ -123,6 +122,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._lanes = []
         self.lane_bars.setOpts(x0=[], x1=[], y0=[], height=[], brushes=[])
         self.counts.setXRange(0, 10, padding=0)
+        self._count_top = 0.0
+        self.counts.enableAutoRange(y=True)
         self.follow(True)
 
     def redraw(self, timeline: Timeline, model: RunModel) -> None:
@@ -168,6 +169,16 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.depth_curve.setData(x, depth)
         self.unfinished_curve.setData(x, unfinished)
         self.band.setPath(band_path(x, depth, unfinished))
+        if self.following and len(unfinished):
+            self._keep_headroom(float(max(unfinished.max(), depth.max())))
+
+    def _keep_headroom(self, highest: float) -> None:
+        """Leave the top of the count plot free for the join labels (set only when the
+        highest count grows or the view was moved, since a new range re-lays out the axes)."""
+        top = max(highest, 1.0) * (1 + LABEL_HEADROOM) + 0.5
+        if top > self._count_top or self.counts.getViewBox().autoRangeEnabled()[1]:
+            self._count_top = top
+            self.counts.setYRange(-0.5, top, padding=0)
 
     def _draw_joins(self, timeline: Timeline) -> None:
         marks = [m for m in timeline.joins if m.on_queue]
@@ -184,7 +195,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
                 text = f"{mark.actor} waited {mark.waited:.2f} s · released by task_done #{mark.released_by}{who}"
                 colour = theme.JOIN
             line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
-                                   label=text, labelOpts={"position": 0.55, "color": colour, "fill": (255, 255, 255, 200),
+                                   label=text, labelOpts={"position": 0.93, "color": colour, "fill": (255, 255, 255, 200),
                                                           "anchors": [(1, 0), (1, 0)]})
             self.counts.addItem(line)
             self._join_lines.append(line)

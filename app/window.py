@@ -29,6 +29,25 @@ def _lane_legend() -> QLabel:
     return legend
 
 
+def _counts_legend() -> QLabel:
+    """What the count plot's lines, band and marks mean, in one line above the plots
+    (a legend inside the plot would cover the curves)."""
+    def swatch(colour: str, glyph: str) -> str:
+        return f'<span style="color:{colour}; font-weight:bold;">{glyph}</span>'
+    red, green, blue, alpha = theme.IN_PROGRESS
+    band = f"rgba({red},{green},{blue},{alpha / 255:.2f})"
+    legend = QLabel(" &nbsp; ".join([
+        f"{swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
+        f"{swatch(theme.DEPTH, '━━')} queue depth",
+        f'<span style="background:{band}; color:{band};">&nbsp;&nbsp;&nbsp;</span> in progress (got, not yet task_done)',
+        f"{swatch(theme.JOIN, '▼')} join() entered",
+        f"{swatch(theme.JOIN, '┆')} join() returned",
+    ]))
+    legend.setWordWrap(True)
+    legend.setObjectName("counts-legend")
+    return legend
+
+
 class MainWindow(QMainWindow):
     #: The run ended (finished, stalled or stopped) and the window shows its final state.
     run_over = Signal(str)
@@ -56,6 +75,7 @@ class MainWindow(QMainWindow):
         plots_box = QWidget()
         plots_layout = QVBoxLayout(plots_box)
         plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.addWidget(_counts_legend())
         plots_layout.addWidget(self.plots, 1)
         plots_layout.addWidget(_lane_legend())
         vertical = QSplitter(Qt.Orientation.Vertical)
