@@ -1,8 +1,10 @@
 """The entry point of every producer and consumer process.
 
 It names the process's actor, makes Ctrl-C the parent's business, turns SIGTERM
-into an orderly exit (so the last events are flushed), reports the start and any
-exception, and makes ``get()`` return control when the consumer is retired.
+into an orderly exit at the next point where no lock is held (so the queue stays
+usable and the last events are flushed, see :mod:`core.termination`), reports the
+start and any exception, and makes blocking calls return control when the actor is
+retired or terminated.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import time
 import traceback
 from typing import Any
 
+from core import termination
 from core.control import CONSUMER, RunControl
 from core.events import ACTOR_START, ERROR
 from core.plan import Plan
@@ -19,7 +22,7 @@ from core.reporter import Stopped, current_pid, set_process_actor, set_process_i
 from core.scenarios import ScenarioConfig
 from core.workers import CONSUMER_CODE, PRODUCER_CODE
 
-EXIT_TERMINATED = 143
+EXIT_TERMINATED = termination.EXIT_TERMINATED
 
 
 class Retired(Stopped):
@@ -28,21 +31,24 @@ class Retired(Stopped):
 
 def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl, config: ScenarioConfig) -> None:
     """Run one actor's code to its end; the process's exit code tells how it ended."""
-    global _queue
-    _queue = queue
     name = f"{role}-{number}"
     set_process_actor(name)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # The run is being stopped: items this actor still buffers for the task queue may
+    # be dropped rather than hold up its exit (nobody will get them).
+    termination.install(queue.cancel_join_thread)
     reporter = queue._reporter
     reporter.exit_with_parent = True
     reporter.record((time.monotonic(), ACTOR_START, name, current_pid(), None, 0, role, None, None, None, None, None, None))
     plan = Plan(config, control, role, number, slot)
     if role == CONSUMER:
         def stop_if_retired() -> None:
+            termination.check()
             if plan.retired():
                 raise Retired(name)
         set_process_interrupt(stop_if_retired)
+    else:
+        set_process_interrupt(termination.check)
     code = (PRODUCER_CODE if role == "producer" else CONSUMER_CODE)[
         config.producer_code if role == "producer" else config.consumer_code]
     exitcode = 0
@@ -69,14 +75,3 @@ def describe_exception(error: BaseException) -> str:
         last = frames[-1]
         where = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name})"
     return f"{type(error).__name__}: {error}{where}"
-
-
-_queue: Any = None
-
-
-def _exit_on_sigterm(signum: int, frame: Any) -> None:
-    """Stop now, but flush the events: the run is being stopped, so items this actor
-    still buffers for the task queue may be dropped rather than block the exit."""
-    if _queue is not None:
-        _queue.cancel_join_thread()
-    raise SystemExit(EXIT_TERMINATED)

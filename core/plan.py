@@ -5,9 +5,9 @@ and the run's decisions (retire, sentinels).  Keeping it here keeps the code in
 from __future__ import annotations
 
 import random
-import time
 from typing import Any, Iterator, Protocol
 
+from core import termination
 from core.control import CONSUMER, PRODUCER, RunControl
 from core.scenarios import ScenarioConfig
 
@@ -34,13 +34,14 @@ class Plan:
     # -- producers -----------------------------------------------------------------
     def wait_to_start(self) -> None:
         if self.config.producer_delay_ms:
-            time.sleep(self.config.scaled_s(self.config.producer_delay_ms))
+            termination.sleep(self.config.scaled_s(self.config.producer_delay_ms))
 
     def task_numbers(self) -> Iterator[int]:
         """This producer's task numbers (producer-1 continues where producer-0 ends);
         stops early when the producer is retired."""
         first = self.number * self.config.tasks
         for i in range(first, first + self.config.tasks):
+            termination.check()
             if self._control.is_retired(PRODUCER, self.slot):
                 return
             yield i
@@ -50,7 +51,7 @@ class Plan:
 
     def pause_between_tasks(self) -> None:
         if self.config.interval_ms:
-            time.sleep(self.config.scaled_s(self.config.interval_ms))
+            termination.sleep(self.config.scaled_s(self.config.interval_ms))
 
     def last_producer_to_finish(self) -> bool:
         """Whether this producer should send the sentinels (see ``RunControl.finish_producer``)."""
@@ -63,12 +64,13 @@ class Plan:
     def work_on(self, task: Any) -> None:
         """Sleep for the task's work: its own value in seconds, as in the tutorial, or ``work_ms``."""
         self._tasks_seen += 1
+        termination.check()
         if self.config.work_ms is None:
             seconds = float(task[1]) / self.config.speed
         else:
             seconds = self.config.scaled_s(self.config.work_ms)
         if seconds > 0:
-            time.sleep(seconds)
+            termination.sleep(seconds)
 
     def crash_on_second_task(self, task: Any) -> None:
         if self.number == 0 and self._tasks_seen == 2:
