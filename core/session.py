@@ -36,6 +36,10 @@ from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
 #: How long stop() lets actors exit on SIGTERM before it kills them.
 STOP_GRACE_S = 0.6
 TASK_QUEUE_NAME = "tasks"
+#: Batches of events the actors may have sent and the session not yet read.  When a
+#: run makes events faster than the observer can take them (5 busy processes and the
+#: window sharing 2 cores), the actors wait for it instead of piling them up.
+CHANNEL_BATCHES = 16
 
 NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
 
@@ -67,7 +71,7 @@ class Session:
     def __init__(self, config: ScenarioConfig) -> None:
         self.config = config
         self._ctx = multiprocessing.get_context(config.start_method)
-        self._channel = self._ctx.Queue()
+        self._channel = self._ctx.Queue(CHANNEL_BATCHES)
         self._inbox: deque[tuple] = deque()
         install_local_reporter(self._channel, self._inbox.extend)
         self.queue = ObservedJoinableQueue(config.maxsize, ctx=self._ctx, events=self._channel, name=TASK_QUEUE_NAME)

@@ -71,3 +71,34 @@ def test_closing_the_window_mid_run_leaves_no_process(qtbot):
     qtbot.waitUntil(lambda: window.controller.model.gets >= 3, timeout=20_000)
     window.close()
     assert live_children() == 0
+
+
+def test_a_surplus_task_done_shows_its_value_error(window, qtbot):
+    with qtbot.waitSignal(window.run_over, timeout=30_000):
+        window.start_run(scenario("too-many-task-done", speed=40.0))
+    problems = window.controls.problems.text()
+    assert "consumer-0" in problems and "ValueError" in problems
+    assert any(row.kind == "error" for row in window.log.model._rows)
+
+
+def test_a_crash_and_the_stall_it_causes_are_named_in_the_window(window, qtbot):
+    with qtbot.waitSignal(window.controller.stalled, timeout=30_000) as stalled:
+        window.start_run(scenario("crash", speed=40.0, stall_timeout_s=1.0))
+    assert "consumer-0 crashed (exit code 1) holding task" in stalled.args[0]
+    assert window.banner.isVisible() and "Stalled" in window.banner.text()
+    assert "crashed with exit code 1" in window.controls.problems.text()
+    # a stalled run still stops at once: main is blocked in join() for good
+    assert window.controls.stop_button.isEnabled()
+    with qtbot.waitSignal(window.run_over, timeout=1_000) as over:
+        window.controls.stop_button.click()
+    assert over.args == [STOPPED]
+    assert live_children() == 0
+
+
+def test_stop_ends_a_busy_run_within_a_second(window, qtbot):
+    window.start_run(scenario("throughput", producers=2, consumers=3, tasks=1_000_000))
+    qtbot.waitUntil(lambda: window.controller.model.task_dones > 1_000, timeout=20_000)
+    with qtbot.waitSignal(window.run_over, timeout=1_000) as over:
+        window.controls.stop_button.click()
+    assert over.args == [STOPPED]
+    assert live_children() == 0 and window.controller.live_processes() == 0
