@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from core.compaction import compact_lane
 from core.events import (ACTOR_EXIT, ACTOR_RETIRE, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
                          TASK_DONE, Event)
 
@@ -105,6 +106,8 @@ _STATE_AFTER[(GET, True)] = STATE_CODES[RUNNING]
 #: The counter of ActorState/QueueState each counted kind adds to.
 _COUNTED = {PUT: "puts", GET: "gets", TASK_DONE: "task_dones"}
 _TIME, _KIND, _ACTOR, _QUEUE, _ITEM = (itemgetter(i) for i in (1, 2, 3, 5, 7))
+#: State changes an actor's lane keeps before its older half is summarised (nine bytes each).
+MAX_LANE_CHANGES = 100_000
 
 
 def role_of(actor: str) -> str:
@@ -126,7 +129,7 @@ class RunModel:
         self._open_joins: dict[str, JoinWait] = {}
         #: Each actor's state changes, oldest first — the swimlanes' data: the times
         #: (``array('d')``) and the states as codes into :data:`STATES` (``array('b')``),
-        #: nine bytes a change however long the run.
+        #: nine bytes a change, at most :data:`MAX_LANE_CHANGES` (see :mod:`core.compaction`).
         self.transitions: dict[str, tuple[array, array]] = {}
 
     # -- totals -----------------------------------------------------------------------
@@ -239,6 +242,8 @@ class RunModel:
         lane_times, lane_codes = self.transitions[actor.name]
         lane_times.frombytes(times[changed].tobytes())
         lane_codes.frombytes(codes[changed].tobytes())
+        if len(lane_times) > MAX_LANE_CHANGES:
+            self.transitions[actor.name] = compact_lane(lane_times, lane_codes, MAX_LANE_CHANGES // 2)
         actor.state = STATES[codes[changed[-1]]]
         actor.since = float(times[changed[-1]])
 
@@ -258,6 +263,8 @@ class RunModel:
             times, codes = self.transitions[actor.name]
             times.append(t)
             codes.append(STATE_CODES[state])
+            if len(times) > MAX_LANE_CHANGES:
+                self.transitions[actor.name] = compact_lane(times, codes, MAX_LANE_CHANGES // 2)
 
     def _apply(self, event: Event) -> None:
         kind = event.kind

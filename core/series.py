@@ -63,5 +63,12 @@ class Series:
         """A view of the filled part of column ``name`` (valid until the next append)."""
         return self._data[name][: self.size]
 
+    def replace(self, **columns: np.ndarray) -> None:
+        """Replace every row with ``columns`` (fewer rows: the capacity is kept)."""
+        count = len(next(iter(columns.values())))
+        self.size = 0
+        self.extend(**columns)
+        self.size = count
+
     def clear(self) -> None:
         self.size = 0

@@ -1,9 +1,11 @@
 """What the plots draw, folded from events into numpy columns.
 
 The run model answers "what is the state now"; the timeline keeps "how did it get
-here": each queue's depth and unfinished count over time, when tasks were
-completed, every join, and each actor's state changes for the swimlanes.  It
-folds a whole batch at a time, so its cost per event is a few list operations.
+here": each queue's depth and unfinished count over time, how many tasks were
+completed in each hundredth of a second, and every join (each actor's state
+changes for the swimlanes are the model's).  It folds a whole batch at a time, so
+its cost per event is a few list operations, and its memory stays bounded however
+long the run (see :mod:`core.compaction`).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from core.compaction import compact_steps
 from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
 from core.series import Series
 
@@ -20,6 +23,12 @@ _COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
 _TIME, _KIND, _QUEUE, _DEPTH, _UNFINISHED = (itemgetter(i) for i in (1, 2, 5, 8, 9))
 RATE_BINS = 50
 RATE_MIN_BIN_S = 0.05
+#: Completions are counted in bins this wide; the rate plot's bins are whole multiples.
+RATE_BASE_S = 0.01
+#: Rows of a queue's count history past which its older half is summarised (16 bytes a row).
+MAX_STEP_ROWS = 900_000
+#: ``task_done`` calls that brought unfinished to 0 remembered for naming what released a join.
+_RELEASERS_KEPT = 1024
 
 
 @dataclass
@@ -42,7 +51,9 @@ class Timeline:
 
     def __init__(self) -> None:
         self.queues: dict[str, Series] = {}
-        self.completions = Series({"t": np.float64})
+        #: Tasks completed in each :data:`RATE_BASE_S` since the start.
+        self._done_counts = np.zeros(1024, np.int64)
+        self._done_bins = 0
         self.joins: list[JoinMark] = []
         self._open: dict[str, JoinMark] = {}
         self._done_by: dict[int, str] = {}
@@ -57,7 +68,7 @@ class Timeline:
 
     @property
     def nbytes(self) -> int:
-        return self.completions.nbytes + sum(s.nbytes for s in self.queues.values())
+        return self._done_counts.nbytes + sum(s.nbytes for s in self.queues.values())
 
     def extend(self, events: list[Event]) -> None:
         if not events:
@@ -77,18 +88,25 @@ class Timeline:
             unfinished = list(map(_UNFINISHED, counted))
             names = set(queues)
             for name in names:
+                series = self.queue(name)
                 if len(names) == 1:
-                    self.queue(name).extend(t=ts, depth=depths, unfinished=unfinished)
+                    series.extend(t=ts, depth=depths, unfinished=unfinished)
                 else:
                     mine = [i for i, queue in enumerate(queues) if queue == name]
-                    self.queue(name).extend(t=[ts[i] for i in mine], depth=[depths[i] for i in mine],
-                                            unfinished=[unfinished[i] for i in mine])
+                    series.extend(t=[ts[i] for i in mine], depth=[depths[i] for i in mine],
+                                  unfinished=[unfinished[i] for i in mine])
+                if len(series) > MAX_STEP_ROWS:
+                    t, depth, high = compact_steps(series.column("t"), series.column("depth"),
+                                                   series.column("unfinished"), MAX_STEP_ROWS // 2)
+                    series.replace(t=t, depth=depth, unfinished=high)
             if TASK_DONE in kinds:
-                self.completions.extend(t=list(compress(ts, map(TASK_DONE.__eq__, kinds))))
+                self._count_completions(list(compress(ts, map(TASK_DONE.__eq__, kinds))))
                 if 0 in unfinished:
                     for event, kind, left in zip(counted, kinds, unfinished):
                         if kind == TASK_DONE and left == 0:
                             self._done_by[event.seq] = event.actor
+                    while len(self._done_by) > _RELEASERS_KEPT:
+                        del self._done_by[next(iter(self._done_by))]
         if not rest:
             return
         for event in events:
@@ -106,16 +124,37 @@ class Timeline:
                     mark.released_by = event.released_by
                     mark.released_by_actor = self._done_by.get(event.released_by)  # type: ignore[arg-type]
 
+    def _count_completions(self, times: list[float]) -> None:
+        bins = (np.asarray(times) / RATE_BASE_S).astype(np.int64)
+        first = int(bins[0])  # events come in time order
+        counts = np.bincount(bins - first)
+        end = first + len(counts)
+        if end > len(self._done_counts):
+            grown = np.zeros(max(end, 2 * len(self._done_counts)), np.int64)
+            grown[:self._done_bins] = self._done_counts[:self._done_bins]
+            self._done_counts = grown
+        self._done_counts[first:end] += counts
+        self._done_bins = max(self._done_bins, end)
+
+    @property
+    def completed(self) -> int:
+        """Tasks completed so far (``task_done`` calls)."""
+        return int(self._done_counts[:self._done_bins].sum())
+
     def completion_rate(self, bin_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Tasks completed per second, in bins of ``bin_s`` (bin start times, rates).
+        """Tasks completed per second, in bins of ``bin_s`` rounded to a whole number of
+        :data:`RATE_BASE_S` (bin start times, rates).
 
         Without ``bin_s`` the bins are about a fiftieth of the run, so a short run and a
         long one both show their shape."""
-        times = self.completions.column("t")
-        if not len(times):
+        if not self._done_bins:
             return np.zeros(0), np.zeros(0)
         if bin_s is None:
             bin_s = max(RATE_MIN_BIN_S, self.last_t / RATE_BINS)
-        counts = np.bincount((times / bin_s).astype(np.int64))
-        starts = np.arange(len(counts), dtype=np.float64) * bin_s
-        return starts, counts / bin_s
+        per_bin = max(1, round(bin_s / RATE_BASE_S))
+        bins = -(-self._done_bins // per_bin)
+        counts = np.zeros(bins * per_bin, np.int64)
+        counts[:self._done_bins] = self._done_counts[:self._done_bins]
+        width = per_bin * RATE_BASE_S
+        sums = counts.reshape(bins, per_bin).sum(axis=1)
+        return np.arange(bins, dtype=np.float64) * width, sums / width
