@@ -8,26 +8,21 @@ pan or zoom by the user stops following until they ask for it again.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from app import theme
-from core.model import FINAL_STATES, STATE_CODES, STATES, RunModel
+from app.lanes import lanes_image
+from core.model import RunModel
 from core.timeline import Timeline
 
 REDRAW_HZ = 60
 FOLLOW_WINDOW_S = 30.0
 #: While following, the share of the view kept free on the right for new data.
 FOLLOW_MARGIN = 0.2
-#: Most swimlane spans drawn per actor: the newest; at rates where more would fit the
-#: view they are narrower than a pixel, and drawing them would cost frames.
-MAX_SPANS_PER_LANE = 200
-LANE_HEIGHT = 0.8
 #: The most points a count curve gets; past that, a run is drawn in bins (see visible_steps).
 MAX_CURVE_POINTS = 1500
 AXIS_WIDTH_PX = 120
@@ -85,8 +80,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.lanes.setMouseEnabled(y=False)
         for plot in (self.counts, self.rate, self.lanes):
             plot.getAxis("left").setWidth(AXIS_WIDTH_PX)
-        self.lane_bars = pg.BarGraphItem(x0=[], x1=[], y0=[], height=[], brushes=[])
-        self.lanes.addItem(self.lane_bars)
+        self.lane_image = pg.ImageItem(axisOrder="row-major")
+        self.lanes.addItem(self.lane_image)
 
         self.ci.layout.setRowStretchFactor(0, 5)
         self.ci.layout.setRowStretchFactor(1, 2)
@@ -120,7 +115,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self.counts.removeItem(line)
         self._join_lines = []
         self._lanes = []
-        self.lane_bars.setOpts(x0=[], x1=[], y0=[], height=[], brushes=[])
+        self.lane_image.clear()
         self.counts.setXRange(0, 10, padding=0)
         self._count_top = 0.0
         self.counts.enableAutoRange(y=True)
@@ -207,30 +202,15 @@ class RunPlots(pg.GraphicsLayoutWidget):
             ticks = [(len(names) - 1 - i, name) for i, name in enumerate(names)]
             self.lanes.getAxis("left").setTicks([ticks])
             self.lanes.setYRange(-0.5, max(len(names), 1) - 0.5, padding=0.05)
-        (view_start, view_end), _ = self.lanes.viewRange()
-        starts, ends, bottoms, brushes = [], [], [], []
-        now = model.last_t
-        for row, name in enumerate(names):
-            times, codes = model.transitions[name]
-            # The changes that can show in the view: from the one in force at its left edge.
-            first = max(bisect_right(times, view_start) - 1, 0, len(times) - MAX_SPANS_PER_LANE)
-            last = bisect_right(times, view_end)
-            if first >= last:
-                continue
-            lane_codes = codes[first:last]
-            lane_starts = np.array(times[first:last], dtype=np.float64)
-            following = times[last] if last < len(times) else (lane_starts[-1] if lane_codes[-1] in _FINAL else now)
-            lane_ends = np.append(lane_starts[1:], following)
-            starts.append(lane_starts)
-            ends.append(np.maximum(lane_ends, lane_starts + 1e-3))
-            bottoms.append(np.full(len(lane_starts), len(names) - 1 - row - LANE_HEIGHT / 2))
-            brushes += [_BRUSHES[code] for code in lane_codes]
-        if not starts:
-            self.lane_bars.setOpts(x0=[], x1=[], y0=[], height=[], brushes=[])
+        view = self.lanes.getViewBox()
+        (start, stop), _ = view.viewRange()
+        width = max(int(view.width()), 1)
+        if not names or stop <= start:
+            self.lane_image.clear()
             return
-        x0 = np.concatenate(starts)
-        self.lane_bars.setOpts(x0=x0, x1=np.concatenate(ends), y0=np.concatenate(bottoms),
-                               height=np.full(len(x0), LANE_HEIGHT), brushes=brushes, pen=None)
+        image = lanes_image([model.transitions[name] for name in names], start, stop, width, model.last_t)
+        self.lane_image.setImage(image, autoLevels=False)
+        self.lane_image.setRect(QRectF(start, -0.5, stop - start, len(names)))
 
 
 def visible_steps(t: np.ndarray, low: np.ndarray, high: np.ndarray, start: float, stop: float, end: float,
@@ -275,8 +255,6 @@ def band_path(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> QPainterPath:
     return path
 
 
-_BRUSHES = [pg.mkBrush(theme.STATE_COLOURS.get(state, "#dddddd")) for state in STATES]
-_FINAL = {STATE_CODES[state] for state in FINAL_STATES}
 
 
 def _font():
