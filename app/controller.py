@@ -29,8 +29,8 @@ SHUTDOWN_WAIT_MS = 5000
 
 class RunController(QObject):
     state_changed = Signal(str)
-    #: A batch of events, already folded into ``model`` and ``timeline``.
-    events_applied = Signal(list)
+    #: A batch of events (a list), already folded into ``model`` and ``timeline``.
+    events_applied = Signal(object)
     #: A fresh model and timeline (a new run, or a reset).
     run_reset = Signal()
     stalled = Signal(str)
@@ -113,7 +113,7 @@ class RunController(QObject):
         return session.live_processes() if isinstance(session, Session) and not session.closed else 0
 
     # -- events ---------------------------------------------------------------------
-    @Slot(list)
+    @Slot(object)
     def _on_events(self, events: list) -> None:
         self.model.apply(events)
         self.timeline.extend(events)
@@ -121,6 +121,8 @@ class RunController(QObject):
         if self.state == STALLED:
             self._set_state(RUNNING)
         self.events_applied.emit(events)
+        if self._pump is not None:
+            self._pump.acknowledge()
 
     @Slot()
     def _on_drained(self) -> None:
@@ -144,8 +146,8 @@ class RunController(QObject):
         quiet = time.monotonic() - self._last_event_at
         if quiet > self.config.stall_timeout_s:
             self.diagnosis = diagnose(self.model, quiet)
+            self.stalled.emit(self.diagnosis)  # first: whoever reacts to the state sees the diagnosis shown
             self._set_state(STALLED)
-            self.stalled.emit(self.diagnosis)
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

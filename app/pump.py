@@ -2,9 +2,14 @@
 
 ``EventPump`` lives on its own QThread.  It polls the session (which drains the
 multiprocessing queue and merges the streams), gathers what arrives, and emits at
-most one batch per frame (:data:`FRAME_S`) to the GUI thread, so a flood of events
-never floods the event loop.  Stopping and closing the session — calls that wait
-on processes — also run here, never on the GUI thread.
+most one batch per frame (:data:`FRAME_S`), of at most :data:`MAX_BATCH` events,
+to the GUI thread — and only when the GUI has folded the previous one
+(:meth:`EventPump.acknowledge`), so a flood of events never floods the event loop
+and the window keeps time to redraw.  While the GUI is behind, the pump stops
+reading once it holds :data:`MAX_PENDING` events: the session's bounded channel then
+fills, and the actors wait for the window instead of outrunning it.  Stopping and
+closing the session — calls that wait on processes — also run here, never on the
+GUI thread.
 """
 from __future__ import annotations
 
@@ -33,12 +38,17 @@ class EventSource(Protocol):
 
 FRAME_S = 1 / 60
 POLL_S = 0.01
+#: The most events handed to the GUI in one batch (folding them takes a few ms).
+MAX_BATCH = 8_000
+#: Events the pump holds for a GUI that is behind before it stops reading the session.
+MAX_PENDING = 4 * MAX_BATCH
 
 
 class EventPump(QObject):
     """Runs :meth:`run` on a QThread; talk to it only through its thread-safe requests."""
 
-    events_arrived = Signal(list)
+    #: A list of events (``object``: a ``list`` signal would copy it into a QVariantList).
+    events_arrived = Signal(object)
     #: The run is over, every event was delivered, and the session is closed.
     drained = Signal()
 
@@ -46,10 +56,16 @@ class EventPump(QObject):
         super().__init__()
         self.session = session
         self._stop_requested = False
+        self._emitted = 0
+        self._acknowledged = 0
 
     def request_stop(self) -> None:
         """Ask the pump thread to stop the session (returns at once)."""
         self._stop_requested = True
+
+    def acknowledge(self) -> None:
+        """The GUI has folded a batch (called on the GUI thread; one int store, thread-safe)."""
+        self._acknowledged += 1
 
     @Slot()
     def run(self) -> None:
@@ -62,17 +78,25 @@ class EventPump(QObject):
                 if self._stop_requested:
                     self._stop_requested = False
                     session.stop()
-                pending.extend(session.poll(POLL_S))
+                gui_ready = self._emitted == self._acknowledged
+                if len(pending) < MAX_PENDING:
+                    pending.extend(session.poll(POLL_S))
+                else:
+                    time.sleep(POLL_S / 4)  # the GUI is behind: let the channel fill
                 now = time.monotonic()
-                if pending and now - last_emit >= FRAME_S:
-                    self.events_arrived.emit(pending)
-                    pending = []
+                if pending and gui_ready and now - last_emit >= FRAME_S:
+                    batch, pending = pending[:MAX_BATCH], pending[MAX_BATCH:]
+                    self._emit(batch)
                     last_emit = now
         finally:
             session.close()
-            if pending:
-                self.events_arrived.emit(pending)
+            for start in range(0, len(pending), MAX_BATCH):
+                self._emit(pending[start:start + MAX_BATCH])
             self.drained.emit()
+
+    def _emit(self, batch: list) -> None:
+        self._emitted += 1
+        self.events_arrived.emit(batch)
 
 
 _threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
