@@ -11,7 +11,7 @@ import multiprocessing
 import sys
 from typing import Callable, NoReturn, Sequence
 
-from core.scenarios import MAX_ACTORS_PER_ROLE, SCENARIOS
+from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -54,7 +54,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help=f"what to run: {names} (default: seed)")
     parser.add_argument("--producers", type=_whole(0, MAX_ACTORS_PER_ROLE), metavar="N")
     parser.add_argument("--consumers", type=_whole(0, MAX_ACTORS_PER_ROLE), metavar="N")
-    parser.add_argument("--tasks", type=_whole(0, 1_000_000), metavar="N", help="tasks per producer")
+    parser.add_argument("--tasks", type=_whole(0, MAX_TASKS), metavar="N", help="tasks per producer")
     parser.add_argument("--work-ms", type=_work_ms, metavar="MS", dest="work_ms", default=argparse.SUPPRESS,
                         help="work per task in ms, or 'random' for the tutorial's 0-1 s")
     parser.add_argument("--interval-ms", type=_bounded(float, 0, 3_600_000, "a number of ms"), metavar="MS",

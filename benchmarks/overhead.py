@@ -36,6 +36,7 @@ from typing import Any
 from core.events import GET, JOIN_RETURN, PUT, TASK_DONE
 from core.merge import EventMerger
 from core.observed import ObservedJoinableQueue
+from core.session import CHANNEL_BATCHES
 from core.reporter import forget_reporter, install_local_reporter
 
 QUEUE_NAME = "tasks"
@@ -154,7 +155,7 @@ _kind = itemgetter(1)
 
 def run_observed(ctx: Any, workload: Workload) -> float:
     """Tasks per second on an ``ObservedJoinableQueue`` with every event delivered and counted."""
-    channel = ctx.Queue()
+    channel = ctx.Queue(CHANNEL_BATCHES)  # bounded as in a session: the workers wait for the observer
     inbox: deque = deque()
     install_local_reporter(channel, inbox.extend)  # main's own join is observed without a feeder
     queue = ObservedJoinableQueue(ctx=ctx, events=channel, name=QUEUE_NAME)

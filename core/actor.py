@@ -8,6 +8,7 @@ retired or terminated.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -23,6 +24,10 @@ from core.scenarios import ScenarioConfig
 from core.workers import CONSUMER_CODE, PRODUCER_CODE
 
 EXIT_TERMINATED = termination.EXIT_TERMINATED
+#: Actors run a little below the observer's priority: when a busy run and the window
+#: share too few cores, the window keeps drawing and the actors wait for it (through
+#: the bounded event channel) rather than the other way round.
+ACTOR_NICENESS = 10
 
 
 class Retired(Stopped):
@@ -34,6 +39,7 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
     name = f"{role}-{number}"
     set_process_actor(name)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(ACTOR_NICENESS)
     # The run is being stopped: items this actor still buffers for the task queue may
     # be dropped rather than hold up its exit (nobody will get them).
     termination.install(queue.cancel_join_thread)

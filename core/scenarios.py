@@ -66,11 +66,15 @@ class ScenarioConfig:
         return ms / 1000.0 / self.speed
 
 
+#: Tasks per producer at most: enough for an hour-long soak at full rate.
+MAX_TASKS = 1_000_000_000
+
+
 def validate(config: ScenarioConfig) -> list[str]:
     """Every problem with ``config``, worded for a command line (empty when it is valid)."""
     problems = []
     for name, low, high in (("producers", 0, MAX_ACTORS_PER_ROLE), ("consumers", 0, MAX_ACTORS_PER_ROLE),
-                            ("tasks", 0, 1_000_000), ("maxsize", 0, 1_000_000)):
+                            ("tasks", 0, MAX_TASKS), ("maxsize", 0, 1_000_000)):
         value = getattr(config, name)
         if type(value) is not int or not low <= value <= high:
             problems.append(f"{name} must be a whole number from {low} to {high}, not {value!r}")
