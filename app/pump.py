@@ -17,7 +17,7 @@ import time
 import weakref
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from core.events import Event
 
@@ -92,6 +92,9 @@ class EventPump(QObject):
             session.close()
             for start in range(0, len(pending), MAX_BATCH):
                 self._emit(pending[start:start + MAX_BATCH])
+            # Back to the GUI thread, whose deleteLater() can then free it: this thread's
+            # event loop is about to end, and a deferred delete posted to it would never run.
+            self.moveToThread(QCoreApplication.instance().thread())
             self.drained.emit()
 
     def _emit(self, batch: list) -> None:

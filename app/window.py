@@ -13,6 +13,7 @@ from app.controls import ControlPanel
 from app.event_log import EventLog
 from app.plots import REDRAW_HZ, RunPlots
 from core.model import CRASHED, EXITED
+from core.narrate import how_it_ended
 from core.scenarios import ScenarioConfig
 
 BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
@@ -178,7 +179,7 @@ class MainWindow(QMainWindow):
         self.log.append(events)
         self._dirty = True
         model = self.controller.model
-        problems = (len(model.errors), sum(1 for a in model.actors.values() if a.state == CRASHED))
+        problems = (len(model.errors), sum(1 for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None))
         if problems != self._problems_shown:
             self._problems_shown = problems
             self._show_problems()
@@ -186,7 +187,8 @@ class MainWindow(QMainWindow):
     def _show_problems(self) -> None:
         model = self.controller.model
         lines = [f"⚠ {e.actor}: {e.error}" for e in model.errors]
-        lines += [f"✖ {a.name} crashed with exit code {a.exitcode}" for a in model.actors.values() if a.state == CRASHED]
+        lines += [f"✖ {a.name} crashed: it {how_it_ended(a.exitcode)}" for a in model.actors.values()
+                  if a.state == CRASHED and a.exitcode is not None]
         self.controls.problems.setText("<br>".join(lines))
         self.controls.problems.setStyleSheet("color:#b00020; font-size:13px;")
 

@@ -40,9 +40,7 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
     set_process_actor(name)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(ACTOR_NICENESS)
-    # The run is being stopped: items this actor still buffers for the task queue may
-    # be dropped rather than hold up its exit (nobody will get them).
-    termination.install(queue.cancel_join_thread)
+    termination.install()
     reporter = queue._reporter
     reporter.exit_with_parent = True
     reporter.record((time.monotonic(), ACTOR_START, name, current_pid(), None, 0, role, None, None, None, None, None, None))
@@ -68,6 +66,11 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
                              describe_exception(error), None))
         exitcode = 1
     finally:
+        if termination.requested():
+            # The run is being stopped: tasks not yet sent are dropped (nobody will get
+            # them), and the exit waits only for the one the feeder is sending — so it
+            # never dies holding the queue's write lock, as a cancelled feeder could.
+            queue.discard_unsent()
         reporter.close()
     if exitcode:
         sys.exit(exitcode)

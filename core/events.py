@@ -31,16 +31,21 @@ ACTOR_RETIRE = "actor_retire"
 GET_WAIT = "get_wait"
 #: An actor is about to block in ``put()`` because a bounded queue is full.
 PUT_WAIT = "put_wait"
+#: The user stopped the run (actor :data:`OBSERVER_ACTOR`): the actors that end after it
+#: were stopped, not crashed, whatever their exit code.
+RUN_STOP = "run_stop"
 
 KINDS: frozenset[str] = frozenset(
     {PUT, GET, TASK_DONE, JOIN_ENTER, JOIN_RETURN, ACTOR_LAUNCH, ACTOR_START, ACTOR_RETIRE, ACTOR_EXIT, ERROR,
-     GET_WAIT, PUT_WAIT}
+     GET_WAIT, PUT_WAIT, RUN_STOP}
 )
 
 #: How each kind changes (depth, unfinished) of its queue.  Every other kind changes neither.
 COUNT_DELTAS: dict[str, tuple[int, int]] = {PUT: (1, 1), GET: (-1, 0), TASK_DONE: (0, -1)}
 
 MAIN_ACTOR = "main"
+#: The actor named on events that the observer itself reports.
+OBSERVER_ACTOR = "joinscope"
 
 
 class Event(NamedTuple):

@@ -18,12 +18,9 @@ from itertools import count as count_from
 from operator import itemgetter, ne, sub
 from typing import Iterable
 
-from core.events import ERROR, JOIN_RETURN, TASK_DONE, WIRE_FIELDS, Event
+from core.events import ERROR, JOIN_RETURN, OBSERVER_ACTOR, TASK_DONE, WIRE_FIELDS, Event
 
 WIRE_LENGTH = len(WIRE_FIELDS)
-
-#: The actor named on events that the observer itself reports.
-OBSERVER_ACTOR = "joinscope"
 
 #: Newest records are held this long so that late batches can still be sorted in.
 HOLD_S = 0.05

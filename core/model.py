@@ -17,7 +17,7 @@ import numpy as np
 
 from core.compaction import compact_lane
 from core.events import (ACTOR_EXIT, ACTOR_RETIRE, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
-                         TASK_DONE, Event)
+                         RUN_STOP, TASK_DONE, Event)
 
 # Actor states, as the swimlanes and the narration name them.
 STARTING = "starting"
@@ -124,6 +124,8 @@ class RunModel:
         self.joins: list[JoinWait] = []
         self.errors: list[Event] = []
         self.events_seen = 0
+        #: The user stopped the run (``run_stop``): processes killed after it were stopped, not crashed.
+        self.stopped = False
         self.last_seq = 0
         self.last_t = 0.0
         self._open_joins: dict[str, JoinWait] = {}
@@ -274,6 +276,9 @@ class RunModel:
         self.events_seen += 1
         self.last_seq = event.seq
         self.last_t = event.t
+        if kind == RUN_STOP:  # the observer's own event: no actor, no lane
+            self.stopped = True
+            return
         actor = self._actor(event)
         queue = None
         if event.queue is not None:
@@ -305,7 +310,7 @@ class RunModel:
             actor.retiring = True
         elif kind == ACTOR_EXIT:
             actor.exitcode = event.exitcode
-            if event.exitcode is None or event.exitcode in STOP_EXIT_CODES:
+            if event.exitcode is None or (self.stopped and event.exitcode in STOP_EXIT_CODES):
                 state = STOPPED
             else:
                 state = EXITED if event.exitcode == 0 else CRASHED

@@ -6,8 +6,10 @@ a ``join()`` returned) and not only what happened.
 """
 from __future__ import annotations
 
+import signal
+
 from core.events import (ACTOR_EXIT, ACTOR_RETIRE, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
-                         TASK_DONE, Event, describe_item)
+                         RUN_STOP, TASK_DONE, Event, describe_item)
 from core.model import STOP_EXIT_CODES, RunModel
 
 
@@ -54,9 +56,11 @@ class Narrator:
         if kind == ACTOR_EXIT:
             if event.exitcode == 0:
                 return f"{who} finished"
-            if event.exitcode is None or event.exitcode in STOP_EXIT_CODES:
+            if event.exitcode is None or (self.model.stopped and event.exitcode in STOP_EXIT_CODES):
                 return f"{who} was stopped"
-            return f"{who} exited with code {event.exitcode}"
+            return f"{who} {how_it_ended(event.exitcode)}"
+        if kind == RUN_STOP:
+            return "the run was stopped: every actor is asked to end now"
         if kind == ERROR:
             return f"{who}: {event.error}"
         return None
@@ -80,3 +84,14 @@ def counts_suffix(event: Event) -> str:
     if event.queue is None:
         return ""
     return f"depth {event.depth:>3}  unfinished {event.unfinished:>3}"
+
+
+def how_it_ended(exitcode: int) -> str:
+    """How a process with this (non-zero) exit code ended, for a person to read."""
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"was killed by {name} (exit code {exitcode})"
+    return f"exited with code {exitcode}"

@@ -112,6 +112,26 @@ class ObservedJoinableQueue(JoinableQueue):
         counts[_OP] = op
         self._record(kind, item, op, counts[_DEPTH], counts[_UNFINISHED], _monotonic(), error=error)
 
+    def discard_unsent(self) -> None:
+        """Drop what this process has put but its feeder thread has not sent yet."""
+        with self._notempty:
+            self._buffer.clear()
+
+    def discard_queued(self, timeout: float) -> int:
+        """Read and drop the items in the pipe (a stopped run: nobody will get them), so
+        that feeder threads blocked on a full pipe can finish and their processes exit.
+        Takes the read lock like ``get()``; returns how many were dropped."""
+        if not self._rlock.acquire(True, timeout):
+            return 0
+        dropped = 0
+        try:
+            while self._reader.poll():
+                self._reader.recv_bytes()
+                dropped += 1
+        finally:
+            self._rlock.release()
+        return dropped
+
     # -- put -----------------------------------------------------------------------------
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
         reporter = self._reporter

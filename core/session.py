@@ -27,7 +27,10 @@ from typing import Any, Callable
 from core import workers
 from core.actor import run_actor
 from core.control import CONSUMER, PRODUCER, RunControl
-from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_RETIRE, ACTOR_START, ERROR, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, Event
+from core.events import (
+    ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_RETIRE, ACTOR_START, ERROR, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, OBSERVER_ACTOR,
+    RUN_STOP, Event,
+)
 from core.merge import EventMerger
 from core.observed import ObservedJoinableQueue
 from core.reporter import WAIT_SLICE_S, Stopped, acting_as, current_pid, forget_reporter, install_local_reporter
@@ -35,6 +38,10 @@ from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
 
 #: How long stop() lets actors exit on SIGTERM before it kills them.
 STOP_GRACE_S = 0.6
+#: How long closing a stopped run spends reading items still on their way off the task queue.
+DISCARD_WAIT_S = 1.0
+#: The longest stop() waits for one of its own threads (they look up every WAIT_SLICE_S).
+THREAD_JOIN_S = 2.0
 TASK_QUEUE_NAME = "tasks"
 #: Batches of events the actors may have sent and the session not yet read.  When a
 #: run makes events faster than the observer can take them (5 busy processes and the
@@ -54,6 +61,35 @@ class ActorProcess:
     exited: threading.Event = field(default_factory=threading.Event)
     exitcode: int | None = None
     retiring: bool = False
+
+
+def _release(queue: Any, discard: bool) -> None:
+    """Close ``queue`` for good once every actor has exited: its feeder thread ends and
+    both ends of its pipe are closed now, not whenever the object is collected.
+
+    With ``discard`` (a stopped run, the task queue) what this process has not sent yet
+    and what is still in the pipe are dropped, so the feeder never blocks on a full
+    pipe that nobody will read.  A feeder that still cannot finish (a process killed
+    outright while it held the queue's write lock) is left behind rather than waited
+    for forever."""
+    if discard:
+        queue.discard_unsent()
+        deadline = time.monotonic() + DISCARD_WAIT_S
+        while time.monotonic() < deadline:
+            queue.discard_queued(WAIT_SLICE_S)
+            if not queue._buffer and not queue._reader.poll():
+                break
+    queue.close()
+    feeder = queue._thread
+    if feeder is not None:
+        feeder.join(DISCARD_WAIT_S)
+        if feeder.is_alive():
+            queue.cancel_join_thread()
+            return
+    queue.join_thread()
+    for connection in (queue._reader, queue._writer):
+        if not connection.closed:
+            connection.close()
 
 
 def main_code(config: ScenarioConfig) -> Callable[..., None]:
@@ -115,6 +151,7 @@ class Session:
         if self.state != RUNNING:
             return
         self._stop.set()
+        self._record(RUN_STOP, actor=OBSERVER_ACTOR, pid=os.getpid())
         if self.paused:
             self.resume()
         for actor in self.actors():
@@ -124,11 +161,12 @@ class Session:
         while self.live_processes() and time.monotonic() < deadline:
             with self._read_lock:
                 self._drain(0.02)  # keep their last events flowing so their exits are not blocked
+            self.queue.discard_queued(WAIT_SLICE_S / 10)  # and their last tasks, for the same reason
         for actor in self.actors():
             if actor.exitcode is None:  # not reaped yet: SIGKILL (harmless if it just exited)
                 actor.process.kill()
         for thread in self._threads:
-            thread.join()
+            thread.join(THREAD_JOIN_S)
         self.state = STOPPED
 
     def pause(self) -> None:
@@ -154,16 +192,12 @@ class Session:
             return
         self.stop()
         for thread in self._threads:
-            thread.join()
+            thread.join(THREAD_JOIN_S)
         for actor in self.actors():
             actor.process.join()
             actor.process.close()
-        if self.state == STOPPED:
-            self.queue.cancel_join_thread()
-        self.queue.close()
-        self.queue.join_thread()
-        self._channel.close()
-        self._channel.join_thread()
+        _release(self.queue, discard=self.state == STOPPED)
+        _release(self._channel, discard=False)
         forget_reporter(self._channel)
         self.closed = True
 

@@ -86,7 +86,7 @@ def test_a_crash_and_the_stall_it_causes_are_named_in_the_window(window, qtbot):
         window.start_run(scenario("crash", speed=40.0, stall_timeout_s=1.0))
     assert "consumer-0 crashed (exit code 1) holding task" in stalled.args[0]
     assert window.banner.isVisible() and "Stalled" in window.banner.text()
-    assert "crashed with exit code 1" in window.controls.problems.text()
+    assert "consumer-0 crashed: it exited with code 1" in window.controls.problems.text()
     # a stalled run still stops at once: main is blocked in join() for good
     assert window.controls.stop_button.isEnabled()
     with qtbot.waitSignal(window.run_over, timeout=1_000) as over:
