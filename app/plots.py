@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsPathItem
 
 from app import theme
 from core.model import FINAL_STATES, STATE_CODES, STATES, RunModel
+from core.narrate import seconds_text
 from core.timeline import Timeline
 
 REDRAW_HZ = 60
@@ -39,7 +40,7 @@ def _lane_order(name: str) -> tuple[int, int, str]:
     role, _, number = name.rpartition("-")
     if not role:
         role, number = name, "0"
-    return _ROLE_ORDER.get(role, 3), int(number) if number.isdigit() else 0, name
+    return _ROLE_ORDER.get(role, 3), int(number) if number.isdecimal() else 0, name
 
 
 class RunPlots(pg.GraphicsLayoutWidget):
@@ -181,7 +182,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
                 colour = theme.JOIN_EARLY
             else:
                 who = f" ({mark.released_by_actor})" if mark.released_by_actor else ""
-                text = f"{mark.actor} waited {mark.waited:.2f} s · released by task_done #{mark.released_by}{who}"
+                text = f"{mark.actor} waited {seconds_text(mark.waited)} · released by task_done #{mark.released_by}{who}"
                 colour = theme.JOIN
             line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                                    label=text, labelOpts={"position": 0.55, "color": colour, "fill": (255, 255, 255, 200),

@@ -13,6 +13,7 @@ from app.controls import ControlPanel
 from app.event_log import EventLog
 from app.plots import REDRAW_HZ, RunPlots
 from core.model import CRASHED, EXITED
+from core.narrate import seconds_text
 from core.scenarios import ScenarioConfig
 
 BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
                 if join.producers_unfinished:
                     text += f" — too early: {', '.join(join.producers_unfinished)} had not finished."
             else:
-                text += f" {join.actor} waited {join.waited:.2f} s in join()."
+                text += f" {join.actor} waited {seconds_text(join.waited)} in join()."
         return text
 
     # -- events and redraws ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from core.events import (
 )
 from core.scenarios import scenario
 from core.trace import (
-    FORMAT, MAX_LINE_BYTES, VERSION, Trace, TraceError, TraceReader, TraceWriter, check_counts, read_trace,
+    FORMAT, MAX_LINE_BYTES, QUEUE_KINDS, VERSION, Trace, TraceError, TraceReader, TraceWriter, check_counts, read_trace,
     trace_header,
 )
 
@@ -545,7 +545,7 @@ def _runs(draw: st.DrawFn) -> list[Event]:
         kind = draw(st.sampled_from(kinds))
         t += draw(st.floats(0, 2))
         actor = draw(st.sampled_from(["main", "producer-0", "consumer-1", "ünï\ud83d"]))
-        queue = draw(st.sampled_from([None, "tasks", "other"]))
+        queue = draw(st.sampled_from([None, "tasks", "other"] if kind not in QUEUE_KINDS else ["tasks", "other"]))
         extra = {JOIN_RETURN: {"released_by": draw(st.none() | st.integers(1, seq - 1)) if seq > 1 else None,
                                "waited": draw(st.none() | st.floats(0, 100))},
                  ERROR: {"error": draw(st.none() | st.text(max_size=40))},
