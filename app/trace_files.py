@@ -56,7 +56,7 @@ def _warn(parser: argparse.ArgumentParser, warnings: list[str], err: TextIO) -> 
         print(f"{parser.prog}: warning: {' '.join(warning.splitlines())}", file=err)
 
 
-def open_recording(path: str, parser: argparse.ArgumentParser, err: TextIO = sys.stderr) -> Recording:
+def open_recording(path: str, parser: argparse.ArgumentParser, err: TextIO | None = None) -> Recording:
     """The recording at ``path``, or exit 2 with one line saying why it cannot be replayed."""
     try:
         recording = load_recording(path)
@@ -66,7 +66,7 @@ def open_recording(path: str, parser: argparse.ArgumentParser, err: TextIO = sys
         _refuse(parser, f"cannot read {path}: {error.strerror or error}")
     except MemoryError:
         _refuse(parser, f"{path}: too many events to hold in memory")
-    _warn(parser, recording.warnings, err)
+    _warn(parser, recording.warnings, err or sys.stderr)
     return recording
 
 
@@ -78,8 +78,8 @@ def run_replay(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return run_replay_gui(args, recording)
 
 
-def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO = sys.stdout,
-               err: TextIO = sys.stderr) -> int:
+def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO | None = None,
+               err: TextIO | None = None) -> int:
     if os.path.exists(args.out) and not args.overwrite:
         _refuse(parser, f"{args.out} already exists (use --overwrite to replace it)")
     if not _writable(args.out) or os.path.isdir(args.out):
@@ -99,9 +99,9 @@ def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser, out: T
             _refuse(parser, str(error))
         except OSError as error:
             _refuse(parser, f"cannot write {args.out}: {error.strerror or error}")
-        _warn(parser, reader.warnings, err)
+        _warn(parser, reader.warnings, err or sys.stderr)
     what = "trace events" if args.to == "perfetto" else "rows"
-    print(f"{args.out}: {written} {what} from {args.file}", file=out)
+    print(f"{args.out}: {written} {what} from {args.file}", file=out or sys.stdout)
     return EXIT_OK
 
 
