@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app.controller import REPLAYING
+from app.svg_export import scene_svg
 from core.events import Event
 from core.export import CSV, PERFETTO, export, replacing, save_trace
 from core.replay import load_recording
@@ -143,7 +144,7 @@ class ExportMenu(QObject):
             with replacing(path, "wb") as out:
                 out.write(bytes(buffer.data()))
         elif kind == SVG:
-            data = pyqtgraph.exporters.SVGExporter(scene).export(toBytes=True)
+            data = scene_svg(scene)
             with replacing(path, "wb") as out:
                 out.write(data)
         else:
