@@ -5,14 +5,17 @@ A :class:`ReplayCursor` stands *after* some number of its events (its
 ``position``) and holds the run model, the timeline and the narration for exactly
 those events — the same objects a live run builds, so the window draws a replay
 with its live views.  Moving forward folds the next events into them; moving
-back rebuilds them from the start, in chunks.  Folding costs about a microsecond
-an event, so even a seek back across 100,000 events takes a fraction of a second,
-and no snapshot has to be kept.
+back rebuilds them, in chunks, from the start or from the nearest snapshot
+before the target.  Folding costs about a microsecond an event, so a short
+recording needs no snapshot; a long one keeps at most :data:`MAX_SNAPSHOTS`
+copies of the state, taken on the first pass, so that one step back never
+refolds more than the events between two of them.
 
 No Qt here: the window's replay panel (``app/replay.py``) drives a cursor.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 from bisect import bisect_right
@@ -29,6 +32,10 @@ from core.trace import Trace, read_trace
 #: Most events folded in one call: the model's batch fold numbers a batch's actors with
 #: int16, and a chunk bounds the work one GUI step does.
 FOLD_CHUNK = 4096
+#: The fewest events between two snapshots (a step back refolds at most this many, ~50 ms).
+SNAPSHOT_EVERY = 16 * FOLD_CHUNK
+#: The most snapshots a cursor keeps: their spacing grows with the recording instead.
+MAX_SNAPSHOTS = 8
 
 
 @dataclass
@@ -106,6 +113,10 @@ class ReplayCursor:
         # narrator remembers what each actor got, so it must see every event once, in order.
         self._lines: list[str | None] = []
         self._narrator = Narrator(self.model, recording.config.maxsize)
+        chunks_apart = -(-max(SNAPSHOT_EVERY, len(recording.events) // MAX_SNAPSHOTS) // FOLD_CHUNK)
+        self._snapshot_spacing = chunks_apart * FOLD_CHUNK
+        #: position -> (model, timeline) right after that many events; restored by copying.
+        self._snapshots: dict[int, tuple[RunModel, Timeline]] = {}
 
     @property
     def events(self) -> list[Event]:
@@ -138,14 +149,17 @@ class ReplayCursor:
             self._fold(added)
             self.position = position
             return False, added
-        self.model = RunModel(expected_producers=self.recording.config.producers)
-        self.timeline = Timeline()
+        base = max((at for at in self._snapshots if at <= position), default=0)
+        if base:
+            self.model, self.timeline = copy.deepcopy(self._snapshots[base])
+        else:
+            self.model = RunModel(expected_producers=self.recording.config.producers)
+            self.timeline = Timeline()
         self._narrator.model = self.model
-        self.position = 0
-        added = self.events[:position]
-        self._fold(added)
+        self.position = base
+        self._fold(self.events[base:position])
         self.position = position
-        return True, added
+        return True, self.events[:position]
 
     def step(self, count: int = 1) -> tuple[bool, list[Event]]:
         """Move ``count`` events forward (negative: back)."""
@@ -156,15 +170,22 @@ class ReplayCursor:
         return self.seek(self.recording.position_at(t))
 
     def _fold(self, events: list[Event]) -> None:
+        """Fold ``events`` (those after ``position``) in chunks that end on multiples of
+        :data:`FOLD_CHUNK`, so that every snapshot position is passed exactly."""
         start = self.position
-        for offset in range(0, len(events), FOLD_CHUNK):
-            chunk = events[offset:offset + FOLD_CHUNK]
+        offset = 0
+        while offset < len(events):
             first = start + offset
+            chunk = events[offset:offset + FOLD_CHUNK - first % FOLD_CHUNK]
             if first + len(chunk) <= len(self._lines):
                 self.model.apply(chunk)
             else:
                 self._fold_narrating(chunk, first)
             self.timeline.extend(chunk)
+            offset += len(chunk)
+            end = first + len(chunk)
+            if end % self._snapshot_spacing == 0 and end not in self._snapshots:
+                self._snapshots[end] = copy.deepcopy((self.model, self.timeline))
 
     def _fold_narrating(self, chunk: list[Event], first: int) -> None:
         """Fold ``chunk`` (event ``first`` onwards) and narrate the events not yet narrated.

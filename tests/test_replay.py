@@ -114,3 +114,25 @@ def test_rebuilding_a_long_recording_folds_in_chunks(tmp_path):
     cursor.seek(len(events) - 1)
     assert cursor.model.puts == len(events) - 2 and len(cursor.model.actors) == len(events) - 1
     assert np.array_equal(cursor.timeline.queues["tasks"].column("depth")[1:], np.arange(1, len(events) - 1))
+
+
+def test_snapshots_restore_exactly_and_stay_untouched(seed_trace, monkeypatch):
+    """With tiny chunks and snapshots, every position reached through a snapshot equals a fresh fold."""
+    import core.replay
+
+    monkeypatch.setattr(core.replay, "FOLD_CHUNK", 3)
+    monkeypatch.setattr(core.replay, "SNAPSHOT_EVERY", 6)
+    monkeypatch.setattr(core.replay, "MAX_SNAPSHOTS", 4)
+    recording = load_recording(seed_trace)
+    events = recording.events
+    cursor = ReplayCursor(recording)
+    cursor.seek(len(events))
+    spacing = cursor._snapshot_spacing
+    assert spacing % 3 == 0 and spacing >= len(events) // 4
+    assert sorted(cursor._snapshots) == list(range(spacing, len(events) + 1, spacing))
+    for position in [len(events) - 1, spacing + 1, spacing, spacing - 1, 2, len(events) - 1, spacing + 1]:
+        back = position < cursor.position
+        rebuilt, added = cursor.seek(position)
+        assert rebuilt == back and (not back or added == events[:position])
+        assert snapshot(cursor.model, cursor.timeline) == snapshot(*folded(events[:position])), position
+        cursor.step(1)  # moving on from a restored state must not change the snapshot it came from

@@ -170,3 +170,15 @@ def test_a_live_run_exports_every_event_it_showed(window, qtbot, tmp_path):
     window.controls.reset_button.click()
     with pytest.raises(ValueError, match="no run to export"):
         window.exports.export_run(str(tmp_path / "gone.jsonl"), "trace")
+
+
+def test_a_live_run_too_long_to_keep_says_so_instead_of_filling_the_disk(window, qtbot, tmp_path, monkeypatch):
+    import app.export_menu
+
+    monkeypatch.setattr(app.export_menu, "RECORD_LIMIT_EVENTS", 20)
+    with qtbot.waitSignal(window.run_over, timeout=30_000):
+        window.start_run(scenario("seed", speed=40.0))
+    assert window.controller.model.events_seen > 20
+    with pytest.raises(ValueError, match="passed 20 events, too many to keep for export"):
+        window.exports.export_run(str(tmp_path / "long.jsonl"), "trace")
+    assert not (tmp_path / "long.jsonl").exists()
