@@ -23,6 +23,7 @@ from app.controller import REPLAYING
 from app.event_log import LOG_ROWS
 from core.events import Event
 from core.replay import Recording, ReplayCursor
+from core.scenarios import SCENARIOS
 
 #: The speeds offered, as multiples of the recorded pace.
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
@@ -56,6 +57,8 @@ class ReplayPanel(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_tick)
+        if not self.controller.begin_replay(recording.config):
+            raise RuntimeError("a run is going on: stop it before replaying")
         self._build(speed)
         self._shortcuts = [self._shortcut(key, slot) for key, slot in (
             (Qt.Key.Key_Space, self.toggle_play), (Qt.Key.Key_Right, lambda: self.step(1)),
@@ -63,8 +66,10 @@ class ReplayPanel(QObject):
             (Qt.Key.Key_End, lambda: self.seek(len(recording.events))),
             (Qt.Key.Key_BracketRight, lambda: self._change_speed(1)),
             (Qt.Key.Key_BracketLeft, lambda: self._change_speed(-1)))]
-        if not self.controller.begin_replay(recording.config):
-            raise RuntimeError("a run is going on: stop it before replaying")
+        controls = window.controls  # type: ignore[attr-defined]
+        if recording.config.name in SCENARIOS:
+            controls.select_scenario(recording.config.name)
+        controls.show_config(recording.config)  # the recorded run's settings, greyed out while replaying
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.show_replayed(self.cursor.model, self.cursor.timeline, [], rebuilt=True)
         self._show_position()

@@ -44,6 +44,7 @@ def test_playing_to_the_end_shows_what_the_live_run_showed(window, replay, qtbot
     events = replay.recording.events
     assert window.controller.state == REPLAYING and shown(window) == (0, 0, 0, 0, 0, 0)
     assert not window.controls.start_button.isEnabled() and window.controls.reset_button.isEnabled()
+    assert window.controls.scenario.currentData() == "seed" and window.controls.speed.value() == 40.0
     replay.speed.setCurrentIndex(replay.speed.findData(100.0))
     with qtbot.waitSignal(replay.replay_finished, timeout=20_000):
         qtbot.keyClick(window, Qt.Key.Key_Space)
@@ -182,3 +183,27 @@ def test_a_live_run_too_long_to_keep_says_so_instead_of_filling_the_disk(window,
     with pytest.raises(ValueError, match="passed 20 events, too many to keep for export"):
         window.exports.export_run(str(tmp_path / "long.jsonl"), "trace")
     assert not (tmp_path / "long.jsonl").exists()
+
+
+def test_open_recording_from_the_file_menu_replays_a_good_file_and_names_a_bad_ones_line(
+        window, tmp_path, seed_trace, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    lines = seed_trace.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = json.loads(lines[0])
+    header["scenario"]["name"] = "someone's program"  # not a library scenario
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text(json.dumps(header) + "\n" + "".join(lines[1:]), encoding="utf-8")
+    complaints = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: complaints.append(text))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(foreign), ""))
+    window.exports.open_action.trigger()
+    assert not complaints and window.replay is not None and window.replay.recording.config.name == "someone's program"
+    window.replay.seek(len(lines) - 1)
+    assert window.controller.model.task_dones == 11
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(lines[0] + lines[2], encoding="utf-8")  # seq 2 where 1 should be
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(bad), ""))
+    window.exports.open_action.trigger()
+    assert complaints == [f"{bad} line 2: the first event has seq 2, not 1"]
+    assert window.replay.recording.path == str(foreign)  # the replay shown stays
