@@ -17,7 +17,7 @@ from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from app import theme
-from core.model import FINAL_STATES, STATE_CODES, STATES, RunModel
+from core.model import FINAL_STATES, STATE_CODES, STATES, RunModel, lane_order
 from core.narrate import seconds_text
 from core.timeline import Timeline
 
@@ -32,15 +32,6 @@ LANE_HEIGHT = 0.8
 #: The most points a count curve gets; past that, a run is drawn in bins (see visible_steps).
 MAX_CURVE_POINTS = 1500
 AXIS_WIDTH_PX = 120
-_ROLE_ORDER = {"producer": 0, "consumer": 1, "main": 2}
-
-
-def _lane_order(name: str) -> tuple[int, int, str]:
-    """Producers, then consumers, then main, each by number."""
-    role, _, number = name.rpartition("-")
-    if not role:
-        role, number = name, "0"
-    return _ROLE_ORDER.get(role, 3), int(number) if number.isdecimal() else 0, name
 
 
 class RunPlots(pg.GraphicsLayoutWidget):
@@ -191,7 +182,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self._join_lines.append(line)
 
     def _draw_lanes(self, model: RunModel) -> None:
-        names = sorted(model.transitions, key=_lane_order)
+        names = sorted(model.transitions, key=lane_order)
         if names != self._lanes:
             self._lanes = names
             ticks = [(len(names) - 1 - i, name) for i, name in enumerate(names)]

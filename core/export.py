@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import IO, Any, Iterable, Iterator
 
 from core.events import ERROR, JOIN_RETURN, Event
-from core.model import FINAL_STATES, STATES, RunModel
+from core.model import FINAL_STATES, STATES, RunModel, lane_order
 
 PERFETTO = "perfetto"
 CSV = "csv"
@@ -34,7 +34,6 @@ FORMATS = (PERFETTO, CSV)
 RUN_PID = 1
 #: Events folded into the model at a time while exporting.
 _FOLD_CHUNK = 4096
-_ROLE_ORDER = {"producer": 0, "consumer": 1, "main": 2}
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
@@ -58,14 +57,6 @@ def replacing(path: str | os.PathLike[str], mode: str = "w", **options: Any) -> 
 
 def microseconds(seconds: float) -> float:
     return round(seconds * 1e6, 3)
-
-
-def _track_order(actor: str) -> tuple[int, int, str]:
-    """Producers, then consumers, then main, then anyone else, each by number."""
-    role, _, number = actor.rpartition("-")
-    if not role:
-        role, number = actor, "0"
-    return _ROLE_ORDER.get(role, 3), int(number) if number.isdecimal() and len(number) < 10 else 0, actor
 
 
 def write_perfetto(events: Iterable[Event], out: IO[str], title: str = "JoinScope run") -> int:
@@ -109,7 +100,7 @@ def write_perfetto(events: Iterable[Event], out: IO[str], title: str = "JoinScop
 
     end = model.last_t
     emit({"ph": "M", "name": "process_name", "pid": RUN_PID, "args": {"name": title}})
-    for index, actor in enumerate(sorted(tids, key=_track_order)):
+    for index, actor in enumerate(sorted(tids, key=lane_order)):
         tid = tids[actor]
         state = model.actors.get(actor)
         label = actor if state is None or not state.pid else f"{actor} (pid {state.pid})"

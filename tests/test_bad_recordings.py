@@ -139,3 +139,16 @@ def test_a_real_process_exits_2_with_no_traceback(tmp_path, command):
     assert result.stderr == (f"joinscope {command}: error: {path} line 1: not a JoinScope trace "
                              f"(this looks like a Python pickle, which is never loaded)\n")
     assert not marker.exists()
+
+
+def test_replay_plays_a_cut_off_recording_to_its_last_whole_line(tmp_path, seed_trace):
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(seed_trace.read_bytes()[:-25])
+    shot = tmp_path / "end.png"
+    result = subprocess.run([sys.executable, "-m", "app", "replay", str(cut), "--speed", "100", "--exit-when-done",
+                             "--screenshot", str(shot)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "propagateSizeHints" not in line]
+    assert len(warnings) == 1 and warnings[0].startswith(f"joinscope replay: warning: {cut} line ")
+    assert "is cut off" in warnings[0] and "Traceback" not in result.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

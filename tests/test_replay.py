@@ -136,3 +136,12 @@ def test_snapshots_restore_exactly_and_stay_untouched(seed_trace, monkeypatch):
         assert rebuilt == back and (not back or added == events[:position])
         assert snapshot(cursor.model, cursor.timeline) == snapshot(*folded(events[:position])), position
         cursor.step(1)  # moving on from a restored state must not change the snapshot it came from
+
+
+def test_lanes_are_ordered_by_role_then_number_whatever_the_names():
+    from core.model import lane_order
+
+    names = ["main", "consumer-10", "weird", "consumer-2", "producer-0", "producer-²", "consumer-" + "9" * 5000, ""]
+    ordered = sorted(names, key=lane_order)
+    assert ordered[:2] == ["producer-0", "producer-²"] and ordered[2:5] == ["consumer-" + "9" * 5000, "consumer-2", "consumer-10"]
+    assert ordered[5] == "main" and set(ordered[6:]) == {"weird", ""}
