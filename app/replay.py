@@ -162,6 +162,12 @@ class ReplayPanel(QObject):
         self.seek(self.cursor.position + count)
 
     def seek(self, position: int) -> None:
+        """Move to ``position`` (while playing, playing goes on from there)."""
+        self._move(position)
+        current = self.cursor.current
+        self._clock_t = current.t if current is not None else 0.0
+
+    def _move(self, position: int) -> None:
         rebuilt, events = self.cursor.seek(position)
         if rebuilt or events:
             self.controller.show_replayed(self.cursor.model, self.cursor.timeline,
@@ -202,7 +208,7 @@ class ReplayPanel(QObject):
         self._last_tick = now
         target = self.recording.position_at(self._clock_t)
         if target > self.cursor.position:
-            self.seek(target)
+            self._move(target)
         if self.cursor.at_end:
             self.pause()
             self.replay_finished.emit()

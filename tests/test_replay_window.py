@@ -207,3 +207,16 @@ def test_open_recording_from_the_file_menu_replays_a_good_file_and_names_a_bad_o
     window.exports.open_action.trigger()
     assert complaints == [f"{bad} line 2: the first event has seq 2, not 1"]
     assert window.replay.recording.path == str(foreign)  # the replay shown stays
+
+
+def test_home_while_playing_plays_on_from_the_start(window, replay, qtbot):
+    replay.speed.setCurrentIndex(replay.speed.findData(0.1))  # the 0.2 s run lasts 2 s
+    replay.seek(len(replay.recording.events) // 2)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: replay.position > len(replay.recording.events) // 2, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert replay.playing and replay.position == 0
+    with qtbot.waitSignal(replay.position_changed, timeout=10_000):
+        pass
+    assert 0 < replay.position < len(replay.recording.events) // 2
+    replay.pause()
