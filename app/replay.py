@@ -22,11 +22,9 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMai
 from app.controller import REPLAYING
 from app.event_log import LOG_ROWS
 from core.events import Event
-from core.replay import Recording, ReplayCursor
+from core.replay import SPEEDS, Recording, ReplayCursor
 from core.scenarios import SCENARIOS
 
-#: The speeds offered, as multiples of the recorded pace.
-SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 FRAME_MS = 16
 #: Narrated lines shown: the current event's and the ones before it.
 NARRATION_LINES = 3

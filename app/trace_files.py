@@ -16,14 +16,14 @@ from typing import Iterator, NoReturn, TextIO
 from app.cli import EXIT_BAD_INPUT, EXIT_OK
 from core.events import Event
 from core.export import FORMATS, export
-from core.replay import Recording, load_recording
+from core.replay import SPEEDS, Recording, load_recording
 from core.trace import TraceError, TraceReader
 
 
 def add_replay_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="a trace written by joinscope run --record")
     parser.add_argument("--speed", type=_speed, default=1.0, metavar="X",
-                        help="play X times as fast as recorded (default 1)")
+                        help=f"play X times as fast as recorded, {SPEEDS[0]:g} to {SPEEDS[-1]:g} (default 1)")
     parser.add_argument("--play", action="store_true", help="start playing at once")
     parser.add_argument("--screenshot", metavar="FILE", help="when the replay reaches the end, save a PNG of the window")
     parser.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",
@@ -42,8 +42,8 @@ def _speed(text: str) -> float:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not 0.01 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"must be a number from 0.01 to 10000, not {text!r}")
+    if not SPEEDS[0] <= value <= SPEEDS[-1]:
+        raise argparse.ArgumentTypeError(f"must be a number from {SPEEDS[0]:g} to {SPEEDS[-1]:g}, not {text!r}")
     return value
 
 

@@ -29,6 +29,8 @@ from core.scenarios import SCENARIOS, ScenarioConfig
 from core.timeline import Timeline
 from core.trace import Trace, read_trace
 
+#: The replay speeds offered, as multiples of the recorded pace.
+SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 #: Most events folded in one call: the model's batch fold numbers a batch's actors with
 #: int16, and a chunk bounds the work one GUI step does.
 FOLD_CHUNK = 4096
