@@ -193,8 +193,12 @@ class TraceWriter:
             actor_json = names.get(actor) or names.setdefault(actor, encode(actor))
             queue_json = names.get(queue) or names.setdefault(queue, encode(queue))
             if depth is None and unfinished is None:
+                if queue is None and kind in QUEUE_KINDS:
+                    raise _NotPlain
                 append(_BARE_LINE % (seq, t, kind_json, actor_json, pid, queue_json, op, item_json))
             else:
+                if depth > MAX_COUNT or unfinished > MAX_COUNT:
+                    raise _NotPlain
                 append(_QUEUE_LINE % (seq, t, kind_json, actor_json, pid, queue_json, op, item_json,
                                       depth, unfinished))
         return lines, last_t
@@ -209,6 +213,10 @@ class TraceWriter:
                 raise ValueError(f"trace events must continue at seq {seq_expected}, not {event.seq!r}")
             if not isinstance(event.t, (int, float)) or not last_t <= event.t <= MAX_SECONDS:
                 raise ValueError(f"event {event.seq}: t {event.t!r} is not a time at or after {last_t}")
+            if event.queue is None and event.kind in QUEUE_KINDS:
+                raise ValueError(f"event {event.seq}: a {event.kind} must name its queue")
+            if any(type(count) is int and count > MAX_COUNT for count in (event.depth, event.unfinished)):
+                raise ValueError(f"event {event.seq}: counts above {MAX_COUNT} do not fit a trace")
             seq_expected += 1
             last_t = event.t
             record = event_to_json(event)

@@ -203,6 +203,9 @@ def test_killed_writer_leaves_a_valid_trace(tmp_path: Path) -> None:
     ([SAMPLE[1]], "seq 1"),
     ([SAMPLE[0], SAMPLE[1]._replace(t=-1.0)], "t -1.0"),
     ([SAMPLE[0]._replace(t=float("nan"))], "t nan"),
+    ([SAMPLE[0]._replace(t=2e9)], "t 2000000000.0"),
+    ([SAMPLE[0]._replace(kind=PUT)], "a put must name its queue"),
+    ([SAMPLE[0], SAMPLE[1], SAMPLE[2], SAMPLE[3]._replace(depth=2**31)], "counts above 2147483647"),
 ])
 def test_writer_refuses_events_its_reader_would_refuse(tmp_path: Path, batch: list[Event], problem: str) -> None:
     path = tmp_path / "t.jsonl"
