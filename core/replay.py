@@ -19,6 +19,7 @@ import copy
 import dataclasses
 import os
 from bisect import bisect_right
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +28,12 @@ from core.model import RunModel
 from core.narrate import Narrator
 from core.scenarios import SCENARIOS, ScenarioConfig
 from core.timeline import Timeline
-from core.trace import Trace, read_trace
+from core.trace import TraceError, TraceReader
 
 #: The replay speeds offered, as multiples of the recorded pace.
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+#: The most events a replay holds (about 1 GB with the cursor's state).
+MAX_REPLAY_EVENTS = 2_000_000
 #: Most events folded in one call: the model's batch fold numbers a batch's actors with
 #: int16, and a chunk bounds the work one GUI step does.
 FOLD_CHUNK = 4096
@@ -64,9 +67,18 @@ class Recording:
 
 
 def load_recording(path: str | os.PathLike[str]) -> Recording:
-    """Read the trace at ``path`` (raises :class:`core.trace.TraceError` or ``OSError``)."""
-    trace: Trace = read_trace(path)
-    return Recording(os.fspath(path), trace.header, trace.events, config_of(trace.header), trace.warnings)
+    """Read the trace at ``path`` (raises :class:`core.trace.TraceError` or ``OSError``).
+
+    A replay holds every event in memory (about half a kilobyte each, with the
+    cursor's state), so a trace of more than :data:`MAX_REPLAY_EVENTS` is refused
+    at the line that passes the limit; ``joinscope export`` streams any size.
+    """
+    with TraceReader(path) as reader:
+        events = list(islice(reader, MAX_REPLAY_EVENTS))
+        if next(reader, None) is not None:
+            raise TraceError(reader.path, reader.line, f"more than {MAX_REPLAY_EVENTS:,} events, too many to "
+                             f"replay in memory (joinscope export streams a trace of any size)")
+        return Recording(reader.path, reader.header, events, config_of(reader.header), reader.warnings)
 
 
 def config_of(header: dict[str, Any]) -> ScenarioConfig:

@@ -402,6 +402,11 @@ class TraceReader:
     def close(self) -> None:
         self._file.close()
 
+    @property
+    def line(self) -> int:
+        """The number of the last line read (1 is the header)."""
+        return self._line
+
     def _error(self, message: str) -> TraceError:
         return TraceError(self.path, self._line, message)
 

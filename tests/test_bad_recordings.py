@@ -152,3 +152,15 @@ def test_replay_plays_a_cut_off_recording_to_its_last_whole_line(tmp_path, seed_
     assert len(warnings) == 1 and warnings[0].startswith(f"joinscope replay: warning: {cut} line ")
     assert "is cut off" in warnings[0] and "Traceback" not in result.stderr
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_recording_too_long_to_replay_in_memory_is_refused_and_export_still_streams_it(
+        capsys, tmp_path, seed_trace, monkeypatch):
+    import core.replay
+
+    monkeypatch.setattr(core.replay, "MAX_REPLAY_EVENTS", 10)
+    code, _, err = run_cli(capsys, "replay", str(seed_trace))
+    assert code == 2 and err == (f"joinscope replay: error: {seed_trace} line 12: more than 10 events, too many to "
+                                 f"replay in memory (joinscope export streams a trace of any size)\n")
+    code, out, _ = run_cli(capsys, "export", str(seed_trace), "--to", "csv", str(tmp_path / "all.csv"))
+    assert code == 0 and len((tmp_path / "all.csv").read_text().splitlines()) > 11
