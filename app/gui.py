@@ -34,6 +34,15 @@ def _close_on_signals(window) -> None:
         signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
 
 
+def _when_over(args: argparse.Namespace, app, window) -> None:
+    """The run (or the replay) is over: ``--screenshot`` saves the window, ``--exit-when-done`` quits."""
+    if args.screenshot:
+        window.grab().save(args.screenshot)
+    if args.exit_when_done:
+        window.close()
+        app.quit()
+
+
 def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
     """``joinscope replay``: the window showing ``recording``, playing it with ``--play``."""
     app = _application()
@@ -42,14 +51,7 @@ def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
     window = MainWindow()
     window.setWindowTitle(f"JoinScope — replay of {recording.path}")
     panel = window.open_replay(recording, args.speed)
-    if args.screenshot or args.exit_when_done:
-        def finish() -> None:
-            if args.screenshot:
-                window.grab().save(args.screenshot)
-            if args.exit_when_done:
-                window.close()
-                app.quit()
-        panel.replay_finished.connect(finish)
+    panel.replay_finished.connect(lambda: _when_over(args, app, window))
     _close_on_signals(window)
     window.show()
     if args.play or args.exit_when_done:
@@ -64,14 +66,7 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     window = MainWindow()
     window.controls.select_scenario(config.name)
     window.controls.show_config(config)
-    if args.screenshot or args.exit_when_done:
-        def finish(state: str) -> None:
-            if args.screenshot:
-                window.grab().save(args.screenshot)
-            if args.exit_when_done:
-                window.close()
-                app.quit()
-        window.run_over.connect(finish)
+    window.run_over.connect(lambda state: _when_over(args, app, window))
     _close_on_signals(window)
     window.show()
     if args.autostart:

@@ -38,14 +38,15 @@ _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=
 
 
 @contextmanager
-def replacing(path: str | os.PathLike[str], mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
-    """A file to write that becomes ``path`` only if the block completes without an exception."""
+def replacing_path(path: str | os.PathLike[str]) -> Iterator[str]:
+    """A temporary path beside ``path`` that replaces it only if the block completes without
+    an exception (otherwise it is removed)."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".joinscope-", suffix=".part", dir=folder)
+    handle, temporary = tempfile.mkstemp(prefix=".joinscope-", suffix=".part",
+                                         dir=os.path.dirname(os.path.abspath(path)))
+    os.close(handle)
     try:
-        with os.fdopen(handle, mode, **options) as out:
-            yield out
+        yield temporary
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -53,6 +54,13 @@ def replacing(path: str | os.PathLike[str], mode: str = "w", **options: Any) -> 
         except OSError:
             pass
         raise
+
+
+@contextmanager
+def replacing(path: str | os.PathLike[str], mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
+    """A file to write that becomes ``path`` only if the block completes without an exception."""
+    with replacing_path(path) as temporary, open(temporary, mode, **options) as out:
+        yield out
 
 
 def microseconds(seconds: float) -> float:
@@ -167,25 +175,12 @@ def save_trace(header: dict[str, Any], events: Iterable[Event], path: str | os.P
     """Write ``events`` as a JoinScope trace with ``header`` to ``path``, replacing it when done."""
     from core.trace import TraceWriter
 
-    path = os.fspath(path)
-    handle, temporary = tempfile.mkstemp(prefix=".joinscope-", suffix=".part",
-                                         dir=os.path.dirname(os.path.abspath(path)))
-    os.close(handle)
-    try:
-        with TraceWriter(temporary, header) as writer:
-            batch: list[Event] = []
-            for event in events:
-                batch.append(event)
-                if len(batch) >= _FOLD_CHUNK:
-                    writer.write(batch)
-                    batch = []
-            writer.write(batch)
-            written = writer.events_written
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-    return written
+    with replacing_path(path) as temporary, TraceWriter(temporary, header) as writer:
+        batch: list[Event] = []
+        for event in events:
+            batch.append(event)
+            if len(batch) >= _FOLD_CHUNK:
+                writer.write(batch)
+                batch = []
+        writer.write(batch)
+        return writer.events_written
