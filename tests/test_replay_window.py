@@ -116,9 +116,15 @@ def test_reset_ends_the_replay_and_a_live_run_can_follow(window, replay, qtbot):
     assert window.controller.state == IDLE and window.replay is None
     assert window.findChild(type(replay.dock), "replay-dock") is None or not replay.dock.isVisible()
     assert window.controls.start_button.isEnabled() and shown(window)[0] == 0
+    window.start_run(scenario("seed", speed=2.0))
+    qtbot.waitUntil(lambda: window.controller.model.gets > 0, timeout=20_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # Space is the live Pause button's again (an animated click)
+    qtbot.waitUntil(lambda: window.controller.state == "paused", timeout=5_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=5_000)
     with qtbot.waitSignal(window.run_over, timeout=30_000) as over:
-        window.start_run(scenario("seed", speed=40.0))
-    assert over.args == [FINISHED_STATE] and window.controller.model.task_dones == 11
+        window.controls.stop_button.click()
+    assert over.args == ["stopped"]
 
 
 def test_the_plots_export_as_png_and_svg(window, replay, tmp_path):
