@@ -94,6 +94,12 @@ class RunController(QObject):
         if events:
             self.events_applied.emit(events)
 
+    def replay_stalled(self, diagnosis: str) -> None:
+        """A replay passed the silence where the recorded run was declared stalled."""
+        if self.state == REPLAYING:
+            self.diagnosis = diagnosis
+            self.stalled.emit(diagnosis)
+
     def pause(self) -> None:
         if self.state in (RUNNING, STALLED) and isinstance(self.session, Session):
             self.session.pause()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMai
 from app.controller import REPLAYING
 from app.event_log import LOG_ROWS
 from core.events import Event
-from core.replay import SPEEDS, Recording, ReplayCursor
+from core.replay import SPEEDS, Recording, ReplayCursor, find_stall
 from core.scenarios import SCENARIOS
 
 FRAME_MS = 16
@@ -49,6 +49,8 @@ class ReplayPanel(QObject):
         self.controller = window.controller  # type: ignore[attr-defined]
         self.recording = recording
         self.cursor = ReplayCursor(recording)
+        self.stall = find_stall(recording)
+        self._stall_shown = False
         self.playing = False
         self._clock_t = 0.0
         self._last_tick = 0.0
@@ -170,6 +172,11 @@ class ReplayPanel(QObject):
         if rebuilt or events:
             self.controller.show_replayed(self.cursor.model, self.cursor.timeline,
                                           events[-LOG_ROWS:] if rebuilt else events, rebuilt)
+        if rebuilt:
+            self._stall_shown = False  # the views started again, without the banner
+        if self.stall is not None and not self._stall_shown and self.cursor.position > self.stall.position:
+            self._stall_shown = True
+            self.controller.replay_stalled(self.stall.diagnosis)
         self._show_position()
 
     def close_replay(self) -> None:

@@ -19,10 +19,13 @@ import copy
 import dataclasses
 import os
 from bisect import bisect_right
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
+import numpy as np
+
+from core.diagnosis import diagnose
 from core.events import JOIN_RETURN, Event
 from core.model import RunModel
 from core.narrate import Narrator
@@ -64,6 +67,37 @@ class Recording:
     def position_at(self, t: float) -> int:
         """How many events happened at or before ``t`` seconds."""
         return bisect_right(self._times, t)
+
+
+@dataclass
+class Stall:
+    """Where a recorded run went quiet for its stall timeout, and what a live run said then."""
+
+    #: How many events came before the silence (the replay shows the stall past this position).
+    position: int
+    quiet_s: float
+    diagnosis: str
+
+
+def find_stall(recording: Recording) -> Stall | None:
+    """The stall of ``recording``, if it has one.
+
+    A live run is declared stalled when no event comes for its stall timeout, and is
+    then stopped; its recording shows that as the first silence at least that long.
+    The diagnosis is the one the live run printed, from the state before the silence.
+    """
+    times = np.asarray(recording._times)
+    if len(times) < 2:
+        return None
+    long_gaps = np.flatnonzero(np.diff(times) >= recording.config.stall_timeout_s)
+    if not len(long_gaps):
+        return None
+    position = int(long_gaps[0]) + 1
+    quiet = float(times[position] - times[position - 1])
+    model = RunModel(expected_producers=recording.config.producers)
+    for start in range(0, position, FOLD_CHUNK):
+        model.apply(recording.events[start:min(start + FOLD_CHUNK, position)])
+    return Stall(position, quiet, diagnose(model, quiet))
 
 
 def load_recording(path: str | os.PathLike[str]) -> Recording:

@@ -15,3 +15,21 @@ def record(path: Path, name: str, **overrides: object) -> Path:
     with TraceWriter(path, trace_header(scenario(name, **overrides))) as writer:
         writer.write(events)
     return path
+
+
+def stalled_copy(trace: Path, path: Path) -> Path:
+    """``trace`` cut while main waits in ``tasks.join()`` with tasks unfinished, then a silence
+    longer than the stall timeout and main stopped: what a stalled, then stopped, run records."""
+    from core.events import ACTOR_EXIT, TASK_DONE, Event
+    from core.trace import read_trace
+
+    recorded = read_trace(trace)
+    dones = [i for i, e in enumerate(recorded.events) if e.kind == TASK_DONE]
+    events = recorded.events[:dones[4] + 1]
+    main = next(e for e in events if e.actor == "main")
+    silence = recorded.header["scenario"]["stall_timeout_s"] * 2
+    events.append(Event(len(events) + 1, events[-1].t + silence, ACTOR_EXIT, "main", main.pid, None, 0, "main",
+                        None, None, exitcode=None))
+    with TraceWriter(path, recorded.header) as writer:
+        writer.write(events)
+    return path

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from core.model import RunModel
 from core.narrate import Narrator
@@ -145,3 +146,15 @@ def test_lanes_are_ordered_by_role_then_number_whatever_the_names():
     ordered = sorted(names, key=lane_order)
     assert ordered[:2] == ["producer-0", "producer-²"] and ordered[2:5] == ["consumer-" + "9" * 5000, "consumer-2", "consumer-10"]
     assert ordered[5] == "main" and set(ordered[6:]) == {"weird", ""}
+
+
+def test_a_stall_is_found_where_the_run_went_quiet_and_diagnosed_as_live(seed_trace, tmp_path):
+    from core.replay import find_stall
+    from tests.recordings import stalled_copy
+
+    assert find_stall(load_recording(seed_trace)) is None
+    recording = load_recording(stalled_copy(seed_trace, tmp_path / "stalled.jsonl"))
+    stall = find_stall(recording)
+    assert stall is not None and stall.position == len(recording.events) - 1
+    assert stall.quiet_s == pytest.approx(2 * recording.config.stall_timeout_s, abs=1e-5)
+    assert stall.diagnosis.startswith("main's tasks.join() waits with unfinished=6")

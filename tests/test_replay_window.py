@@ -226,3 +226,19 @@ def test_home_while_playing_plays_on_from_the_start(window, replay, qtbot):
         pass
     assert 0 < replay.position < len(replay.recording.events) // 2
     replay.pause()
+
+
+def test_passing_the_silence_of_a_stalled_recording_shows_the_live_diagnosis(window, seed_trace, tmp_path, qtbot):
+    from tests.recordings import stalled_copy
+
+    replay = window.open_replay(load_recording(stalled_copy(seed_trace, tmp_path / "stalled.jsonl")))
+    quiet_from = replay.stall.position
+    replay.seek(quiet_from)
+    assert not window.banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert window.banner.isVisible() and window.banner.text().startswith("<b>Stalled.</b> main's tasks.join() waits")
+    assert replay.narration.text().splitlines()[-1].endswith("main was stopped")
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert not window.banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert window.banner.isVisible()

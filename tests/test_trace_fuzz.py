@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from core.events import KINDS
 from core.export import write_csv, write_perfetto
-from core.replay import Recording, ReplayCursor, config_of
+from core.replay import Recording, ReplayCursor, config_of, find_stall
 from core.trace import MAX_LINE_BYTES, QUEUE_KINDS, TraceError, read_trace
 
 #: Far more than reading any generated file takes (a few ms; a refused 1 MiB line, tens of ms).
@@ -101,7 +101,7 @@ def trace_files(draw: st.DrawFn) -> bytes:
         damage = None
         if (mode == "one" and seq == suspect) or (mode == "many" and draw(st.integers(0, 3)) == 0):
             damage = draw(st.sampled_from(DAMAGES))
-        t += draw(st.sampled_from([0.0, 0.001, 0.25, 3.0]))
+        t += draw(st.sampled_from([0.0, 0.001, 0.25, 3.0, 12.0]))  # 12 s: longer than a stall
         if damage == "raw":
             lines.append(draw(_RAW_LINES))
             continue
@@ -156,6 +156,8 @@ def test_whatever_the_reader_accepts_replays_and_exports(tmp_path: Path, views, 
         return
     plots, log = views
     recording = Recording("fuzz.jsonl", trace.header, trace.events, config_of(trace.header), trace.warnings)
+    stall = find_stall(recording)
+    assert stall is None or (0 < stall.position < len(trace.events) and isinstance(stall.diagnosis, str))
     cursor = ReplayCursor(recording)
     plots.clear_run()
     for position in (len(trace.events), len(trace.events) // 2, len(trace.events)):
