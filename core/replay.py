@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -55,18 +54,19 @@ class Recording:
     events: list[Event]
     config: ScenarioConfig
     warnings: list[str] = field(default_factory=list)
-    _times: list[float] = field(init=False, repr=False)
+    #: Each event's time, for finding positions by time (8 bytes an event).
+    times: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._times = [event.t for event in self.events]
+        self.times = np.fromiter((event.t for event in self.events), np.float64, len(self.events))
 
     @property
     def duration_s(self) -> float:
-        return self._times[-1] if self._times else 0.0
+        return float(self.times[-1]) if len(self.times) else 0.0
 
     def position_at(self, t: float) -> int:
         """How many events happened at or before ``t`` seconds."""
-        return bisect_right(self._times, t)
+        return int(np.searchsorted(self.times, t, side="right"))
 
 
 @dataclass
@@ -86,7 +86,7 @@ def find_stall(recording: Recording) -> Stall | None:
     then stopped; its recording shows that as the first silence at least that long.
     The diagnosis is the one the live run printed, from the state before the silence.
     """
-    times = np.asarray(recording._times)
+    times = recording.times
     if len(times) < 2:
         return None
     long_gaps = np.flatnonzero(np.diff(times) >= recording.config.stall_timeout_s)
