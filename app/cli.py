@@ -1,6 +1,7 @@
 """The ``joinscope`` command line.
 
-``joinscope run`` plays a scenario headless and narrates it; with no subcommand
+``joinscope run`` plays a scenario headless and narrates it; ``replay`` and ``export``
+open recordings (``app/trace_files.py``); with no subcommand
 JoinScope runs the ``seed`` scenario the same way (the window will take that place).
 Bad arguments get one line naming the problem and exit code 2.
 """
@@ -85,6 +86,12 @@ def build_parser() -> _Parser:
     gui.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",
                      help="quit when the run is over")
     commands.add_parser("scenarios", help="list the scenarios")
+    from app.trace_files import add_export_options, add_replay_options
+    for name, add_options, summary in (("replay", add_replay_options, "replay a recording in the window"),
+                                       ("export", add_export_options, "export a recording as Perfetto or CSV")):
+        command = commands.add_parser(name, help=summary)
+        add_options(command)
+        command.set_defaults(command_parser=command)  # its errors start with "joinscope NAME:"
     return parser
 
 
@@ -98,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for config in SCENARIOS.values():
             print(f"{config.name:20} {config.title}")
         return EXIT_OK
+    if args.command in ("replay", "export"):
+        from app import trace_files
+        run = trace_files.run_replay if args.command == "replay" else trace_files.run_export
+        return run(args, args.command_parser)
     from app.headless import config_from_args, run_headless
     if args.command == "gui":
         config = config_from_args(args, parser)

@@ -1,6 +1,7 @@
 """The run's state machine, between the window's buttons and a core session.
 
-idle → running ⇄ paused → finished | stalled | stopped, and reset → idle.  Which
+idle → running ⇄ paused → finished | stalled | stopped, and reset → idle; or
+idle → replaying (a recording shown by ``app/replay.py``) → reset → idle.  Which
 controls are enabled follows from the state alone.  The controller owns the
 session's event pump, folds each batch into the run model and the timeline, and
 watches for a stall (no event for the scenario's stall timeout), which it names
@@ -19,8 +20,8 @@ from core.scenarios import ScenarioConfig
 from core.session import FINISHED, Session
 from core.timeline import Timeline
 
-IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED = (
-    "idle", "running", "paused", "stopping", "finished", "stalled", "stopped")
+IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED, REPLAYING = (
+    "idle", "running", "paused", "stopping", "finished", "stalled", "stopped", "replaying")
 OVER = frozenset({FINISHED_STATE, STOPPED})
 WATCHDOG_MS = 250
 #: How long closing the window waits for the pump to stop and close the session.
@@ -33,6 +34,8 @@ class RunController(QObject):
     events_applied = Signal(object)
     #: A fresh model and timeline (a new run, or a reset).
     run_reset = Signal()
+    #: A live run of ``config`` began (after ``run_reset``); a replay is not a run.
+    run_started = Signal()
     stalled = Signal(str)
     refused = Signal(str)
 
@@ -67,7 +70,35 @@ class RunController(QObject):
         self._pump.drained.connect(self._on_drained)
         self._last_event_at = time.monotonic()
         self._watchdog.start()
+        self.run_started.emit()
         self._set_state(RUNNING)
+
+    def begin_replay(self, config: ScenarioConfig) -> bool:
+        """Enter the replaying state, showing a recording of ``config`` (refused mid-run)."""
+        if self.state not in (IDLE, *OVER, REPLAYING):
+            return False
+        self.config = config
+        self.diagnosis = None
+        self.session = None
+        self._set_state(REPLAYING)
+        return True
+
+    def show_replayed(self, model: RunModel, timeline: Timeline, events: list, rebuilt: bool) -> None:
+        """Show a model and timeline a replay folded: ``events`` were just folded into them,
+        and ``rebuilt`` says they are new (the views start again from empty)."""
+        if self.state != REPLAYING:
+            return
+        self.model, self.timeline = model, timeline
+        if rebuilt:
+            self.run_reset.emit()
+        if events:
+            self.events_applied.emit(events)
+
+    def replay_stalled(self, diagnosis: str) -> None:
+        """A replay passed the silence where the recorded run was declared stalled."""
+        if self.state == REPLAYING:
+            self.diagnosis = diagnosis
+            self.stalled.emit(diagnosis)
 
     def pause(self) -> None:
         if self.state in (RUNNING, STALLED) and isinstance(self.session, Session):

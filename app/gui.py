@@ -1,4 +1,5 @@
-"""``joinscope gui``: open the window, optionally start a run and screenshot its end."""
+"""``joinscope gui`` and ``joinscope replay``: open the window, optionally start a run
+(or play a recording) and screenshot its end."""
 from __future__ import annotations
 
 import argparse
@@ -6,38 +7,67 @@ import os
 import signal
 import sys
 
+from core.replay import Recording
 from core.scenarios import ScenarioConfig
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 
-def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
+def _application():
     import PySide6  # noqa: F401  (the binding pyqtgraph must use)
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-
-    from app.window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("JoinScope")
     font = app.font()
     font.setPointSize(max(font.pointSize(), 11))  # legible on a projector
     app.setFont(font)
+    return app
+
+
+def _close_on_signals(window) -> None:
+    """Ctrl-C or SIGTERM close the window, which stops every process first.  (Python
+    runs the handler at the next slot, at most a redraw tick away.)"""
+    from PySide6.QtCore import QTimer
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+
+
+def _when_over(args: argparse.Namespace, app, window) -> None:
+    """The run (or the replay) is over: ``--screenshot`` saves the window, ``--exit-when-done`` quits."""
+    if args.screenshot:
+        window.grab().save(args.screenshot)
+    if args.exit_when_done:
+        window.close()
+        app.quit()
+
+
+def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
+    """``joinscope replay``: the window showing ``recording``, playing it with ``--play``."""
+    app = _application()
+    from app.window import MainWindow
+
+    window = MainWindow()
+    window.setWindowTitle(f"JoinScope — replay of {recording.path}")
+    panel = window.open_replay(recording, args.speed)
+    panel.replay_finished.connect(lambda: _when_over(args, app, window))
+    _close_on_signals(window)
+    window.show()
+    if args.play or args.exit_when_done:
+        panel.play()
+    return app.exec()
+
+
+def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
+    app = _application()
+    from app.window import MainWindow
+
     window = MainWindow()
     window.controls.select_scenario(config.name)
     window.controls.show_config(config)
-    if args.screenshot or args.exit_when_done:
-        def finish(state: str) -> None:
-            if args.screenshot:
-                window.grab().save(args.screenshot)
-            if args.exit_when_done:
-                window.close()
-                app.quit()
-        window.run_over.connect(finish)
-    # Ctrl-C or SIGTERM close the window, which stops every process first.  (Python
-    # runs the handler at the next slot, at most a redraw tick away.)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+    window.run_over.connect(lambda state: _when_over(args, app, window))
+    _close_on_signals(window)
     window.show()
     if args.autostart:
         window.start_run(config)

@@ -16,7 +16,7 @@ from typing import TextIO
 from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED
 from core.events import Event
 from core.model import RunModel
-from core.narrate import Narrator, counts_suffix
+from core.narrate import Narrator, counts_suffix, seconds_text
 from core.scenarios import SCENARIOS, ScenarioConfig, scenario
 from core.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
 from core.session import Session
@@ -109,7 +109,7 @@ def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, ou
         if not wait.on_queue:
             continue
         how = ("returned at once (unfinished was 0)" if wait.released_by is None
-               else f"waited {wait.waited:.2f} s, released by task_done #{wait.released_by}")
+               else f"waited {seconds_text(wait.waited)}, released by task_done #{wait.released_by}")
         race = f"; {', '.join(wait.producers_unfinished)} had not finished" if wait.producers_unfinished else ""
         print(f"  {wait.actor}'s {wait.target}.join(): {how}{race}", file=out)
     for wait in model.open_joins():

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QGraphicsPathItem
 
 from app import theme
 from app.lanes import lanes_image
-from core.model import RunModel
+from core.model import RunModel, lane_order
+from core.narrate import seconds_text
 from core.timeline import Timeline
 
 REDRAW_HZ = 60
@@ -28,15 +29,6 @@ MAX_CURVE_POINTS = 1500
 AXIS_WIDTH_PX = 120
 #: Room kept above the highest count for the join labels, as a share of it.
 LABEL_HEADROOM = 0.3
-_ROLE_ORDER = {"producer": 0, "consumer": 1, "main": 2}
-
-
-def _lane_order(name: str) -> tuple[int, int, str]:
-    """Producers, then consumers, then main, each by number."""
-    role, _, number = name.rpartition("-")
-    if not role:
-        role, number = name, "0"
-    return _ROLE_ORDER.get(role, 3), int(number) if number.isdigit() else 0, name
 
 
 class RunPlots(pg.GraphicsLayoutWidget):
@@ -187,7 +179,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
                 colour = theme.JOIN_EARLY
             else:
                 who = f" ({mark.released_by_actor})" if mark.released_by_actor else ""
-                text = f"{mark.actor} waited {mark.waited:.2f} s · released by task_done #{mark.released_by}{who}"
+                text = f"{mark.actor} waited {seconds_text(mark.waited)} · released by task_done #{mark.released_by}{who}"
                 colour = theme.JOIN
             line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                                    label=text, labelOpts={"position": 0.93, "color": colour, "fill": (255, 255, 255, 200),
@@ -196,7 +188,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self._join_lines.append(line)
 
     def _draw_lanes(self, model: RunModel) -> None:
-        names = sorted(model.transitions, key=_lane_order)
+        names = sorted(model.transitions, key=lane_order)
         if names != self._lanes:
             self._lanes = names
             ticks = [(len(names) - 1 - i, name) for i, name in enumerate(names)]

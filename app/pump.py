@@ -72,14 +72,17 @@ class EventPump(QObject):
         session = self.session
         pending: list = []
         last_emit = 0.0
+        stopping = False
         try:
             session.start()
             while not session.finished:
                 if self._stop_requested:
                     self._stop_requested = False
+                    stopping = True
                     session.stop()
                 gui_ready = self._emitted == self._acknowledged
-                if len(pending) < MAX_PENDING:
+                # Stopping, read to the end whatever the GUI does: it may be waiting for us.
+                if len(pending) < MAX_PENDING or stopping:
                     pending.extend(session.poll(POLL_S))
                 else:
                     time.sleep(POLL_S / 4)  # the GUI is behind: let the channel fill

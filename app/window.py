@@ -8,12 +8,15 @@ from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from app import theme
-from app.controller import FINISHED_STATE, PAUSED, STALLED, STOPPED, RunController
+from app.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
 from app.controls import ControlPanel
 from app.event_log import EventLog
+from app.export_menu import ExportMenu
 from app.plots import REDRAW_HZ, RunPlots
+from app.replay import ReplayPanel
 from core.model import CRASHED, EXITED
-from core.narrate import how_it_ended
+from core.narrate import how_it_ended, seconds_text
+from core.replay import Recording
 from core.scenarios import ScenarioConfig
 
 BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
@@ -114,6 +117,8 @@ class MainWindow(QMainWindow):
         self.controller.run_reset.connect(self._on_run_reset)
         self.controller.stalled.connect(self._on_stalled)
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
+        self.replay: ReplayPanel | None = None  # while a recording is shown
+        self.exports = ExportMenu(self)
         self.plots.following_changed.connect(self._on_following_changed)
         self.plots.view_moved.connect(self._mark_dirty)
         self._on_state_changed(self.controller.state)
@@ -124,6 +129,24 @@ class MainWindow(QMainWindow):
         config = config or self.controls.config()
         self.controls.show_config(config)
         self.controller.start(config)
+
+    def open_replay(self, recording: Recording, speed: float = 1.0) -> ReplayPanel | None:
+        """Show ``recording`` with replay controls; ``None`` while a live run goes on."""
+        if self.controller.state not in (IDLE, FINISHED_STATE, STOPPED, REPLAYING):
+            return None
+        if self.replay is not None:
+            self.replay.close_replay()
+        self.replay = ReplayPanel(self, recording, speed)
+        self.replay.closed.connect(self._on_replay_closed)
+        self.replay.replay_finished.connect(self._on_replay_finished)
+        return self.replay
+
+    def _on_replay_closed(self) -> None:
+        self.replay = None
+
+    def _on_replay_finished(self) -> None:
+        self._redraw()
+        self.plots.fit(self.controller.model.last_t)
 
     def _on_start(self) -> None:
         self.start_run()
@@ -171,7 +194,7 @@ class MainWindow(QMainWindow):
                 if join.producers_unfinished:
                     text += f" — too early: {', '.join(join.producers_unfinished)} had not finished."
             else:
-                text += f" {join.actor} waited {join.waited:.2f} s in join()."
+                text += f" {join.actor} waited {seconds_text(join.waited)} in join()."
         return text
 
     # -- events and redraws ---------------------------------------------------------------
@@ -219,5 +242,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self._redraw_timer.stop()
+        if self.replay is not None:
+            self.replay.close_replay()
         self.controller.shutdown()
+        self.exports.close()
         super().closeEvent(event)

@@ -114,6 +114,17 @@ def role_of(actor: str) -> str:
     return actor.rsplit("-", 1)[0] if "-" in actor else actor
 
 
+_ROLE_ORDER = {"producer": 0, "consumer": 1, "main": 2}
+
+
+def lane_order(actor: str) -> tuple[int, int, str]:
+    """Where an actor's lane goes: producers, then consumers, then main, then anyone else, each by number."""
+    role, _, number = actor.rpartition("-")
+    if not role:
+        role, number = actor, "0"
+    return _ROLE_ORDER.get(role, 3), int(number) if number.isdecimal() and len(number) < 19 else 0, actor
+
+
 class RunModel:
     """Everything known about a run so far.  Feed it events in ``seq`` order."""
 

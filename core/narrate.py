@@ -72,12 +72,17 @@ class Narrator:
         if event.released_by is None:
             line = f"{who}'s {event.queue}.join() returned at once: unfinished was 0"
         else:
-            line = (f"{who} found that all tasks are processed (waited {event.waited:.2f} s, "
+            line = (f"{who} found that all tasks are processed (waited {seconds_text(event.waited)}, "
                     f"released by task_done #{event.released_by})")
         unfinished = self.model.producers_unfinished()
         if unfinished:
             line += f" — but {', '.join(unfinished)} had not finished adding tasks!"
         return line
+
+
+def seconds_text(seconds: float | None) -> str:
+    """A wait as the narration prints it; a trace may leave it unknown (null)."""
+    return "an unknown time" if seconds is None else f"{seconds:.2f} s"
 
 
 def counts_suffix(event: Event) -> str:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Iterable, Iterator
 
 from core.events import (
-    ACTOR_EXIT, COUNT_DELTAS, ERROR, JOIN_RETURN, KINDS, Event, event_to_json,
+    ACTOR_EXIT, COUNT_DELTAS, ERROR, GET, GET_WAIT, JOIN_RETURN, KINDS, PUT, PUT_WAIT, TASK_DONE, Event,
+    event_to_json,
 )
 from core.scenarios import ScenarioConfig
 
@@ -35,12 +36,18 @@ VERSION = 1
 MAX_LINE_BYTES = 1 << 20
 #: The deepest JSON nesting a reader accepts; the format itself needs three levels.
 MAX_JSON_DEPTH = 32
+#: The largest ``t`` or ``waited`` a reader accepts (about 31 years): larger values are not a run's
+#: seconds, and in microseconds they would overflow what viewers such as Perfetto hold.
+MAX_SECONDS = 1e9
+#: The largest depth or unfinished count a reader accepts (the plots keep counts as int32).
+MAX_COUNT = 2**31 - 1
+#: Kinds that are operations of a queue: an event of these kinds must name its queue.
+QUEUE_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
 #: How many unknown kind names a warning lists.
 _UNKNOWN_KINDS_SHOWN = 5
 #: How many distinct unknown kind names a reader counts (the rest are skipped uncounted).
 _UNKNOWN_KINDS_KEPT = 1000
 _SHOWN_VALUE_CHARS = 40
-_INF = float("inf")
 
 
 class TraceError(ValueError):
@@ -164,7 +171,7 @@ class TraceWriter:
         append = lines.append
         for event in batch:
             seq, t, kind, actor, pid, queue, op, item, depth, unfinished = event[:10]
-            if seq != seq_expected or not last_t <= t < _INF:
+            if seq != seq_expected or not last_t <= t <= MAX_SECONDS:
                 raise _NotPlain
             seq_expected += 1
             last_t = t
@@ -186,8 +193,12 @@ class TraceWriter:
             actor_json = names.get(actor) or names.setdefault(actor, encode(actor))
             queue_json = names.get(queue) or names.setdefault(queue, encode(queue))
             if depth is None and unfinished is None:
+                if queue is None and kind in QUEUE_KINDS:
+                    raise _NotPlain
                 append(_BARE_LINE % (seq, t, kind_json, actor_json, pid, queue_json, op, item_json))
             else:
+                if depth > MAX_COUNT or unfinished > MAX_COUNT:
+                    raise _NotPlain
                 append(_QUEUE_LINE % (seq, t, kind_json, actor_json, pid, queue_json, op, item_json,
                                       depth, unfinished))
         return lines, last_t
@@ -200,8 +211,12 @@ class TraceWriter:
         for event in batch:
             if event.seq != seq_expected:
                 raise ValueError(f"trace events must continue at seq {seq_expected}, not {event.seq!r}")
-            if not isinstance(event.t, (int, float)) or not last_t <= event.t < _INF:
+            if not isinstance(event.t, (int, float)) or not last_t <= event.t <= MAX_SECONDS:
                 raise ValueError(f"event {event.seq}: t {event.t!r} is not a time at or after {last_t}")
+            if event.queue is None and event.kind in QUEUE_KINDS:
+                raise ValueError(f"event {event.seq}: a {event.kind} must name its queue")
+            if any(type(count) is int and count > MAX_COUNT for count in (event.depth, event.unfinished)):
+                raise ValueError(f"event {event.seq}: counts above {MAX_COUNT} do not fit a trace")
             seq_expected += 1
             last_t = event.t
             record = event_to_json(event)
@@ -303,11 +318,13 @@ def _get(record: dict[str, Any], key: str) -> Any:
         raise _Bad(f"the {key!r} key is missing") from None
 
 
-def _whole(record: dict[str, Any], key: str, low: int = 0, nullable: bool = False) -> int | None:
+def _whole(record: dict[str, Any], key: str, low: int = 0, nullable: bool = False,
+           high: int | None = None) -> int | None:
     value = _get(record, key)
-    if (value is None and nullable) or (type(value) is int and value >= low):
+    if (value is None and nullable) or (type(value) is int and value >= low and (high is None or value <= high)):
         return value
-    allowed = f"a whole number >= {low}" + (" or null" if nullable else "")
+    allowed = f"a whole number >= {low}" + (f" and <= {high}" if high is not None else "") + (
+        " or null" if nullable else "")
     raise _Bad(f"{key} must be {allowed}, not {_show(value)}")
 
 
@@ -322,9 +339,10 @@ def _seconds(record: dict[str, Any], key: str, nullable: bool = False) -> float 
     value = _get(record, key)
     if value is None and nullable:
         return None
-    if type(value) in (int, float) and 0 <= value < _INF:
+    if type(value) in (int, float) and 0 <= value <= MAX_SECONDS:
         return float(value)
-    raise _Bad(f"{key} must be a number of seconds >= 0{' or null' if nullable else ''}, not {_show(value)}")
+    raise _Bad(f"{key} must be a number of seconds >= 0 and <= {MAX_SECONDS:g}{' or null' if nullable else ''}, "
+               f"not {_show(value)}")
 
 
 def _item(value: Any) -> Any:
@@ -384,6 +402,11 @@ class TraceReader:
     def close(self) -> None:
         self._file.close()
 
+    @property
+    def line(self) -> int:
+        """The number of the last line read (1 is the header)."""
+        return self._line
+
     def _error(self, message: str) -> TraceError:
         return TraceError(self.path, self._line, message)
 
@@ -441,7 +464,7 @@ class TraceReader:
             except _Bad as problem:
                 raise self._error(str(problem)) from None
             expected_seq += 1
-            last_t = float(record["t"])
+            last_t = _seconds(record, "t")  # type: ignore[assignment]
             if event is not None:
                 yield event
         if self._unknown:
@@ -475,14 +498,16 @@ class TraceReader:
         pid = _whole(record, "pid")
         queue = _text(record, "queue", nullable=True)
         if queue is None:
+            if kind in QUEUE_KINDS:
+                raise _Bad(f"a {kind} event must name its queue")
             op = _whole(record, "op")
             if op != 0 or _get(record, "depth") is not None or _get(record, "unfinished") is not None:
                 raise _Bad("an event with no queue must have op 0, depth null and unfinished null")
             depth = unfinished = None
         else:
             op = _whole(record, "op", 1)
-            depth = _whole(record, "depth")
-            unfinished = _whole(record, "unfinished")
+            depth = _whole(record, "depth", high=MAX_COUNT)
+            unfinished = _whole(record, "unfinished", high=MAX_COUNT)
         item = _item(_get(record, "item"))
         released_by = waited = error = exitcode = None
         if kind == JOIN_RETURN:

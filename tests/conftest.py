@@ -53,3 +53,17 @@ def no_leaks():
     for process in alive:
         process.kill()
     assert not leaked, "left behind: " + "; ".join(leaked)
+
+
+@pytest.fixture(scope="session")
+def seed_trace(tmp_path_factory):
+    """A trace of a whole ``seed`` run (one producer, one consumer, main joins), recorded once."""
+    from tests.recordings import record
+    return record(tmp_path_factory.mktemp("recordings") / "seed.jsonl", "seed", seed=1)
+
+
+@pytest.fixture(scope="session")
+def bounded_trace(tmp_path_factory):
+    """A trace of a whole ``bounded`` run (two producers blocking in put() on maxsize 3), recorded once."""
+    from tests.recordings import record
+    return record(tmp_path_factory.mktemp("recordings") / "bounded.jsonl", "bounded", seed=1)

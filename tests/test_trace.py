@@ -18,7 +18,7 @@ from core.events import (
 )
 from core.scenarios import scenario
 from core.trace import (
-    FORMAT, MAX_LINE_BYTES, VERSION, Trace, TraceError, TraceReader, TraceWriter, check_counts, read_trace,
+    FORMAT, MAX_LINE_BYTES, QUEUE_KINDS, VERSION, Trace, TraceError, TraceReader, TraceWriter, check_counts, read_trace,
     trace_header,
 )
 
@@ -203,6 +203,9 @@ def test_killed_writer_leaves_a_valid_trace(tmp_path: Path) -> None:
     ([SAMPLE[1]], "seq 1"),
     ([SAMPLE[0], SAMPLE[1]._replace(t=-1.0)], "t -1.0"),
     ([SAMPLE[0]._replace(t=float("nan"))], "t nan"),
+    ([SAMPLE[0]._replace(t=2e9)], "t 2000000000.0"),
+    ([SAMPLE[0]._replace(kind=PUT)], "a put must name its queue"),
+    ([SAMPLE[0], SAMPLE[1], SAMPLE[2], SAMPLE[3]._replace(depth=2**31)], "counts above 2147483647"),
 ])
 def test_writer_refuses_events_its_reader_would_refuse(tmp_path: Path, batch: list[Event], problem: str) -> None:
     path = tmp_path / "t.jsonl"
@@ -545,7 +548,7 @@ def _runs(draw: st.DrawFn) -> list[Event]:
         kind = draw(st.sampled_from(kinds))
         t += draw(st.floats(0, 2))
         actor = draw(st.sampled_from(["main", "producer-0", "consumer-1", "ünï\ud83d"]))
-        queue = draw(st.sampled_from([None, "tasks", "other"]))
+        queue = draw(st.sampled_from([None, "tasks", "other"] if kind not in QUEUE_KINDS else ["tasks", "other"]))
         extra = {JOIN_RETURN: {"released_by": draw(st.none() | st.integers(1, seq - 1)) if seq > 1 else None,
                                "waited": draw(st.none() | st.floats(0, 100))},
                  ERROR: {"error": draw(st.none() | st.text(max_size=40))},

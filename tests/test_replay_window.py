@@ -1,0 +1,244 @@
+"""A recording replayed in the real window: play, pause, step back and forward by key, scrub, export."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pytest
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from app.controller import FINISHED_STATE, IDLE, REPLAYING
+from app.window import MainWindow
+from core.replay import load_recording
+from core.scenarios import scenario
+from core.trace import read_trace
+from tests.runs import replay_mismatch
+
+
+@pytest.fixture
+def window(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.close()
+
+
+@pytest.fixture
+def replay(window, seed_trace):
+    return window.open_replay(load_recording(seed_trace))
+
+
+def shown(window) -> tuple:
+    """What the window shows of the run: the model's totals, the log, the join lines."""
+    model = window.controller.model
+    return (model.events_seen, model.puts, model.gets, model.task_dones, window.log.model.rowCount(),
+            len(window.plots._join_lines))
+
+
+def test_playing_to_the_end_shows_what_the_live_run_showed(window, replay, qtbot):
+    events = replay.recording.events
+    assert window.controller.state == REPLAYING and shown(window) == (0, 0, 0, 0, 0, 0)
+    assert not window.controls.start_button.isEnabled() and window.controls.reset_button.isEnabled()
+    assert window.controls.scenario.currentData() == "seed" and window.controls.speed.value() == 40.0
+    replay.speed.setCurrentIndex(replay.speed.findData(100.0))
+    with qtbot.waitSignal(replay.replay_finished, timeout=20_000):
+        qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not replay.playing and replay.position == len(events)
+    assert shown(window) == (len(events), 11, 11, 11, len(events), 1)
+    assert replay.scrubber.value() == len(events)
+    assert f"event {len(events)} of {len(events)}" in replay.where.text()
+    assert replay.narration.text().splitlines()[-1].endswith("main finished")
+    assert "task_done 11" in window.status.text()
+
+
+def test_pause_stops_the_replay_clock(window, replay, qtbot):
+    replay.speed.setCurrentIndex(replay.speed.findData(1.0))
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert replay.playing and replay.play_button.text().endswith("Pause")
+    qtbot.waitUntil(lambda: replay.position > 5, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not replay.playing and replay.play_button.text().endswith("Play")
+    stopped_at = replay.position
+    assert not replay._timer.isActive()  # nothing left to advance the replay clock
+    QApplication.processEvents()
+    assert replay.position == stopped_at < len(replay.recording.events)
+
+
+def test_stepping_back_and_forward_event_by_event(window, replay, qtbot):
+    events = replay.recording.events
+    join_return = next(i for i, e in enumerate(events) if e.kind == "join_return" and e.queue == "tasks")
+    replay.seek(join_return + 1)
+    window._redraw()
+    assert len(window.plots._join_lines) == 1
+    assert "found that all tasks are processed" in replay.narration.text().splitlines()[-1]
+    qtbot.keyClick(window, Qt.Key.Key_Left)  # back before the join returned
+    window._redraw()
+    assert replay.position == join_return and replay.cursor.current == events[join_return - 1]
+    assert shown(window)[0] == join_return and window.log.model.rowCount() == join_return
+    assert len(window.plots._join_lines) == 0 and window.controller.model.open_joins()
+    narrated = replay.narration.text().splitlines()[-1]
+    assert narrated.startswith("▶") and f"#{events[join_return - 1].seq} " in narrated
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    window._redraw()
+    assert replay.position == join_return + 1 and len(window.plots._join_lines) == 1
+    assert window.log.model.event_at(window.log.model.rowCount() - 1) == events[join_return]
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert replay.position == 0 and shown(window)[0] == 0 and not replay.back_button.isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert replay.position == 0
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert replay.position == len(events) and not replay.forward_button.isEnabled()
+    replay.back_button.click()
+    assert replay.position == len(events) - 1
+
+
+def test_the_scrubber_moves_anywhere_and_the_speed_keys_change_speed(window, replay, qtbot):
+    replay.scrubber.setValue(20)
+    assert replay.position == 20 and window.controller.model.events_seen == 20
+    replay.scrubber.setValue(7)
+    assert replay.position == 7 and window.log.model.rowCount() == 7
+    speed = replay.speed_factor
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    assert replay.speed_factor > speed
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
+    assert replay.speed_factor < speed
+
+
+def test_reset_ends_the_replay_and_a_live_run_can_follow(window, replay, qtbot):
+    replay.seek(15)
+    window.controls.reset_button.click()
+    assert window.controller.state == IDLE and window.replay is None
+    assert window.findChild(type(replay.dock), "replay-dock") is None or not replay.dock.isVisible()
+    assert window.controls.start_button.isEnabled() and shown(window)[0] == 0
+    window.start_run(scenario("seed", speed=2.0))
+    qtbot.waitUntil(lambda: window.controller.model.gets > 0, timeout=20_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # Space is the live Pause button's again (an animated click)
+    qtbot.waitUntil(lambda: window.controller.state == "paused", timeout=5_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=5_000)
+    with qtbot.waitSignal(window.run_over, timeout=30_000) as over:
+        window.controls.stop_button.click()
+    assert over.args == ["stopped"]
+
+
+def test_the_plots_export_as_png_and_svg(window, replay, tmp_path):
+    replay.seek(len(replay.recording.events))
+    window._redraw()
+    png, svg = tmp_path / "plots.png", tmp_path / "plots.svg"
+    window.exports.export_plots(str(png), "png")
+    window.exports.export_plots(str(svg), "svg")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    text = svg.read_text(encoding="utf-8")
+    assert text.lstrip().startswith("<?xml") and "<svg" in text and "<path" in text
+    # closed shapes (bars, the in-progress band) keep their plain closepath, and Qt reads the drawing
+    assert " Z" in text and not re.search(r"Z[-0-9]", text)
+    assert QSvgRenderer(QByteArray(svg.read_bytes())).isValid()
+
+
+def test_the_replayed_run_exports_as_trace_perfetto_and_csv(window, replay, tmp_path, seed_trace, monkeypatch):
+    recorded = read_trace(seed_trace)
+    saved = tmp_path / "again.jsonl"
+    assert window.exports.export_run(str(saved), "trace") == len(recorded.events)
+    assert read_trace(saved).events == recorded.events
+    # through the File menu, with the save dialog answered
+    target = tmp_path / "menu.perfetto.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
+    window.exports.menu.aboutToShow.emit()
+    assert window.exports.run_actions["perfetto"].isEnabled()
+    window.exports.run_actions["perfetto"].trigger()
+    names = {r["args"]["name"].split(" (pid")[0] for r in json.loads(target.read_text())["traceEvents"]
+             if r["name"] == "thread_name"}
+    assert names == {"main", "producer-0", "consumer-0"}
+    target = tmp_path / "menu.csv"
+    window.exports.run_actions["csv"].trigger()
+    with open(target, newline="") as rows:
+        assert len(list(csv.reader(rows))) == len(recorded.events) + 1
+
+
+def test_a_live_run_exports_every_event_it_showed(window, qtbot, tmp_path):
+    window.exports.menu.aboutToShow.emit()
+    assert not window.exports.run_actions["trace"].isEnabled()
+    with qtbot.waitSignal(window.run_over, timeout=30_000):
+        window.start_run(scenario("seed", speed=40.0))
+    saved = tmp_path / "live.jsonl"
+    assert window.exports.export_run(str(saved), "trace") == window.controller.model.events_seen
+    trace = read_trace(saved)
+    assert trace.header["scenario"]["name"] == "seed" and replay_mismatch(trace.events) is None
+    assert len(trace.events) == window.controller.model.events_seen
+    window.exports.export_run(str(tmp_path / "live.csv"), "csv")
+    assert len((tmp_path / "live.csv").read_text().splitlines()) == len(trace.events) + 1
+    # the recording is replaced by the next run, and a reset discards it
+    window.controls.reset_button.click()
+    with pytest.raises(ValueError, match="no run to export"):
+        window.exports.export_run(str(tmp_path / "gone.jsonl"), "trace")
+
+
+def test_a_live_run_too_long_to_keep_says_so_instead_of_filling_the_disk(window, qtbot, tmp_path, monkeypatch):
+    import app.export_menu
+
+    monkeypatch.setattr(app.export_menu, "RECORD_LIMIT_EVENTS", 20)
+    with qtbot.waitSignal(window.run_over, timeout=30_000):
+        window.start_run(scenario("seed", speed=40.0))
+    assert window.controller.model.events_seen > 20
+    with pytest.raises(ValueError, match="passed 20 events, too many to keep for export"):
+        window.exports.export_run(str(tmp_path / "long.jsonl"), "trace")
+    assert not (tmp_path / "long.jsonl").exists()
+
+
+def test_open_recording_from_the_file_menu_replays_a_good_file_and_names_a_bad_ones_line(
+        window, tmp_path, seed_trace, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    lines = seed_trace.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = json.loads(lines[0])
+    header["scenario"]["name"] = "someone's program"  # not a library scenario
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text(json.dumps(header) + "\n" + "".join(lines[1:]), encoding="utf-8")
+    complaints = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: complaints.append(text))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(foreign), ""))
+    window.exports.open_action.trigger()
+    assert not complaints and window.replay is not None and window.replay.recording.config.name == "someone's program"
+    window.replay.seek(len(lines) - 1)
+    assert window.controller.model.task_dones == 11
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(lines[0] + lines[2], encoding="utf-8")  # seq 2 where 1 should be
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(bad), ""))
+    window.exports.open_action.trigger()
+    assert complaints == [f"{bad} line 2: the first event has seq 2, not 1"]
+    assert window.replay.recording.path == str(foreign)  # the replay shown stays
+
+
+def test_home_while_playing_plays_on_from_the_start(window, replay, qtbot):
+    replay.speed.setCurrentIndex(replay.speed.findData(0.1))  # the 0.2 s run lasts 2 s
+    replay.seek(len(replay.recording.events) // 2)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: replay.position > len(replay.recording.events) // 2, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert replay.playing and replay.position == 0
+    with qtbot.waitSignal(replay.position_changed, timeout=10_000):
+        pass
+    assert 0 < replay.position < len(replay.recording.events) // 2
+    replay.pause()
+
+
+def test_passing_the_silence_of_a_stalled_recording_shows_the_live_diagnosis(window, seed_trace, tmp_path, qtbot):
+    from tests.recordings import stalled_copy
+
+    replay = window.open_replay(load_recording(stalled_copy(seed_trace, tmp_path / "stalled.jsonl")))
+    quiet_from = replay.stall.position
+    replay.seek(quiet_from)
+    assert not window.banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert window.banner.isVisible() and window.banner.text().startswith("<b>Stalled.</b> main's tasks.join() waits")
+    assert replay.narration.text().splitlines()[-1].endswith("main was stopped")
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert not window.banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert window.banner.isVisible()
