@@ -273,16 +273,22 @@ class ObservedJoinableQueue(JoinableQueue):
             counts[0] = op
             unfinished = counts[2] - 1
             counts[2] = unfinished
-            if self._unfinished_tasks._semlock._is_zero():
-                counts[3] = op
-                self._cond.notify_all()
             depth = counts[1]
             t = _monotonic()
+            record = (t, TASK_DONE, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid,
+                      self.name, op, None, depth, unfinished)
+            if self._unfinished_tasks._semlock._is_zero():
+                counts[3] = op
+                # Sent before a join() can return: a program may end right after its join,
+                # and terminate the process that made these operations before its next flush.
+                reporter.buffer.append(record)
+                reporter.flush()
+                self._cond.notify_all()
+                return
         finally:
             lock.release()
         buffer = reporter.buffer
-        buffer.append((t, TASK_DONE, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name,
-                         op, None, depth, unfinished))
+        buffer.append(record)
         if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
             reporter.flush()
 

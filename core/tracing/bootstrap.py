@@ -57,7 +57,9 @@ def main() -> None:
     except SystemExit:
         raise
     except BaseException as error:
-        sys.excepthook(type(error), error, _script_frames(error.__traceback__))
+        # The default hook prints the exception's own traceback, whatever it is given.
+        error.with_traceback(_script_frames(error.__traceback__))
+        sys.excepthook(type(error), error, error.__traceback__)
         _die_of_sigint = isinstance(error, KeyboardInterrupt)
         del error
         sys.exit(1)

@@ -107,3 +107,4 @@ def _join(self: Any, timeout: float | None = None) -> None:
         returned = time.monotonic()
         reporter.record((returned, JOIN_RETURN, actor, pid, None, 0, target, None, None, None, returned - entered,
                          None, None))
+        reporter.flush()  # multiprocessing joins children at exit, after the reporter's last flush

@@ -87,6 +87,7 @@ class TraceSession:
         self._interrupted_at: float | None = None
         self._interrupt_forwarded = False
         self._stopping = False
+        self._exit_fd: int | None = None
 
     def __enter__(self) -> "TraceSession":
         return self
@@ -117,6 +118,10 @@ class TraceSession:
         finally:
             os.close(read_end)
         self._record(ACTOR_START, MAIN_ACTOR)
+        try:  # readable when the program ends, so a poll wakes at once (Linux 5.3+)
+            self._exit_fd = os.pidfd_open(self.process.pid)
+        except (AttributeError, OSError):
+            self._exit_fd = None
         self.state = RUNNING
 
     def stop(self) -> None:
@@ -153,6 +158,9 @@ class TraceSession:
         self._peers.clear()
         if self._server is not None:
             self._server.close()
+        if self._exit_fd is not None:
+            os.close(self._exit_fd)
+            self._exit_fd = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
         self.closed = True
@@ -185,10 +193,12 @@ class TraceSession:
     def _receive(self, timeout: float) -> None:
         records = [self._inbox.popleft() for _ in range(len(self._inbox))]
         waitables: list[Any] = [*self._peers, self._server]
+        if self._exit_fd is not None and self._main_ended_at is None:
+            waitables.append(self._exit_fd)
         for ready in wait(waitables, timeout):
             if ready is self._server:
                 self._accept()
-            else:
+            elif ready is not self._exit_fd:
                 self._read(ready, records)
         if records:
             self._merger.add(records)  # type: ignore[union-attr]
@@ -259,7 +269,7 @@ class TraceSession:
             self.returncode = process.returncode  # type: ignore[union-attr]
             self._main_ended_at = time.monotonic()
             self._record(ACTOR_EXIT, MAIN_ACTOR, exitcode=self.returncode)
-            return
+            self._receive(0.0)
         if self._peers and now - self._main_ended_at < ORPHAN_GRACE_S:
             return
         leftovers: list[tuple] = []
