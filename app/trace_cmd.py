@@ -16,7 +16,7 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from app.cli import EXIT_BAD_INPUT, EXIT_STALLED
+from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
 from core.scenarios import ScenarioConfig
 from core.trace import TraceWriter, trace_header
 from core.tracing.recording import RecordingSource
@@ -102,6 +102,8 @@ def run_trace(args: argparse.Namespace) -> int:
     _report(session, summary, args, write_error)
     if session.outcome == TIMED_OUT:
         return EXIT_STALLED
+    if session.outcome == INTERRUPTED and session.forced:
+        return EXIT_INTERRUPTED
     code = session.returncode
     if code is None:
         return 1

@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -43,8 +44,22 @@ STOP_GRACE_S = 2.0
 #: own, and then as long again before it is stopped.
 INTERRUPT_GRACE_S = 1.0
 _AUTHKEY_BYTES = 32
+#: How long a connecting process may take to prove it knows the key.
+HANDSHAKE_S = 2.0
 
 COMPLETED, TIMED_OUT, INTERRUPTED, STOPPED_BY_USER = "completed", "timed out", "interrupted", "stopped"
+
+
+def _timeval(seconds: float) -> bytes:
+    return struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
+
+
+def _clear_receive_timeout(fd: int) -> None:
+    sock = socket.socket(fileno=fd)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(0))
+    finally:
+        sock.detach()  # the connection keeps the descriptor
 
 
 class _Peer:
@@ -87,6 +102,8 @@ class TraceSession:
         self._interrupted_at: float | None = None
         self._interrupt_forwarded = False
         self._stopping = False
+        #: JoinScope had to end the program (a stop, a timeout, a Ctrl-C it did not end by itself on).
+        self.forced = False
         self._exit_fd: int | None = None
 
     def __enter__(self) -> "TraceSession":
@@ -130,6 +147,7 @@ class TraceSession:
             if self.state != RUNNING or self._stopping:
                 return
             self._stopping = True
+            self.forced = True
             self.outcome = self.outcome or STOPPED_BY_USER
             stop_tree(self.process.pid, STOP_GRACE_S, lambda: self._receive(0.02))  # type: ignore[union-attr]
             self.process.wait()  # type: ignore[union-attr]
@@ -208,13 +226,16 @@ class TraceSession:
             sock, _ = self._server.accept()  # type: ignore[union-attr]
         except OSError:
             return
+        # A peer that connects and then says nothing must not hold the session up.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(HANDSHAKE_S))
         conn = Connection(sock.detach())
         try:
             deliver_challenge(conn, self._authkey)
             answer_challenge(conn, self._authkey)
-        except (OSError, EOFError, Exception):  # a stranger, or a process that died at once
+        except Exception:  # a stranger, a silent peer, or a process that died at once
             conn.close()
             return
+        _clear_receive_timeout(conn.fileno())
         self._peers[conn] = _Peer()
         self.processes_seen += 1
 
