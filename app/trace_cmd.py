@@ -4,8 +4,8 @@ Runs the user's program under observation (see :mod:`core.tracing`): live in the
 window by default, or with ``--no-gui`` only recording (and a summary at the end).
 The program's standard streams are JoinScope's own, untouched; JoinScope's few
 words go to standard error after the program has ended, each line starting with
-``joinscope:``.  The exit code is the program's (128 + N if signal N ended it), or
-3 when ``--timeout`` stopped it.
+``joinscope:``.  The exit code is the program's (128 + N if signal N ended it); 3 when
+``--timeout`` stopped it, 130 when a Ctrl-C did not end it by itself and JoinScope had to.
 """
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ import multiprocessing
 import os
 import signal
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
 from core.scenarios import ScenarioConfig
-from core.trace import TraceWriter, trace_header
-from core.tracing.recording import RecordingSource
-from core.tracing.session import INTERRUPTED, TIMED_OUT, TraceSession
-from core.tracing.summary import TraceSummary
+
+if TYPE_CHECKING:
+    from core.trace import TraceWriter
+    from core.tracing.session import TraceSession
+    from core.tracing.summary import TraceSummary
+# The rest is imported once the program is launched: it boots while JoinScope finishes loading.
 
 #: How long the headless loop waits for events before it looks at signals and the clock.
 POLL_S = 0.05
@@ -75,16 +77,17 @@ def _check_script(parser: argparse.ArgumentParser, script: str) -> None:
         parser.error(f"cannot run {script}: {error.strerror or error}")
 
 
-def _open_record(parser: argparse.ArgumentParser, args: argparse.Namespace, config: ScenarioConfig
-                 ) -> TraceWriter | None:
+def _check_record(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if not args.record:
-        return None
-    if os.path.exists(args.record) and not args.overwrite:
-        parser.error(f"argument --record: {args.record} already exists (use --overwrite to replace it)")
-    if os.path.realpath(args.record) == os.path.realpath(args.script):
-        parser.error(f"argument --record: {args.record} is the script itself")
+        return
+    if os.path.exists(args.record):
+        if not args.overwrite:
+            parser.error(f"argument --record: {args.record} already exists (use --overwrite to replace it)")
+        if os.path.samefile(args.record, args.script):
+            parser.error(f"argument --record: {args.record} is the script itself")
     try:
-        return TraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
+        with open(args.record, "ab"):
+            pass
     except OSError as error:
         parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
 
@@ -92,9 +95,20 @@ def _open_record(parser: argparse.ArgumentParser, args: argparse.Namespace, conf
 def run_trace(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.trace_parser
     _check_script(parser, args.script)
-    config = trace_config(args.script, args.args)
-    writer = _open_record(parser, args, config)
+    _check_record(parser, args)
+    from core.tracing.session import INTERRUPTED, TIMED_OUT, TraceSession
     session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
+    if args.no_gui:
+        session.start()  # at once: the program boots while the rest of JoinScope loads
+    from core.trace import TraceWriter, trace_header
+    config = trace_config(args.script, args.args)
+    writer = None
+    if args.record:
+        try:
+            writer = TraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
+        except OSError as error:
+            session.close()
+            parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
     if args.no_gui:
         summary, write_error = _run_headless(session, writer)
     else:
@@ -111,6 +125,7 @@ def run_trace(args: argparse.Namespace) -> int:
 
 
 def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[TraceSummary, OSError | None]:
+    from core.tracing.summary import TraceSummary
     summary = TraceSummary()
     write_error: OSError | None = None
     received: list[int] = []
@@ -120,19 +135,18 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[Tr
                 for signum in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         with session:
-            session.start()
             while not session.finished:
                 while received:
                     if received.pop(0) == signal.SIGINT:
                         session.interrupt()
                     else:
                         session.stop()
-                events = session.poll(POLL_S)
-                if events:
-                    summary.add(events)
+                blocks = session.poll_blocks(POLL_S)
+                if blocks:
+                    summary.add_blocks(blocks)
                     if writer is not None and write_error is None:
                         try:
-                            writer.write(events)
+                            writer.write_blocks(blocks)
                         except OSError as error:
                             write_error = error
     finally:
@@ -146,6 +160,8 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[Tr
 def _run_in_window(session: TraceSession, writer: TraceWriter | None, config: ScenarioConfig
                    ) -> tuple[TraceSummary, OSError | None]:
     from app.trace_window import show_trace
+    from core.tracing.recording import RecordingSource
+    from core.tracing.summary import TraceSummary
     summary = TraceSummary()
     source = RecordingSource(session, writer) if writer is not None else session
     show_trace(source, config, summary.add)
@@ -155,6 +171,7 @@ def _run_in_window(session: TraceSession, writer: TraceWriter | None, config: Sc
 def _report(session: TraceSession, summary: TraceSummary, args: argparse.Namespace, write_error: OSError | None,
             err: TextIO | None = None) -> None:
     """JoinScope's own words, after the program's last: what was traced, and what went wrong."""
+    from core.tracing.session import INTERRUPTED, TIMED_OUT
     err = err if err is not None else sys.stderr
     lines = []
     if session.queues_created == 0:
@@ -162,7 +179,8 @@ def _report(session: TraceSession, summary: TraceSummary, args: argparse.Namespa
     else:
         lines += summary.lines()
     if session.lost_ops:
-        lines.append(f"{session.lost_ops} queue operation(s) were never reported: the process that made them died first")
+        lines.append(f"{session.lost_ops} queue operation(s) were never reported: the process that made them "
+                     "died first")
     if session.outcome == TIMED_OUT:
         lines.append(f"the program ran longer than --timeout {args.timeout_s:g} s: it was stopped, "
                      "with every process it started")

@@ -21,11 +21,14 @@ import os
 import platform
 import re
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import le
 from typing import IO, Any, Iterable, Iterator
 
 from core.events import (
-    ACTOR_EXIT, COUNT_DELTAS, ERROR, JOIN_RETURN, KINDS, Event, event_to_json,
+    ACTOR_EXIT, COUNT_DELTAS, ERROR, GET, GET_WAIT, JOIN_RETURN, KINDS, PUT, PUT_WAIT, TASK_DONE, Event, event_to_json,
 )
+from core.merge import EventBlock
 from core.scenarios import ScenarioConfig
 
 FORMAT = "joinscope-trace"
@@ -85,6 +88,12 @@ _QUEUE_LINE = ('{"seq":%d,"t":%.6f,"kind":%s,"actor":%s,"pid":%d,"queue":%s,"op"
 _BARE_LINE = ('{"seq":%d,"t":%.6f,"kind":%s,"actor":%s,"pid":%d,"queue":%s,"op":%d,"item":%s,'
               '"depth":null,"unfinished":null}')
 _EXTRA_KINDS = frozenset({JOIN_RETURN, ERROR, ACTOR_EXIT})
+#: What :meth:`TraceWriter.write_blocks` formats a column at a time: ``%s`` items are whole
+#: numbers (``str`` of an int is its JSON) or ``"null"``.
+_BLOCK_LINE = ('{"seq":%d,"t":%.6f,"kind":%s,"actor":%s,"pid":%d,"queue":%s,"op":%d,"item":%s,'
+               '"depth":%d,"unfinished":%d}')
+_BLOCK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
+_BLOCK_ITEM_TYPES = frozenset({int, type(None)})
 _NAME_CACHE_LIMIT = 4096
 
 
@@ -191,6 +200,54 @@ class TraceWriter:
                 append(_QUEUE_LINE % (seq, t, kind_json, actor_json, pid, queue_json, op, item_json,
                                       depth, unfinished))
         return lines, last_t
+
+    def write_blocks(self, blocks: Iterable[EventBlock]) -> None:
+        """Append the events of ``blocks`` (from :meth:`core.merge.EventMerger.pop_ready_blocks`).
+
+        A block of plain queue operations (put, get, task_done and the waits, with whole
+        numbers or nothing as items) is formatted a column at a time, with no ``Event``
+        built and no Python step per line; any other block goes through :meth:`write`."""
+        for block in blocks:
+            if not block.times:
+                continue
+            lines = self._encode_block(block)
+            if lines is None:
+                self.write(block.events())
+                continue
+            lines.append("")
+            self._write_bytes("\n".join(lines).encode("utf-8", "backslashreplace"))
+            self._next_seq += len(block.times)
+            self._last_t = block.times[-1]
+
+    def _encode_block(self, block: EventBlock) -> list[str] | None:
+        """The lines of a block of plain queue operations, or ``None`` if it holds anything else."""
+        times = block.times
+        kinds, actors, pids, queues, ops, items, depths, unfinished = block.columns[:8]
+        if block.first_seq != self._next_seq or not self._last_t <= times[0] or not times[-1] < _INF \
+                or not all(map(le, times, islice(times, 1, None))):
+            return None
+        kind_names = set(kinds)
+        item_types = set(map(type, items))
+        if not kind_names <= _BLOCK_KINDS or not item_types <= _BLOCK_ITEM_TYPES or None in depths \
+                or None in unfinished:
+            return None
+        names = self._names
+        if len(names) > _NAME_CACHE_LIMIT:
+            names.clear()
+            names[None] = "null"
+        for name in (kind_names | set(actors) | set(queues)) - names.keys():
+            if type(name) is not str:
+                return None
+            names[name] = _ENCODE(name)
+        if type(None) in item_types:
+            items = ["null" if item is None else item for item in items]
+        name_of = names.__getitem__
+        try:
+            return list(map(_BLOCK_LINE.__mod__, zip(range(block.first_seq, block.first_seq + len(times)), times,
+                                                     map(name_of, kinds), map(name_of, actors), pids,
+                                                     map(name_of, queues), ops, items, depths, unfinished)))
+        except (TypeError, ValueError, OverflowError):
+            return None
 
     def _encode_careful(self, batch: list[Event] | tuple[Event, ...]) -> tuple[list[str], float]:
         """Every event through :func:`event_to_json`, with the checks spelled out."""

@@ -30,8 +30,7 @@ from pickle import UnpicklingError
 from typing import Any, Sequence
 
 from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, Event
-from core.merge import EventMerger
-from core.session import FINISHED, NEW, RUNNING, STOPPED
+from core.merge import EventBlock, EventMerger
 from core.tracing.bootstrap import BOOTSTRAP_CODE
 from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
 from core.tracing.processes import stop_tree
@@ -46,6 +45,10 @@ INTERRUPT_GRACE_S = 1.0
 _AUTHKEY_BYTES = 32
 #: How long a connecting process may take to prove it knows the key.
 HANDSHAKE_S = 2.0
+
+#: The states of :class:`core.session.Session`, which the window's controller reads (not imported
+#: from there: that module brings the scenario machinery, and ``joinscope trace`` starts fast).
+NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
 
 COMPLETED, TIMED_OUT, INTERRUPTED, STOPPED_BY_USER = "completed", "timed out", "interrupted", "stopped"
 
@@ -199,10 +202,21 @@ class TraceSession:
         if self._merger is None:
             return []
         with self._lock:
-            self._receive(timeout)
-            if self.state == RUNNING:
-                self._watch_program()
+            self._advance(timeout)
             return self._merger.pop_ready(final=self.state in (FINISHED, STOPPED))
+
+    def poll_blocks(self, timeout: float = 0.0) -> list[EventBlock]:
+        """As :meth:`poll`, the events as column blocks (for a caller that only writes them out)."""
+        if self._merger is None:
+            return []
+        with self._lock:
+            self._advance(timeout)
+            return self._merger.pop_ready_blocks(final=self.state in (FINISHED, STOPPED))
+
+    def _advance(self, timeout: float) -> None:
+        self._receive(timeout)
+        if self.state == RUNNING:
+            self._watch_program()
 
     def _record(self, kind: str, item: Any = None, exitcode: int | None = None) -> None:
         self._inbox.append((time.monotonic(), kind, MAIN_ACTOR, self.process.pid, None, 0, item,  # type: ignore[union-attr]
