@@ -125,7 +125,7 @@ class ObservedJoinableQueue(JoinableQueue):
             item = jsonable_item(obj)
             with self._cond:
                 self._note(PUT_WAIT, item)
-            reporter.flush()
+                reporter.flush()  # under the lock: see _announce_get_wait
             if not self._wait_for_slot(timeout):
                 raise Full
         with self._notempty:
@@ -251,7 +251,10 @@ class ObservedJoinableQueue(JoinableQueue):
     def _announce_get_wait(self, reporter: Reporter) -> bool:
         with self._cond:
             self._note(GET_WAIT)
-        reporter.flush()
+            # Sent before the lock is released, so no later operation of the queue (a join()
+            # returning, after which a program may end and kill this waiting process) can
+            # be reported while this one is still only in the buffer.
+            reporter.flush()
         return True
 
     # -- task_done -----------------------------------------------------------------------
