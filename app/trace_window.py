@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from html import escape
 from typing import Callable
 
 from core.scenarios import ScenarioConfig
@@ -19,10 +20,22 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 def open_trace_window(source: object, config: ScenarioConfig) -> "object":
     """A shown main window already playing ``source`` (a :class:`core.tracing.session.TraceSession`)."""
+    from PySide6.QtWidgets import QLabel
+
     from app.window import MainWindow
 
     window = MainWindow()
     window.setWindowTitle(f"JoinScope — tracing {config.title}")
+    controls = window.controls
+    # A scenario's settings and Start/Pause/Reset do not apply to someone else's program; Stop
+    # (which ends it and every process it started) and Follow newest do.
+    controls.scenario.parentWidget().hide()
+    for button in (controls.start_button, controls.pause_button, controls.reset_button):
+        button.hide()
+    heading = QLabel(f"Tracing <b>{escape(config.title)}</b>")
+    heading.setWordWrap(True)
+    heading.setObjectName("trace-heading")
+    controls.layout().insertWidget(0, heading)
     window.controller.start(config, source)  # type: ignore[arg-type]
     window.show()
     return window
