@@ -117,6 +117,14 @@ def test_a_queue_created_in_a_spawned_child_is_traced(tmp_path):
     assert {e.actor for e in events if e.kind == GET} == {"child"}
 
 
+@pytest.mark.parametrize("method", ("spawn", "forkserver"))
+def test_a_queue_made_at_module_level_in_a_re_imported_main_keeps_names_apart(tmp_path, method):
+    events, _, _ = trace_and_compare(tmp_path, "module_level.py", method)
+    assert_exact(events)
+    assert {(e.queue, e.actor) for e in events if e.queue} == {("queue-2", "main"), ("queue-2", "worker")}
+    assert actors(events) == {"main", "worker"}
+
+
 @pytest.mark.parametrize("method", ("spawn", "fork"))
 def test_exceptions_and_exit_codes_pass_through(tmp_path, method):
     events, _, result = trace_and_compare(tmp_path, "crash.py", method)

@@ -49,7 +49,7 @@ def main() -> None:
     fd, script, *args = sys.argv[1:]
     with open(int(fd), "rb") as pipe:
         config = json.loads(pipe.read())
-    install(channel_for(config["address"], bytes.fromhex(config["authkey"])))
+    install(channel_for(config["address"], bytes.fromhex(config["authkey"])), program_main=True)
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
     try:

@@ -12,7 +12,9 @@ exit code, and their joins of other processes.
 """
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import os
 import time
 from multiprocessing import context, process, spawn
 from typing import Any
@@ -29,14 +31,20 @@ PREPARATION_KEY = "joinscope_trace"
 
 _installed: TraceChannel | None = None
 _originals: dict[str, Any] = {}
+#: The pid of the traced program's main process (only that process sets it).
+_program_pid: int | None = None
+_queue_numbers = itertools.count(1)
 
 
-def install(channel: TraceChannel) -> None:
-    """Observe every JoinableQueue this process (and its children) create from now on."""
-    global _installed
+def install(channel: TraceChannel, *, program_main: bool = False) -> None:
+    """Observe every JoinableQueue this process (and its children) create from now on;
+    ``program_main`` in the traced program's main process."""
+    global _installed, _program_pid
     if _installed is not None:
         return
     _installed = channel
+    if program_main:
+        _program_pid = os.getpid()
     _originals.update(JoinableQueue=context.BaseContext.JoinableQueue, get_preparation_data=spawn.get_preparation_data,
                       bootstrap=process.BaseProcess._bootstrap, join=process.BaseProcess.join)
     context.BaseContext.JoinableQueue = _observed_joinable_queue  # type: ignore[method-assign]
@@ -54,7 +62,11 @@ def installed_channel() -> TraceChannel | None:
 
 def _observed_joinable_queue(self: Any, maxsize: int = 0) -> ObservedJoinableQueue:
     """``BaseContext.JoinableQueue``, observed."""
-    queue = ObservedJoinableQueue(maxsize, ctx=self.get_context(), events=_installed)
+    # Named by the process that makes it: a spawn child re-importing a main module that makes
+    # a queue at its top level does so before it knows it is a child.
+    pid = os.getpid()
+    name = f"queue-{next(_queue_numbers)}" + ("" if pid == _program_pid else f"@{pid}")
+    queue = ObservedJoinableQueue(maxsize, ctx=self.get_context(), events=_installed, name=name)
     _installed.note_queue_created(queue.name)  # type: ignore[union-attr]
     return queue
 
@@ -84,6 +96,9 @@ def _preparation_data(name: str) -> dict[str, Any]:
 def _bootstrap(self: Any, parent_sentinel: Any = None) -> int:
     """A child's whole life (``BaseProcess._bootstrap``), noting when it started and how it ended."""
     _channel_module.process_started_at = time.monotonic()
+    # Named afresh once this process knows its own name (a spawn child's re-import of the main
+    # module runs before, as "MainProcess").
+    _reporting._process_actor = None
     exitcode = _originals["bootstrap"](self, parent_sentinel)
     # The reporter's last flush already ran in the exit function of the original.
     if _installed is not None:
