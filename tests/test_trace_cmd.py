@@ -123,6 +123,7 @@ def test_a_queue_made_at_module_level_in_a_re_imported_main_keeps_names_apart(tm
     assert_exact(events)
     assert {(e.queue, e.actor) for e in events if e.queue} == {("queue-2", "main"), ("queue-2", "worker")}
     assert actors(events) == {"main", "worker"}
+    assert sorted(e.actor for e in events if e.kind == "actor_start") == ["main", "worker"]
 
 
 @pytest.mark.parametrize("method", ("spawn", "fork"))

@@ -49,6 +49,7 @@ class TraceChannel:
         self._authkey = authkey
         self._conn: Connection | None = None
         self._pid: int | None = None
+        self._greeted: int | None = None
         self._dead = False
         self._lock = threading.Lock()
         os.register_at_fork(after_in_child=self._after_fork)
@@ -84,7 +85,18 @@ class TraceChannel:
             if self._dead:
                 return
             try:
-                conn = self._conn if self._pid == os.getpid() else self._connect()
+                pid = os.getpid()
+                conn = self._conn if self._pid == pid else self._connect()
+                if self._greeted != pid and parent_process() is not None:
+                    # A multiprocessing child announces itself before its first records (the
+                    # session reports the main process), once it knows its name: a spawn
+                    # child may connect earlier, re-importing a main module that makes a queue.
+                    self._greeted = pid
+                    actor = current_actor()
+                    started = process_started_at if process_started_at is not None else time.monotonic()
+                    conn.send_bytes(pickle.dumps([(started, ACTOR_START, actor, current_pid(), None, 0,
+                                                   role_of_process(actor), None, None, None, None, None, None)],
+                                                 _PROTOCOL))
                 conn.send_bytes(data)
             except (OSError, EOFError, ValueError):
                 # JoinScope is gone (or refused us): the program carries on unobserved.
@@ -94,12 +106,6 @@ class TraceChannel:
         self._conn = None  # a forked child's copy belongs to its parent: leave it be
         conn = Client(self.address, family="AF_UNIX", authkey=self._authkey)
         self._conn, self._pid = conn, os.getpid()
-        if parent_process() is not None:
-            # A multiprocessing child announces itself (the session knows the main process).
-            actor = current_actor()
-            started = process_started_at if process_started_at is not None else time.monotonic()
-            conn.send_bytes(pickle.dumps([(started, ACTOR_START, actor, current_pid(), None, 0, role_of_process(actor),
-                                           None, None, None, None, None, None)], _PROTOCOL))
         return conn
 
 
