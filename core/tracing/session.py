@@ -43,6 +43,8 @@ STOP_GRACE_S = 2.0
 #: own, and then as long again before it is stopped.
 INTERRUPT_GRACE_S = 1.0
 _AUTHKEY_BYTES = 32
+#: The most messages read from one process in a row, so a busy one cannot starve the others.
+MESSAGES_PER_READ = 64
 #: How long a connecting process may take to prove it knows the key.
 HANDSHAKE_S = 2.0
 
@@ -256,7 +258,7 @@ class TraceSession:
     def _read(self, conn: Connection, records: list) -> None:
         peer = self._peers[conn]
         try:
-            while True:
+            for _ in range(MESSAGES_PER_READ):
                 message = load_message(conn.recv_bytes())
                 if type(message) is list:
                     if message:
@@ -266,6 +268,7 @@ class TraceSession:
                     self.queues_created += 1
                 if not conn.poll():
                     return
+            return  # more next time: the other processes get their turn
         except (EOFError, OSError, UnpicklingError):
             pass
         # The process ended (or broke the protocol): its last records are in; a missing
