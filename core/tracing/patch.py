@@ -56,10 +56,6 @@ def install(channel: TraceChannel, *, program_main: bool = False) -> None:
     process.BaseProcess.join = _join  # type: ignore[method-assign]
 
 
-def installed_channel() -> TraceChannel | None:
-    return _installed
-
-
 def _observed_joinable_queue(self: Any, maxsize: int = 0) -> ObservedJoinableQueue:
     """``BaseContext.JoinableQueue``, observed."""
     # Named by the process that makes it: a spawn child re-importing a main module that makes

@@ -92,7 +92,6 @@ class TraceSession:
         self.outcome: str | None = None
         self.returncode: int | None = None
         self.queues_created = 0
-        self.processes_seen = 0
         self.t0 = 0.0
         self.closed = False
         self.process: subprocess.Popen | None = None
@@ -253,7 +252,6 @@ class TraceSession:
             return
         _clear_receive_timeout(conn.fileno())
         self._peers[conn] = _Peer()
-        self.processes_seen += 1
 
     def _read(self, conn: Connection, records: list) -> None:
         peer = self._peers[conn]
