@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from core.trace import TraceWriter
     from core.tracing.session import TraceSession
     from core.tracing.summary import TraceSummary
-# The rest is imported once the program is launched: it boots while JoinScope finishes loading.
+# The rest is imported when needed, much of it once the program is launched.
 
 #: How long the headless loop waits for events before it looks at signals and the clock.
 POLL_S = 0.05
@@ -96,20 +96,18 @@ def run_trace(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.trace_parser
     _check_script(parser, args.script)
     _check_record(parser, args)
+    config = trace_config(args.script, args.args)
+    writer = None
+    if args.record:
+        from core.trace import TraceWriter, trace_header
+        try:
+            writer = TraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
+        except OSError as error:  # e.g. a full disk: the header could not be written
+            parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
     from core.tracing.session import INTERRUPTED, TIMED_OUT, TraceSession
     session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
     if args.no_gui:
         session.start()  # at once: the program boots while the rest of JoinScope loads
-    from core.trace import TraceWriter, trace_header
-    config = trace_config(args.script, args.args)
-    writer = None
-    if args.record:
-        try:
-            writer = TraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
-        except OSError as error:
-            session.close()
-            parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
-    if args.no_gui:
         summary, write_error = _run_headless(session, writer)
     else:
         summary, write_error = _run_in_window(session, writer, config)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import socket
 import stat
 import threading
 from multiprocessing import AuthenticationError
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from core.trace import check_counts
 from core.tracing.channel import QUEUE_CREATED, load_message
 from core.tracing.session import TraceSession
 
@@ -56,3 +58,19 @@ def _connect_with_a_wrong_key(address: str, refused: list) -> None:
         Client(address, family="AF_UNIX", authkey=b"not the key")
     except BaseException as error:
         refused.append(error)
+
+
+def test_a_peer_that_says_nothing_is_dropped_and_the_run_goes_on(monkeypatch):
+    monkeypatch.setattr("core.tracing.session.HANDSHAKE_S", 0.3)
+    with TraceSession(str(PROGRAMS / "plain_module.py"), ["fork", "10"]) as session:
+        session.start()
+        silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        silent.connect(session._server.getsockname())
+        try:
+            events = []
+            while not session.finished:
+                events += session.poll(0.05)
+        finally:
+            silent.close()
+    assert session.returncode == 0
+    assert check_counts(events) is None and sum(e.kind == "task_done" for e in events) == 11

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -180,6 +181,34 @@ def test_bad_input_gets_one_line_and_exit_2(args, clue):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and clue in lines[0] and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_a_record_that_cannot_take_its_header_is_refused_before_the_program_runs():
+    result = traced("--no-gui", "--overwrite", "--record", "/dev/full", str(PROGRAMS / "no_queue.py"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == ("joinscope trace: error: argument --record: cannot write /dev/full: "
+                                     "No space left on device")
+
+
+def test_a_full_disk_ends_the_recording_not_the_program(tmp_path):
+    record = tmp_path / "small.jsonl"
+    limit = 30_000
+    expected = plain("plain_module.py", "fork", "300")
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run([sys.executable, "-m", "app", "trace", "--no-gui", "--record", str(record),
+                             str(PROGRAMS / "plain_module.py"), "fork", "300"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=30, preexec_fn=small_files)
+    stderr, notes = own_and_notes(result.stderr)
+    assert (result.returncode, result.stdout, stderr) == (expected.returncode, expected.stdout, expected.stderr)
+    assert notes[0].endswith("on 1 queue(s): puts 301 · gets 301 · task_done calls 301")  # all observed
+    assert notes[-1] == f"could not write {record}: File too large; it holds the events up to that point"
+    trace = read_trace(record)  # whole lines only, every one of them valid
+    observed = int(notes[0].split()[0])
+    assert not trace.warnings and 0 < len(trace.events) < observed and record.stat().st_size <= limit
+    assert check_counts(trace.events) is None
 
 
 def test_an_existing_record_is_never_overwritten(tmp_path):
