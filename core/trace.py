@@ -21,7 +21,7 @@ import os
 import platform
 import re
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import groupby, islice
 from operator import le
 from typing import IO, Any, Iterable, Iterator
 
@@ -99,6 +99,20 @@ _NAME_CACHE_LIMIT = 4096
 
 class _NotPlain(Exception):
     """An event the fast encoder does not handle; the batch is encoded the careful way."""
+
+
+def _count_runs(block: EventBlock) -> Iterator[EventBlock]:
+    """``block`` cut where events with counts (queue operations) give way to others and back."""
+    kinds, depths = block.columns[0], block.columns[6]
+    if set(kinds) <= _BLOCK_KINDS and None not in depths:
+        yield block
+        return
+    with_counts = [kind in _BLOCK_KINDS and depth is not None for kind, depth in zip(kinds, depths)]
+    start = 0
+    for _, run in groupby(with_counts):
+        end = start + sum(1 for _ in run)
+        yield EventBlock(block.first_seq + start, block.times[start:end], [column[start:end] for column in block.columns])
+        start = end
 
 
 class TraceWriter:
@@ -204,32 +218,30 @@ class TraceWriter:
     def write_blocks(self, blocks: Iterable[EventBlock]) -> None:
         """Append the events of ``blocks`` (from :meth:`core.merge.EventMerger.pop_ready_blocks`).
 
-        A block of plain queue operations (put, get, task_done and the waits, with whole
-        numbers or nothing as items) is formatted a column at a time, with no ``Event``
-        built and no Python step per line; any other block goes through :meth:`write`."""
+        Runs of queue operations with counts (put, get, task_done and the waits) are
+        formatted a column at a time, with no ``Event`` built and no Python step per
+        line but for items other than whole numbers; the events between them (a start,
+        a join, an exit) go through :meth:`write`.  The file is the same either way."""
         for block in blocks:
-            if not block.times:
-                continue
-            lines = self._encode_block(block)
-            if lines is None:
-                self.write(block.events())
-                continue
-            lines.append("")
-            self._write_bytes("\n".join(lines).encode("utf-8", "backslashreplace"))
-            self._next_seq += len(block.times)
-            self._last_t = block.times[-1]
+            for part in _count_runs(block):
+                lines = self._encode_block(part)
+                if lines is None:
+                    self.write(part.events())
+                    continue
+                lines.append("")
+                self._write_bytes("\n".join(lines).encode("utf-8", "backslashreplace"))
+                self._next_seq += len(part.times)
+                self._last_t = part.times[-1]
 
     def _encode_block(self, block: EventBlock) -> list[str] | None:
-        """The lines of a block of plain queue operations, or ``None`` if it holds anything else."""
+        """The lines of a run of queue operations with counts, or ``None`` if it holds anything else."""
         times = block.times
         kinds, actors, pids, queues, ops, items, depths, unfinished = block.columns[:8]
         if block.first_seq != self._next_seq or not self._last_t <= times[0] or not times[-1] < _INF \
                 or not all(map(le, times, islice(times, 1, None))):
             return None
         kind_names = set(kinds)
-        item_types = set(map(type, items))
-        if not kind_names <= _BLOCK_KINDS or not item_types <= _BLOCK_ITEM_TYPES or None in depths \
-                or None in unfinished:
+        if not kind_names <= _BLOCK_KINDS or None in depths or None in unfinished:
             return None
         names = self._names
         if len(names) > _NAME_CACHE_LIMIT:
@@ -239,14 +251,18 @@ class TraceWriter:
             if type(name) is not str:
                 return None
             names[name] = _ENCODE(name)
-        if type(None) in item_types:
-            items = ["null" if item is None else item for item in items]
-        name_of = names.__getitem__
+        item_types = set(map(type, items))
         try:
+            if not item_types <= _BLOCK_ITEM_TYPES:  # strings, tuples…: each as JSON (whole numbers as they are)
+                encode = _ENCODE
+                items = [item if type(item) is int else "null" if item is None else encode(item) for item in items]
+            elif type(None) in item_types:
+                items = ["null" if item is None else item for item in items]
+            name_of = names.__getitem__
             return list(map(_BLOCK_LINE.__mod__, zip(range(block.first_seq, block.first_seq + len(times)), times,
                                                      map(name_of, kinds), map(name_of, actors), pids,
                                                      map(name_of, queues), ops, items, depths, unfinished)))
-        except (TypeError, ValueError, OverflowError):
+        except (TypeError, ValueError, OverflowError):  # e.g. an item JSON cannot hold: the careful way
             return None
 
     def _encode_careful(self, batch: list[Event] | tuple[Event, ...]) -> tuple[list[str], float]:
