@@ -153,8 +153,9 @@ class TraceSession:
             self._stopping = True
             self.forced = True
             self.outcome = self.outcome or STOPPED_BY_USER
-            stop_tree(self.process.pid, STOP_GRACE_S, lambda: self._receive(0.02))  # type: ignore[union-attr]
-            self.process.wait()  # type: ignore[union-attr]
+            if self.process.poll() is None:  # type: ignore[union-attr]  (once reaped, its pid may be another's)
+                stop_tree(self.process.pid, STOP_GRACE_S, lambda: self._receive(0.02))  # type: ignore[union-attr]
+                self.process.wait()  # type: ignore[union-attr]
 
     def interrupt(self) -> None:
         """The user pressed Ctrl-C: let the program end by itself (it got the SIGINT too, from the
