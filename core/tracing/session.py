@@ -153,7 +153,8 @@ class TraceSession:
             self._stopping = True
             self.forced = True
             self.outcome = self.outcome or STOPPED_BY_USER
-            if self.process.poll() is None:  # type: ignore[union-attr]  (once reaped, its pid may be another's)
+            # Once the program is reaped its pid may be another process's: leave it be.
+            if self.process.poll() is None:  # type: ignore[union-attr]
                 stop_tree(self.process.pid, STOP_GRACE_S, lambda: self._receive(0.02))  # type: ignore[union-attr]
                 self.process.wait()  # type: ignore[union-attr]
 
