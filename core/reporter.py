@@ -72,16 +72,10 @@ class Reporter:
         if wire[0] >= self.flush_due or len(buffer) >= BATCH_EVENTS:
             self.flush()
 
-    def flush(self, timeout: float = -1) -> None:
-        """Send everything recorded so far as one batch.
-
-        ``timeout`` bounds the wait for a flush in progress on another thread (a signal
-        handler flushing at exit may have interrupted one on its own); when it runs out
-        nothing is sent."""
+    def flush(self) -> None:
+        """Send everything recorded so far as one batch."""
         local = self._local_sink is not None
-        if not self._lock.acquire(timeout=timeout):
-            return
-        try:
+        with self._lock:
             if not local:
                 self.flush_due = time.monotonic() + FLUSH_INTERVAL_S
             buffer = self.buffer
@@ -89,8 +83,6 @@ class Reporter:
             if count:
                 pop = buffer.popleft
                 self._send([pop() for _ in range(count)])
-        finally:
-            self._lock.release()
         if self._thread is None and not local:
             self._start_flusher()
 

@@ -52,7 +52,6 @@ class TraceChannel:
         self._greeted: int | None = None
         self._dead = False
         self._lock = threading.Lock()
-        self._lock_timeout: float = -1
         os.register_at_fork(after_in_child=self._after_fork)
 
     def __reduce__(self) -> tuple:
@@ -81,15 +80,8 @@ class TraceChannel:
             self.put([(time.monotonic(), ACTOR_EXIT, actor, current_pid(), None, 0, role_of_process(actor),
                        None, None, None, None, None, exitcode)])
 
-    def hurry(self, lock_timeout: float) -> None:
-        """From now on wait at most ``lock_timeout`` for another send in progress (the process
-        is about to die: a send it interrupted on its own thread would never finish)."""
-        self._lock_timeout = lock_timeout
-
     def _send(self, data: bytes) -> None:
-        if not self._lock.acquire(timeout=self._lock_timeout):
-            return
-        try:
+        with self._lock:
             if self._dead:
                 return
             try:
@@ -109,8 +101,6 @@ class TraceChannel:
             except (OSError, EOFError, ValueError):
                 # JoinScope is gone (or refused us): the program carries on unobserved.
                 self._dead = True
-        finally:
-            self._lock.release()
 
     def _connect(self) -> Connection:
         self._conn = None  # a forked child's copy belongs to its parent: leave it be

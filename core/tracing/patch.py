@@ -15,8 +15,6 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-import signal
-import threading
 import time
 from multiprocessing import context, process, spawn
 from typing import Any
@@ -28,8 +26,6 @@ from core.reporter import current_actor, current_pid
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
 
-#: The longest a process ended by SIGTERM waits for a send in progress before it dies unflushed.
-LAST_FLUSH_WAIT_S = 0.2
 #: The preparation-data key that carries the channel to spawn and forkserver children.
 PREPARATION_KEY = "joinscope_trace"
 
@@ -58,30 +54,6 @@ def install(channel: TraceChannel, *, program_main: bool = False) -> None:
     spawn.get_preparation_data = _preparation_data
     process.BaseProcess._bootstrap = _bootstrap  # type: ignore[method-assign]
     process.BaseProcess.join = _join  # type: ignore[method-assign]
-    _flush_on_sigterm()
-
-
-def _flush_on_sigterm() -> None:
-    """Where SIGTERM simply ends this process, send its buffered events first.
-
-    ``Pool.__exit__``, ``Process.terminate()`` and multiprocessing's own exit (for daemon
-    children) end processes with SIGTERM, and the events a process buffered in its last
-    few milliseconds would die with it.  The handler sends them, then restores the default
-    and sends itself SIGTERM again: the process still dies by SIGTERM.  Only the main
-    thread can install it (forked children inherit it); a program that sets its own
-    SIGTERM handler replaces it."""
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _flush_then_die)
-
-
-def _flush_then_die(signum: int, frame: Any) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends it at once
-    channel = _installed
-    reporter = _reporting._reporters.get(id(channel))
-    if channel is not None and reporter is not None and reporter.buffer:
-        channel.hurry(LAST_FLUSH_WAIT_S)
-        reporter.flush(LAST_FLUSH_WAIT_S)
-    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _observed_joinable_queue(self: Any, maxsize: int = 0) -> ObservedJoinableQueue:
