@@ -118,6 +118,24 @@ def test_a_queue_created_in_a_spawned_child_is_traced(tmp_path):
     assert {e.actor for e in events if e.kind == GET} == {"child"}
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_workers_a_pool_terminates_report_every_operation(tmp_path, method):
+    events, _, _ = trace_and_compare(tmp_path, "pool_workers.py", method)
+    kinds = assert_exact(events)  # nothing lost when the pool's exit terminates its workers
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 12
+    workers = {f"{kind}PoolWorker-{n}" for n in (1, 2, 3) for kind in ("Spawn", "ForkServer", "Fork")}
+    assert {e.actor for e in events if e.kind == PUT} <= workers
+
+
+def test_a_daemon_consumer_ended_by_the_program_exit_loses_nothing(tmp_path):
+    record = tmp_path / "daemon.jsonl"
+    program = ROOT / "benchmarks" / "tiny_tasks_program.py"
+    result = traced("--no-gui", "--record", str(record), str(program), "5000")
+    assert result.returncode == 0, result.stderr
+    kinds = assert_exact(read_trace(record).events)
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 5000
+
+
 @pytest.mark.parametrize("method", ("spawn", "forkserver"))
 def test_a_queue_made_at_module_level_in_a_re_imported_main_keeps_names_apart(tmp_path, method):
     events, _, _ = trace_and_compare(tmp_path, "module_level.py", method)

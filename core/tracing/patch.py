@@ -16,7 +16,7 @@ import itertools
 import multiprocessing
 import os
 import time
-from multiprocessing import context, process, spawn
+from multiprocessing import context, popen_fork, process, spawn
 from typing import Any
 
 from core import reporter as _reporting
@@ -26,6 +26,9 @@ from core.reporter import current_actor, current_pid
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
 
+#: How long a termination waits for its target's last events (its flusher sends every 20 ms).
+TERMINATE_DELAY_S = 0.05
+_last_delay = 0.0
 #: The preparation-data key that carries the channel to spawn and forkserver children.
 PREPARATION_KEY = "joinscope_trace"
 
@@ -54,6 +57,20 @@ def install(channel: TraceChannel, *, program_main: bool = False) -> None:
     spawn.get_preparation_data = _preparation_data
     process.BaseProcess._bootstrap = _bootstrap  # type: ignore[method-assign]
     process.BaseProcess.join = _join  # type: ignore[method-assign]
+    _originals["terminate"] = popen_fork.Popen.terminate
+    popen_fork.Popen.terminate = _terminate  # type: ignore[method-assign]
+
+
+def _terminate(self: Any) -> None:
+    """``Popen.terminate`` (behind ``Process.terminate()``, a pool's exit and multiprocessing's
+    ending of daemon children at exit), a moment late: a process that SIGTERM ends takes
+    the events it buffered with it, and within :data:`TERMINATE_DELAY_S` its flusher
+    thread has sent them.  Several terminations in a row wait once."""
+    global _last_delay
+    if self.returncode is None and time.monotonic() - _last_delay > TERMINATE_DELAY_S:
+        time.sleep(TERMINATE_DELAY_S)
+        _last_delay = time.monotonic()
+    _originals["terminate"](self)
 
 
 def _observed_joinable_queue(self: Any, maxsize: int = 0) -> ObservedJoinableQueue:
