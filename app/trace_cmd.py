@@ -107,7 +107,6 @@ def run_trace(args: argparse.Namespace) -> int:
     from core.tracing.session import INTERRUPTED, TIMED_OUT, TraceSession
     session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
     if args.no_gui:
-        session.start()  # at once: the program boots while the rest of JoinScope loads
         summary, write_error = _run_headless(session, writer)
     else:
         summary, write_error = _run_in_window(session, writer, config)
@@ -123,6 +122,7 @@ def run_trace(args: argparse.Namespace) -> int:
 
 
 def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[TraceSummary, OSError | None]:
+    """Run the program to its end, writing the events as they come; signals are handled from the start."""
     from core.tracing.summary import TraceSummary
     summary = TraceSummary()
     write_error: OSError | None = None
@@ -133,6 +133,7 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[Tr
                 for signum in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         with session:
+            session.start()
             while not session.finished:
                 while received:
                     if received.pop(0) == signal.SIGINT:
