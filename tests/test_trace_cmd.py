@@ -177,6 +177,7 @@ def test_timeout_stops_a_hung_join_and_says_so(tmp_path):
     assert result.stdout == "joining\n"
     _, notes = own_and_notes(result.stderr)
     assert "main was still waiting in queue-1.join() with unfinished=1 (depth 0)" in notes
+    assert "  forgetful got 5 item(s) from queue-1 and called task_done() 4 time(s)" in notes
     assert any("ran longer than --timeout 1.5 s" in note for note in notes)
     events = read_trace(record).events
     assert_exact(events)

@@ -26,6 +26,8 @@ class TraceSummary:
         self.queues: dict[str, tuple[int, int]] = {}
         #: actor -> what it joins (a queue name, or a process's actor name) and whether it is a queue.
         self.open_joins: dict[str, tuple[str, bool]] = {}
+        #: (kind, actor, queue) -> how many: who took tasks and who marked them done.
+        self.by_actor: Counter[tuple[str, str, Any]] = Counter()
 
     def add(self, events: list[Event]) -> None:
         if events:
@@ -40,6 +42,7 @@ class TraceSummary:
               _ops: Any, items: Sequence[Any], depths: Sequence[Any], unfinished: Sequence[Any]) -> None:
         self.events += count
         self.kinds.update(kinds)
+        self.by_actor.update(zip(kinds, actors, queues))
         names = set(queues)
         names.discard(None)
         if names:
@@ -63,5 +66,14 @@ class TraceSummary:
             if on_queue:
                 depth, unfinished = self.queues[target]
                 yield f"{actor} was still waiting in {target}.join() with unfinished={unfinished} (depth {depth})"
+                yield from self._holders(target)
             else:
                 yield f"{actor} was still waiting in join() of process {target}"
+
+    def _holders(self, queue: str) -> Iterable[str]:
+        """Each actor whose gets from ``queue`` and task_done() calls on it do not match."""
+        counts = self.by_actor
+        for actor in sorted({a for (kind, a, q) in counts if q == queue}):
+            got, done = counts[(GET, actor, queue)], counts[(TASK_DONE, actor, queue)]
+            if got != done:
+                yield f"  {actor} got {got} item(s) from {queue} and called task_done() {done} time(s)"
