@@ -20,7 +20,7 @@ from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
 from core.scenarios import ScenarioConfig
 
 if TYPE_CHECKING:
-    from core.trace import TraceWriter
+    from core.tracing.blocks import BlockTraceWriter as TraceWriter
     from core.tracing.session import TraceSession
     from core.tracing.summary import TraceSummary
 # The rest is imported when needed, much of it once the program is launched.
@@ -99,9 +99,10 @@ def run_trace(args: argparse.Namespace) -> int:
     config = trace_config(args.script, args.args)
     writer = None
     if args.record:
-        from core.trace import TraceWriter, trace_header
+        from core.trace import trace_header
+        from core.tracing.blocks import BlockTraceWriter
         try:
-            writer = TraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
+            writer = BlockTraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
         except OSError as error:  # e.g. a full disk: the header could not be written
             parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
     from core.tracing.session import INTERRUPTED, TIMED_OUT, TraceSession

@@ -16,7 +16,7 @@ from functools import partial
 from itertools import compress, repeat, zip_longest
 from itertools import count as count_from
 from operator import itemgetter, ne, sub
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Iterable
 
 from core.events import ERROR, JOIN_RETURN, TASK_DONE, WIRE_FIELDS, Event
 
@@ -35,23 +35,6 @@ _by_time = itemgetter(0)
 _by_time_then_op = itemgetter(0, 5)
 _new_event = tuple.__new__
 _as_event = partial(tuple.__new__, Event)
-
-
-class EventBlock(NamedTuple):
-    """Consecutive events as columns: ``seq`` from ``first_seq``, their ``t`` and, in
-    ``columns``, one sequence per later :class:`Event` field (``kind`` … ``exitcode``)."""
-
-    first_seq: int
-    times: list[float]
-    columns: list[Sequence[Any]]
-
-    def events(self) -> list[Event]:
-        first = self.first_seq
-        return list(map(_as_event, zip(range(first, first + len(self.times)), self.times, *self.columns)))
-
-    @classmethod
-    def of(cls, event: Event) -> "EventBlock":
-        return cls(event.seq, [event.t], [(value,) for value in event[2:]])
 
 
 class EventMerger:
@@ -83,21 +66,6 @@ class EventMerger:
         observer shares two cores with the processes it watches); anything else (a gap
         to wait for or give up on, a straggler, a tie in time) takes the general path.
         """
-        out: list[Event] = []
-        for piece in self._pop(now, final):
-            if type(piece) is EventBlock:
-                out += piece.events()
-            else:
-                out.append(piece)
-        return out
-
-    def pop_ready_blocks(self, now: float | None = None, *, final: bool = False) -> list["EventBlock"]:
-        """The same events as :meth:`pop_ready`, as column blocks: a caller that only writes
-        them out (``joinscope trace --no-gui``) need not build an ``Event`` for each."""
-        return [piece if type(piece) is EventBlock else EventBlock.of(piece) for piece in self._pop(now, final)]
-
-    def _pop(self, now: float | None, final: bool) -> list:
-        """The ready events as blocks of in-order records and single :class:`Event` s."""
         pending = self._pending
         if not pending:
             return []
@@ -108,7 +76,7 @@ class EventMerger:
         ready = len(pending) if final else bisect_right(pending, now - HOLD_S, key=_by_time)
         if not ready:
             return []
-        out: list = []
+        out: list[Event] = []
         resorted = False
         while ready:
             records = pending if ready == len(pending) else pending[:ready]
@@ -117,8 +85,7 @@ class EventMerger:
                 columns += [(None,) * len(records)] * (WIRE_LENGTH - len(columns))
             in_order = self._in_order_prefix(columns[4], columns[5])
             if in_order:
-                out.append(self._emit_columns(columns if in_order == ready else [c[:in_order] for c in columns],
-                                              in_order))
+                out += self._emit_columns(columns if in_order == ready else [c[:in_order] for c in columns], in_order)
                 del pending[:in_order]
                 ready -= in_order
             elif not resorted:  # a tie in time may have put ops out of order
@@ -177,8 +144,14 @@ class EventMerger:
         del self._pending[0]
         return True
 
-    def _emit_columns(self, columns: list[tuple], count: int) -> "EventBlock":
+    def _emit_columns(self, columns: list[tuple], count: int) -> list[Event]:
         """Number ``count`` in-order records, given as columns (see :data:`core.events.WIRE_FIELDS`)."""
+        first_seq, times, columns = self._number_columns(columns, count)
+        return list(map(_as_event, zip(range(first_seq, first_seq + count), times, *columns[1:])))
+
+    def _number_columns(self, columns: list[tuple], count: int) -> tuple[int, list[float], list[tuple]]:
+        """The first ``seq`` of ``count`` in-order records, their times since ``t0``, and their
+        columns with ``released_by`` as a ``seq`` (what an :class:`Event` holds, a column each)."""
         times = list(map(sub, columns[0], repeat(self.t0, count)))
         if times[0] < self._last_t:  # times are sorted: only a prefix can be behind what was emitted
             times = list(map(max, times, repeat(self._last_t, count)))
@@ -188,7 +161,7 @@ class EventMerger:
         kinds = columns[1]
         if JOIN_RETURN in kinds or (TASK_DONE in kinds and 0 in columns[8]):
             columns[9] = self._released_by_seq(columns, first_seq)
-        return EventBlock(first_seq, times, columns[1:])
+        return first_seq, times, columns
 
     def _released_by_seq(self, columns: list[tuple], first_seq: int) -> tuple:
         """Column 9 with each ``join_return``'s ``released_by`` turned from an op into a ``seq``,

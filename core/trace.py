@@ -21,14 +21,11 @@ import os
 import platform
 import re
 from dataclasses import dataclass, field
-from itertools import groupby, islice
-from operator import le
 from typing import IO, Any, Iterable, Iterator
 
 from core.events import (
-    ACTOR_EXIT, COUNT_DELTAS, ERROR, GET, GET_WAIT, JOIN_RETURN, KINDS, PUT, PUT_WAIT, TASK_DONE, Event, event_to_json,
+    ACTOR_EXIT, COUNT_DELTAS, ERROR, JOIN_RETURN, KINDS, Event, event_to_json,
 )
-from core.merge import EventBlock
 from core.scenarios import ScenarioConfig
 
 FORMAT = "joinscope-trace"
@@ -88,31 +85,11 @@ _QUEUE_LINE = ('{"seq":%d,"t":%.6f,"kind":%s,"actor":%s,"pid":%d,"queue":%s,"op"
 _BARE_LINE = ('{"seq":%d,"t":%.6f,"kind":%s,"actor":%s,"pid":%d,"queue":%s,"op":%d,"item":%s,'
               '"depth":null,"unfinished":null}')
 _EXTRA_KINDS = frozenset({JOIN_RETURN, ERROR, ACTOR_EXIT})
-#: What :meth:`TraceWriter.write_blocks` formats a column at a time: ``%s`` items are whole
-#: numbers (``str`` of an int is its JSON) or ``"null"``.
-_BLOCK_LINE = ('{"seq":%d,"t":%.6f,"kind":%s,"actor":%s,"pid":%d,"queue":%s,"op":%d,"item":%s,'
-               '"depth":%d,"unfinished":%d}')
-_BLOCK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
-_BLOCK_ITEM_TYPES = frozenset({int, type(None)})
 _NAME_CACHE_LIMIT = 4096
 
 
 class _NotPlain(Exception):
     """An event the fast encoder does not handle; the batch is encoded the careful way."""
-
-
-def _count_runs(block: EventBlock) -> Iterator[EventBlock]:
-    """``block`` cut where events with counts (queue operations) give way to others and back."""
-    kinds, depths = block.columns[0], block.columns[6]
-    if set(kinds) <= _BLOCK_KINDS and None not in depths:
-        yield block
-        return
-    with_counts = [kind in _BLOCK_KINDS and depth is not None for kind, depth in zip(kinds, depths)]
-    start = 0
-    for _, run in groupby(with_counts):
-        end = start + sum(1 for _ in run)
-        yield EventBlock(block.first_seq + start, block.times[start:end], [column[start:end] for column in block.columns])
-        start = end
 
 
 class TraceWriter:
@@ -214,56 +191,6 @@ class TraceWriter:
                 append(_QUEUE_LINE % (seq, t, kind_json, actor_json, pid, queue_json, op, item_json,
                                       depth, unfinished))
         return lines, last_t
-
-    def write_blocks(self, blocks: Iterable[EventBlock]) -> None:
-        """Append the events of ``blocks`` (from :meth:`core.merge.EventMerger.pop_ready_blocks`).
-
-        Runs of queue operations with counts (put, get, task_done and the waits) are
-        formatted a column at a time, with no ``Event`` built and no Python step per
-        line but for items other than whole numbers; the events between them (a start,
-        a join, an exit) go through :meth:`write`.  The file is the same either way."""
-        for block in blocks:
-            for part in _count_runs(block):
-                lines = self._encode_block(part)
-                if lines is None:
-                    self.write(part.events())
-                    continue
-                lines.append("")
-                self._write_bytes("\n".join(lines).encode("utf-8", "backslashreplace"))
-                self._next_seq += len(part.times)
-                self._last_t = part.times[-1]
-
-    def _encode_block(self, block: EventBlock) -> list[str] | None:
-        """The lines of a run of queue operations with counts, or ``None`` if it holds anything else."""
-        times = block.times
-        kinds, actors, pids, queues, ops, items, depths, unfinished = block.columns[:8]
-        if block.first_seq != self._next_seq or not self._last_t <= times[0] or not times[-1] < _INF \
-                or not all(map(le, times, islice(times, 1, None))):
-            return None
-        kind_names = set(kinds)
-        if not kind_names <= _BLOCK_KINDS or None in depths or None in unfinished:
-            return None
-        names = self._names
-        if len(names) > _NAME_CACHE_LIMIT:
-            names.clear()
-            names[None] = "null"
-        for name in (kind_names | set(actors) | set(queues)) - names.keys():
-            if type(name) is not str:
-                return None
-            names[name] = _ENCODE(name)
-        item_types = set(map(type, items))
-        try:
-            if not item_types <= _BLOCK_ITEM_TYPES:  # strings, tuples…: each as JSON (whole numbers as they are)
-                encode = _ENCODE
-                items = [item if type(item) is int else "null" if item is None else encode(item) for item in items]
-            elif type(None) in item_types:
-                items = ["null" if item is None else item for item in items]
-            name_of = names.__getitem__
-            return list(map(_BLOCK_LINE.__mod__, zip(range(block.first_seq, block.first_seq + len(times)), times,
-                                                     map(name_of, kinds), map(name_of, actors), pids,
-                                                     map(name_of, queues), ops, items, depths, unfinished)))
-        except (TypeError, ValueError, OverflowError):  # e.g. an item JSON cannot hold: the careful way
-            return None
 
     def _encode_careful(self, batch: list[Event] | tuple[Event, ...]) -> tuple[list[str], float]:
         """Every event through :func:`event_to_json`, with the checks spelled out."""

@@ -6,6 +6,7 @@ import core.tracing.session
 from core.merge import EventMerger
 from core.scenarios import ScenarioConfig
 from core.trace import TraceWriter, check_counts, read_trace, trace_header
+from core.tracing.blocks import BlockMerger, BlockTraceWriter
 from core.tracing.summary import TraceSummary
 
 
@@ -49,10 +50,10 @@ def test_blocks_write_the_same_file_as_events(tmp_path):
     paths = []
     summaries = []
     for blocks in (False, True):
-        merger = EventMerger(1000.0)
+        merger = BlockMerger(1000.0) if blocks else EventMerger(1000.0)  # the scenario runner's, as it is
         path = tmp_path / f"{'blocks' if blocks else 'events'}.jsonl"
         summary = TraceSummary()
-        with TraceWriter(path, header) as writer:
+        with (BlockTraceWriter if blocks else TraceWriter)(path, header) as writer:
             for start in range(0, len(records), 250):  # in batches, as they arrive
                 merger.add(records[start:start + 250])
                 if blocks:
@@ -72,6 +73,18 @@ def test_blocks_write_the_same_file_as_events(tmp_path):
     assert summaries[1].queues == {"q1": (0, 0), "q2": (0, 0)} and summaries[1].kinds["put"] == 600
 
 
+def test_a_block_merger_hands_out_the_same_events():
+    records = _records(1000.0)
+    plain, blocks = EventMerger(1000.0), BlockMerger(1000.0)
+    got_plain, got_blocks = [], []
+    for start in range(0, len(records), 333):
+        plain.add(records[start:start + 333])
+        blocks.add(records[start:start + 333])
+        got_plain += plain.pop_ready(now=2000.0)
+        got_blocks += blocks.pop_ready(now=2000.0)
+    assert got_blocks == got_plain and len(got_plain) == len(records)
+
+
 def test_trace_sessions_speak_the_session_states_the_window_reads():
     for state in ("NEW", "RUNNING", "FINISHED", "STOPPED"):
         assert getattr(core.tracing.session, state) == getattr(core.session, state)
@@ -79,11 +92,11 @@ def test_trace_sessions_speak_the_session_states_the_window_reads():
 
 def test_plain_queue_operations_take_the_column_path(tmp_path, monkeypatch):
     records = [r for r in _records(1000.0) if r[4] == "q1" and r[1] in ("put", "get", "task_done", "get_wait")]
-    merger = EventMerger(1000.0)
+    merger = BlockMerger(1000.0)
     merger.add(records)
     blocks = merger.pop_ready_blocks(final=True)
     header = trace_header(ScenarioConfig(name="trace", producers=0, consumers=0, tasks=0))
-    with TraceWriter(tmp_path / "fast.jsonl", header) as writer:
+    with BlockTraceWriter(tmp_path / "fast.jsonl", header) as writer:
         monkeypatch.setattr(writer, "write", lambda events: (_ for _ in ()).throw(AssertionError("slow path")))
         writer.write_blocks(blocks)
         assert writer.events_written == len(records)

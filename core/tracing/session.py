@@ -30,7 +30,7 @@ from pickle import UnpicklingError
 from typing import Any, Sequence
 
 from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, Event
-from core.merge import EventBlock, EventMerger
+from core.tracing.blocks import BlockMerger, EventBlock
 from core.tracing.bootstrap import BOOTSTRAP_CODE
 from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
 from core.tracing.processes import stop_tree
@@ -95,7 +95,7 @@ class TraceSession:
         self.t0 = 0.0
         self.closed = False
         self.process: subprocess.Popen | None = None
-        self._merger: EventMerger | None = None
+        self._merger: BlockMerger | None = None
         self._dir: str | None = None
         self._server: socket.socket | None = None
         self._authkey = os.urandom(_AUTHKEY_BYTES)
@@ -132,7 +132,7 @@ class TraceSession:
         finally:
             os.close(write_end)
         self.t0 = time.monotonic()
-        self._merger = EventMerger(self.t0)
+        self._merger = BlockMerger(self.t0)
         try:
             self.process = subprocess.Popen([self.python, "-c", BOOTSTRAP_CODE, str(read_end), self.script, *self.args],
                                             pass_fds=(read_end,))

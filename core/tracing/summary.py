@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any, Iterable, Sequence
 
 from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
-from core.merge import EventBlock
+from core.tracing.blocks import EventBlock
 
 _JOINS = frozenset({JOIN_ENTER, JOIN_RETURN})
 
