@@ -98,7 +98,7 @@ class TraceChannel:
                                                    role_of_process(actor), None, None, None, None, None, None)],
                                                  _PROTOCOL))
                 conn.send_bytes(data)
-            except (OSError, EOFError, ValueError):
+            except Exception:  # noqa: BLE001  (whatever it is, it must not reach the program)
                 # JoinScope is gone (or refused us): the program carries on unobserved.
                 self._dead = True
 
@@ -120,7 +120,6 @@ def channel_for(address: str, authkey: bytes) -> TraceChannel:
         if channel is None:
             channel = _channels[address] = TraceChannel(address, authkey)
         return channel
-
 
 
 class _RecordsOnly(pickle.Unpickler):
