@@ -156,6 +156,19 @@ def test_exceptions_and_exit_codes_pass_through(tmp_path, method):
     assert exits == {"quitter": 3, "main": 1}
 
 
+def test_standard_input_reaches_the_program(tmp_path):
+    record = tmp_path / "echo.jsonl"
+    text = "first line\nsecond, with ünïcode\n"
+    result = subprocess.run([sys.executable, "-m", "app", "trace", "--no-gui", "--record", str(record),
+                             str(PROGRAMS / "echo_input.py")], cwd=ROOT, input=text, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: first line\necho: second, with ünïcode\n"
+    events = read_trace(record).events
+    assert [e.item for e in events if e.kind == PUT] == ["first line", "second, with ünïcode", None]
+    assert_exact(events)
+
+
 def test_sys_exit_code_passes_through(tmp_path):
     _, _, result = trace_and_compare(tmp_path, "exit_code.py")
     assert result.returncode == 5 and result.stdout == "a\nb\n"
