@@ -92,6 +92,8 @@ def build_parser() -> _Parser:
         command = commands.add_parser(name, help=summary)
         add_options(command)
         command.set_defaults(command_parser=command)  # its errors start with "joinscope NAME:"
+    from app.trace_cmd import add_trace_parser
+    add_trace_parser(commands)
     return parser
 
 
@@ -101,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list or args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
         args_list.insert(0, "gui")
     args = parser.parse_args(args_list)
+    if args.command == "trace":
+        from app.trace_cmd import run_trace
+        return run_trace(args)
     if args.command == "scenarios":
         for config in SCENARIOS.values():
             print(f"{config.name:20} {config.title}")

@@ -143,6 +143,12 @@ class EventMerger:
 
     def _emit_columns(self, columns: list[tuple], count: int) -> list[Event]:
         """Number ``count`` in-order records, given as columns (see :data:`core.events.WIRE_FIELDS`)."""
+        first_seq, times, columns = self._number_columns(columns, count)
+        return list(map(_as_event, zip(range(first_seq, first_seq + count), times, *columns[1:])))
+
+    def _number_columns(self, columns: list[tuple], count: int) -> tuple[int, list[float], list[tuple]]:
+        """The first ``seq`` of ``count`` in-order records, their times since ``t0``, and their
+        columns with ``released_by`` as a ``seq`` (what an :class:`Event` holds, a column each)."""
         times = list(map(sub, columns[0], repeat(self.t0, count)))
         if times[0] < self._last_t:  # times are sorted: only a prefix can be behind what was emitted
             times = list(map(max, times, repeat(self._last_t, count)))
@@ -152,7 +158,7 @@ class EventMerger:
         kinds = columns[1]
         if JOIN_RETURN in kinds or (TASK_DONE in kinds and 0 in columns[8]):
             columns[9] = self._released_by_seq(columns, first_seq)
-        return list(map(_as_event, zip(range(first_seq, first_seq + count), times, *columns[1:])))
+        return first_seq, times, columns
 
     def _released_by_seq(self, columns: list[tuple], first_seq: int) -> tuple:
         """Column 9 with each ``join_return``'s ``released_by`` turned from an op into a ``seq``,

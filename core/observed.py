@@ -145,7 +145,7 @@ class ObservedJoinableQueue(JoinableQueue):
             item = jsonable_item(obj)
             with self._cond:
                 self._note(PUT_WAIT, item)
-            reporter.flush()
+                reporter.flush()  # under the lock: see _announce_get_wait
             if not self._wait_for_slot(timeout):
                 raise Full
         with self._notempty:
@@ -271,7 +271,10 @@ class ObservedJoinableQueue(JoinableQueue):
     def _announce_get_wait(self, reporter: Reporter) -> bool:
         with self._cond:
             self._note(GET_WAIT)
-        reporter.flush()
+            # Sent before the lock is released, so no later operation of the queue (a join()
+            # returning, after which a program may end and kill this waiting process) can
+            # be reported while this one is still only in the buffer.
+            reporter.flush()
         return True
 
     # -- task_done -----------------------------------------------------------------------
@@ -293,16 +296,22 @@ class ObservedJoinableQueue(JoinableQueue):
             counts[0] = op
             unfinished = counts[2] - 1
             counts[2] = unfinished
-            if self._unfinished_tasks._semlock._is_zero():
-                counts[3] = op
-                self._cond.notify_all()
             depth = counts[1]
             t = _monotonic()
+            record = (t, TASK_DONE, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid,
+                      self.name, op, None, depth, unfinished)
+            if self._unfinished_tasks._semlock._is_zero():
+                counts[3] = op
+                # Sent before a join() can return: a program may end right after its join,
+                # and terminate the process that made these operations before its next flush.
+                reporter.buffer.append(record)
+                reporter.flush()
+                self._cond.notify_all()
+                return
         finally:
             lock.release()
         buffer = reporter.buffer
-        buffer.append((t, TASK_DONE, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name,
-                         op, None, depth, unfinished))
+        buffer.append(record)
         if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
             reporter.flush()
 

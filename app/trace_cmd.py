@@ -1,0 +1,199 @@
+"""``joinscope trace [--record FILE] [--no-gui] [--timeout S] script.py [args…]``.
+
+Runs the user's program under observation (see :mod:`core.tracing`): live in the
+window by default, or with ``--no-gui`` only recording (and a summary at the end).
+The program's standard streams are JoinScope's own, untouched; JoinScope's few
+words go to standard error after the program has ended, each line starting with
+``joinscope:``.  The exit code is the program's (128 + N if signal N ended it); 3 when
+``--timeout`` stopped it, 130 when a Ctrl-C did not end it by itself and JoinScope had to.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
+from core.scenarios import ScenarioConfig
+
+if TYPE_CHECKING:
+    from core.tracing.blocks import BlockTraceWriter as TraceWriter
+    from core.tracing.session import TraceSession
+    from core.tracing.summary import TraceSummary
+# The rest is imported when needed, much of it once the program is launched.
+
+#: How long the headless loop waits for events before it looks at signals and the clock.
+POLL_S = 0.05
+#: The longest ``--timeout``: a day.
+MAX_TIMEOUT_S = 86_400.0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= MAX_TIMEOUT_S:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0 and up to {MAX_TIMEOUT_S:g}, "
+                                         f"not {text!r}")
+    return value
+
+
+def add_trace_parser(commands: Any) -> None:
+    trace = commands.add_parser(
+        "trace", help="run your own Python program and watch its JoinableQueues",
+        description="Run an unmodified Python program and observe every multiprocessing.JoinableQueue it "
+                    "creates, in any start method. Its output and exit code are its own.")
+    trace.add_argument("--record", metavar="FILE", help="write the events to FILE (JSON Lines) as they happen")
+    trace.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    trace.add_argument("--no-gui", action="store_true", dest="no_gui", help="record only, no window")
+    trace.add_argument("--timeout", type=_seconds, metavar="S", dest="timeout_s",
+                       help="stop the program (and every process it started) if it runs longer than S seconds; "
+                            "exit code 3")
+    trace.add_argument("script", help="the Python program to run")
+    trace.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
+    trace.set_defaults(trace_parser=trace)
+
+
+def trace_config(script: str, args: list[str]) -> ScenarioConfig:
+    """The scenario a trace is filed under (the header's ``scenario``; the window's title)."""
+    return ScenarioConfig(name="trace", title=" ".join([os.path.basename(script), *args]),
+                          description=f"joinscope trace {script}", producers=0, consumers=0, tasks=0,
+                          start_method=multiprocessing.get_start_method(allow_none=False))
+
+
+def _check_script(parser: argparse.ArgumentParser, script: str) -> None:
+    if not os.path.exists(script):
+        parser.error(f"cannot run {script}: no such file")
+    if not os.path.isfile(script):
+        parser.error(f"cannot run {script}: not a file")
+    try:
+        with open(script, "rb"):
+            pass
+    except OSError as error:
+        parser.error(f"cannot run {script}: {error.strerror or error}")
+
+
+def _check_record(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not args.record:
+        return
+    if os.path.exists(args.record):
+        if not args.overwrite:
+            parser.error(f"argument --record: {args.record} already exists (use --overwrite to replace it)")
+        if os.path.samefile(args.record, args.script):
+            parser.error(f"argument --record: {args.record} is the script itself")
+    try:
+        with open(args.record, "ab"):
+            pass
+    except OSError as error:
+        parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
+
+
+def run_trace(args: argparse.Namespace) -> int:
+    parser: argparse.ArgumentParser = args.trace_parser
+    _check_script(parser, args.script)
+    _check_record(parser, args)
+    config = trace_config(args.script, args.args)
+    writer = None
+    if args.record:
+        from core.trace import trace_header
+        from core.tracing.blocks import BlockTraceWriter
+        try:
+            writer = BlockTraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
+        except OSError as error:  # e.g. a full disk: the header could not be written
+            parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
+    from core.tracing.session import INTERRUPTED, TIMED_OUT, TraceSession
+    session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
+    if args.no_gui:
+        summary, write_error = _run_headless(session, writer)
+    else:
+        summary, write_error = _run_in_window(session, writer, config)
+    _report(session, summary, args, write_error)
+    if session.outcome == TIMED_OUT:
+        return EXIT_STALLED
+    if session.outcome == INTERRUPTED and session.forced:
+        return EXIT_INTERRUPTED
+    code = session.returncode
+    if code is None:
+        return 1
+    return 128 - code if code < 0 else code
+
+
+def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[TraceSummary, OSError | None]:
+    """Run the program to its end, writing the events as they come; signals are handled from the start."""
+    from core.tracing.summary import TraceSummary
+    summary = TraceSummary()
+    write_error: OSError | None = None
+    received: list[int] = []
+    # A signal JoinScope was started ignoring (a background job's SIGINT) stays ignored, for
+    # the program too, which inherits the disposition.
+    previous = {signum: signal.signal(signum, lambda signum, _: received.append(signum))
+                for signum in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(signum) is not signal.SIG_IGN}
+    try:
+        with session:
+            session.start()
+            while not session.finished:
+                while received:
+                    if received.pop(0) == signal.SIGINT:
+                        session.interrupt()
+                    else:
+                        session.stop()
+                blocks = session.poll_blocks(POLL_S)
+                if blocks:
+                    summary.add_blocks(blocks)
+                    if writer is not None and write_error is None:
+                        try:
+                            writer.write_blocks(blocks)
+                        except OSError as error:
+                            write_error = error
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if writer is not None:
+            writer.close()
+    return summary, write_error
+
+
+def _run_in_window(session: TraceSession, writer: TraceWriter | None, config: ScenarioConfig
+                   ) -> tuple[TraceSummary, OSError | None]:
+    from app.trace_window import show_trace
+    from core.tracing.recording import RecordingSource
+    from core.tracing.summary import TraceSummary
+    summary = TraceSummary()
+    source = RecordingSource(session, writer) if writer is not None else session
+    show_trace(source, config, summary.add)
+    return summary, getattr(source, "write_error", None)
+
+
+def _report(session: TraceSession, summary: TraceSummary, args: argparse.Namespace, write_error: OSError | None,
+            err: TextIO | None = None) -> None:
+    """JoinScope's own words, after the program's last: what was traced, and what went wrong."""
+    from core.tracing.session import INTERRUPTED, TIMED_OUT
+    err = err if err is not None else sys.stderr
+    lines = []
+    if session.queues_created == 0:
+        lines.append(f"{args.script} created no JoinableQueue, so there was nothing to trace")
+    else:
+        lines += summary.lines()
+    if session.lost_ops:
+        lines.append(f"{session.lost_ops} queue operation(s) were never reported: the process that made them "
+                     "died first")
+    if session.outcome == TIMED_OUT:
+        lines.append(f"the program ran longer than --timeout {args.timeout_s:g} s: it was stopped, "
+                     "with every process it started")
+    elif session.outcome == INTERRUPTED:
+        lines.append("interrupted")
+    if write_error is not None:
+        lines.append(f"could not write {args.record}: {write_error.strerror or write_error}; "
+                     "it holds the events up to that point")
+    elif args.record:
+        lines.append(f"trace: {args.record}")
+    err.flush()
+    err.write("".join(f"joinscope: {line}\n" for line in lines))
+    err.flush()
+
+
+__all__ = ["add_trace_parser", "run_trace", "EXIT_BAD_INPUT"]

@@ -1,0 +1,138 @@
+"""Making a program's JoinableQueues observed, in its main process and in every child.
+
+:func:`install` replaces ``multiprocessing.context.BaseContext.JoinableQueue`` (the
+method behind ``multiprocessing.JoinableQueue``, ``from multiprocessing import
+JoinableQueue`` and ``get_context(m).JoinableQueue``) by one that returns an
+:class:`core.observed.ObservedJoinableQueue` reporting to the trace channel.  Forked
+children inherit the patch; spawn and forkserver children get it from an object
+added to multiprocessing's own preparation data, whose unpickling in the child (before
+the main module is re-imported and before the process object is unpickled) installs
+it there too.  Children also report their start (on first use of the channel), their
+exit code, and their joins of other processes.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import time
+from multiprocessing import context, popen_fork, process, spawn
+from typing import Any
+
+from core import reporter as _reporting
+from core.events import JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
+from core.observed import ObservedJoinableQueue
+from core.reporter import current_actor, current_pid
+from core.tracing import channel as _channel_module
+from core.tracing.channel import TraceChannel, channel_for
+
+#: How long a termination waits for its target's last events (its flusher sends every 20 ms).
+TERMINATE_DELAY_S = 0.05
+_last_delay = 0.0
+#: The preparation-data key that carries the channel to spawn and forkserver children.
+PREPARATION_KEY = "joinscope_trace"
+
+_installed: TraceChannel | None = None
+_originals: dict[str, Any] = {}
+#: The pid of the traced program's main process (only that process sets it).
+_program_pid: int | None = None
+_queue_numbers = itertools.count(1)
+
+
+def install(channel: TraceChannel, *, program_main: bool = False) -> None:
+    """Observe every JoinableQueue this process (and its children) create from now on;
+    ``program_main`` in the traced program's main process."""
+    global _installed, _program_pid
+    if _installed is not None:
+        return
+    _installed = channel
+    if program_main:
+        _program_pid = os.getpid()
+    _originals.update(JoinableQueue=context.BaseContext.JoinableQueue, get_preparation_data=spawn.get_preparation_data,
+                      bootstrap=process.BaseProcess._bootstrap, join=process.BaseProcess.join)
+    context.BaseContext.JoinableQueue = _observed_joinable_queue  # type: ignore[method-assign]
+    # ``multiprocessing.JoinableQueue`` was bound to the default context when multiprocessing
+    # was imported; bind it again so the module-level name (and a later from-import) is patched.
+    multiprocessing.JoinableQueue = context._default_context.JoinableQueue  # type: ignore[attr-defined]
+    spawn.get_preparation_data = _preparation_data
+    process.BaseProcess._bootstrap = _bootstrap  # type: ignore[method-assign]
+    process.BaseProcess.join = _join  # type: ignore[method-assign]
+    _originals["terminate"] = popen_fork.Popen.terminate
+    popen_fork.Popen.terminate = _terminate  # type: ignore[method-assign]
+
+
+def _terminate(self: Any) -> None:
+    """``Popen.terminate`` (behind ``Process.terminate()``, a pool's exit and multiprocessing's
+    ending of daemon children at exit), a moment late: a process that SIGTERM ends takes
+    the events it buffered with it, and within :data:`TERMINATE_DELAY_S` its flusher
+    thread has sent them.  Several terminations in a row wait once."""
+    global _last_delay
+    if self.returncode is None and time.monotonic() - _last_delay > TERMINATE_DELAY_S:
+        time.sleep(TERMINATE_DELAY_S)
+        _last_delay = time.monotonic()
+    _originals["terminate"](self)
+
+
+def _observed_joinable_queue(self: Any, maxsize: int = 0) -> ObservedJoinableQueue:
+    """``BaseContext.JoinableQueue``, observed."""
+    # Named by the process that makes it: a spawn child re-importing a main module that makes
+    # a queue at its top level does so before it knows it is a child.
+    pid = os.getpid()
+    name = f"queue-{next(_queue_numbers)}" + ("" if pid == _program_pid else f"@{pid}")
+    queue = ObservedJoinableQueue(maxsize, ctx=self.get_context(), events=_installed, name=name)
+    _installed.note_queue_created(queue.name)  # type: ignore[union-attr]
+    return queue
+
+
+class _Activation:
+    """Pickled into a child's preparation data; unpickling it installs the patch there."""
+
+    def __init__(self, channel: TraceChannel) -> None:
+        self.channel = channel
+
+    def __reduce__(self) -> tuple:
+        return (activate, (self.channel.address, self.channel._authkey))
+
+
+def activate(address: str, authkey: bytes) -> _Activation:
+    channel = channel_for(address, authkey)
+    install(channel)
+    return _Activation(channel)
+
+
+def _preparation_data(name: str) -> dict[str, Any]:
+    data = _originals["get_preparation_data"](name)
+    data[PREPARATION_KEY] = _Activation(_installed)  # type: ignore[arg-type]
+    return data
+
+
+def _bootstrap(self: Any, parent_sentinel: Any = None) -> int:
+    """A child's whole life (``BaseProcess._bootstrap``), noting when it started and how it ended."""
+    _channel_module.process_started_at = time.monotonic()
+    # Named afresh once this process knows its own name (a spawn child's re-import of the main
+    # module runs before, as "MainProcess").
+    _reporting._process_actor = None
+    exitcode = _originals["bootstrap"](self, parent_sentinel)
+    # The reporter's last flush already ran in the exit function of the original.
+    if _installed is not None:
+        _installed.note_exit(exitcode)
+    return exitcode
+
+
+def _join(self: Any, timeout: float | None = None) -> None:
+    """``Process.join``, reported as a join of the process when this process reports at all."""
+    reporter = _reporting._reporters.get(id(_installed))
+    if reporter is None or not _installed.connected:  # type: ignore[union-attr]
+        return _originals["join"](self, timeout)
+    target = self.name if self.name != "MainProcess" else MAIN_ACTOR
+    actor, pid = current_actor(), current_pid()
+    entered = time.monotonic()
+    reporter.record((entered, JOIN_ENTER, actor, pid, None, 0, target, None, None, None, None, None, None))
+    reporter.flush()
+    try:
+        _originals["join"](self, timeout)
+    finally:
+        returned = time.monotonic()
+        reporter.record((returned, JOIN_RETURN, actor, pid, None, 0, target, None, None, None, returned - entered,
+                         None, None))
+        reporter.flush()  # multiprocessing joins children at exit, after the reporter's last flush

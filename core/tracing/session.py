@@ -1,0 +1,334 @@
+"""``TraceSession``: run a user's program under observation and turn its reports into events.
+
+It has the shape of :class:`core.session.Session` that the CLI loop and the window's
+event pump drive (``start``, ``poll``, ``stop``, ``close``, ``finished``, ``state``): the
+program is a child process whose standard streams are JoinScope's own; every process
+of it that reports connects to a private Unix socket; :meth:`poll` reads what arrived
+and merges it with :class:`core.merge.EventMerger` into numbered events.
+
+The program's main process is the actor ``main``: the session reports its start when
+it launches it and its exit (with the exit code) when it ends.  The run is over when
+the main process has ended and every connection has closed (or, for processes the
+program left running, :data:`ORPHAN_GRACE_S` later).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from multiprocessing.connection import Connection, answer_challenge, deliver_challenge, wait
+from pickle import UnpicklingError
+from typing import Any, Sequence
+
+from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, Event
+from core.tracing.blocks import BlockMerger, EventBlock
+from core.tracing.bootstrap import BOOTSTRAP_CODE
+from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
+from core.tracing.processes import stop_tree
+
+#: After the main process ended, how long processes it left running may keep their connections open.
+ORPHAN_GRACE_S = 1.0
+#: How long :meth:`TraceSession.stop` lets the program's processes end on SIGTERM before SIGKILL.
+STOP_GRACE_S = 2.0
+#: After Ctrl-C, how long the program may take to end by itself before it gets a SIGINT of its
+#: own, and then as long again before it is stopped.
+INTERRUPT_GRACE_S = 1.0
+_AUTHKEY_BYTES = 32
+#: The most messages read from one process in a row, so a busy one cannot starve the others.
+MESSAGES_PER_READ = 64
+#: How long a connecting process may take to prove it knows the key.
+HANDSHAKE_S = 2.0
+
+#: The states of :class:`core.session.Session`, which the window's controller reads (not imported
+#: from there: that module brings the scenario machinery, and ``joinscope trace`` starts fast).
+NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
+
+COMPLETED, TIMED_OUT, INTERRUPTED, STOPPED_BY_USER = "completed", "timed out", "interrupted", "stopped"
+
+
+def _timeval(seconds: float) -> bytes:
+    return struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
+
+
+def _clear_receive_timeout(fd: int) -> None:
+    sock = socket.socket(fileno=fd)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(0))
+    finally:
+        sock.detach()  # the connection keeps the descriptor
+
+
+class _Peer:
+    """What is known about the process at the other end of one connection."""
+
+    __slots__ = ("actor", "pid", "child", "exited")
+
+    def __init__(self) -> None:
+        self.actor: str | None = None
+        self.pid = 0
+        self.child = False
+        self.exited = False
+
+
+class TraceSession:
+    """One traced run of ``script`` with ``args``.  Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, script: str, args: Sequence[str] = (), *, timeout_s: float | None = None,
+                 python: str = sys.executable) -> None:
+        self.script = script
+        self.args = list(args)
+        self.timeout_s = timeout_s
+        self.python = python
+        self.state = NEW
+        self.outcome: str | None = None
+        self.returncode: int | None = None
+        self.queues_created = 0
+        self.t0 = 0.0
+        self.closed = False
+        self.process: subprocess.Popen | None = None
+        self._merger: BlockMerger | None = None
+        self._dir: str | None = None
+        self._server: socket.socket | None = None
+        self._authkey = os.urandom(_AUTHKEY_BYTES)
+        self._peers: dict[Connection, _Peer] = {}
+        self._inbox: deque[tuple] = deque()
+        self._lock = threading.RLock()
+        self._main_ended_at: float | None = None
+        self._interrupted_at: float | None = None
+        self._interrupt_forwarded = False
+        self._stopping = False
+        #: JoinScope had to end the program (a stop, a timeout, a Ctrl-C it did not end by itself on).
+        self.forced = False
+        self._exit_fd: int | None = None
+
+    def __enter__(self) -> "TraceSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the private socket and launch the program."""
+        if self.state != NEW:
+            raise RuntimeError("a trace session runs once")
+        self._dir = tempfile.mkdtemp(prefix="joinscope-trace-")  # mode 0700: only this user may connect
+        address = os.path.join(self._dir, "events")
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(address)
+        self._server.listen(64)
+        read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, json.dumps({"address": address, "authkey": self._authkey.hex()}).encode())
+        finally:
+            os.close(write_end)
+        self.t0 = time.monotonic()
+        self._merger = BlockMerger(self.t0)
+        try:
+            self.process = subprocess.Popen([self.python, "-c", BOOTSTRAP_CODE, str(read_end), self.script, *self.args],
+                                            pass_fds=(read_end,))
+        finally:
+            os.close(read_end)
+        self._record(ACTOR_START, MAIN_ACTOR)
+        try:  # readable when the program ends, so a poll wakes at once (Linux 5.3+)
+            self._exit_fd = os.pidfd_open(self.process.pid)
+        except (AttributeError, OSError):
+            self._exit_fd = None
+        self.state = RUNNING
+
+    def stop(self) -> None:
+        """End the program now: SIGTERM to all its processes, SIGKILL to those still there after a grace."""
+        with self._lock:
+            if self.state != RUNNING or self._stopping:
+                return
+            self._stopping = True
+            self.forced = True
+            self.outcome = self.outcome or STOPPED_BY_USER
+            # Once the program is reaped its pid may be another process's: leave it be.
+            if self.process.poll() is None:  # type: ignore[union-attr]
+                stop_tree(self.process.pid, STOP_GRACE_S, lambda: self._receive(0.02))  # type: ignore[union-attr]
+                self.process.wait()  # type: ignore[union-attr]
+
+    def interrupt(self) -> None:
+        """The user pressed Ctrl-C: let the program end by itself (it got the SIGINT too, from the
+        terminal), else pass one on; stop it if that does not end it either.  A second call stops it."""
+        if self._interrupted_at is not None:
+            self.stop()
+            return
+        self.outcome = self.outcome or INTERRUPTED
+        self._interrupted_at = time.monotonic()
+
+    def close(self) -> None:
+        """Stop if running and release the socket, the connections and the private directory."""
+        if self.closed:
+            return
+        if self.state == RUNNING:
+            self.stop()
+            while not self.finished:
+                self.poll(0.02)
+        if self.process is not None:
+            self.process.wait()
+        for conn in list(self._peers):
+            conn.close()
+        self._peers.clear()
+        if self._server is not None:
+            self._server.close()
+        if self._exit_fd is not None:
+            os.close(self._exit_fd)
+            self._exit_fd = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        self.closed = True
+
+    @property
+    def finished(self) -> bool:
+        """The program has ended and every event has come out of :meth:`poll`."""
+        return self.state in (FINISHED, STOPPED) and self._merger is not None and not self._merger.pending \
+            and not self._inbox
+
+    @property
+    def lost_ops(self) -> int:
+        return self._merger.lost_ops if self._merger is not None else 0
+
+    # -- events ---------------------------------------------------------------------------
+    def poll(self, timeout: float = 0.0) -> list[Event]:
+        """The next events, in ``seq`` order; waits up to ``timeout`` for something to arrive."""
+        if self._merger is None:
+            return []
+        with self._lock:
+            self._advance(timeout)
+            return self._merger.pop_ready(final=self.state in (FINISHED, STOPPED))
+
+    def poll_blocks(self, timeout: float = 0.0) -> list[EventBlock]:
+        """As :meth:`poll`, the events as column blocks (for a caller that only writes them out)."""
+        if self._merger is None:
+            return []
+        with self._lock:
+            self._advance(timeout)
+            return self._merger.pop_ready_blocks(final=self.state in (FINISHED, STOPPED))
+
+    def _advance(self, timeout: float) -> None:
+        self._receive(timeout)
+        if self.state == RUNNING:
+            self._watch_program()
+
+    def _record(self, kind: str, item: Any = None, exitcode: int | None = None) -> None:
+        self._inbox.append((time.monotonic(), kind, MAIN_ACTOR, self.process.pid, None, 0, item,  # type: ignore[union-attr]
+                            None, None, None, None, None, exitcode))
+
+    def _receive(self, timeout: float) -> None:
+        records = [self._inbox.popleft() for _ in range(len(self._inbox))]
+        waitables: list[Any] = [*self._peers, self._server]
+        if self._exit_fd is not None and self._main_ended_at is None:
+            waitables.append(self._exit_fd)
+        for ready in wait(waitables, timeout):
+            if ready is self._server:
+                self._accept()
+            elif ready is not self._exit_fd:
+                self._read(ready, records)
+        if records:
+            self._merger.add(records)  # type: ignore[union-attr]
+
+    def _accept(self) -> None:
+        try:
+            sock, _ = self._server.accept()  # type: ignore[union-attr]
+        except OSError:
+            return
+        # A peer that connects and then says nothing must not hold the session up.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(HANDSHAKE_S))
+        conn = Connection(sock.detach())
+        try:
+            deliver_challenge(conn, self._authkey)
+            answer_challenge(conn, self._authkey)
+        except Exception:  # a stranger, a silent peer, or a process that died at once
+            conn.close()
+            return
+        _clear_receive_timeout(conn.fileno())
+        self._peers[conn] = _Peer()
+
+    def _read(self, conn: Connection, records: list) -> None:
+        peer = self._peers[conn]
+        try:
+            for _ in range(MESSAGES_PER_READ):
+                message = load_message(conn.recv_bytes())
+                if type(message) is list:
+                    if message:
+                        self._note_peer(peer, message)
+                    records += message
+                elif type(message) is tuple and message and message[0] == QUEUE_CREATED:
+                    self.queues_created += 1
+                if not conn.poll():
+                    return
+            return  # more next time: the other processes get their turn
+        except (EOFError, OSError, UnpicklingError):
+            pass
+        # The process ended (or broke the protocol): its last records are in; a missing
+        # exit is reported without an exit code.
+        del self._peers[conn]
+        conn.close()
+        if peer.child and not peer.exited:
+            records.append((time.monotonic(), ACTOR_EXIT, peer.actor, peer.pid, None, 0, role_of_process(peer.actor),
+                            None, None, None, None, None, None))
+        self._merger.note_exit()  # type: ignore[union-attr]
+
+    @staticmethod
+    def _note_peer(peer: _Peer, message: list) -> None:
+        first = message[0]
+        if peer.actor is None:
+            peer.actor, peer.pid = first[2], first[3]
+        if len(message) == 1:
+            if first[1] == ACTOR_START:
+                peer.child = True
+            elif first[1] == ACTOR_EXIT:
+                peer.exited = True
+
+    def _watch_program(self) -> None:
+        """Notice the end of the program, a timeout, and the steps after a Ctrl-C."""
+        process = self.process
+        now = time.monotonic()
+        if self._main_ended_at is None:
+            if process.poll() is None:  # type: ignore[union-attr]
+                if self.timeout_s is not None and now - self.t0 > self.timeout_s:
+                    self.outcome = TIMED_OUT
+                    self.stop()
+                elif self._interrupted_at is not None:
+                    self._escalate_interrupt(now)
+                if process.returncode is None:  # type: ignore[union-attr]
+                    return
+            self.returncode = process.returncode  # type: ignore[union-attr]
+            self._main_ended_at = time.monotonic()
+            self._record(ACTOR_EXIT, MAIN_ACTOR, exitcode=self.returncode)
+            self._receive(0.0)
+        if self._peers and now - self._main_ended_at < ORPHAN_GRACE_S:
+            return
+        leftovers: list[tuple] = []
+        for conn in list(self._peers):  # processes the program left running: stop listening to them
+            if conn.poll():
+                self._read(conn, leftovers)
+            if conn in self._peers:
+                del self._peers[conn]
+                conn.close()
+        self._merger.add(leftovers)  # type: ignore[union-attr]
+        self._receive(0.0)
+        self.outcome = self.outcome or COMPLETED
+        self.state = STOPPED if self._stopping else FINISHED
+
+    def _escalate_interrupt(self, now: float) -> None:
+        waited = now - self._interrupted_at  # type: ignore[operator]
+        if waited > 2 * INTERRUPT_GRACE_S:
+            self.stop()
+        elif waited > INTERRUPT_GRACE_S and not self._interrupt_forwarded:
+            self._interrupt_forwarded = True
+            try:
+                os.kill(self.process.pid, signal.SIGINT)  # type: ignore[union-attr]
+            except OSError:
+                pass

@@ -1,0 +1,76 @@
+"""The trace channel: private, authenticated, and unpickling plain data only."""
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import stat
+import threading
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client
+from pathlib import Path
+
+import pytest
+
+from core.trace import check_counts
+from core.tracing.channel import QUEUE_CREATED, load_message
+from core.tracing.session import TraceSession
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+
+def test_messages_of_plain_data_load():
+    batch = [(1.5, "put", "producer", 42, "queue-1", 1, (1, "x", None, 2.5), 1, 1)]
+    assert load_message(pickle.dumps(batch, 5)) == batch
+    assert load_message(pickle.dumps((QUEUE_CREATED, "queue-1"))) == (QUEUE_CREATED, "queue-1")
+
+
+@pytest.mark.parametrize("payload", [os.system, Path("/"), {1, 2}.__class__, [pickle.PickleError("x")]])
+def test_a_message_naming_any_class_or_function_is_refused(payload):
+    with pytest.raises(pickle.UnpicklingError):
+        load_message(pickle.dumps(payload))
+
+
+def test_the_socket_is_private_and_a_wrong_key_is_turned_away():
+    with TraceSession(str(PROGRAMS / "hang.py")) as session:
+        session.start()
+        events = []
+        while not any(e.kind == "join_enter" and e.queue for e in events):
+            events += session.poll(0.05)
+        folder = os.path.dirname(session._server.getsockname())
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        refused: list[BaseException] = []
+        stranger = threading.Thread(target=_connect_with_a_wrong_key, args=(session._server.getsockname(), refused))
+        stranger.start()
+        while stranger.is_alive():  # the session turns the stranger away and carries on
+            events += session.poll(0.05)
+        stranger.join()
+        assert len(refused) == 1 and isinstance(refused[0], (AuthenticationError, EOFError, ConnectionError))
+        session.stop()
+        while not session.finished:
+            events += session.poll(0.05)
+    assert session.closed and not os.path.exists(folder)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
+def _connect_with_a_wrong_key(address: str, refused: list) -> None:
+    try:
+        Client(address, family="AF_UNIX", authkey=b"not the key")
+    except BaseException as error:
+        refused.append(error)
+
+
+def test_a_peer_that_says_nothing_is_dropped_and_the_run_goes_on(monkeypatch):
+    monkeypatch.setattr("core.tracing.session.HANDSHAKE_S", 0.3)
+    with TraceSession(str(PROGRAMS / "plain_module.py"), ["fork", "10"]) as session:
+        session.start()
+        silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        silent.connect(session._server.getsockname())
+        try:
+            events = []
+            while not session.finished:
+                events += session.poll(0.05)
+        finally:
+            silent.close()
+    assert session.returncode == 0
+    assert check_counts(events) is None and sum(e.kind == "task_done" for e in events) == 11

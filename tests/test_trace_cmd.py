@@ -1,0 +1,299 @@
+"""``joinscope trace`` on real programs: output and exit codes unchanged, traces exact, bad input, signals."""
+from __future__ import annotations
+
+import math
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import psutil
+import pytest
+
+from core.events import ACTOR_EXIT, GET, JOIN_RETURN, PUT, TASK_DONE
+from core.trace import check_counts, read_trace
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS = ROOT / "tests" / "programs"
+METHODS = ("spawn", "forkserver", "fork")
+NOTE = "joinscope: "
+
+
+def plain(program: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(PROGRAMS / program), *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def traced(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", "trace", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def own_and_notes(stderr: str) -> tuple[str, list[str]]:
+    """The program's standard error, and JoinScope's notes that follow it."""
+    lines = stderr.splitlines(keepends=True)
+    cut = len(lines)
+    while cut and lines[cut - 1].startswith(NOTE):
+        cut -= 1
+    return "".join(lines[:cut]), [line[len(NOTE):].rstrip("\n") for line in lines[cut:]]
+
+
+def trace_and_compare(tmp_path: Path, program: str, *args: str) -> tuple[list, list[str], subprocess.CompletedProcess]:
+    """Run ``program`` plainly and traced; the output and exit code must match.  The events and notes."""
+    record = tmp_path / "run.jsonl"
+    expected = plain(program, *args)
+    result = traced("--no-gui", "--record", str(record), str(PROGRAMS / program), *args)
+    stderr, notes = own_and_notes(result.stderr)
+    assert result.stdout == expected.stdout
+    assert stderr == expected.stderr
+    assert result.returncode == expected.returncode, result.stderr
+    assert notes and notes[-1] == f"trace: {record}"
+    trace = read_trace(record)
+    assert not trace.warnings
+    assert trace.header["format"] == "joinscope-trace" and trace.header["scenario"]["name"] == "trace"
+    return trace.events, notes, result
+
+
+def assert_exact(events: list) -> Counter:
+    """``seq`` contiguous from 1, every queue's counts replaying exactly; the counts by kind."""
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert check_counts(events) is None
+    assert all(e.actor != "joinscope" for e in events), "an operation was lost"
+    return Counter(e.kind for e in events)
+
+
+def actors(events: list) -> set[str]:
+    return {e.actor for e in events}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_module_attribute_queue_is_traced_exactly(tmp_path, method):
+    events, notes, _ = trace_and_compare(tmp_path, "plain_module.py", method, "30")
+    kinds = assert_exact(events)
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 31  # 30 tasks and the sentinel
+    assert actors(events) == {"main", "producer", "Process-2"}
+    assert {e.actor for e in events if e.kind == PUT} == {"producer"}
+    assert {e.actor for e in events if e.kind == GET} == {"Process-2"}
+    exits = {e.actor: e.exitcode for e in events if e.kind == ACTOR_EXIT}
+    assert exits == {"main": 0, "producer": 0, "Process-2": 0}
+    queue_join = [e for e in events if e.kind == JOIN_RETURN and e.queue == "queue-1"]
+    assert len(queue_join) == 1 and queue_join[0].unfinished == 0
+    assert "31 · gets 31 · task_done calls 31" in notes[0]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_from_import_queues_are_traced_exactly(tmp_path, method):
+    events, notes, _ = trace_and_compare(tmp_path, "from_import.py", method, "25")
+    kinds = assert_exact(events)
+    assert kinds[PUT] == 25 + 2 + 25  # tasks, two sentinels, results
+    assert kinds[GET] == kinds[TASK_DONE] == kinds[PUT]
+    assert actors(events) == {"main", "worker-a", "worker-b"}
+    assert {e.queue for e in events if e.queue} == {"queue-1", "queue-2"}
+    assert {e.actor for e in events if e.kind == PUT and e.queue == "queue-1"} == {"main"}
+    assert "on 2 queue(s)" in notes[0]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_context_queues_are_traced_exactly(tmp_path, method):
+    events, _, result = trace_and_compare(tmp_path, "context_queue.py", method, "40")
+    kinds = assert_exact(events)
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 41
+    assert max(e.depth for e in events if e.queue) <= 3  # the bound holds in the counts too
+    kind = {"spawn": "SpawnProcess", "forkserver": "ForkServerProcess", "fork": "ForkProcess"}[method]
+    assert actors(events) == {"main", f"{kind}-1", f"{kind}-2"}  # the context's own process names
+    assert f"{method}: exit codes [0, 0]" in result.stdout
+
+
+def test_a_queue_created_in_a_spawned_child_is_traced(tmp_path):
+    events, _, _ = trace_and_compare(tmp_path, "nested.py", "spawn")
+    kinds = assert_exact(events)
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 3
+    child = {e.queue for e in events if e.queue}
+    assert len(child) == 1 and next(iter(child)).startswith("queue-1@")  # named in the child that made it
+    assert {e.actor for e in events if e.kind == PUT} == {"grandchild"}
+    assert {e.actor for e in events if e.kind == GET} == {"child"}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_workers_a_pool_terminates_report_every_operation(tmp_path, method):
+    events, _, _ = trace_and_compare(tmp_path, "pool_workers.py", method)
+    kinds = assert_exact(events)  # nothing lost when the pool's exit terminates its workers
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 12
+    workers = {f"{kind}PoolWorker-{n}" for n in (1, 2, 3) for kind in ("Spawn", "ForkServer", "Fork")}
+    assert {e.actor for e in events if e.kind == PUT} <= workers
+
+
+def test_a_daemon_consumer_ended_by_the_program_exit_loses_nothing(tmp_path):
+    record = tmp_path / "daemon.jsonl"
+    program = ROOT / "benchmarks" / "tiny_tasks_program.py"
+    result = traced("--no-gui", "--record", str(record), str(program), "5000")
+    assert result.returncode == 0, result.stderr
+    kinds = assert_exact(read_trace(record).events)
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 5000
+
+
+@pytest.mark.parametrize("method", ("spawn", "forkserver"))
+def test_a_queue_made_at_module_level_in_a_re_imported_main_keeps_names_apart(tmp_path, method):
+    events, _, _ = trace_and_compare(tmp_path, "module_level.py", method)
+    assert_exact(events)
+    assert {(e.queue, e.actor) for e in events if e.queue} == {("queue-2", "main"), ("queue-2", "worker")}
+    assert actors(events) == {"main", "worker"}
+    assert sorted(e.actor for e in events if e.kind == "actor_start") == ["main", "worker"]
+
+
+@pytest.mark.parametrize("method", ("spawn", "fork"))
+def test_exceptions_and_exit_codes_pass_through(tmp_path, method):
+    events, _, result = trace_and_compare(tmp_path, "crash.py", method)
+    assert result.returncode == 1
+    assert result.stderr.startswith("child gives up\nTraceback (most recent call last):\n")
+    assert "bootstrap" not in result.stderr  # no frame of JoinScope's own
+    assert_exact(events)
+    exits = {e.actor: e.exitcode for e in events if e.kind == ACTOR_EXIT}
+    assert exits == {"quitter": 3, "main": 1}
+
+
+def test_standard_input_reaches_the_program(tmp_path):
+    record = tmp_path / "echo.jsonl"
+    text = "first line\nsecond, with ünïcode\n"
+    result = subprocess.run([sys.executable, "-m", "app", "trace", "--no-gui", "--record", str(record),
+                             str(PROGRAMS / "echo_input.py")], cwd=ROOT, input=text, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: first line\necho: second, with ünïcode\n"
+    events = read_trace(record).events
+    assert [e.item for e in events if e.kind == PUT] == ["first line", "second, with ünïcode", None]
+    assert_exact(events)
+
+
+def test_sys_exit_code_passes_through(tmp_path):
+    _, _, result = trace_and_compare(tmp_path, "exit_code.py")
+    assert result.returncode == 5 and result.stdout == "a\nb\n"
+
+
+def test_a_program_with_no_joinable_queue_is_told_so(tmp_path):
+    events, notes, result = trace_and_compare(tmp_path, "no_queue.py", "x", "--record", "y")
+    assert "args: ['x', '--record', 'y']" in result.stderr  # options after the script are the program's
+    assert notes[0] == f"{PROGRAMS / 'no_queue.py'} created no JoinableQueue, so there was nothing to trace"
+    assert {e.kind for e in events} == {"actor_start", "actor_exit"} and actors(events) == {"main"}
+
+
+def test_timeout_stops_a_hung_join_and_says_so(tmp_path):
+    record = tmp_path / "hang.jsonl"
+    started = time.monotonic()
+    result = traced("--no-gui", "--timeout", "1.5", "--record", str(record), str(PROGRAMS / "hang.py"))
+    assert time.monotonic() - started < 15
+    assert result.returncode == 3
+    assert result.stdout == "joining\n"
+    _, notes = own_and_notes(result.stderr)
+    assert "main was still waiting in queue-1.join() with unfinished=1 (depth 0)" in notes
+    assert "  forgetful got 5 item(s) from queue-1 and called task_done() 4 time(s)" in notes
+    assert any("ran longer than --timeout 1.5 s" in note for note in notes)
+    events = read_trace(record).events
+    assert_exact(events)
+    assert Counter(e.kind for e in events)[TASK_DONE] == 4
+
+
+@pytest.mark.parametrize("args, clue", [
+    (["--no-gui", "missing.py"], "cannot run missing.py: no such file"),
+    (["--no-gui", "tests"], "cannot run tests: not a file"),
+    (["--no-gui", "--timeout", "0", "x.py"], "--timeout"),
+    (["--no-gui", "--timeout", "-2", "x.py"], "--timeout"),
+    (["--no-gui", "--timeout", "nan", "x.py"], "--timeout"),
+    (["--no-gui", "--timeout", "soon", "x.py"], "--timeout"),
+    (["--no-gui"], "the following arguments are required: script"),
+    (["--no-gui", "--record", "/no/such/folder/t.jsonl", "tests/programs/no_queue.py"], "cannot write"),
+])
+def test_bad_input_gets_one_line_and_exit_2(args, clue):
+    result = traced(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and clue in lines[0] and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_record_that_cannot_take_its_header_is_refused_before_the_program_runs():
+    result = traced("--no-gui", "--overwrite", "--record", "/dev/full", str(PROGRAMS / "no_queue.py"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == ("joinscope trace: error: argument --record: cannot write /dev/full: "
+                                     "No space left on device")
+
+
+def test_a_full_disk_ends_the_recording_not_the_program(tmp_path):
+    record = tmp_path / "small.jsonl"
+    limit = 30_000
+    expected = plain("plain_module.py", "fork", "300")
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run([sys.executable, "-m", "app", "trace", "--no-gui", "--record", str(record),
+                             str(PROGRAMS / "plain_module.py"), "fork", "300"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=30, preexec_fn=small_files)
+    stderr, notes = own_and_notes(result.stderr)
+    assert (result.returncode, result.stdout, stderr) == (expected.returncode, expected.stdout, expected.stderr)
+    assert notes[0].endswith("on 1 queue(s): puts 301 · gets 301 · task_done calls 301")  # all observed
+    assert notes[-1] == f"could not write {record}: File too large; it holds the events up to that point"
+    trace = read_trace(record)  # whole lines only, every one of them valid
+    observed = int(notes[0].split()[0])
+    assert not trace.warnings and 0 < len(trace.events) < observed and record.stat().st_size <= limit
+    assert check_counts(trace.events) is None
+
+
+def test_an_existing_record_is_never_overwritten(tmp_path):
+    record = tmp_path / "keep.jsonl"
+    record.write_text("precious\n")
+    result = traced("--no-gui", "--record", str(record), str(PROGRAMS / "no_queue.py"))
+    assert result.returncode == 2 and "already exists" in result.stderr and result.stdout == ""
+    assert record.read_text() == "precious\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_script_is_refused(tmp_path):
+    script = tmp_path / "secret.py"
+    script.write_text("print('no')\n")
+    script.chmod(0)
+    result = traced("--no-gui", str(script))
+    assert result.returncode == 2 and "cannot run" in result.stderr and result.stdout == ""
+
+
+def _start_hung(tmp_path: Path, record: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    """``joinscope trace`` of hang.py in a process group of its own, once main waits in join()."""
+    process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--no-gui", "--record", str(record),
+                                str(PROGRAMS / "hang.py")], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 20
+    while not (record.exists() and '"join_enter"' in record.read_text()):
+        assert time.monotonic() < deadline and process.poll() is None, process.stderr
+        time.sleep(0.02)
+    return process, psutil.Process(process.pid).children(recursive=True)
+
+
+@pytest.mark.parametrize("signum, to_group, code", [
+    (signal.SIGINT, True, 130),   # Ctrl-C in a terminal: the whole foreground group
+    (signal.SIGINT, False, 130),  # a SIGINT for JoinScope alone is passed on
+    (signal.SIGTERM, False, 143),
+])
+def test_signals_leave_no_process_behind(tmp_path, signum, to_group, code):
+    record = tmp_path / "cut.jsonl"
+    process, tree = _start_hung(tmp_path, record)
+    try:
+        assert len(tree) >= 2  # the program, its consumer (and multiprocessing's helpers)
+        if to_group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        out, err = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == code, err
+    assert out == "joining\n"
+    _, alive = psutil.wait_procs(tree, timeout=3.0)
+    assert not alive
+    assert "joinscope: interrupted" in err or signum == signal.SIGTERM
+    assert check_counts(read_trace(record).events, allow_gaps=True) is None

@@ -1,0 +1,78 @@
+"""``joinscope trace`` in the window (its default): the program's events, live, in the run's views."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from app.controller import FINISHED_STATE, STOPPED
+from app.trace_cmd import trace_config
+from app.trace_window import open_trace_window
+from core.trace import TraceWriter, check_counts, read_trace, trace_header
+from core.tracing.recording import RecordingSource
+from core.tracing.session import TraceSession
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS = ROOT / "tests" / "programs"
+
+
+def test_the_window_shows_a_traced_program_and_records_it(qtbot, tmp_path):
+    script, args = str(PROGRAMS / "from_import.py"), ["spawn", "12"]
+    config = trace_config(script, args)
+    record = tmp_path / "live.jsonl"
+    source = RecordingSource(TraceSession(script, args), TraceWriter(record, trace_header(config)))
+    window = open_trace_window(source, config)
+    qtbot.addWidget(window)
+    # The run ends in a slot of this thread, so it cannot have ended before the wait begins.
+    with qtbot.waitSignal(window.run_over, timeout=30_000) as over:
+        pass
+    assert over.args == [FINISHED_STATE]
+    model = window.controller.model
+    assert (model.puts, model.gets, model.task_dones) == (26, 26, 26)
+    assert set(model.actors) == {"main", "worker-a", "worker-b"}
+    assert all(actor.exitcode == 0 for actor in model.actors.values())
+    assert window.log.model.rowCount() == model.events_seen
+    assert "from_import.py spawn 12" in window.windowTitle()
+    assert window.controls.stop_button.isVisible() and not window.controls.start_button.isVisible()
+    events = read_trace(record).events
+    assert len(events) == model.events_seen and check_counts(events) is None
+    window.close()
+
+
+def test_closing_the_window_stops_the_program_and_all_its_processes(qtbot):
+    session = TraceSession(str(PROGRAMS / "hang.py"))
+    window = open_trace_window(session, trace_config("hang.py", []))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: any(w.target == "queue-1" for w in window.controller.model.open_joins()), timeout=20_000)
+    tree = psutil.Process(session.process.pid).children(recursive=True) + [psutil.Process(session.process.pid)]
+    window.close()
+    assert window.controller.state == STOPPED
+    _, alive = psutil.wait_procs(tree, timeout=3.0)
+    assert not alive and session.closed
+
+
+def test_joinscope_trace_opens_the_window_by_default(tmp_path):
+    record = tmp_path / "default.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--record", str(record),
+                                str(PROGRAMS / "exit_code.py")], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (record.exists() and '"exitcode":5' in record.read_text()):  # main's exit, recorded live
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        assert process.poll() is None  # the window stays open once the program has ended
+        process.send_signal(signal.SIGTERM)  # closes the window
+        out, err = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 5, err
+    assert out == "a\nb\n"
+    assert "joinscope: 10 events on 1 queue(s)" in err and "Traceback" not in err
+    assert check_counts(read_trace(record).events) is None
