@@ -106,6 +106,8 @@ def jsonable_item(item: Any) -> Any:
             return tuple(item)
     if kind is int:
         return f"<int of {item.bit_length()} bits>"
+    if (kind is bytes or kind is bytearray) and len(item) > ITEM_TEXT_LIMIT:
+        return f"<{kind.__name__} of {len(item)} bytes>"  # not a repr of megabytes, only to cut it
     try:
         text = repr(item)
     except Exception as error:  # a user's __repr__ may fail; the event must not

@@ -112,6 +112,21 @@ class ObservedJoinableQueue(JoinableQueue):
         counts[_OP] = op
         self._record(kind, item, op, counts[_DEPTH], counts[_UNFINISHED], _monotonic(), error=error)
 
+    def _on_queue_feeder_error(self, error: Exception, obj: Any) -> None:
+        """An item put on the queue could not be sent (it cannot be pickled, say): the
+        feeder thread drops it, so it will never be got, and a ``join()`` would wait for
+        its ``task_done()`` forever.  Say so as an error event, then do what the stdlib
+        does (print the traceback)."""
+        reporter = self._reporter
+        if reporter is not None:
+            problem = f"{type(error).__name__}: {error}"
+            with self._cond:
+                self._note(ERROR, jsonable_item(obj),
+                           error=f"an item put on {self.name} could not be sent and is lost ({problem}); "
+                                 "a join() will wait for its task_done() forever")
+            reporter.flush()
+        super()._on_queue_feeder_error(error, obj)
+
     def discard_unsent(self) -> None:
         """Drop what this process has put but its feeder thread has not sent yet."""
         with self._notempty:

@@ -479,3 +479,30 @@ def test_flusher_sends_events_of_a_child_that_makes_no_queue_call(start_method):
 
     assert_clean(events)
     assert kinds(events) == [PUT, GET, TASK_DONE]
+
+
+def test_an_item_that_cannot_be_pickled_is_reported_as_an_error_event(capfd):
+    with Observation() as obs:
+        queue = obs.queue(name="tasks")
+        queue.put(lambda: None)  # put() returns; the feeder thread fails to pickle it
+        error = obs.wait_for(lambda r: r["kind"] == ERROR, "the error event")
+        queue.put("next")
+        assert queue.get(timeout=FACT_TIMEOUT_S) == "next"  # the queue goes on working
+        queue.task_done()
+        events = obs.events()
+    assert error["queue"] == "tasks" and "could not be sent and is lost" in error["error"]
+    assert "PicklingError" in error["error"] or "AttributeError" in error["error"]
+    assert error["unfinished"] == 1  # counted by put(), so join() would wait for it
+    assert [e.kind for e in events] == [PUT, ERROR, PUT, GET, TASK_DONE]
+    assert "Traceback" in capfd.readouterr().err  # the stdlib's own report is kept
+
+
+def test_a_very_large_item_travels_but_its_event_stays_small():
+    big = b"x" * 20_000_000
+    with Observation() as obs:
+        queue = obs.queue(name="tasks")
+        queue.put(big)
+        assert queue.get(timeout=FACT_TIMEOUT_S) == big
+        queue.task_done()
+        events = obs.events()
+    assert [e.item for e in events if e.kind in (PUT, GET)] == ["<bytes of 20000000 bytes>"] * 2
