@@ -50,6 +50,9 @@ class RunController(QObject):
         self._pump: EventPump | None = None
         self._thread: QThread | None = None
         self._last_event_at = 0.0
+        #: Set by a window that calls :meth:`frame_drawn` after each redraw.
+        self.frame_synced = False
+        self._batch_unshown = False
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCHDOG_MS)
         self._watchdog.timeout.connect(self._on_watchdog)
@@ -152,8 +155,18 @@ class RunController(QObject):
         if self.state == STALLED:
             self._set_state(RUNNING)
         self.events_applied.emit(events)
-        if self._pump is not None:
-            self._pump.acknowledge()
+        self._batch_unshown = True
+        if not self.frame_synced:
+            self.frame_drawn()
+
+    def frame_drawn(self) -> None:
+        """What was folded is on screen: the pump may hand over the next batch.  A window
+        that calls this after each redraw (``frame_synced``) makes folding and drawing
+        take turns, so a flood of events slows the run rather than the redraws."""
+        if self._batch_unshown:
+            self._batch_unshown = False
+            if self._pump is not None:
+                self._pump.acknowledge()
 
     @Slot()
     def _on_drained(self) -> None:

@@ -25,7 +25,7 @@ FOLLOW_WINDOW_S = 30.0
 #: While following, the share of the view kept free on the right for new data.
 FOLLOW_MARGIN = 0.2
 #: The most points a count curve gets; past that, a run is drawn in bins (see visible_steps).
-MAX_CURVE_POINTS = 1500
+MAX_CURVE_POINTS = 600
 AXIS_WIDTH_PX = 120
 #: Room kept above the highest count for the join labels, as a share of it.
 LABEL_HEADROOM = 0.3

@@ -39,7 +39,7 @@ class EventSource(Protocol):
 FRAME_S = 1 / 60
 POLL_S = 0.01
 #: The most events handed to the GUI in one batch (folding them takes a few ms).
-MAX_BATCH = 8_000
+MAX_BATCH = 3_000
 #: Events the pump holds for a GUI that is behind before it stops reading the session.
 MAX_PENDING = 4 * MAX_BATCH
 

@@ -6,6 +6,7 @@ from importlib.resources import files
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from app import theme
 from app.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
@@ -52,15 +53,31 @@ def _counts_legend() -> QLabel:
     return legend
 
 
+_garbage_collector: GarbageCollector | None = None
+
+
+def collect_garbage_on_the_gui_thread() -> None:
+    """Run Python's cycle collector only on the GUI thread, from a timer.
+
+    Left to itself it runs in whichever thread happens to allocate — the event pump,
+    say — and a Qt object it frees there (a closed window's menu) is destroyed off the
+    GUI thread, which deadlocks Qt and the GIL against each other."""
+    global _garbage_collector
+    if _garbage_collector is None:
+        _garbage_collector = GarbageCollector(interval=1.0)
+
+
 class MainWindow(QMainWindow):
     #: The run ended (finished, stalled or stopped) and the window shows its final state.
     run_over = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
+        collect_garbage_on_the_gui_thread()
         self.setWindowTitle("JoinScope — multiprocessing.JoinableQueue, live")
         self.setWindowIcon(QIcon(str(files("resources") / "joinscope.svg")))
         self.controller = RunController(self)
+        self.controller.frame_synced = True  # _redraw() tells it each frame
         self.controls = ControlPanel()
         self.plots = RunPlots()
         self.log = EventLog()
@@ -230,6 +247,7 @@ class MainWindow(QMainWindow):
         self._dirty = False
         self.plots.redraw(self.controller.timeline, self.controller.model)
         self._update_status()
+        self.controller.frame_drawn()
 
     def _update_status(self) -> None:
         model = self.controller.model
