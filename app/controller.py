@@ -53,6 +53,7 @@ class RunController(QObject):
         #: Set by a window that calls :meth:`frame_drawn` after each redraw.
         self.frame_synced = False
         self._batch_unshown = False
+        self._fold_s_per_event = 0.0
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCHDOG_MS)
         self._watchdog.timeout.connect(self._on_watchdog)
@@ -149,12 +150,14 @@ class RunController(QObject):
     # -- events ---------------------------------------------------------------------
     @Slot(object)
     def _on_events(self, events: list) -> None:
+        started = time.perf_counter()
         self.model.apply(events)
         self.timeline.extend(events)
         self._last_event_at = time.monotonic()
         if self.state == STALLED:
             self._set_state(RUNNING)
         self.events_applied.emit(events)
+        self._fold_s_per_event = (time.perf_counter() - started) / max(len(events), 1)
         self._batch_unshown = True
         if not self.frame_synced:
             self.frame_drawn()
@@ -166,7 +169,7 @@ class RunController(QObject):
         if self._batch_unshown:
             self._batch_unshown = False
             if self._pump is not None:
-                self._pump.acknowledge()
+                self._pump.acknowledge(self._fold_s_per_event)
 
     @Slot()
     def _on_drained(self) -> None:

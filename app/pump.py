@@ -2,12 +2,13 @@
 
 ``EventPump`` lives on its own QThread.  It polls the session (which drains the
 multiprocessing queue and merges the streams), gathers what arrives, and emits at
-most one batch per frame (:data:`FRAME_S`), of at most :data:`MAX_BATCH` events,
-to the GUI thread — and only when the GUI has folded the previous one
-(:meth:`EventPump.acknowledge`), so a flood of events never floods the event loop
-and the window keeps time to redraw.  While the GUI is behind, the pump stops
-reading once it holds :data:`MAX_PENDING` events: the session's bounded channel then
-fills, and the actors wait for the window instead of outrunning it.  Stopping and
+most one batch per frame (:data:`FRAME_S`) to the GUI thread — and only when the
+GUI has shown the previous one (:meth:`EventPump.acknowledge`), so a flood of events
+never floods the event loop and the window keeps time to redraw.  A batch holds as
+many events as the GUI folds in :data:`FOLD_BUDGET_S` (it says how fast it folds
+when it acknowledges).  While the GUI is behind, the pump stops reading once it
+holds a few batches: the session's bounded channel then fills, and the actors wait
+for the window instead of outrunning it.  Stopping and
 closing the session — calls that wait on processes — also run here, never on the
 GUI thread.
 """
@@ -39,9 +40,12 @@ class EventSource(Protocol):
 FRAME_S = 1 / 60
 POLL_S = 0.01
 #: The most events handed to the GUI in one batch (folding them takes a few ms).
-MAX_BATCH = 3_000
-#: Events the pump holds for a GUI that is behind before it stops reading the session.
-MAX_PENDING = 4 * MAX_BATCH
+#: How long the GUI may spend folding one batch: the rest of a frame is for drawing it.
+FOLD_BUDGET_S = 0.010
+#: Bounds of a batch, in events, whatever the GUI's folding speed.
+MIN_BATCH, MAX_BATCH = 1_000, 60_000
+#: Batches the pump holds for a GUI that is behind before it stops reading the session.
+PENDING_BATCHES = 4
 
 
 class EventPump(QObject):
@@ -58,13 +62,18 @@ class EventPump(QObject):
         self._stop_requested = False
         self._emitted = 0
         self._acknowledged = 0
+        #: Events in the next batch (see :meth:`acknowledge`).
+        self.batch_size = MIN_BATCH
 
     def request_stop(self) -> None:
         """Ask the pump thread to stop the session (returns at once)."""
         self._stop_requested = True
 
-    def acknowledge(self) -> None:
-        """The GUI has folded a batch (called on the GUI thread; one int store, thread-safe)."""
+    def acknowledge(self, fold_s_per_event: float | None = None) -> None:
+        """The GUI has shown a batch, folding it at ``fold_s_per_event`` (called on the GUI
+        thread; plain attribute stores, thread-safe)."""
+        if fold_s_per_event:
+            self.batch_size = int(min(MAX_BATCH, max(MIN_BATCH, FOLD_BUDGET_S / fold_s_per_event)))
         self._acknowledged += 1
 
     @Slot()
@@ -82,13 +91,14 @@ class EventPump(QObject):
                     session.stop()
                 gui_ready = self._emitted == self._acknowledged
                 # Stopping, read to the end whatever the GUI does: it may be waiting for us.
-                if len(pending) < MAX_PENDING or stopping:
+                if len(pending) < PENDING_BATCHES * self.batch_size or stopping:
                     pending.extend(session.poll(POLL_S))
                 else:
                     time.sleep(POLL_S / 4)  # the GUI is behind: let the channel fill
                 now = time.monotonic()
                 if pending and gui_ready and now - last_emit >= FRAME_S:
-                    batch, pending = pending[:MAX_BATCH], pending[MAX_BATCH:]
+                    size = self.batch_size
+                    batch, pending = pending[:size], pending[size:]
                     self._emit(batch)
                     last_emit = now
         finally:

@@ -67,3 +67,15 @@ def bounded_trace(tmp_path_factory):
     """A trace of a whole ``bounded`` run (two producers blocking in put() on maxsize 3), recorded once."""
     from tests.recordings import record
     return record(tmp_path_factory.mktemp("recordings") / "bounded.jsonl", "bounded", seed=1)
+
+
+@pytest.fixture
+def window(qtbot):
+    """A shown main window, closed (every run stopped) after the test."""
+    from app.window import MainWindow  # Qt only for the tests that ask for a window
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()

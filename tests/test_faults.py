@@ -6,23 +6,12 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
 from PySide6.QtCore import QTimer
 
 from app.controller import STOPPED
-from app.window import MainWindow
 from core.model import BLOCKED_PUT, WORKING
 from core.scenarios import scenario
 from tests.runs import live_children
-
-
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()
 
 
 def pid_when(window, qtbot, actor: str, state: str) -> int:

@@ -1,22 +1,12 @@
 """The window with real processes, offscreen: a run, live sliders, stop and close."""
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 
 from app.controller import FINISHED_STATE, STOPPED
 from app.window import MainWindow
 from core.scenarios import scenario
 from tests.runs import live_children
-
-
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()
 
 
 def test_the_window_opens_idle(window):
