@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
+from multiprocessing import parent_process
 from typing import Any
 
 from core import termination
@@ -24,6 +26,8 @@ from core.scenarios import ScenarioConfig
 from core.workers import CONSUMER_CODE, PRODUCER_CODE
 
 EXIT_TERMINATED = termination.EXIT_TERMINATED
+#: The exit code of an actor whose observer died.
+EXIT_PARENT_GONE = 70
 #: Actors run a little below the observer's priority: when a busy run and the window
 #: share too few cores, the window keeps drawing and the actors wait for it (through
 #: the bounded event channel) rather than the other way round.
@@ -41,8 +45,8 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(ACTOR_NICENESS)
     termination.install()
+    _exit_with_parent()
     reporter = queue._reporter
-    reporter.exit_with_parent = True
     reporter.record((time.monotonic(), ACTOR_START, name, current_pid(), None, 0, role, None, None, None, None, None, None))
     plan = Plan(config, control, role, number, slot)
     if role == CONSUMER:
@@ -84,3 +88,19 @@ def describe_exception(error: BaseException) -> str:
         last = frames[-1]
         where = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name})"
     return f"{type(error).__name__}: {error}{where}"
+
+
+def _exit_with_parent() -> None:
+    """End this process as soon as the observer that started it dies (killed outright,
+    say): nobody would read its events or stop it.  A thread of its own waits on the
+    parent's sentinel for the process's whole life — also while its exit waits for a
+    queue's feeder thread to push into a pipe that nobody will ever read again."""
+    parent = parent_process()
+    if parent is None:
+        return
+
+    def wait_then_exit() -> None:
+        parent.join()
+        os._exit(EXIT_PARENT_GONE)
+
+    threading.Thread(target=wait_then_exit, name="joinscope-parent-watch", daemon=True).start()

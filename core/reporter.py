@@ -16,22 +16,15 @@ import os
 import threading
 import time
 from collections import deque
-from multiprocessing import current_process, parent_process, util
-from queue import Full
+from multiprocessing import current_process, util
 from typing import Any, Callable
 
 from core.events import MAIN_ACTOR
 
 FLUSH_INTERVAL_S = 0.02
 BATCH_EVENTS = 1024
-#: How long a send waits on a full channel before it looks whether the observer is
-#: still alive (a bounded channel is how a busy run waits for its observer).
-SEND_SLICE_S = 0.1
 #: How often a wait that may be interrupted (a retired consumer, a stopped ``main``) looks up.
 WAIT_SLICE_S = 0.05
-
-#: The exit code of an actor whose observer died (it exits on its own, see ``exit_with_parent``).
-EXIT_PARENT_GONE = 70
 
 Wire = tuple
 Send = Callable[[list], None]
@@ -63,20 +56,9 @@ class Reporter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self.exit_with_parent = False
-        self._send = self._local_sink if self._local_sink is not None else self._put_on_channel
-
-    def _put_on_channel(self, batch: list) -> None:
-        """Send ``batch``; on a bounded channel, wait while the observer catches up
-        (its unread backlog would otherwise grow in this process without limit)."""
-        put = self._channel.put
-        while True:
-            try:
-                put(batch, True, SEND_SLICE_S)
-                return
-            except Full:
-                if self.exit_with_parent and _parent_gone():
-                    os._exit(EXIT_PARENT_GONE)
+        # On a bounded channel a send waits while the observer catches up (a busy run's
+        # unread backlog would otherwise grow in this process without limit).
+        self._send = self._local_sink if self._local_sink is not None else self._channel.put
 
     def _after_fork(self) -> None:
         """In a forked child the parent's buffer and thread are not ours: start empty,
@@ -121,8 +103,6 @@ class Reporter:
         while not self._stop.wait(FLUSH_INTERVAL_S):
             if self.buffer:
                 self.flush()
-            if self.exit_with_parent and _parent_gone():
-                os._exit(EXIT_PARENT_GONE)
 
     def close(self) -> None:
         """Flush and stop the flusher thread (the process is about to exit)."""
@@ -131,12 +111,6 @@ class Reporter:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
-
-
-def _parent_gone() -> bool:
-    """Whether this process's parent (the observer that started it) has died."""
-    parent = parent_process()
-    return parent is not None and not parent.is_alive()
 
 
 _reporters: dict[int, Reporter] = {}

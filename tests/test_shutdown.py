@@ -82,10 +82,14 @@ def test_a_signal_to_the_window_ends_every_child_within_two_seconds(signum):
     assert "Traceback" not in err and "leaked" not in err, err
 
 
-def test_workers_exit_on_their_own_when_joinscope_is_killed():
+@pytest.mark.parametrize("while_stopping", [False, True])
+def test_workers_exit_on_their_own_when_joinscope_is_killed(while_stopping):
     process = launch("run", *BUSY, "--quiet")
     try:
         children = workers_of(process, 5)
+        if while_stopping:  # killed mid-stop: workers already on their way out must not hang in it
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.03)  # noqa: a fixed moment on purpose: during the stop, not after it
         killed = time.monotonic()
         process.kill()
         process.wait()
