@@ -132,20 +132,17 @@ class ObservedJoinableQueue(JoinableQueue):
         with self._notempty:
             self._buffer.clear()
 
-    def discard_queued(self, timeout: float) -> int:
+    def discard_queued(self, timeout: float) -> None:
         """Read and drop the items in the pipe (a stopped run: nobody will get them), so
         that feeder threads blocked on a full pipe can finish and their processes exit.
-        Takes the read lock like ``get()``; returns how many were dropped."""
+        Takes the read lock like ``get()``, waiting for it at most ``timeout``."""
         if not self._rlock.acquire(True, timeout):
-            return 0
-        dropped = 0
+            return
         try:
             while self._reader.poll():
                 self._reader.recv_bytes()
-                dropped += 1
         finally:
             self._rlock.release()
-        return dropped
 
     # -- put -----------------------------------------------------------------------------
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:

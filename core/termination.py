@@ -12,29 +12,24 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import Any, Callable
+from typing import Any
 
 EXIT_TERMINATED = 143
 
 _requested = False
 _sleeping = False
-_on_request: Callable[[], None] | None = None
 
 
-def install(on_request: Callable[[], None] | None = None) -> None:
-    """Handle SIGTERM in this process; ``on_request`` runs once, in the handler, when it comes."""
-    global _requested, _on_request
+def install() -> None:
+    """Handle SIGTERM in this process."""
+    global _requested
     _requested = False
-    _on_request = on_request
     signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
     global _requested
-    first = not _requested
     _requested = True
-    if first and _on_request is not None:
-        _on_request()
     if _sleeping:
         raise SystemExit(EXIT_TERMINATED)
 
