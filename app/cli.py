@@ -13,6 +13,7 @@ import sys
 from typing import Callable, NoReturn, Sequence
 
 from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
+from core.stepping import STEP_ORDERS
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -76,11 +77,16 @@ def build_parser() -> _Parser:
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     run = commands.add_parser("run", help="run a scenario headless and narrate it")
     add_run_options(run)
+    run.add_argument("--step", choices=STEP_ORDERS, metavar="ORDER",
+                     help="step mode: every actor pauses before each operation, and they are let through one "
+                          "at a time in ORDER (round-robin: main, the producers, the consumers, in turn)")
     run.add_argument("--record", metavar="FILE", help="write the events to FILE (JSON Lines)")
     run.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     gui = commands.add_parser("gui", help="open the window (the default)")
     add_run_options(gui)
+    gui.add_argument("--step", action="store_true", help="open in step mode (teaching): every actor pauses "
+                                                            "before each operation until you let it go")
     gui.add_argument("--autostart", action="store_true", help="start the run at once")
     gui.add_argument("--screenshot", metavar="FILE", help="when the run is over, save a PNG of the window")
     gui.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",

@@ -20,6 +20,7 @@ from core.narrate import Narrator, counts_suffix, seconds_text
 from core.scenarios import SCENARIOS, ScenarioConfig, scenario
 from core.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
 from core.session import Session
+from core.step_narration import StepNarrator
 from core.trace import TraceWriter, trace_header
 
 EXIT_TERMINATED = 143
@@ -45,7 +46,8 @@ def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, confi
     if os.path.exists(args.record) and not args.overwrite:
         parser.error(f"argument --record: {args.record} already exists (use --overwrite to replace it)")
     try:
-        return TraceWriter(args.record, trace_header(config))
+        step = getattr(args, "step", None)
+        return TraceWriter(args.record, trace_header(config, step=step) if step else trace_header(config))
     except OSError as error:
         parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
 
@@ -58,24 +60,33 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
     print(f"JoinScope · {config.name}: {config.title} "
           f"({config.producers} producer(s), {config.consumers} consumer(s), {config.start_method})", file=out)
 
+    steps = StepNarrator(model, config.maxsize) if getattr(args, "step", None) else None
+
     def show(events: list[Event]) -> None:
         if writer is not None:
             writer.write(events)
-        if not args.quiet:
+        if args.quiet:
+            return
+        if steps is None:
             _print_events(events, narrator, out)
+        else:
+            steps.feed(events)
+            _print_steps(steps, out, final=False)
 
     received: list[type] = []
     handlers = {signal.SIGINT: lambda *_: received.append(KeyboardInterrupt),
                 signal.SIGTERM: lambda *_: received.append(Terminated)}
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
-        with Session(config) as session:
+        with Session(config, step=getattr(args, "step", None)) as session:
             result = run_session(session, model, show, interrupted=lambda: received[0] if received else None)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if writer is not None:
             writer.close()
+    if steps is not None and not args.quiet:
+        _print_steps(steps, out, final=True)
     _summarise(result, config, args.record, out)
     if result.outcome == STALLED:
         return EXIT_STALLED
@@ -95,6 +106,19 @@ def _print_events(events: list[Event], narrator: Narrator, out: TextIO) -> None:
     if lines:
         out.write("\n".join(lines) + "\n")
         out.flush()
+
+
+def _print_steps(steps: StepNarrator, out: TextIO, final: bool) -> None:
+    """The story of each step that is over (a step lasts until the next is granted)."""
+    finished = steps.steps if final else steps.steps[:-1]
+    for step in finished[steps.told:]:
+        operation, target, function, line = step.operation
+        call = f"{target}.{operation}()" if operation in ("put", "get", "task_done", "join") and target else \
+            f"{operation}"
+        out.write(f"step {step.number:>3}  {step.actor:<11} {call:<20} {function}:{line}\n"
+                  f"          {steps.story(step)}\n")
+    steps.told = max(steps.told, len(finished))
+    out.flush()
 
 
 def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, out: TextIO) -> None:

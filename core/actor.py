@@ -23,6 +23,7 @@ from core.events import ACTOR_START, ERROR
 from core.plan import Plan
 from core.reporter import Stopped, current_pid, set_process_actor, set_process_interrupt
 from core.scenarios import ScenarioConfig
+from core.stepping import EXIT, actor_index, returning_from
 from core.workers import CONSUMER_CODE, PRODUCER_CODE
 
 EXIT_TERMINATED = termination.EXIT_TERMINATED
@@ -47,7 +48,12 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
     termination.install()
     _exit_with_parent()
     reporter = queue._reporter
-    reporter.record((time.monotonic(), ACTOR_START, name, current_pid(), None, 0, role, None, None, None, None, None, None))
+    gate = getattr(queue, "step_gate", None)
+    if gate is None:  # in step mode the observer announces the start, in a fixed order
+        reporter.record((time.monotonic(), ACTOR_START, name, current_pid(), None, 0, role, None, None, None, None, None,
+                         None))
+    else:
+        gate.bind(actor_index(role, slot))
     plan = Plan(config, control, role, number, slot)
     if role == CONSUMER:
         def stop_if_retired() -> None:
@@ -61,14 +67,17 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
         config.producer_code if role == "producer" else config.consumer_code]
     exitcode = 0
     try:
-        code(queue, plan)
-    except Retired:
-        pass
-    except Exception as error:  # the actor's own failure: report it, then exit like a crash
-        if not getattr(error, "joinscope_reported", False):
-            reporter.record((time.monotonic(), ERROR, name, current_pid(), None, 0, None, None, None, None, None,
-                             describe_exception(error), None))
-        exitcode = 1
+        try:
+            code(queue, plan)
+        except Retired:
+            pass
+        except Exception as error:  # the actor's own failure: report it, then exit like a crash
+            if not getattr(error, "joinscope_reported", False):
+                reporter.record((time.monotonic(), ERROR, name, current_pid(), None, 0, None, None, None, None, None,
+                                 describe_exception(error), None))
+            exitcode = 1
+        if gate is not None:
+            gate.pause(EXIT, reporter, where=returning_from(code))
     finally:
         if termination.requested():
             # The run is being stopped: tasks not yet sent are dropped (nobody will get

@@ -34,10 +34,15 @@ PUT_WAIT = "put_wait"
 #: The user stopped the run (actor :data:`OBSERVER_ACTOR`): the actors that end after it
 #: were stopped, not crashed, whatever their exit code.
 RUN_STOP = "run_stop"
+#: Step mode: an actor has paused before its next operation, which its ``item`` names
+#: as ``[operation, target, function, line]`` (see :mod:`core.stepping`).
+STEP_READY = "step_ready"
+#: Step mode: the actor may now make the operation it paused before (same ``item``).
+STEP_GRANT = "step_grant"
 
 KINDS: frozenset[str] = frozenset(
     {PUT, GET, TASK_DONE, JOIN_ENTER, JOIN_RETURN, ACTOR_LAUNCH, ACTOR_START, ACTOR_RETIRE, ACTOR_EXIT, ERROR,
-     GET_WAIT, PUT_WAIT, RUN_STOP}
+     GET_WAIT, PUT_WAIT, RUN_STOP, STEP_READY, STEP_GRANT}
 )
 
 #: How each kind changes (depth, unfinished) of its queue.  Every other kind changes neither.

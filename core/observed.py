@@ -328,6 +328,10 @@ class ObservedJoinableQueue(JoinableQueue):
             reporter.flush()
 
     # -- join ----------------------------------------------------------------------------
+    def _before_join_wait(self) -> None:
+        """Called when ``join()`` is about to wait, its ``join_enter`` sent (a hook for
+        :mod:`core.stepping`, which must know who is blocked)."""
+
     def join(self) -> None:
         reporter = self._reporter
         if reporter is None:
@@ -348,6 +352,7 @@ class ObservedJoinableQueue(JoinableQueue):
             released_by = None
             if not self._unfinished_tasks._semlock._is_zero():
                 reporter.flush()
+                self._before_join_wait()
                 if check is None:
                     cond.wait()
                 else:

@@ -50,6 +50,8 @@ class Reporter:
         #: Records not sent yet.  The queue's hot paths append here themselves and call
         #: :meth:`flush` when ``t >= flush_due`` or the buffer holds :data:`BATCH_EVENTS`.
         self.buffer: deque[Wire] = deque()
+        #: Records sent so far (step mode compares it with what the observer received).
+        self.sent = 0
         #: When the recording thread should flush next; ``-inf`` flushes every record
         #: (a local reporter, or a process whose flusher has not started yet).
         self.flush_due = float("-inf")
@@ -84,6 +86,7 @@ class Reporter:
             if count:
                 pop = buffer.popleft
                 self._send([pop() for _ in range(count)])
+                self.sent += count
         if self._thread is None and not local:
             self._start_flusher()
 

@@ -41,7 +41,7 @@ def run_session(session: Session, model: RunModel | None = None,
     """Start ``session`` and run it until it completes, stalls or is interrupted.
 
     A stall is ``config.stall_timeout_s`` without any event while the run is not
-    over; the session is then stopped and the diagnosis names the likely cause.
+    over — in step mode, at once when nobody is left to step — ; the session is then stopped and the diagnosis names the likely cause.
     ``interrupted`` is asked between polls (signal handlers set what it returns:
     an exception raised from a handler could land inside a poll and lose the
     events it had taken but not yet merged).
@@ -69,7 +69,7 @@ def run_session(session: Session, model: RunModel | None = None,
             if events:
                 quiet_since = now
                 take(events)
-            elif session.state == RUNNING and now - quiet_since > timeout:
+            elif session.state == RUNNING and (now - quiet_since > timeout or session.stuck and session.caught_up):
                 outcome, diagnosis = STALLED, diagnose(model, now - quiet_since)
                 session.stop()
     except (KeyboardInterrupt, Terminated) as interruption:

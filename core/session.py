@@ -35,6 +35,8 @@ from core.merge import EventMerger
 from core.observed import ObservedJoinableQueue
 from core.reporter import WAIT_SLICE_S, Stopped, acting_as, current_pid, forget_reporter, install_local_reporter
 from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
+from core.stepping import (BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, ROUND_ROBIN, StepGate, SteppedJoinableQueue,
+                           Stepper, actor_index, process_join_target, returning_from)
 
 #: How long stop() lets actors exit on SIGTERM before it kills them.
 STOP_GRACE_S = 0.6
@@ -102,15 +104,27 @@ def main_code(config: ScenarioConfig) -> Callable[..., None]:
 
 
 class Session:
-    """One run of a scenario.  Use as a context manager, or call :meth:`close`."""
+    """One run of a scenario.  Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, config: ScenarioConfig) -> None:
+    With ``step`` the run is in step mode (:mod:`core.stepping`): every actor pauses
+    before each operation until :meth:`step` lets one through, or — with
+    ``step="round-robin"`` — the session lets them through in turn by itself."""
+
+    def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
         self.config = config
         self._ctx = multiprocessing.get_context(config.start_method)
         self._channel = self._ctx.Queue(CHANNEL_BATCHES)
         self._inbox: deque[tuple] = deque()
-        install_local_reporter(self._channel, self._inbox.extend)
-        self.queue = ObservedJoinableQueue(config.maxsize, ctx=self._ctx, events=self._channel, name=TASK_QUEUE_NAME)
+        self._local_reporter = install_local_reporter(self._channel, self._inbox.extend)
+        self.stepper: Stepper | None = None
+        if step is None:
+            self.queue = ObservedJoinableQueue(config.maxsize, ctx=self._ctx, events=self._channel,
+                                               name=TASK_QUEUE_NAME)
+        else:
+            gate = StepGate(self._ctx)
+            self.queue = SteppedJoinableQueue(config.maxsize, gate=gate, ctx=self._ctx, events=self._channel,
+                                              name=TASK_QUEUE_NAME)
+            self.stepper = Stepper(gate, self.queue, config.maxsize, auto=step == ROUND_ROBIN)
         self._control = RunControl(self._ctx)
         self._actors: dict[str, ActorProcess] = {}
         self._actors_lock = threading.Lock()
@@ -138,6 +152,9 @@ class Session:
         self.t0 = time.monotonic()
         self._merger = EventMerger(self.t0)
         self.state = RUNNING
+        if self.stepper is not None:
+            self.stepper.gate.launched(MAIN_INDEX)
+            self.stepper.add_actor(MAIN_ACTOR, MAIN_INDEX, os.getpid(), in_process=True)
         for role, count in ((PRODUCER, self.config.producers), (CONSUMER, self.config.consumers)):
             for _ in range(count):
                 self._spawn(role)
@@ -217,8 +234,53 @@ class Session:
             if self.state == RUNNING and self._main_done.is_set() and not self.live_processes():
                 self.state = FINISHED
                 self._drain(0.0)
+            if self.stepper is not None and self.state == RUNNING:
+                self._settle_step()
             final = self.state in (FINISHED, STOPPED)
             return self._merger.pop_ready(final=final)
+
+    # -- step mode ----------------------------------------------------------------------
+    def _settle_step(self) -> None:
+        """Announce the actors paused since the last step once the run has settled; in
+        round-robin mode, grant the next step at once (call under the read lock)."""
+        stepper = self.stepper
+        ready = stepper.settle(self._gone)  # type: ignore[union-attr]
+        if ready:
+            self._drain(0.0)  # main's last records, made before it paused
+            self._merger.add(ready)  # type: ignore[union-attr]
+        if stepper.auto and stepper.settled and stepper.ready:  # type: ignore[union-attr]
+            record, _ = stepper.grant()  # type: ignore[union-attr]
+            if record is not None:
+                self._merger.add([record])  # type: ignore[union-attr]
+
+    def step(self, actor: str | None = None) -> str | None:
+        """Let ``actor`` (default: the next in round-robin order) make the operation it
+        paused before; returns why not, or ``None``."""
+        if self.stepper is None:
+            return "the run is not in step mode"
+        if self.state != RUNNING:
+            return "the run is not running"
+        record, refusal = self.stepper.grant(actor)
+        if record is not None:
+            self._inbox.append(record)
+        return refusal
+
+    @property
+    def caught_up(self) -> bool:
+        """Every event reported so far has come out of :meth:`poll`."""
+        return self._merger is not None and not self._merger.pending and not self._inbox
+
+    @property
+    def stuck(self) -> bool:
+        """In step mode: the run has settled with nobody left to step, and it is not over."""
+        return self.stepper is not None and self.state == RUNNING and self.stepper.stuck
+
+    def _gone(self, name: str) -> bool:
+        if name == MAIN_ACTOR:
+            return self._main_done.is_set()
+        with self._actors_lock:
+            actor = self._actors.get(name)
+        return actor is None or actor.exitcode is not None
 
     def _drain(self, timeout: float) -> None:
         local = self._inbox
@@ -229,6 +291,8 @@ class Session:
             batch = channel.get(timeout=timeout) if timeout > 0 else channel.get(False)
             while True:
                 records.extend(batch)
+                if self.stepper is not None:
+                    self.stepper.received(batch)
                 batch = channel.get(False)
         except Empty:
             pass
@@ -264,6 +328,8 @@ class Session:
         number = self._numbers[role]
         self._numbers[role] += 1
         name = f"{role}-{number}"
+        if self.stepper is not None:
+            self.stepper.gate.launched(actor_index(role, slot))
         process = self._ctx.Process(target=run_actor, name=name, daemon=True,
                                     args=(role, number, slot, self.queue, self._control, self.config))
         try:
@@ -273,6 +339,8 @@ class Session:
             raise
         with self._actors_lock:
             self._actors[name] = ActorProcess(name, role, number, slot, process)
+        if self.stepper is not None:
+            self.stepper.add_actor(name, actor_index(role, slot), process.pid)  # type: ignore[arg-type]
         self._record(ACTOR_LAUNCH, role, name, pid=process.pid)
         if needs_sentinel and self.config.sentinels is None:
             self._put_sentinel_for(name)
@@ -296,12 +364,16 @@ class Session:
         """Start one more actor of ``role``; returns why not, or ``None``."""
         if self.state != RUNNING or self._stop.is_set():
             return "the run is not running"
+        if self.stepper is not None:
+            return "the number of actors is fixed while stepping"
         return self._spawn(role)
 
     def retire(self, role: str) -> str | None:
         """Ask the newest active actor of ``role`` to finish its task and exit; returns why not, or ``None``."""
         if self.state != RUNNING:
             return "the run is not running"
+        if self.stepper is not None:
+            return "the number of actors is fixed while stepping"
         candidates = self.active(role)
         if not candidates:
             return f"no active {role} to retire"
@@ -344,10 +416,14 @@ class Session:
     def _play_main(self) -> None:
         code = main_code(self.config)
         exitcode: int | None = 0
+        if self.stepper is not None:
+            self.stepper.gate.bind(MAIN_INDEX, thread_only=True)
         with acting_as(MAIN_ACTOR, self._raise_if_stopped):
             self._record(ACTOR_START, "main")
             try:
                 code(self.queue, self)
+                if self.stepper is not None:
+                    self.stepper.gate.pause(EXIT, self._local_reporter, where=returning_from(code))
             except Stopped:
                 exitcode = None
             except Exception as error:  # a bug in main's code must not pass silently
@@ -377,8 +453,15 @@ class Session:
             if not waiting:
                 return
             actor = waiting[0]
+            gate = self.stepper.gate if self.stepper is not None else None
+            if gate is not None:
+                gate.pause(JOIN, self._local_reporter, target=process_join_target(actor_index(actor.role, actor.slot)))
             self._record(JOIN_ENTER, actor.name)
             entered = time.monotonic()
+            if gate is not None and not actor.exited.is_set():
+                gate.blocked(BLOCKED_JOIN_PROCESS, None)
             while not actor.exited.wait(WAIT_SLICE_S):
                 self._raise_if_stopped()
             self._record(JOIN_RETURN, actor.name, waited=time.monotonic() - entered)
+            if gate is not None:
+                gate.moving()
