@@ -1,6 +1,8 @@
 """The run's state machine, between the window's buttons and a core session.
 
 idle → running ⇄ paused → finished | stalled | stopped, and reset → idle; or
+idle → stepping (step mode: the actors move one operation at a time, see
+``app/teaching.py``) → finished | stalled | stopped; or
 idle → replaying (a recording shown by ``app/replay.py``) → reset → idle.  Which
 controls are enabled follows from the state alone.  The controller owns the
 session's event pump, folds each batch into the run model and the timeline, and
@@ -14,16 +16,20 @@ import time
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from app.pump import EventPump, EventSource, start_pump
-from core.diagnosis import diagnose
+from core.diagnosis import diagnose, stall_timeout
 from core.model import RunModel
 from core.scenarios import ScenarioConfig
 from core.session import FINISHED, Session
+from core.stepping import MANUAL
 from core.timeline import Timeline
 
-IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED, REPLAYING = (
-    "idle", "running", "paused", "stopping", "finished", "stalled", "stopped", "replaying")
+IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED, REPLAYING, STEPPING = (
+    "idle", "running", "paused", "stopping", "finished", "stalled", "stopped", "replaying", "stepping")
 OVER = frozenset({FINISHED_STATE, STOPPED})
 WATCHDOG_MS = 250
+#: Step mode: how long a run that nobody can step stays quiet before it is called stalled
+#: (its last events are still on their way for a moment).
+STUCK_NOTICE_S = 0.3
 #: How long closing the window waits for the pump to stop and close the session.
 SHUTDOWN_WAIT_MS = 5000
 
@@ -38,6 +44,8 @@ class RunController(QObject):
     run_started = Signal()
     stalled = Signal(str)
     refused = Signal(str)
+    #: Step mode: the display moved to an earlier step, or back to the present (``None``).
+    viewing_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,28 +62,39 @@ class RunController(QObject):
         self.frame_synced = False
         self._batch_unshown = False
         self._fold_s_per_event = 0.0
+        #: Step mode: every event of the run (a stepped run has few), and the position
+        #: shown when the user looks back at an earlier step (``None``: the present).
+        self.stepping = False
+        self.history: list = []
+        self.viewing: int | None = None
+        self._live: tuple[RunModel, Timeline] | None = None
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCHDOG_MS)
         self._watchdog.timeout.connect(self._on_watchdog)
 
     # -- commands -------------------------------------------------------------------
-    def start(self, config: ScenarioConfig, source: EventSource | None = None) -> None:
-        """Run ``config`` (or play ``source``, whose events it describes)."""
+    def start(self, config: ScenarioConfig, source: EventSource | None = None, step: bool = False) -> None:
+        """Run ``config`` (or play ``source``, whose events it describes); with ``step``,
+        in step mode: every actor waits before each operation for :meth:`step`."""
         if self.state not in (IDLE, *OVER):
             return
         self.config = config
         self.model = RunModel(expected_producers=config.producers)
         self.timeline = Timeline()
         self.diagnosis = None
+        self.stepping = step and source is None
+        self.history = []
+        self.viewing = None
+        self._live = None
         self.run_reset.emit()
-        self.session = source if source is not None else Session(config)
+        self.session = source if source is not None else Session(config, step=MANUAL if step else None)
         self._pump, self._thread = start_pump(self.session)
         self._pump.events_arrived.connect(self._on_events)
         self._pump.drained.connect(self._on_drained)
         self._last_event_at = time.monotonic()
         self._watchdog.start()
         self.run_started.emit()
-        self._set_state(RUNNING)
+        self._set_state(STEPPING if self.stepping else RUNNING)
 
     def begin_replay(self, config: ScenarioConfig) -> bool:
         """Enter the replaying state, showing a recording of ``config`` (refused mid-run)."""
@@ -103,6 +122,56 @@ class RunController(QObject):
         if self.state == REPLAYING:
             self.diagnosis = diagnosis
             self.stalled.emit(diagnosis)
+
+    # -- step mode ------------------------------------------------------------------
+    def step(self, actor: str | None = None) -> bool:
+        """Let ``actor`` (default: the next in turn) make its operation; says why not through ``refused``."""
+        if not self.stepping or not isinstance(self.session, Session) or self.state != STEPPING:
+            return False
+        refusal = self.session.step(actor)
+        if refusal:
+            self.refused.emit(refusal)
+            return False
+        return True
+
+    @property
+    def ready_to_step(self) -> dict[str, tuple]:
+        """The actors paused before an operation now, with that operation (empty while a step is under way)."""
+        session = self.session
+        if not self.stepping or not isinstance(session, Session) or session.stepper is None:
+            return {}
+        stepper = session.stepper
+        return dict(stepper.ready) if stepper.settled else {}
+
+    def view(self, position: int | None) -> None:
+        """Show the run as it was after its first ``position`` events (``None``: as it is now).
+
+        The processes keep their place; only the display goes back.  Events that
+        arrive meanwhile are folded into the present, which :meth:`view` (None) shows again."""
+        if not self.stepping:
+            return
+        if position is not None and position >= len(self.history):
+            position = None
+        if position == self.viewing:
+            return
+        if self._live is None:
+            self._live = (self.model, self.timeline)
+        if position is None:
+            self.model, self.timeline = self._live
+            self._live = None
+            shown = self.history
+        else:
+            self.model = RunModel(expected_producers=self.config.producers if self.config else 0)
+            self.timeline = Timeline()
+            shown = self.history[:position]
+            if shown:
+                self.model.apply(shown)
+                self.timeline.extend(shown)
+        self.viewing = position
+        self.run_reset.emit()
+        if shown:
+            self.events_applied.emit(shown)
+        self.viewing_changed.emit(position)
 
     def pause(self) -> None:
         if self.state in (RUNNING, STALLED) and isinstance(self.session, Session):
@@ -151,11 +220,20 @@ class RunController(QObject):
     @Slot(object)
     def _on_events(self, events: list) -> None:
         started = time.perf_counter()
+        self._last_event_at = time.monotonic()
+        if self.stepping:
+            self.history.extend(events)
+        if self._live is not None:  # looking back at an earlier step: the present goes on unseen
+            model, timeline = self._live
+            model.apply(events)
+            timeline.extend(events)
+            self._batch_unshown = True
+            self.frame_drawn()
+            return
         self.model.apply(events)
         self.timeline.extend(events)
-        self._last_event_at = time.monotonic()
         if self.state == STALLED:
-            self._set_state(RUNNING)
+            self._set_state(STEPPING if self.stepping else RUNNING)
         self.events_applied.emit(events)
         self._fold_s_per_event = (time.perf_counter() - started) / max(len(events), 1)
         self._batch_unshown = True
@@ -188,11 +266,17 @@ class RunController(QObject):
 
     @Slot()
     def _on_watchdog(self) -> None:
-        if self.state != RUNNING or self.config is None:
+        if self.state not in (RUNNING, STEPPING) or self.config is None:
             return
         quiet = time.monotonic() - self._last_event_at
-        if quiet > self.config.stall_timeout_s:
-            self.diagnosis = diagnose(self.model, quiet)
+        model = self._live[0] if self._live is not None else self.model
+        session = self.session
+        if self.state == STEPPING:
+            stalled = isinstance(session, Session) and session.stuck and quiet > STUCK_NOTICE_S
+        else:
+            stalled = quiet > stall_timeout(self.config, model)
+        if stalled:
+            self.diagnosis = diagnose(model, quiet)
             self.stalled.emit(self.diagnosis)  # first: whoever reacts to the state sees the diagnosis shown
             self._set_state(STALLED)
 

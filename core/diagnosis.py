@@ -8,7 +8,29 @@ one to empty it.  The text is one line, the same in the CLI and the window.
 from __future__ import annotations
 
 from core.events import describe_item
-from core.model import BLOCKED_PUT, CRASHED, WAITING_GET, WORKING, ActorState, JoinWait, RunModel
+from core.model import BLOCKED_PUT, CRASHED, WAITING_GET, WAITING_JOIN, WORKING, ActorState, JoinWait, RunModel
+from core.scenarios import ScenarioConfig
+
+
+#: A run in which every live actor waits (in get(), put() or join()) and nothing has
+#: happened for this long is stalled, whatever the scenario's timeout: nobody is left
+#: who could wake anyone.
+EVERYONE_WAITS_S = 1.0
+_WAITING = frozenset({WAITING_GET, BLOCKED_PUT, WAITING_JOIN})
+
+
+def everyone_waits(model: RunModel) -> bool:
+    """Every live actor is blocked in a queue or join call (and at least one is alive)."""
+    alive = [a for a in model.actors.values() if a.alive]
+    return bool(alive) and all(a.state in _WAITING for a in alive)
+
+
+def stall_timeout(config: ScenarioConfig, model: RunModel) -> float:
+    """How long a quiet run may stay quiet before it is stalled: the scenario's timeout,
+    or :data:`EVERYONE_WAITS_S` when every actor already waits for another."""
+    if everyone_waits(model):
+        return min(EVERYONE_WAITS_S, config.stall_timeout_s)
+    return config.stall_timeout_s
 
 
 def diagnose(model: RunModel, quiet_for_s: float) -> str:

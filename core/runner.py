@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from core.diagnosis import diagnose
+from core.diagnosis import diagnose, stall_timeout
 from core.events import Event
 from core.model import RunModel
 from core.session import RUNNING, Session
@@ -47,7 +47,6 @@ def run_session(session: Session, model: RunModel | None = None,
     events it had taken but not yet merged).
     """
     model = model if model is not None else RunModel(expected_producers=session.config.producers)
-    timeout = session.config.stall_timeout_s
     started = time.monotonic()
     outcome, diagnosis, interrupted_by = COMPLETED, None, None
 
@@ -69,7 +68,8 @@ def run_session(session: Session, model: RunModel | None = None,
             if events:
                 quiet_since = now
                 take(events)
-            elif session.state == RUNNING and (now - quiet_since > timeout or session.stuck and session.caught_up):
+            elif session.state == RUNNING and (now - quiet_since > stall_timeout(session.config, model)
+                                               or session.stuck and session.caught_up):
                 outcome, diagnosis = STALLED, diagnose(model, now - quiet_since)
                 session.stop()
     except (KeyboardInterrupt, Terminated) as interruption:

@@ -103,6 +103,12 @@ def main_code(config: ScenarioConfig) -> Callable[..., None]:
     return workers.main
 
 
+def actor_functions(config: ScenarioConfig) -> dict[str, Callable[..., None]]:
+    """The functions of :mod:`core.workers` that the producers, consumers and ``main`` of ``config`` run."""
+    return {PRODUCER: workers.PRODUCER_CODE[config.producer_code], CONSUMER: workers.CONSUMER_CODE[config.consumer_code],
+            MAIN_ACTOR: main_code(config)}
+
+
 class Session:
     """One run of a scenario.  Use as a context manager, or call :meth:`close`.
 

@@ -73,6 +73,20 @@ def consumer_crashes(queue: Any, plan: Plan) -> None:
     queue.task_done()
 
 
+def consumer_resubmits(queue: Any, plan: Plan) -> None:
+    while True:
+        task = queue.get()
+        if task is None:
+            break
+        try:
+            plan.work_on(task)
+            plan.crash_on_second_task(task)  # consumer-0 raises here...
+        except Exception:
+            queue.put(task)  # ...so the task goes back on the queue first
+        queue.task_done()  # then this attempt is done, failed or not
+    queue.task_done()
+
+
 def consumer_retries(queue: Any, plan: Plan) -> None:
     while True:
         task = queue.get()
@@ -121,4 +135,5 @@ CONSUMER_CODE = {
     "consumer_forgets_task_done": consumer_forgets_task_done,
     "consumer_crashes": consumer_crashes,
     "consumer_retries": consumer_retries,
+    "consumer_resubmits": consumer_resubmits,
 }
