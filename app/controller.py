@@ -46,6 +46,8 @@ class RunController(QObject):
     refused = Signal(str)
     #: Step mode: the display moved to an earlier step, or back to the present (``None``).
     viewing_changed = Signal(object)
+    #: Every new batch of a run's events, also while the display shows an earlier step.
+    live_events = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -223,6 +225,7 @@ class RunController(QObject):
         self._last_event_at = time.monotonic()
         if self.stepping:
             self.history.extend(events)
+            self.live_events.emit(events)
         if self._live is not None:  # looking back at an earlier step: the present goes on unseen
             model, timeline = self._live
             model.apply(events)

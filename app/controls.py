@@ -4,7 +4,8 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout,
+                               QWidget)
 
 from app.widgets import LabelledSlider
 from core.control import CONSUMER, PRODUCER
@@ -58,6 +59,8 @@ class ControlPanel(QWidget):
         self.producers.value_changed.connect(lambda v: self.actors_changed.emit(PRODUCER, int(v)))
         self.consumers.value_changed.connect(lambda v: self.actors_changed.emit(CONSUMER, int(v)))
 
+        self.step_mode = QCheckBox("Step through (teaching mode)")
+        self.step_mode.setToolTip("Every actor pauses before each put, get, task_done and join until you let it go")
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
@@ -70,6 +73,7 @@ class ControlPanel(QWidget):
         self.pause_button.clicked.connect(self.pause_requested)
         self.stop_button.clicked.connect(self.stop_requested)
         self.reset_button.clicked.connect(self.reset_requested)
+        self.reset_button.setShortcut("Ctrl+Backspace")
         self.follow_button.clicked.connect(self.follow_requested)
 
         settings = QGroupBox("Run")
@@ -79,6 +83,7 @@ class ControlPanel(QWidget):
         for slider in (self.producers, self.consumers, self.tasks, self.work, self.interval, self.maxsize,
                        self.speed):
             form.addWidget(slider)
+        form.addWidget(self.step_mode)
         buttons = QGridLayout()
         buttons.addWidget(self.start_button, 0, 0)
         buttons.addWidget(self.pause_button, 0, 1)
@@ -125,13 +130,17 @@ class ControlPanel(QWidget):
     def set_run_state(self, state: str, paused: bool) -> None:
         """Enable what makes sense in ``state`` (the controller's state names)."""
         idle = state in ("idle", "finished", "stopped")
-        live = state in ("running", "paused", "stalled")
+        live = state in ("running", "paused", "stalled", "stepping")
         self.start_button.setEnabled(idle)
-        self.pause_button.setEnabled(live)
+        self.pause_button.setEnabled(live and state != "stepping")  # a stepped run moves only when told
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_button.setShortcut("Space")
         self.stop_button.setEnabled(live)
         self.reset_button.setEnabled(state != "stopping")
         self.scenario.setEnabled(idle)
+        self.step_mode.setEnabled(idle)
+        stepping = state == "stepping"
+        for slider in (self.producers, self.consumers):
+            slider.setEnabled(not stepping and state != "replaying")
         for slider in (self.tasks, self.work, self.interval, self.maxsize, self.speed):
             slider.setEnabled(idle)

@@ -66,6 +66,7 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     window = MainWindow()
     window.controls.select_scenario(config.name)
     window.controls.show_config(config)
+    window.controls.step_mode.setChecked(bool(getattr(args, "step", False)))
     window.run_over.connect(lambda state: _when_over(args, app, window))
     _close_on_signals(window)
     window.show()

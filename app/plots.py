@@ -37,6 +37,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
     following_changed = Signal(bool)
     #: The user panned or zoomed: what is visible must be drawn again.
     view_moved = Signal()
+    #: The user clicked an actor's swimlane (its name).
+    lane_clicked = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -74,6 +76,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             plot.getAxis("left").setWidth(AXIS_WIDTH_PX)
         self.lane_image = pg.ImageItem(axisOrder="row-major")
         self.lanes.addItem(self.lane_image)
+        self.scene().sigMouseClicked.connect(self._on_clicked)
 
         self.ci.layout.setRowStretchFactor(0, 5)
         self.ci.layout.setRowStretchFactor(1, 2)
@@ -95,6 +98,21 @@ class RunPlots(pg.GraphicsLayoutWidget):
     def _on_user_moved_view(self, *args: object) -> None:
         self.follow(False)
         self.view_moved.emit()
+
+    def _on_clicked(self, event: object) -> None:
+        view = self.lanes.getViewBox()
+        position = event.scenePos()  # type: ignore[attr-defined]
+        if not view.sceneBoundingRect().contains(position):
+            return
+        row = round(view.mapSceneToView(position).y())
+        if 0 <= row < len(self._lanes):
+            self.lane_clicked.emit(self._lanes[row])
+
+    def lane_centre(self, actor: str):  # noqa: ANN201 (a QPointF in scene coordinates)
+        """Where ``actor``'s swimlane is on screen, mid-way along the visible time (for tests)."""
+        view = self.lanes.getViewBox()
+        (start, stop), _ = view.viewRange()
+        return view.mapViewToScene(pg.Point((start + stop) / 2, self._lanes.index(actor)))
 
     # -- drawing ------------------------------------------------------------------------
     def clear_run(self) -> None:

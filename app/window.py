@@ -15,6 +15,7 @@ from app.event_log import EventLog
 from app.export_menu import ExportMenu
 from app.plots import REDRAW_HZ, RunPlots
 from app.replay import ReplayPanel
+from app.teaching import TeachingPanel
 from core.model import CRASHED, EXITED
 from core.narrate import how_it_ended, seconds_text
 from core.replay import Recording
@@ -135,17 +136,21 @@ class MainWindow(QMainWindow):
         self.controller.stalled.connect(self._on_stalled)
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
         self.replay: ReplayPanel | None = None  # while a recording is shown
+        self.teaching = TeachingPanel(self)
+        self.plots.lane_clicked.connect(self._on_lane_clicked)
         self.exports = ExportMenu(self)
         self.plots.following_changed.connect(self._on_following_changed)
         self.plots.view_moved.connect(self._mark_dirty)
         self._on_state_changed(self.controller.state)
 
     # -- run control ----------------------------------------------------------------------
-    def start_run(self, config: ScenarioConfig | None = None) -> None:
-        """Start ``config`` (or what the controls say)."""
+    def start_run(self, config: ScenarioConfig | None = None, step: bool | None = None) -> None:
+        """Start ``config`` (or what the controls say), in step mode if ``step`` (or the box) says so."""
         config = config or self.controls.config()
         self.controls.show_config(config)
-        self.controller.start(config)
+        if step is not None:
+            self.controls.step_mode.setChecked(step)
+        self.controller.start(config, step=self.controls.step_mode.isChecked())
 
     def open_replay(self, recording: Recording, speed: float = 1.0) -> ReplayPanel | None:
         """Show ``recording`` with replay controls; ``None`` while a live run goes on."""
@@ -157,6 +162,10 @@ class MainWindow(QMainWindow):
         self.replay.closed.connect(self._on_replay_closed)
         self.replay.replay_finished.connect(self._on_replay_finished)
         return self.replay
+
+    def _on_lane_clicked(self, actor: str) -> None:
+        if self.controller.stepping:
+            self.teaching.step(actor)
 
     def _on_replay_closed(self) -> None:
         self.replay = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.events import (ACTOR_EXIT, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, STEP_GRANT,
-                         TASK_DONE, Event, describe_item)
+                         STEP_READY, TASK_DONE, Event, describe_item)
 from core.model import RunModel
 from core.narrate import how_it_ended, seconds_text
 
@@ -200,3 +200,32 @@ class StepNarrator:
         return [f"{actor} is still blocked in join() because {unfinished} {tasks} not done."
                 for actor in step.joining if actor not in returned]
 
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """Where an actor is in its code in step mode."""
+
+    operation: str
+    target: str | None
+    function: str
+    line: int
+    #: Paused before the operation (``True``), or let through and not back yet (blocked, working).
+    paused: bool
+
+
+def where_actors_are(events: list[Event]) -> dict[str, Whereabouts]:
+    """Each live actor's place after ``events``: its last ``step_ready`` or ``step_grant``."""
+    places: dict[str, Whereabouts] = {}
+    for event in events:
+        kind = event.kind
+        if kind == STEP_READY or kind == STEP_GRANT:
+            operation, target, function, line = event.item
+            places[event.actor] = Whereabouts(operation, target, function, line, kind == STEP_READY)
+        elif kind == ACTOR_EXIT:
+            places.pop(event.actor, None)
+    return places
+
+
+def step_is_over(events: list[Event], grant_seq: int) -> bool:
+    """Whether the step granted at ``grant_seq`` has settled in ``events`` (a ``step_ready`` followed it)."""
+    return any(e.kind == STEP_READY for e in events[grant_seq:])  # events[i] has seq i + 1

@@ -17,8 +17,8 @@ Three pieces:
 * :class:`Stepper` — the observer's side.  It lets a step through only when the run
   has *settled*: every actor is paused at its gate, blocked in a call that cannot
   complete yet, or gone, and every event it sent has arrived.  It then announces
-  the actors that newly paused (``step_ready``, in a fixed order), and records each
-  step it grants (``step_grant``).  Because nothing moves between two settled
+  the actors paused (``step_ready``, in a fixed order), and records each step it
+  grants (``step_grant``).  Because nothing moves between two settled
   states but the granted actor and whoever its operation wakes, the same scenario,
   seed and step order give the same events every time.
 """
@@ -349,7 +349,7 @@ class Stepper:
 
     # -- settling -------------------------------------------------------------------------
     def settle(self, gone: Callable[[str], bool]) -> list[tuple]:
-        """If the run has settled, the ``step_ready`` records of actors newly paused
+        """If the run has settled, the ``step_ready`` records of the actors paused
         (in :func:`step_order`); ``gone(name)`` says whether an actor has ended."""
         with self._lock:
             if self.settled:
@@ -389,10 +389,11 @@ class Stepper:
                                     None, None, None, None))
                 item = self._describe(row)
                 self.ready[name] = item
-                if row[_ARRIVALS] > self._announced.get(name, 0):
-                    self._announced[name] = row[_ARRIVALS]
-                    records.append((now, STEP_READY, name, self._pids[name], None, 0, item, None, None,
-                                    None, None, None, None))
+                self._announced[name] = row[_ARRIVALS]
+                # Every paused actor is announced at every settle: a step is over, for whoever
+                # watches the events, when the ``step_ready`` records after its grant arrive.
+                records.append((now, STEP_READY, name, self._pids[name], None, 0, item, None, None,
+                                None, None, None, None))
             return records
 
     def _describe(self, row: tuple[int, ...]) -> tuple:
