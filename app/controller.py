@@ -145,6 +145,11 @@ class RunController(QObject):
         stepper = session.stepper
         return dict(stepper.ready) if stepper.settled else {}
 
+    @property
+    def steps_granted(self) -> int:
+        session = self.session
+        return session.stepper.steps if isinstance(session, Session) and session.stepper is not None else 0
+
     def view(self, position: int | None) -> None:
         """Show the run as it was after its first ``position`` events (``None``: as it is now).
 

@@ -249,7 +249,7 @@ class TeachingPanel(QObject):
             return False
         if self.controller.viewing is not None:
             self.controller.view(None)
-        ready = self.controller.ready_to_step
+        ready = self.ready()
         if not ready or self._to_judge is not None:
             return False
         if self.question is not None:
@@ -264,6 +264,19 @@ class TeachingPanel(QObject):
                 self._ask(question, chosen)
                 return False
         return self.controller.step(chosen)
+
+    def ready(self) -> dict[str, tuple]:
+        """The actors that may be stepped now — once the events of the last step are all on
+        screen (the session knows a moment earlier), so nobody steps past what they saw."""
+        ready = self.controller.ready_to_step
+        if not ready:
+            return {}
+        steps, history = self.narrator.steps, self.controller.history
+        if len(steps) != self.controller.steps_granted or steps and not step_is_over(history, steps[-1].seq):
+            return {}
+        places = where_actors_are(history)
+        shown = {actor for actor, place in places.items() if place.paused}
+        return ready if shown == set(ready) else {}
 
     def _next_in_turn(self, ready: dict[str, tuple]) -> str | None:
         stepper = self.controller.session.stepper
@@ -388,7 +401,7 @@ class TeachingPanel(QObject):
         model = self.controller.model
         self._lanes = step_order(model.actors)
         self.code.show_places(places, self._lanes)
-        ready = self.controller.ready_to_step if viewing is None else {}
+        ready = self.ready() if viewing is None else {}
         self._show_pending(places, model, ready)
         story = self.narrator.story(steps[number - 1]) if number else self.narrator.story(None)
         if viewing is not None:

@@ -218,8 +218,11 @@ class StepGate:
             return tuple(self._cells[base:base + _FIELDS])
 
     def grant(self, index: int) -> None:
+        """Let the actor of row ``index`` go; it counts as moving from this moment, so the
+        run cannot look settled before the actor has even woken."""
         with self._cond:
             self._cells[index * _FIELDS + _GRANTED] = 1
+            self._cells[index * _FIELDS + _STATE] = MOVING
             self._cond.notify_all()
 
 
@@ -445,7 +448,7 @@ class Stepper:
             self.steps += 1
             record = (time.monotonic(), STEP_GRANT, name, self._pids[name], None, 0, item, None, None,
                       None, None, None, None)
-        self.gate.grant(self._rows[name])
+            self.gate.grant(self._rows[name])
         return record, None
 
 

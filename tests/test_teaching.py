@@ -1,0 +1,153 @@
+"""The teaching panel with real processes, offscreen: stepping, looking back, the code marks, the quiz, fix it."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.controller import FINISHED_STATE, STEPPING
+from app.fix_dialog import FixDialog
+from core.fixes import FIXES
+from core.quiz import YES, Question
+from core.scenarios import scenario
+
+pytestmark = pytest.mark.timeout(120)
+
+#: What the code on an actor's line must call, for each operation it is paused before.
+CALLS = {"put": "put(", "get": "get()", "task_done": "task_done()", "join": "join"}
+
+
+def _start(window, qtbot, name: str = "seed"):
+    window.start_run(scenario(name, speed=100.0, seed=5), step=True)
+    assert window.controller.state == STEPPING and window.teaching.dock.isVisible()
+    _wait_ready(window, qtbot)
+
+
+def _wait_ready(window, qtbot) -> None:
+    qtbot.waitUntil(lambda: bool(window.teaching.ready()) or window.controller.state != STEPPING,
+                    timeout=20_000)
+    window.teaching.refresh()
+
+
+def _step(window, qtbot, actor: str | None = None) -> None:
+    steps = len(window.teaching.narrator.steps)
+    assert window.teaching.step(actor)
+    qtbot.waitUntil(lambda: len(window.teaching.narrator.steps) > steps, timeout=10_000)
+    _wait_ready(window, qtbot)
+
+
+def test_stepping_seed_to_completion_in_the_window(window, qtbot):
+    _start(window, qtbot)
+    while window.controller.state == STEPPING:
+        if window.teaching.ready():
+            _step(window, qtbot)
+        else:
+            qtbot.waitUntil(lambda: window.controller.state != STEPPING or bool(window.teaching.ready()),
+                            timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.state == FINISHED_STATE, timeout=10_000)
+    model = window.controller.model
+    assert (model.puts, model.gets, model.task_dones) == (11, 11, 11)
+    assert len(window.teaching.narrator.steps) == 39
+    assert "program is over" in window.teaching.narration.text()
+
+
+def test_the_highlighted_line_follows_each_actor(window, qtbot):
+    _start(window, qtbot)
+    for _ in range(14):
+        marks = window.teaching.code.marks
+        ready = window.teaching.ready()
+        assert ready
+        for actor, (operation, _target, function, line) in ready.items():
+            assert actor in marks[(function, line)]
+            assert CALLS[operation] in window.teaching.code.line_text(function, line), (actor, operation, line)
+        _step(window, qtbot)
+
+
+def test_step_back_shows_the_earlier_counters_and_highlights(window, qtbot):
+    _start(window, qtbot)
+    seen = {}
+    for number in range(1, 9):
+        _step(window, qtbot)
+        queue = window.controller.model.queues.get("tasks")
+        seen[number] = ((queue.depth, queue.unfinished) if queue else (0, 0), dict(window.teaching.code.marks),
+                        window.teaching.narration.text())
+    teaching = window.teaching
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert teaching.shown_step() == 6 and window.controller.viewing is not None
+    queue = window.controller.model.queues["tasks"]
+    assert ((queue.depth, queue.unfinished), teaching.code.marks) == seen[6][:2]
+    assert seen[6][2] in teaching.narration.text() and "Looking back" in teaching.narration.text()
+    teaching.scrubber.setValue(3)
+    queue = window.controller.model.queues["tasks"]
+    assert ((queue.depth, queue.unfinished), teaching.code.marks) == seen[3][:2]
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert window.controller.viewing is None
+    queue = window.controller.model.queues["tasks"]
+    assert ((queue.depth, queue.unfinished), teaching.code.marks) == seen[8][:2]
+    _step(window, qtbot)  # the processes kept their place: stepping goes on from the present
+    assert len(teaching.narrator.steps) == 9
+
+
+def test_clicking_a_swimlane_steps_that_actor(window, qtbot):
+    _start(window, qtbot)
+    window._redraw()
+    steps = len(window.teaching.narrator.steps)
+    window.plots.lane_clicked.emit("consumer-0")
+    qtbot.waitUntil(lambda: len(window.teaching.narrator.steps) > steps, timeout=10_000)
+    assert window.teaching.narrator.steps[-1].actor == "consumer-0"
+
+
+def test_quiz_answers_are_judged_by_what_really_happened(window, qtbot):
+    _start(window, qtbot)
+    teaching = window.teaching
+    teaching.quiz.setChecked(True)
+    verdicts = []
+    teaching.answered.connect(lambda right, correct: verdicts.append((right, correct)))
+    asked: list[tuple[Question, str]] = []
+    while len(asked) < 6 and window.controller.state == STEPPING:
+        if teaching.step():  # no question for this step
+            qtbot.waitUntil(lambda: teaching._to_judge is None and bool(teaching.ready())
+                            or window.controller.state != STEPPING, timeout=10_000)
+            continue
+        question = teaching.question
+        assert question is not None and teaching.answer_buttons
+        given = _expected(question) if len(asked) % 2 == 0 else _wrong(question)
+        asked.append((question, given))
+        count = len(verdicts)
+        teaching.answer(given)
+        qtbot.waitUntil(lambda: len(verdicts) > count, timeout=10_000)
+        _wait_ready(window, qtbot)
+    assert len(verdicts) == len(asked) >= 4
+    for (question, given), (right, correct) in zip(asked, verdicts):
+        assert right == (given == correct) == (given == _expected(question)), question.text
+    assert teaching.score.asked == len(asked)
+    assert teaching.score.right == sum(1 for right, _ in verdicts if right)
+
+
+def _expected(question: Question) -> str:
+    """The answer the seed run's real behaviour gives (the rules a learner should know)."""
+    text = question.text
+    if question.about == "unfinished":
+        unfinished = int(text.split("unfinished is ")[1].split(".")[0])
+        return str(unfinished + 1 if question.operation == "put" else unfinished - 1)
+    if question.about == "join":
+        return YES
+    if question.operation == "get":
+        return "no"
+    return YES if "unfinished is 0" in text else "no"
+
+
+def _wrong(question: Question) -> str:
+    return next(choice for choice in question.choices if choice != _expected(question))
+
+
+def test_fix_it_runs_the_pitfall_and_its_fix_side_by_side(qtbot):
+    dialog = FixDialog(FIXES["forgot-task-done"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.over, timeout=60_000)
+    broken, fixed = dialog.controllers
+    assert broken.diagnosis and "task_done() call(s) are missing" in broken.diagnosis
+    assert fixed.state == FINISHED_STATE and fixed.model.task_dones == fixed.model.puts
+    assert "Stalled" in dialog.outcomes[0].text() and "Finished" in dialog.outcomes[1].text()
+    dialog.close()
