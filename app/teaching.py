@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QPushButton, QSlider, QTextBrowser, QVBoxLayout, QWidget)
 
-from app.controller import FINISHED_STATE, STALLED, STEPPING, STOPPED
+from app.controller import FINISHED_STATE, IDLE, REPLAYING, STALLED, STEPPING, STOPPED
 from app.widgets import LabelledSlider
 from core.fixes import FIXES
 from core.model import BLOCKED_PUT, WAITING_GET, WAITING_JOIN, WORKING, RunModel
@@ -126,6 +126,7 @@ class TeachingPanel(QObject):
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.viewing_changed.connect(lambda _: self.refresh())
         self.dock.hide()
+        self._enable_keys()
 
     # -- building -----------------------------------------------------------------------
     def _build(self) -> None:
@@ -212,10 +213,14 @@ class TeachingPanel(QObject):
         return shortcut
 
     # -- a run in step mode ---------------------------------------------------------------
-    def _on_run_started(self) -> None:
-        active = self.controller.stepping
+    def _enable_keys(self) -> None:
+        """The panel's keys work only while a stepped run is shown (the replay panel uses ← → End too)."""
+        active = self.controller.stepping and self.controller.state != REPLAYING and self.dock.isVisible()
         for shortcut in self._shortcuts:
             shortcut.setEnabled(active)
+
+    def _on_run_started(self) -> None:
+        active = self.controller.stepping
         if not active:
             self.dock.hide()
             self._refresh_timer.stop()
@@ -229,6 +234,7 @@ class TeachingPanel(QObject):
         self.code.set_functions([functions[role] for role in ("main", "producer", "consumer")])
         self.fix_button.setVisible(config.name in FIXES)
         self.dock.show()
+        self._enable_keys()
         self._refresh_timer.start()
         self.refresh()
 
@@ -240,6 +246,10 @@ class TeachingPanel(QObject):
         if state in _OVER:
             self.pause()
             self._refresh_timer.stop()
+        if state in (IDLE, REPLAYING):
+            self.pause()
+            self.dock.hide()
+        self._enable_keys()
         self.refresh()
 
     # -- commands ---------------------------------------------------------------------------
