@@ -12,7 +12,7 @@ import multiprocessing
 import sys
 from typing import Callable, NoReturn, Sequence
 
-from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
+from core.scenarios import BACKENDS, MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -67,6 +67,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start-method", dest="start_method", metavar="M",
                         choices=multiprocessing.get_all_start_methods(),
                         help=f"one of {', '.join(multiprocessing.get_all_start_methods())} (default spawn)")
+    parser.add_argument("--backend", choices=BACKENDS, metavar="B",
+                        help=f"what the actors are: {', '.join(BACKENDS)} (processes on a JoinableQueue, threads on "
+                             "a queue.Queue, tasks on an asyncio.Queue; default process)")
     parser.add_argument("--timeout", type=_bounded(float, 0.1, 86_400, "a number of seconds"), metavar="S",
                         dest="stall_timeout_s", help="declare a stall after S seconds with no event (default 10)")
 
