@@ -69,9 +69,13 @@ class ThreadSession(InProcessSession):
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         self._begin()
-        for role, count in ((PRODUCER, self.config.producers), (CONSUMER, self.config.consumers)):
-            for _ in range(count):
-                self._spawn(role)
+        # Every actor is counted in before any starts: a producer's thread could otherwise
+        # finish all its tasks (and the run its sentinels) before the next one was counted.
+        actors = [self._register(role) for role, count in ((PRODUCER, self.config.producers),
+                                                           (CONSUMER, self.config.consumers)) for _ in range(count)]
+        for actor in actors:
+            if isinstance(actor, Actor):
+                self._launch(actor)
         self._start_thread(self._play_main, "joinscope-main")
 
     def _start_thread(self, target: Any, name: str, *args: Any) -> threading.Thread:
@@ -131,10 +135,13 @@ class ThreadSession(InProcessSession):
         actor = self._register(role)
         if isinstance(actor, str):
             return actor
+        self._launch(actor)
+        return None
+
+    def _launch(self, actor: Actor) -> None:
         actor.handle = self._start_thread(self._run_actor, f"joinscope-{actor.name}", actor)
         if actor.needs_sentinel:
             self._start_thread(self._put_sentinel, f"joinscope-sentinel-{actor.name}")
-        return None
 
     def _run_actor(self, actor: Actor) -> None:
         """The thread of one producer or consumer: :mod:`core.workers`' code, as a process runs it."""
@@ -203,6 +210,7 @@ class ThreadSession(InProcessSession):
             entered = time.monotonic()
             while not actor.exited.wait(WAIT_SLICE_S):
                 self._raise_if_stopped()
+            self._raise_if_stopped()  # it ended because the run was stopped: so was main
             self._record(JOIN_RETURN, actor.name, waited=time.monotonic() - entered)
 
 
