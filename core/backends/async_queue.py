@@ -3,11 +3,12 @@
 ``asyncio.Queue`` has ``task_done()`` and ``join()`` like the other two.  Its state
 changes only on the event loop's thread, in the synchronous methods ``put_nowait``,
 ``get_nowait`` and ``task_done`` (the coroutines ``put`` and ``get`` wait for room or
-an item, then call those), so recording right after the stdlib's own body, with no
-``await`` in between, gives each event the exact counts right after its operation:
-on the loop, nothing else can run in between.  The depth is the length of the queue's own
-``_queue`` and unfinished its ``_unfinished_tasks``, read at that moment; nothing
-is polled from outside.
+an item, then call those).  These three mirror the CPython 3.10–3.12 bodies (3.13's
+``shutdown()`` is not mirrored) and record right after them, with no ``await`` in
+between, which gives each event the exact counts right after its operation: on the
+loop, nothing else can run in between.  The depth is the length of the queue's own
+``_queue`` and unfinished its ``_unfinished_tasks``, read at that moment; nothing is
+polled from outside.
 
 The actor of an event is the task's :func:`acting_as` name (a context variable, so
 each task has its own).  Tasks are stopped the asyncio way, by cancellation; a
@@ -25,9 +26,12 @@ from contextvars import ContextVar
 from typing import Any, Callable
 
 from core.backends.inbox import Inbox
-from core.events import ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, jsonable_item
+from core.backends.inbox import BACKLOG_RECORDS
+from core.events import _BIG_INT, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, jsonable_item
 
 _monotonic = time.monotonic
+#: More records than this not yet taken by the observer: put() and get() wait for it.
+_BACKLOG_LIMIT = BACKLOG_RECORDS
 _queue_numbers = itertools.count(1)
 _actor: ContextVar[str] = ContextVar("joinscope_actor", default=MAIN_ACTOR)
 _check: ContextVar[Callable[[], None] | None] = ContextVar("joinscope_check", default=None)
@@ -50,6 +54,7 @@ class ObservedAsyncQueue(asyncio.Queue):
         self.name = name or f"queue-{next(_queue_numbers)}"
         self._inbox = inbox
         self._record = inbox.append if inbox is not None else None
+        self._backlog: Any = inbox.pending if inbox is not None else ()
         self._pid = os.getpid()
         self._op = 0
         self._last_zero = 0
@@ -62,30 +67,38 @@ class ObservedAsyncQueue(asyncio.Queue):
         self._record((_monotonic(), kind, _actor.get(), self._pid, self.name, self._op, item,  # type: ignore[misc]
                       len(self._queue), self._unfinished_tasks, None, None, error, None))
 
-    async def _make_room(self) -> None:
-        inbox = self._inbox
-        if inbox is not None and len(inbox) > inbox.limit:
-            await inbox.room()
-
     # -- put -----------------------------------------------------------------------------
     async def put(self, item: Any) -> None:
-        if self._record is None:
+        record = self._record
+        if record is None:
             return await super().put(item)
         check = _check.get()
         if check is not None:
             check()
         if self.full():
             self._note(PUT_WAIT, jsonable_item(item))
-        await super().put(item)  # waits for room, then calls put_nowait
-        await self._make_room()
+            await super().put(item)  # waits for room, then calls put_nowait
+        else:
+            self.put_nowait(item)  # what the stdlib's put() does when there is room, without its loop
+        if len(self._backlog) > _BACKLOG_LIMIT:
+            await self._inbox.room()  # type: ignore[union-attr]
 
     def put_nowait(self, item: Any) -> None:
-        super().put_nowait(item)
         record = self._record
-        if record is not None:
-            self._op += 1
-            record((_monotonic(), PUT, _actor.get(), self._pid, self.name, self._op, jsonable_item(item),
-                    len(self._queue), self._unfinished_tasks))
+        if record is None:
+            return super().put_nowait(item)
+        # The stdlib's body, then the record: no await in between.
+        if self.full():
+            raise asyncio.QueueFull
+        self._put(item)
+        self._unfinished_tasks += 1
+        self._finished.clear()
+        self._wakeup_next(self._getters)
+        op = self._op = self._op + 1
+        kind = type(item)
+        record((_monotonic(), PUT, _actor.get(), self._pid, self.name, op,
+                item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
+                len(self._queue), self._unfinished_tasks))
 
     # -- get -----------------------------------------------------------------------------
     async def get(self) -> Any:
@@ -94,7 +107,9 @@ class ObservedAsyncQueue(asyncio.Queue):
         check = _check.get()
         if check is not None:
             check()  # before taking anything: a retired consumer stops here
-        if self.empty():
+        if self._queue:
+            item = self.get_nowait()  # what the stdlib's get() does when an item is there
+        else:
             self._note(GET_WAIT)
             task = asyncio.current_task()
             self.waiting_getters.add(task)  # type: ignore[arg-type]
@@ -102,18 +117,23 @@ class ObservedAsyncQueue(asyncio.Queue):
                 item = await super().get()  # waits for an item, then calls get_nowait
             finally:
                 self.waiting_getters.discard(task)  # type: ignore[arg-type]
-        else:
-            item = self.get_nowait()
-        await self._make_room()
+        if len(self._backlog) > _BACKLOG_LIMIT:
+            await self._inbox.room()  # type: ignore[union-attr]
         return item
 
     def get_nowait(self) -> Any:
-        item = super().get_nowait()
         record = self._record
-        if record is not None:
-            self._op += 1
-            record((_monotonic(), GET, _actor.get(), self._pid, self.name, self._op, jsonable_item(item),
-                    len(self._queue), self._unfinished_tasks))
+        if record is None:
+            return super().get_nowait()
+        if self.empty():
+            raise asyncio.QueueEmpty
+        item = self._get()
+        self._wakeup_next(self._putters)
+        op = self._op = self._op + 1
+        kind = type(item)
+        record((_monotonic(), GET, _actor.get(), self._pid, self.name, op,
+                item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
+                len(self._queue), self._unfinished_tasks))
         return item
 
     # -- task_done -----------------------------------------------------------------------
@@ -126,12 +146,13 @@ class ObservedAsyncQueue(asyncio.Queue):
             error = ValueError("task_done() called too many times")
             error.joinscope_reported = True  # type: ignore[attr-defined]
             raise error
-        super().task_done()
-        self._op += 1
-        unfinished = self._unfinished_tasks
+        # The stdlib's body, then the record.
+        unfinished = self._unfinished_tasks = self._unfinished_tasks - 1
+        op = self._op = self._op + 1
         if not unfinished:
-            self._last_zero = self._op
-        record((_monotonic(), TASK_DONE, _actor.get(), self._pid, self.name, self._op, None, len(self._queue), unfinished))
+            self._finished.set()
+            self._last_zero = op
+        record((_monotonic(), TASK_DONE, _actor.get(), self._pid, self.name, op, None, len(self._queue), unfinished))
 
     # -- join ----------------------------------------------------------------------------
     async def join(self) -> None:

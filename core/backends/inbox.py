@@ -38,6 +38,8 @@ class Inbox:
     def __init__(self, limit: int = BACKLOG_RECORDS) -> None:
         self._records: deque[tuple] = deque()
         self.append: Callable[[tuple], None] = self._records.append
+        #: The deque itself, for a cheap ``len()`` on the queues' hot paths.
+        self.pending = self._records
         self.limit = limit
         self._room = threading.Event()
 

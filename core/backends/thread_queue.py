@@ -26,11 +26,13 @@ import time
 from queue import Empty, Full
 from typing import Any, Callable
 
-from core.backends.inbox import Inbox
-from core.events import ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, jsonable_item
+from core.backends.inbox import BACKLOG_RECORDS, Inbox
+from core.events import _BIG_INT, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, jsonable_item
 from core.reporter import WAIT_SLICE_S
 
 _monotonic = time.monotonic
+#: More records than this not yet taken by the observer: put() and get() wait for it.
+_BACKLOG_LIMIT = BACKLOG_RECORDS
 _queue_numbers = itertools.count(1)
 
 
@@ -76,6 +78,7 @@ class ObservedQueue(queue.Queue):
         self.name = name or f"queue-{next(_queue_numbers)}"
         self._inbox = inbox
         self._record = inbox.append if inbox is not None else None
+        self._backlog: Any = inbox.pending if inbox is not None else ()
         self._pid = os.getpid()
         #: The number of the last operation, and of the task_done that last brought unfinished to 0.
         self._op = 0
@@ -116,11 +119,6 @@ class ObservedQueue(queue.Queue):
             if check is not None and blocked():
                 check()
 
-    def _make_room(self) -> None:
-        inbox = self._inbox
-        if inbox is not None and len(inbox) > inbox.limit:
-            inbox.wait_for_room(_acting.check)
-
     # -- put -----------------------------------------------------------------------------
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         record = self._record
@@ -140,12 +138,15 @@ class ObservedQueue(queue.Queue):
                     self._note(PUT_WAIT, jsonable_item(item))
                     self._wait(self.not_full, self._is_full, timeout, check, Full)
             self._put(item)
-            self.unfinished_tasks += 1
+            unfinished = self.unfinished_tasks = self.unfinished_tasks + 1
             self.not_empty.notify()
-            self._op += 1
-            record((_monotonic(), PUT, _acting.actor, self._pid, self.name, self._op, jsonable_item(item),
-                    self._qsize(), self.unfinished_tasks))
-        self._make_room()
+            op = self._op = self._op + 1
+            kind = type(item)
+            record((_monotonic(), PUT, _acting.actor, self._pid, self.name, op,
+                    item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
+                    self._qsize(), unfinished))
+        if len(self._backlog) > _BACKLOG_LIMIT:
+            self._inbox.wait_for_room(check)  # type: ignore[union-attr]
 
     def _is_full(self) -> bool:
         return self._qsize() >= self.maxsize
@@ -172,10 +173,13 @@ class ObservedQueue(queue.Queue):
                 self._wait(self.not_empty, self._is_empty, timeout, check, Empty)
             item = self._get()
             self.not_full.notify()
-            self._op += 1
-            record((_monotonic(), GET, _acting.actor, self._pid, self.name, self._op, jsonable_item(item),
+            op = self._op = self._op + 1
+            kind = type(item)
+            record((_monotonic(), GET, _acting.actor, self._pid, self.name, op,
+                    item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
                     self._qsize(), self.unfinished_tasks))
-        self._make_room()
+        if len(self._backlog) > _BACKLOG_LIMIT:
+            self._inbox.wait_for_room(check)  # type: ignore[union-attr]
         return item
 
     # -- task_done -----------------------------------------------------------------------
@@ -193,11 +197,10 @@ class ObservedQueue(queue.Queue):
                     raise error
                 self.all_tasks_done.notify_all()
             self.unfinished_tasks = unfinished
-            self._op += 1
+            op = self._op = self._op + 1
             if not unfinished:
-                self._last_zero = self._op
-            record((_monotonic(), TASK_DONE, _acting.actor, self._pid, self.name, self._op, None, self._qsize(),
-                    unfinished))
+                self._last_zero = op
+            record((_monotonic(), TASK_DONE, _acting.actor, self._pid, self.name, op, None, self._qsize(), unfinished))
 
     # -- join ----------------------------------------------------------------------------
     def join(self) -> None:
