@@ -12,7 +12,7 @@ import multiprocessing
 import sys
 from typing import Callable, NoReturn, Sequence
 
-from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
+from core.scenarios import BACKENDS, MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
 from core.stepping import STEP_ORDERS
 
 EXIT_OK = 0
@@ -68,6 +68,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start-method", dest="start_method", metavar="M",
                         choices=multiprocessing.get_all_start_methods(),
                         help=f"one of {', '.join(multiprocessing.get_all_start_methods())} (default spawn)")
+    parser.add_argument("--backend", choices=BACKENDS, metavar="B",
+                        help=f"what the actors are: {', '.join(BACKENDS)} (processes on a JoinableQueue, threads on "
+                             "a queue.Queue, tasks on an asyncio.Queue; default process)")
     parser.add_argument("--timeout", type=_bounded(float, 0.1, 86_400, "a number of seconds"), metavar="S",
                         dest="stall_timeout_s", help="declare a stall after S seconds with no event (default 10)")
 
@@ -126,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.start_method == "fork":
             parser.error("argument --start-method: the window runs Qt threads, which must not be forked; "
                          "use spawn or forkserver")
+        if args.step and config.backend != "process":
+            parser.error(f"argument --step: step mode runs on the process backend only, not on {config.backend}")
         if args.screenshot and not _writable(args.screenshot):
             parser.error(f"argument --screenshot: cannot write {args.screenshot}")
         from app.gui import run_gui

@@ -19,6 +19,7 @@ from app.pump import EventPump, EventSource, start_pump
 from core.diagnosis import diagnose, stall_timeout
 from core.model import RunModel
 from core.scenarios import ScenarioConfig
+from core.backends import is_live_session, open_session
 from core.session import FINISHED, Session
 from core.stepping import MANUAL
 from core.timeline import Timeline
@@ -89,7 +90,7 @@ class RunController(QObject):
         self.viewing = None
         self._live = None
         self.run_reset.emit()
-        self.session = source if source is not None else Session(config, step=MANUAL if step else None)
+        self.session = source if source is not None else open_session(config, step=MANUAL if step else None)
         self._pump, self._thread = start_pump(self.session)
         self._pump.events_arrived.connect(self._on_events)
         self._pump.drained.connect(self._on_drained)
@@ -181,12 +182,12 @@ class RunController(QObject):
         self.viewing_changed.emit(position)
 
     def pause(self) -> None:
-        if self.state in (RUNNING, STALLED) and isinstance(self.session, Session):
+        if self.state in (RUNNING, STALLED) and is_live_session(self.session):
             self.session.pause()
             self._set_state(PAUSED)
 
     def resume(self) -> None:
-        if self.state == PAUSED and isinstance(self.session, Session):
+        if self.state == PAUSED and is_live_session(self.session):
             self.session.resume()
             self._last_event_at = time.monotonic()
             self._set_state(RUNNING)
@@ -206,7 +207,7 @@ class RunController(QObject):
         self._set_state(IDLE)
 
     def set_count(self, role: str, count: int) -> None:
-        if isinstance(self.session, Session) and self.state in (RUNNING, PAUSED, STALLED):
+        if is_live_session(self.session) and self.state in (RUNNING, PAUSED, STALLED):
             refusal = self.session.set_count(role, count)
             if refusal:
                 self.refused.emit(refusal)
@@ -221,7 +222,7 @@ class RunController(QObject):
 
     def live_processes(self) -> int:
         session = self.session
-        return session.live_processes() if isinstance(session, Session) and not session.closed else 0
+        return session.live_processes() if is_live_session(session) and not session.closed else 0
 
     # -- events ---------------------------------------------------------------------
     @Slot(object)

@@ -19,13 +19,13 @@ from core.model import RunModel
 from core.narrate import Narrator, counts_suffix, seconds_text
 from core.scenarios import SCENARIOS, ScenarioConfig, scenario
 from core.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
-from core.session import Session
+from core.backends import open_session
 from core.step_narration import StepNarrator
 from core.trace import TraceWriter, trace_header
 
 EXIT_TERMINATED = 143
 _OVERRIDES = ("producers", "consumers", "tasks", "work_ms", "interval_ms", "speed", "maxsize", "seed",
-              "start_method", "stall_timeout_s")
+              "start_method", "stall_timeout_s", "backend")
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ScenarioConfig:
@@ -54,11 +54,13 @@ def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, confi
 
 def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO = sys.stdout) -> int:
     config = config_from_args(args, parser)
+    if getattr(args, "step", None) and config.backend != "process":
+        parser.error(f"argument --step: step mode runs on the process backend only, not on {config.backend}")
     writer = _open_trace(args, parser, config)
     model = RunModel(expected_producers=config.producers)
     narrator = Narrator(model, config.maxsize)
     print(f"JoinScope · {config.name}: {config.title} "
-          f"({config.producers} producer(s), {config.consumers} consumer(s), {config.start_method})", file=out)
+          f"({config.producers} producer(s), {config.consumers} consumer(s), {_actors_are(config)})", file=out)
 
     steps = StepNarrator(model, config.maxsize) if getattr(args, "step", None) else None
 
@@ -78,7 +80,7 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
                 signal.SIGTERM: lambda *_: received.append(Terminated)}
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
-        with Session(config, step=getattr(args, "step", None)) as session:
+        with open_session(config, step=getattr(args, "step", None)) as session:
             result = run_session(session, model, show, interrupted=lambda: received[0] if received else None)
     finally:
         for signum, handler in previous.items():
@@ -95,6 +97,11 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
     if result.interrupted_by is not None:
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _actors_are(config: ScenarioConfig) -> str:
+    """What the actors are: processes (and how they start), threads or asyncio tasks."""
+    return {"thread": "threads", "asyncio": "asyncio tasks"}.get(config.backend, config.start_method)
 
 
 def _print_events(events: list[Event], narrator: Narrator, out: TextIO) -> None:

@@ -1,4 +1,4 @@
-"""What observing a JoinableQueue costs: ``python -m benchmarks.overhead [--rounds N] [--quick]``.
+"""What observing a JoinableQueue costs: ``python -m benchmarks.overhead [--backend B] [--rounds N] [--quick]``.
 
 The same plain program — one producer puts N tasks and a ``None``, one consumer gets
 until ``None`` calling ``task_done()`` for each (the ``None`` too), ``main`` joins the
@@ -19,6 +19,10 @@ of the consumer's join (for the observed run: to the end of the observer's drain
 with every event checked).  It prints the absolute throughputs and the median of
 the per-round ratios observed/plain, as ``tiny-tasks ratio 0.xx``.  The goals, on
 a 2-core machine: tiny tasks >= 0.70, 1 ms tasks >= 0.95.
+
+``--backend thread`` and ``--backend asyncio`` run the same program and workloads on
+threads and a ``queue.Queue``, or tasks and an ``asyncio.Queue``
+(:mod:`benchmarks.overhead_backends`).
 """
 from __future__ import annotations
 
@@ -210,6 +214,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, help=f"plain/observed pairs per workload (default {DEFAULT_ROUNDS})")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small workloads, 1 round unless --rounds")
     parser.add_argument("--only", choices=[w.name for w in WORKLOADS], help="run one workload")
+    parser.add_argument("--backend", choices=("process", "thread", "asyncio"), default="process",
+                        help="processes on a JoinableQueue (default), threads on a queue.Queue, or asyncio tasks")
     args = parser.parse_args(argv)
     workloads = QUICK_WORKLOADS if args.quick else WORKLOADS
     rounds = args.rounds or (1 if args.quick else DEFAULT_ROUNDS)
@@ -217,9 +223,13 @@ def main(argv: list[str] | None = None) -> None:
     for workload in workloads:
         if args.only and workload.name != args.only:
             continue
-        plain, observed = measure(ctx, workload, rounds)
+        if args.backend == "process":
+            plain, observed = measure(ctx, workload, rounds)
+        else:
+            from benchmarks import overhead_backends
+            plain, observed = overhead_backends.measure(args.backend, workload, rounds)
         ratios = [o / p for p, o in zip(plain, observed)]
-        print(f"{workload.name}: {workload.tasks} tasks x {rounds} rounds")
+        print(f"{workload.name}: {workload.tasks} tasks x {rounds} rounds ({args.backend} backend)")
         print(f"  plain    tasks/s  median {statistics.median(plain):10.0f}  " + " ".join(f"{v:.0f}" for v in plain))
         print(f"  observed tasks/s  median {statistics.median(observed):10.0f}  "
               + " ".join(f"{v:.0f}" for v in observed))

@@ -32,16 +32,28 @@ class Plan:
         return f"{self.role}-{self.number}"
 
     # -- producers -----------------------------------------------------------------
+    # -- how this plan sleeps and looks for a stop ----------------------------------
+    # In a process: SIGTERM-aware (core.termination).  Thread and asyncio sessions
+    # (core.backends) give their own, since a thread cannot be signalled or killed.
+    def _sleep(self, seconds: float) -> None:
+        termination.sleep(seconds)
+
+    def _check(self) -> None:
+        termination.check()
+
     def wait_to_start(self) -> None:
         if self.config.producer_delay_ms:
-            termination.sleep(self.config.scaled_s(self.config.producer_delay_ms))
+            self._sleep(self.start_delay_s())
+
+    def start_delay_s(self) -> float:
+        return self.config.scaled_s(self.config.producer_delay_ms)
 
     def task_numbers(self) -> Iterator[int]:
         """This producer's task numbers (producer-1 continues where producer-0 ends);
         stops early when the producer is retired."""
         first = self.number * self.config.tasks
         for i in range(first, first + self.config.tasks):
-            termination.check()
+            self._check()
             if self._control.is_retired(PRODUCER, self.slot):
                 return
             yield i
@@ -51,7 +63,7 @@ class Plan:
 
     def pause_between_tasks(self) -> None:
         if self.config.interval_ms:
-            termination.sleep(self.config.scaled_s(self.config.interval_ms))
+            self._sleep(self.config.scaled_s(self.config.interval_ms))
 
     def last_producer_to_finish(self) -> bool:
         """Whether this producer should send the sentinels (see ``RunControl.finish_producer``)."""
@@ -63,14 +75,17 @@ class Plan:
     # -- consumers -----------------------------------------------------------------
     def work_on(self, task: Any) -> None:
         """Sleep for the task's work: its own value in seconds, as in the tutorial, or ``work_ms``."""
-        self._tasks_seen += 1
-        termination.check()
-        if self.config.work_ms is None:
-            seconds = float(task[1]) / self.config.speed
-        else:
-            seconds = self.config.scaled_s(self.config.work_ms)
+        seconds = self.work_s(task)
         if seconds > 0:
-            termination.sleep(seconds)
+            self._sleep(seconds)
+
+    def work_s(self, task: Any) -> float:
+        """Count ``task`` as seen (after a stop check) and say how long its work lasts."""
+        self._tasks_seen += 1
+        self._check()
+        if self.config.work_ms is None:
+            return float(task[1]) / self.config.speed
+        return self.config.scaled_s(self.config.work_ms)
 
     def crash_on_second_task(self, task: Any) -> None:
         if self.number == 0 and self._tasks_seen == 2:

@@ -18,6 +18,11 @@ JOIN_ORDERS = (JOIN_PRODUCERS_FIRST, JOIN_QUEUE_FIRST)
 SENTINELS_FROM_PRODUCER = "producer"
 SENTINELS_FROM_MAIN = "main"
 
+#: What the actors are: processes on a ``multiprocessing.JoinableQueue``, threads on a
+#: ``queue.Queue``, or coroutines on an ``asyncio.Queue`` (see :mod:`core.backends`).
+PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
+BACKENDS = (PROCESS, THREAD, ASYNCIO)
+
 #: The most producers or consumers a run can have alive at once.
 MAX_ACTORS_PER_ROLE = 64
 
@@ -40,6 +45,8 @@ class ScenarioConfig:
     maxsize: int = 0
     seed: int | None = None
     start_method: str = "spawn"
+    #: ``process``, ``thread`` or ``asyncio`` (:data:`BACKENDS`); ``start_method`` matters for processes only.
+    backend: str = PROCESS
     join_order: str = JOIN_PRODUCERS_FIRST
     #: Who puts the ``None`` sentinels: the last producer to finish, or ``main`` after ``queue.join()``.
     sentinels_from: str = SENTINELS_FROM_PRODUCER
@@ -91,6 +98,8 @@ def validate(config: ScenarioConfig) -> list[str]:
     if config.start_method not in multiprocessing.get_all_start_methods():
         problems.append(f"start method must be one of {', '.join(multiprocessing.get_all_start_methods())}, "
                         f"not {config.start_method!r}")
+    if config.backend not in BACKENDS:
+        problems.append(f"backend must be one of {', '.join(BACKENDS)}, not {config.backend!r}")
     if config.join_order not in JOIN_ORDERS:
         problems.append(f"join order must be one of {', '.join(JOIN_ORDERS)}, not {config.join_order!r}")
     if config.sentinels_from not in (SENTINELS_FROM_PRODUCER, SENTINELS_FROM_MAIN):

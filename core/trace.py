@@ -78,7 +78,7 @@ def trace_header(config: ScenarioConfig, **extra: Any) -> dict[str, Any]:
     scenario = {key: list(value) if type(value) is tuple else value
                 for key, value in dataclasses.asdict(config).items()}
     header = {"format": FORMAT, "version": VERSION, "scenario": scenario,
-              "start_method": config.start_method, "python": platform.python_version()}
+              "start_method": config.start_method, "backend": config.backend, "python": platform.python_version()}
     header.update(extra)
     return header
 

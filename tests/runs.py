@@ -9,6 +9,7 @@ import psutil
 from core.events import COUNT_DELTAS, Event
 from core.runner import RunResult, run_session
 from core.scenarios import scenario
+from core.backends import open_session
 from core.session import Session
 
 
@@ -17,7 +18,7 @@ def run_scenario(name: str, **overrides: object) -> tuple[RunResult, list[Event]
     overrides.setdefault("speed", 40.0)
     config = scenario(name, **overrides)
     events: list[Event] = []
-    with Session(config) as session:
+    with open_session(config) as session:
         result = run_session(session, on_events=events.extend)
     return result, events
 
