@@ -8,10 +8,13 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLabel, QPushB
 
 from app.widgets import LabelledSlider
 from core.control import CONSUMER, PRODUCER
-from core.scenarios import SCENARIOS, ScenarioConfig
+from core.scenarios import ASYNCIO, PROCESS, SCENARIOS, THREAD, ScenarioConfig
 
 MAX_LIVE_ACTORS = 8
 WORK_STEP_MS = 10
+#: The backends the picker offers: what the actors are, and the queue they share.
+BACKEND_CHOICES = ((PROCESS, "processes · multiprocessing.JoinableQueue"), (THREAD, "threads · queue.Queue"),
+                   (ASYNCIO, "asyncio tasks · asyncio.Queue"))
 #: The speeds the slider offers: slow enough to follow by eye, fast enough to skip ahead.
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 100.0)
 
@@ -40,6 +43,10 @@ class ControlPanel(QWidget):
         self.scenario = QComboBox()
         for config in SCENARIOS.values():
             self.scenario.addItem(f"{config.name} — {config.title}", config.name)
+        self.backend = QComboBox()
+        self.backend.setToolTip("What the producers and consumers are, and the queue they share")
+        for backend, label in BACKEND_CHOICES:
+            self.backend.addItem(label, backend)
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setMinimumHeight(70)
@@ -75,6 +82,7 @@ class ControlPanel(QWidget):
         settings = QGroupBox("Run")
         form = QVBoxLayout(settings)
         form.addWidget(self.scenario)
+        form.addWidget(self.backend)
         form.addWidget(self.description)
         for slider in (self.producers, self.consumers, self.tasks, self.work, self.interval, self.maxsize,
                        self.speed):
@@ -103,7 +111,8 @@ class ControlPanel(QWidget):
     def _on_scenario_changed(self) -> None:
         config = SCENARIOS[self.scenario.currentData()]
         self.description.setText(config.description)
-        self.show_config(config)
+        # The backend picked stays: any scenario runs on any backend.
+        self.show_config(dataclasses.replace(config, backend=self.backend.currentData() or PROCESS))
 
     def show_config(self, config: ScenarioConfig) -> None:
         self.producers.set_value(min(config.producers, MAX_LIVE_ACTORS))
@@ -113,6 +122,7 @@ class ControlPanel(QWidget):
         self.interval.set_value(config.interval_ms)
         self.maxsize.set_value(config.maxsize)
         self.speed.set_value(config.speed)
+        self.backend.setCurrentIndex(max(self.backend.findData(config.backend), 0))
 
     def config(self) -> ScenarioConfig:
         """The scenario picked, with the sliders' values."""
@@ -120,7 +130,7 @@ class ControlPanel(QWidget):
         return dataclasses.replace(base, producers=int(self.producers.value()), consumers=int(self.consumers.value()),
                                    tasks=int(self.tasks.value()), work_ms=self.work.value(),
                                    interval_ms=float(self.interval.value()), maxsize=int(self.maxsize.value()),
-                                   speed=float(self.speed.value()))
+                                   speed=float(self.speed.value()), backend=self.backend.currentData())
 
     def set_run_state(self, state: str, paused: bool) -> None:
         """Enable what makes sense in ``state`` (the controller's state names)."""
@@ -133,5 +143,6 @@ class ControlPanel(QWidget):
         self.stop_button.setEnabled(live)
         self.reset_button.setEnabled(state != "stopping")
         self.scenario.setEnabled(idle)
+        self.backend.setEnabled(idle)
         for slider in (self.tasks, self.work, self.interval, self.maxsize, self.speed):
             slider.setEnabled(idle)
