@@ -23,14 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_PROCESS_BACKENDS = ("thread", "asyncio")
 #: Quick stalls: the pitfalls that hang are declared stalled after this much silence.
 STALL_S = 1.0
-#: Scenarios whose counts do not depend on timing (each run of them moves the same items).
+#: Each scenario's process run, to compare the others with.
 _PROCESS_COUNTS: dict[str, tuple] = {}
+#: Settings that make a scenario's counts independent of timing.  ``crash``: consumer-0
+#: must get its second task before consumer-1 has taken them all, also when a spawned
+#: process starts late on a busy machine (consumer-1 alone would need 2 s here).
+STEADY = {"throughput": {"tasks": 2000}, "crash": {"tasks": 20, "work_ms": 100.0, "speed": 1.0}}
 
 
 def counts_of(name: str, backend: str) -> tuple:
     """Run ``name`` on ``backend``; its outcome, counts, errors and diagnosis's first words."""
-    result, events = run_scenario(name, backend=backend, stall_timeout_s=STALL_S,
-                                  **({"tasks": 2000} if name == "throughput" else {}))
+    result, events = run_scenario(name, backend=backend, stall_timeout_s=STALL_S, **STEADY.get(name, {}))
     assert replay_mismatch(events) is None
     assert check_counts(events) is None
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
@@ -65,7 +68,7 @@ def test_every_scenario_ends_as_on_processes(name, backend):
     ("too-few-sentinels", "never received a sentinel (1 None sent for 3 consumers)"),
 ])
 def test_pitfalls_get_the_same_diagnosis(name, clue, backend):
-    result, events = run_scenario(name, backend=backend, stall_timeout_s=STALL_S)
+    result, events = run_scenario(name, backend=backend, stall_timeout_s=STALL_S, **STEADY.get(name, {}))
     assert result.outcome == STALLED and clue in result.diagnosis
     assert result.model.live_processes() == 0
 
@@ -73,7 +76,7 @@ def test_pitfalls_get_the_same_diagnosis(name, clue, backend):
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("backend", IN_PROCESS_BACKENDS)
 def test_a_crashed_actor_reports_its_exception_and_exit_code_1(backend):
-    result, events = run_scenario("crash", backend=backend, stall_timeout_s=STALL_S)
+    result, events = run_scenario("crash", backend=backend, stall_timeout_s=STALL_S, **STEADY["crash"])
     error, = kinds(events, ERROR)
     assert error.actor == "consumer-0" and error.error.startswith("RuntimeError: consumer-0 crashed")
     exit_, = kinds(events, ACTOR_EXIT, "consumer-0")
