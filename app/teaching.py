@@ -9,7 +9,7 @@ says what the last step did and why; the quiz asks first and judges the answer b
 what really happened.  Going back (←, the scrubber) shows the run as it was after
 an earlier step; the processes keep their place, and → or End come back.
 
-Keys: S step · P play/pause · ← / → a step back / forward · End the present · Q the quiz.
+Keys: S step · P play/pause · ← / → a step back / forward · End the present · Q the quiz · F fix it.
 """
 from __future__ import annotations
 
@@ -75,20 +75,21 @@ class CodeView(QTextBrowser):
         self.marks = marks
         rows = []
         for name, (first, lines) in self._functions.items():
+            rows.append(f'<p style="font-family:monospace; font-size:12px; color:#888; margin:4px 0 0 0;">'
+                        f'# core/workers.py, {html.escape(name)}()</p>')
             for offset, text in enumerate(lines):
                 number = first + offset
                 actors = marks.get((name, number), [])
                 code = html.escape(text) or " "
-                style = "white-space:pre; font-family:monospace; font-size:15px; margin:0;"
+                style = "white-space:pre; font-family:monospace; font-size:14px; margin:0;"
                 tag = ""
                 if actors:
                     colour = actor_colour(actors[0], names)
                     style += f" background:{colour};"
-                    labels = [f"{a} {'▶ next: ' + places[a].operation + '()' if places[a].paused else '⏳ in this call'}"
+                    labels = [f"{a} {'▶ next: ' + places[a].operation + '()' if places[a].paused else '○ in this call'}"
                               for a in actors]
                     tag = f"   <b>◀ {html.escape(', '.join(labels))}</b>"
                 rows.append(f'<p style="{style}"><span style="color:#888">{number:>4}  </span>{code}{tag}</p>')
-            rows.append('<p style="margin:0;"> </p>')
         self.setHtml("".join(rows))
 
 
@@ -111,6 +112,8 @@ class TeachingPanel(QObject):
         #: A question answered, waiting for its step to settle: (question, answer given, grant count).
         self._to_judge: tuple[Question, str, int] | None = None
         self._lanes: list[str] = []
+        #: Why the run stalled, told after the last step's story.
+        self._stall: str | None = None
         self._build()
         self._play_timer = QTimer(self)
         self._play_timer.timeout.connect(self._on_play_tick)
@@ -120,11 +123,12 @@ class TeachingPanel(QObject):
         self._shortcuts = [self._shortcut(key, slot) for key, slot in (
             ("S", lambda: self.step()), ("P", self.toggle_play), (Qt.Key.Key_Left, self.back),
             (Qt.Key.Key_Right, self.forward), (Qt.Key.Key_End, self.to_present),
-            ("Q", self.quiz.toggle))]
+            ("Q", self.quiz.toggle), ("F", self.show_fix))]
         self.controller.run_started.connect(self._on_run_started)
         self.controller.live_events.connect(self._on_live_events)
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.viewing_changed.connect(lambda _: self.refresh())
+        self.controller.stalled.connect(self._on_stalled)
         self.dock.hide()
         self._enable_keys()
 
@@ -157,13 +161,15 @@ class TeachingPanel(QObject):
         self.pending.setObjectName("step-pending")
         self.pending.setToolTip("Click an actor that is about to make an operation to let it go")
         self.pending.itemClicked.connect(self._on_pending_clicked)
-        self.pending.setMaximumHeight(150)
+        rows = self.pending.fontMetrics().lineSpacing() + 6
+        self.pending.setMinimumHeight(3 * rows + 6)
+        self.pending.setMaximumHeight(4 * rows + 6)
         self.narration = QLabel()
         self.narration.setObjectName("step-narration")
         self.narration.setWordWrap(True)
         self.narration.setTextFormat(Qt.TextFormat.PlainText)
         self.narration.setStyleSheet("font-size:16px; padding:6px; background:#f7f7f7;")
-        self.narration.setMinimumHeight(110)
+        self.narration.setMinimumHeight(90)
         self.narration.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.quiz = QCheckBox("Quiz: predict before each step (Q)")
         self.quiz.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -176,7 +182,8 @@ class TeachingPanel(QObject):
         self.verdict.setWordWrap(True)
         self.verdict.setStyleSheet("font-size:15px;")
         self.score_label = QLabel()
-        self.fix_button = QPushButton("Fix it: show the corrected program side by side")
+        self.fix_button = QPushButton("Fix it…")
+        self.fix_button.setToolTip("Run this pitfall and its corrected program side by side (F)")
         self.fix_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.fix_button.clicked.connect(self.show_fix)
         self.code = CodeView()
@@ -184,6 +191,11 @@ class TeachingPanel(QObject):
         buttons = QHBoxLayout()
         for widget in (self.step_button, self.play_button, self.back_button, self.forward_button, self.present_button):
             buttons.addWidget(widget)
+        quiz_row = QHBoxLayout()
+        quiz_row.addWidget(self.quiz)
+        quiz_row.addStretch(1)
+        quiz_row.addWidget(self.score_label)
+        quiz_row.addWidget(self.fix_button)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addLayout(buttons)
@@ -192,12 +204,10 @@ class TeachingPanel(QObject):
         layout.addWidget(self.where)
         layout.addWidget(self.pending)
         layout.addWidget(self.narration)
-        layout.addWidget(self.quiz)
+        layout.addLayout(quiz_row)
         layout.addWidget(self.question_label)
         layout.addLayout(self.answers)
         layout.addWidget(self.verdict)
-        layout.addWidget(self.score_label)
-        layout.addWidget(self.fix_button)
         layout.addWidget(self.code, 1)
         self.dock = QDockWidget("Step through")
         self.dock.setObjectName("teaching-dock")
@@ -228,6 +238,7 @@ class TeachingPanel(QObject):
         config = self.controller.config
         self.narrator = StepNarrator(self.controller.model, config.maxsize)
         self.score = Score()
+        self._stall = None
         self._clear_question()
         self.verdict.setText("")
         functions = actor_functions(config)
@@ -241,6 +252,11 @@ class TeachingPanel(QObject):
     def _on_live_events(self, events: list) -> None:
         self.narrator.feed(events)
         self.refresh()
+
+    def _on_stalled(self, diagnosis: str) -> None:
+        if self.controller.stepping:
+            self._stall = diagnosis
+            self.refresh()
 
     def _on_state_changed(self, state: str) -> None:
         if state in _OVER:
@@ -414,6 +430,8 @@ class TeachingPanel(QObject):
         ready = self.ready() if viewing is None else {}
         self._show_pending(places, model, ready)
         story = self.narrator.story(steps[number - 1]) if number else self.narrator.story(None)
+        if viewing is None and self._stall:
+            story += f"\n\nStuck: nobody can take another step. {self._stall}"
         if viewing is not None:
             story = f"Looking back at step {number} of {len(steps)} — the processes wait where they are. {story}"
         if story != self.narration.text():
@@ -429,6 +447,8 @@ class TeachingPanel(QObject):
         self.forward_button.setEnabled(viewing is not None or live)
         self.present_button.setEnabled(viewing is not None)
         self.score_label.setText(f"Quiz: {self.score}" if self.score.asked else "")
+        for label in (self.question_label, self.verdict):
+            label.setVisible(bool(label.text()))
 
     def _show_pending(self, places: dict[str, Whereabouts], model: RunModel, ready: dict[str, tuple]) -> None:
         self.pending.clear()
@@ -439,10 +459,10 @@ class TeachingPanel(QObject):
                 text = f"● {actor} is about to call {target}{place.operation}()   — {place.function}, line {place.line}"
             else:
                 state = model.actors[actor].state if actor in model.actors else ""
-                text = {WAITING_GET: f"⏳ {actor} is blocked in get(): the queue is empty",
-                        BLOCKED_PUT: f"⏳ {actor} is blocked in put(): the queue is full",
-                        WAITING_JOIN: f"⏳ {actor} is blocked in {target}join()",
-                        WORKING: f"⚙ {actor} is working on its task"}.get(state, f"… {actor} is on its way")
+                text = {WAITING_GET: f"○ {actor} is blocked in get(): the queue is empty",
+                        BLOCKED_PUT: f"○ {actor} is blocked in put(): the queue is full",
+                        WAITING_JOIN: f"○ {actor} is blocked in {target}join()",
+                        WORKING: f"◆ {actor} is working on its task"}.get(state, f"… {actor} is on its way")
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, actor)
             item.setBackground(QColor(actor_colour(actor, self._lanes)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.controller import FINISHED_STATE, STEPPING
+from app.controller import FINISHED_STATE, STALLED, STEPPING
 from app.fix_dialog import FixDialog
 from core.fixes import FIXES
 from core.quiz import YES, Question
@@ -48,6 +48,20 @@ def test_stepping_seed_to_completion_in_the_window(window, qtbot):
     assert (model.puts, model.gets, model.task_dones) == (11, 11, 11)
     assert len(window.teaching.narrator.steps) == 39
     assert "program is over" in window.teaching.narration.text()
+
+
+def test_a_stuck_run_is_named_in_the_banner_and_the_narration(window, qtbot):
+    _start(window, qtbot, "forgot-task-done")
+    while window.controller.state == STEPPING:
+        if window.teaching.ready():
+            _step(window, qtbot)
+        else:
+            qtbot.waitUntil(lambda: window.controller.state != STEPPING or bool(window.teaching.ready()),
+                            timeout=10_000)
+    assert window.controller.state == STALLED
+    assert "task_done() call(s) are missing" in window.banner.text()
+    assert "Stuck: nobody can take another step" in window.teaching.narration.text()
+    assert "task_done() call(s) are missing" in window.teaching.narration.text()
 
 
 def test_the_highlighted_line_follows_each_actor(window, qtbot):
