@@ -129,8 +129,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.start_method == "fork":
             parser.error("argument --start-method: the window runs Qt threads, which must not be forked; "
                          "use spawn or forkserver")
-        if args.step and config.backend != "process":
-            parser.error(f"argument --step: step mode runs on the process backend only, not on {config.backend}")
         if args.screenshot and not _writable(args.screenshot):
             parser.error(f"argument --screenshot: cannot write {args.screenshot}")
         from app.gui import run_gui

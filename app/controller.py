@@ -20,7 +20,7 @@ from core.diagnosis import diagnose, stall_timeout
 from core.model import RunModel
 from core.scenarios import ScenarioConfig
 from core.backends import is_live_session, open_session
-from core.session import FINISHED, Session
+from core.session import FINISHED
 from core.stepping import MANUAL
 from core.timeline import Timeline
 
@@ -129,7 +129,7 @@ class RunController(QObject):
     # -- step mode ------------------------------------------------------------------
     def step(self, actor: str | None = None) -> bool:
         """Let ``actor`` (default: the next in turn) make its operation; says why not through ``refused``."""
-        if not self.stepping or not isinstance(self.session, Session) or self.state != STEPPING:
+        if not self.stepping or not is_live_session(self.session) or self.state != STEPPING:
             return False
         refusal = self.session.step(actor)
         if refusal:
@@ -141,7 +141,7 @@ class RunController(QObject):
     def ready_to_step(self) -> dict[str, tuple]:
         """The actors paused before an operation now, with that operation (empty while a step is under way)."""
         session = self.session
-        if not self.stepping or not isinstance(session, Session) or session.stepper is None:
+        if not self.stepping or not is_live_session(session) or session.stepper is None:
             return {}
         stepper = session.stepper
         return dict(stepper.ready) if stepper.settled else {}
@@ -149,7 +149,7 @@ class RunController(QObject):
     @property
     def steps_granted(self) -> int:
         session = self.session
-        return session.stepper.steps if isinstance(session, Session) and session.stepper is not None else 0
+        return session.stepper.steps if is_live_session(session) and session.stepper is not None else 0
 
     def view(self, position: int | None) -> None:
         """Show the run as it was after its first ``position`` events (``None``: as it is now).
@@ -281,7 +281,7 @@ class RunController(QObject):
         model = self._live[0] if self._live is not None else self.model
         session = self.session
         if self.state == STEPPING:
-            stalled = isinstance(session, Session) and session.stuck and quiet > STUCK_NOTICE_S
+            stalled = is_live_session(session) and session.stuck and quiet > STUCK_NOTICE_S
         else:
             stalled = quiet > stall_timeout(self.config, model)
         if stalled:

@@ -54,15 +54,13 @@ def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, confi
 
 def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO = sys.stdout) -> int:
     config = config_from_args(args, parser)
-    if getattr(args, "step", None) and config.backend != "process":
-        parser.error(f"argument --step: step mode runs on the process backend only, not on {config.backend}")
     writer = _open_trace(args, parser, config)
     model = RunModel(expected_producers=config.producers)
     narrator = Narrator(model, config.maxsize)
     print(f"JoinScope · {config.name}: {config.title} "
           f"({config.producers} producer(s), {config.consumers} consumer(s), {_actors_are(config)})", file=out)
 
-    steps = StepNarrator(model, config.maxsize) if getattr(args, "step", None) else None
+    steps = StepNarrator(model, config.maxsize, config.backend) if getattr(args, "step", None) else None
 
     def show(events: list[Event]) -> None:
         if writer is not None:

@@ -236,7 +236,7 @@ class TeachingPanel(QObject):
             self._refresh_timer.stop()
             return
         config = self.controller.config
-        self.narrator = StepNarrator(self.controller.model, config.maxsize)
+        self.narrator = StepNarrator(self.controller.model, config.maxsize, config.backend)
         self.score = Score()
         self._stall = None
         self._clear_question()

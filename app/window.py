@@ -150,11 +150,7 @@ class MainWindow(QMainWindow):
         self.controls.show_config(config)
         if step is not None:
             self.controls.step_mode.setChecked(step)
-        stepping = self.controls.step_mode.isChecked()
-        if stepping and config.backend != "process":
-            self.statusBar().showMessage("Step mode runs on the process backend only (for now)", 6000)
-            return
-        self.controller.start(config, step=stepping)
+        self.controller.start(config, step=self.controls.step_mode.isChecked())
 
     def open_replay(self, recording: Recording, speed: float = 1.0) -> ReplayPanel | None:
         """Show ``recording`` with replay controls; ``None`` while a live run goes on."""

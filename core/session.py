@@ -36,7 +36,7 @@ from core.observed import ObservedJoinableQueue
 from core.reporter import WAIT_SLICE_S, Stopped, acting_as, current_pid, forget_reporter, install_local_reporter
 from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
 from core.stepping import (BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, ROUND_ROBIN, StepGate, SteppedJoinableQueue,
-                           Stepper, actor_index, process_join_target, returning_from)
+                           Stepper, SteppedRun, actor_index, process_join_target, returning_from)
 
 #: How long stop() lets actors exit on SIGTERM before it kills them.
 STOP_GRACE_S = 0.6
@@ -105,11 +105,16 @@ def main_code(config: ScenarioConfig) -> Callable[..., None]:
 
 def actor_functions(config: ScenarioConfig) -> dict[str, Callable[..., None]]:
     """The functions of :mod:`core.workers` that the producers, consumers and ``main`` of ``config`` run."""
+    if config.backend == "asyncio":
+        from core.backends import async_workers
+        return {PRODUCER: async_workers.PRODUCER_CODE[config.producer_code],
+                CONSUMER: async_workers.CONSUMER_CODE[config.consumer_code],
+                MAIN_ACTOR: async_workers.MAIN_CODE[main_code(config).__name__]}
     return {PRODUCER: workers.PRODUCER_CODE[config.producer_code], CONSUMER: workers.CONSUMER_CODE[config.consumer_code],
             MAIN_ACTOR: main_code(config)}
 
 
-class Session:
+class Session(SteppedRun):
     """One run of a scenario.  Use as a context manager, or call :meth:`close`.
 
     With ``step`` the run is in step mode (:mod:`core.stepping`): every actor pauses
@@ -130,7 +135,9 @@ class Session:
             gate = StepGate(self._ctx)
             self.queue = SteppedJoinableQueue(config.maxsize, gate=gate, ctx=self._ctx, events=self._channel,
                                               name=TASK_QUEUE_NAME)
-            self.stepper = Stepper(gate, self.queue, config.maxsize, auto=step == ROUND_ROBIN)
+            counts = self.queue._counts
+            self.stepper = Stepper(gate, TASK_QUEUE_NAME, lambda: (counts[1], counts[2]), config.maxsize,
+                                   auto=step == ROUND_ROBIN)
         self._control = RunControl(self._ctx)
         self._actors: dict[str, ActorProcess] = {}
         self._actors_lock = threading.Lock()
@@ -245,41 +252,14 @@ class Session:
             final = self.state in (FINISHED, STOPPED)
             return self._merger.pop_ready(final=final)
 
-    # -- step mode ----------------------------------------------------------------------
-    def _settle_step(self) -> None:
-        """Announce the actors paused since the last step once the run has settled; in
-        round-robin mode, grant the next step at once (call under the read lock)."""
-        stepper = self.stepper
-        ready = stepper.settle(self._gone)  # type: ignore[union-attr]
-        if ready:
-            self._drain(0.0)  # main's last records, made before it paused
-            self._merger.add(ready)  # type: ignore[union-attr]
-        if stepper.auto and stepper.settled and stepper.ready:  # type: ignore[union-attr]
-            record, _ = stepper.grant()  # type: ignore[union-attr]
-            if record is not None:
-                self._merger.add([record])  # type: ignore[union-attr]
-
-    def step(self, actor: str | None = None) -> str | None:
-        """Let ``actor`` (default: the next in round-robin order) make the operation it
-        paused before; returns why not, or ``None``."""
-        if self.stepper is None:
-            return "the run is not in step mode"
-        if self.state != RUNNING:
-            return "the run is not running"
-        record, refusal = self.stepper.grant(actor)
-        if record is not None:
-            self._inbox.append(record)
-        return refusal
+    # -- step mode (see core.stepping.SteppedRun) ---------------------------------------
+    def _take_local(self) -> None:
+        self._drain(0.0)
 
     @property
     def caught_up(self) -> bool:
         """Every event reported so far has come out of :meth:`poll`."""
         return self._merger is not None and not self._merger.pending and not self._inbox
-
-    @property
-    def stuck(self) -> bool:
-        """In step mode: the run has settled with nobody left to step, and it is not over."""
-        return self.stepper is not None and self.state == RUNNING and self.stepper.stuck
 
     def _gone(self, name: str) -> bool:
         if name == MAIN_ACTOR:

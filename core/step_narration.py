@@ -19,6 +19,10 @@ from core.model import RunModel
 from core.narrate import how_it_ended, seconds_text
 
 
+#: What an actor is, by backend.
+_UNIT = {"process": "process", "thread": "thread", "asyncio": "task"}
+
+
 @dataclass
 class Step:
     """One granted operation and the events it caused."""
@@ -46,9 +50,11 @@ class Step:
 class StepNarrator:
     """Groups events into steps and says what each step did."""
 
-    def __init__(self, model: RunModel, maxsize: int = 0) -> None:
+    def __init__(self, model: RunModel, maxsize: int = 0, backend: str = "process") -> None:
         self.model = model
         self.maxsize = maxsize
+        #: What the actors are: the stories say where the backends differ.
+        self.backend = backend
         self.steps: list[Step] = []
         #: How many steps a reader has already told (the CLI prints each step once).
         self.told = 0
@@ -85,6 +91,7 @@ class StepNarrator:
         sentences = [self._what_the_actor_did(step), self._how_it_failed(step)]
         sentences += self._what_it_woke(step)
         sentences += self._why_others_wait(step)
+        sentences.append(self._backend_note(step))
         return " ".join(sentence for sentence in sentences if sentence)
 
     def _what_the_actor_did(self, step: Step) -> str:
@@ -135,11 +142,44 @@ class StepNarrator:
             exit_event = next((e for e in step.events if e.kind == ACTOR_EXIT and e.actor == who), None)
             function = step.operation[2] or "its function"
             if exit_event is not None and exit_event.exitcode not in (0, None):
+                if self.backend != "process":
+                    return f"{who} left {function}(): its {_UNIT[self.backend]} died of the exception."
                 return f"{who} left {function}() and its process {how_it_ended(exit_event.exitcode)}."
             if who == "main":
                 return "main returned from main(): the program is over."
-            return f"{who} returned from {function}(), and its process exited."
+            return f"{who} returned from {function}(), and its {_UNIT[self.backend]} ended."
         return f"{who} made a step ({operation})."
+
+    def _backend_note(self, step: Step) -> str:
+        """Where this backend differs, said once: at the first step where it shows."""
+        backend, operation = self.backend, step.operation[0]
+        if backend == "asyncio" and operation != "task_done" and any(
+                e.kind == TASK_DONE and e.actor == step.actor for e in step.events):
+            return ("On asyncio, task_done() is a plain call, not awaited: a task can only pause at an await, so "
+                    f"{step.actor} ran on through task_done() to its next await in the same step.")
+        if step is self._first_step("put"):
+            return {"process": "(On processes, put() pickles the item and a feeder thread writes it to a pipe; "
+                               "get() in another process unpickles a copy.)",
+                    "thread": "(On threads, put() hands over the object itself: nothing is copied, and the GIL "
+                              "lets one thread run Python at a time.)",
+                    "asyncio": "(On asyncio, put() is awaited: a task only gives way at an await, so a coroutine "
+                               "that never awaits would keep every other task waiting.)"}.get(backend, "")
+        if step is self._first_step("join", queue=True):
+            return {"process": "(join() waits on a semaphore that every process of the run shares.)",
+                    "thread": "(main's thread sleeps in join() on the queue's condition until task_done() "
+                              "wakes it.)",
+                    "asyncio": "(On asyncio, join() is awaited: main's coroutine is suspended and the loop runs "
+                               "the other tasks meanwhile.)"}.get(backend, "")
+        if step.number == 1 and backend == "process":
+            return ("(Each actor is a process started with spawn: a fresh interpreter that imports the code and "
+                    "unpickles its arguments — a tenth of a second, where a thread starts in microseconds.)")
+        return ""
+
+    def _first_step(self, operation: str, queue: bool = False) -> Step | None:
+        for step in self.steps:
+            if step.operation[0] == operation and (not queue or step.operation[1] not in self.model.actors):
+                return step
+        return None
 
     def _how_it_failed(self, step: Step) -> str:
         """An exception in the actor's own code after its operation (the crash pitfall)."""

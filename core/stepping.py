@@ -24,14 +24,17 @@ Three pieces:
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 import sys
 import threading
 import time
 from collections import Counter
+from contextvars import ContextVar
 from typing import Any, Callable
 
 from core import workers
+from core.backends import async_workers
 from core.control import CONSUMER, PRODUCER
 from core.events import ACTOR_START, STEP_GRANT, STEP_READY
 from core.observed import ObservedJoinableQueue
@@ -59,9 +62,10 @@ _SLOTS = MAIN_INDEX + 1
 GETTERS, PUTTERS = 0, 1
 _LINE_CELLS = _SLOTS + 1
 
-#: The functions whose lines the code panel shows: those of :mod:`core.workers`.
-_WORKER_CODES = {obj.__code__: name for name, obj in sorted(vars(workers).items())
-                 if inspect.isfunction(obj) and obj.__module__ == workers.__name__}
+#: The functions whose lines the code panel shows: those of :mod:`core.workers` (and their
+#: asyncio twins, which have the same names).
+_WORKER_CODES = {obj.__code__: name for module in (workers, async_workers) for name, obj in sorted(vars(module).items())
+                 if inspect.isfunction(obj) and obj.__module__ == module.__name__}
 FUNCTIONS: tuple[str, ...] = ("",) + tuple(sorted(_WORKER_CODES.values()))
 _FUNCTION_CODES = {name: code for code, name in enumerate(FUNCTIONS)}
 
@@ -88,12 +92,16 @@ def _caller_in_worker_code() -> tuple[int, int]:
     return 0, 0
 
 
-class _Binding(threading.local):
-    index: int | None = None
+#: The gate row of the current thread or asyncio task (a context variable: each thread
+#: and each task has its own); a process's actor uses the gate's ``_process_index``.
+_bound_index: ContextVar[int | None] = ContextVar("joinscope_step_index", default=None)
 
 
 class StepGate:
-    """The shared state of step mode (picklable to the actor processes)."""
+    """The shared state of step mode (picklable to the actor processes).
+
+    ``ctx`` makes its condition and cells: a multiprocessing context for processes, or
+    :data:`core.backends.base.IN_PROCESS` for threads and asyncio tasks."""
 
     def __init__(self, ctx: Any) -> None:
         self._cond = ctx.Condition()
@@ -109,30 +117,33 @@ class StepGate:
 
     def _bind(self) -> None:
         self._cells = memoryview(self._shared).cast("B").cast("q")
-        self._binding = _Binding()
         self._process_index: int | None = None
+        #: Rows whose actor (an asyncio task) awaits its grant: (its loop, the future to resolve).
+        self._wakers: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
 
     # -- which actor this thread is ----------------------------------------------------
     def bind(self, index: int, *, thread_only: bool = False) -> None:
-        """Make the calling process (or only this thread) the actor of row ``index``."""
+        """Make the calling process (or only this thread or asyncio task) the actor of row ``index``."""
         if thread_only:
-            self._binding.index = index
+            _bound_index.set(index)
         else:
             self._process_index = index
 
     def _mine(self) -> int:
-        index = self._binding.index
+        index = _bound_index.get()
         index = self._process_index if index is None else index
         if index is None:
             raise RuntimeError("this thread is not a stepped actor")
         return index
 
     # -- the actor's side ------------------------------------------------------------------
-    def pause(self, op: str, reporter: Reporter | None, target: int = 0, where: tuple[int, int] | None = None) -> None:
+    def pause(self, op: str, reporter: Reporter | None, target: int = 0, where: tuple[int, int] | None = None,
+              check: Callable[[], None] | None = None) -> None:
         """Wait here, before ``op``, until the observer grants this actor a step.
 
         Everything recorded so far is sent first, and how much was sent is written
-        down, so the observer can tell when it has all of it."""
+        down, so the observer can tell when it has all of it.  ``check`` (default: the
+        process's interrupt check) is called between waits and raises to stop."""
         function, line = where if where is not None else _caller_in_worker_code()
         if reporter is not None:
             reporter.flush()
@@ -140,15 +151,8 @@ class StepGate:
         cells = self._cells
         cond = self._cond
         with cond:
-            cells[base + _OP] = _OP_CODES[op]
-            cells[base + _TARGET] = target
-            cells[base + _FUNCTION] = function
-            cells[base + _LINE] = line
-            if reporter is not None:
-                cells[base + _SENT] = reporter.sent
-            cells[base + _ARRIVALS] += 1
-            cells[base + _STATE] = AT_GATE
-        check = interrupt_check()
+            self._arrive(base, op, target, function, line, reporter)
+        check = check if check is not None else interrupt_check()
         while True:
             with cond:
                 if cells[base + _GRANTED]:
@@ -158,6 +162,35 @@ class StepGate:
                 cond.wait(WAIT_SLICE_S)
             if check is not None:
                 check()
+
+    def _arrive(self, base: int, op: str, target: int, function: int, line: int, reporter: Reporter | None) -> None:
+        cells = self._cells
+        cells[base + _OP] = _OP_CODES[op]
+        cells[base + _TARGET] = target
+        cells[base + _FUNCTION] = function
+        cells[base + _LINE] = line
+        if reporter is not None:
+            cells[base + _SENT] = reporter.sent
+        cells[base + _ARRIVALS] += 1
+        cells[base + _STATE] = AT_GATE
+
+    async def pause_async(self, op: str, target: int = 0, where: tuple[int, int] | None = None) -> None:
+        """:meth:`pause` for an asyncio task: it awaits its grant, and the loop runs on meanwhile.
+        (Stopping a run cancels the task, which ends the wait.)"""
+        function, line = where if where is not None else _caller_in_worker_code()
+        index = self._mine()
+        base = index * _FIELDS
+        woken = asyncio.get_running_loop().create_future()
+        with self._cond:
+            self._arrive(base, op, target, function, line, None)
+            self._wakers[index] = (asyncio.get_running_loop(), woken)
+        try:
+            await woken
+        finally:
+            with self._cond:
+                self._wakers.pop(index, None)
+                self._cells[base + _GRANTED] = 0
+                self._cells[base + _STATE] = MOVING
 
     def blocked(self, state: int, reporter: Reporter | None) -> None:
         """This actor is about to block in a call (its wait event already sent)."""
@@ -224,6 +257,15 @@ class StepGate:
             self._cells[index * _FIELDS + _GRANTED] = 1
             self._cells[index * _FIELDS + _STATE] = MOVING
             self._cond.notify_all()
+            waker = self._wakers.pop(index, None)
+        if waker is not None:
+            loop, woken = waker
+            loop.call_soon_threadsafe(_resolve, woken)
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class SteppedJoinableQueue(ObservedJoinableQueue):
@@ -312,16 +354,22 @@ class Stepper:
     steps are granted by :meth:`grant` (a button, a click on an actor's lane).
     """
 
-    def __init__(self, gate: StepGate, queue: ObservedJoinableQueue, maxsize: int, auto: bool = False) -> None:
+    def __init__(self, gate: StepGate, queue_name: str, counts: Callable[[], tuple[int, int]], maxsize: int,
+                 auto: bool = False) -> None:
         self.gate = gate
-        self.queue = queue
+        self.queue_name = queue_name
+        #: The queue's (depth, unfinished) now, read from its own counters.
+        self.counts = counts
         self.maxsize = maxsize
         self.auto = auto
         self._lock = threading.Lock()
         self._rows: dict[str, int] = {}
         self._names: dict[int, str] = {}
         self._pids: dict[str, int] = {}
+        #: Actors whose records reach the observer directly (no channel to wait for).
         self._in_process: set[str] = set()
+        #: Actors whose start the stepper announces (the others announce it themselves).
+        self._announce_start: set[str] = set()
         self._received: Counter[str] = Counter()
         self._announced: dict[str, int] = {}
         #: Actors paused at their gate now, with what they are about to do.
@@ -331,9 +379,13 @@ class Stepper:
         self._last_granted: str | None = None
 
     # -- actors -------------------------------------------------------------------------
-    def add_actor(self, name: str, index: int, pid: int, in_process: bool = False) -> None:
+    def add_actor(self, name: str, index: int, pid: int, in_process: bool = False,
+                  announce_start: bool | None = None) -> None:
         """Follow the actor ``name`` in gate row ``index`` (cleared with ``gate.launched``
-        before its process started, so it cannot have paused yet)."""
+        before it started, so it cannot have paused yet).  ``in_process``: its records
+        need no channel; ``announce_start`` (default: not ``main``): its ``actor_start`` is
+        announced here, in step order, when it first pauses — processes, threads and
+        tasks start in whatever order they are scheduled."""
         with self._lock:
             old = self._names.get(index)
             if old is not None:
@@ -343,6 +395,8 @@ class Stepper:
             self._pids[name] = pid
             if in_process:
                 self._in_process.add(name)
+            if announce_start if announce_start is not None else name != "main":
+                self._announce_start.add(name)
             self.settled = False
 
     def received(self, records: list[tuple]) -> None:
@@ -357,8 +411,7 @@ class Stepper:
         with self._lock:
             if self.settled:
                 return []
-            counts = self.queue._counts
-            depth, unfinished = counts[1], counts[2]
+            depth, unfinished = self.counts()
             rows = {name: self.gate.row(index) for name, index in self._rows.items()}
             for name, row in rows.items():
                 if name not in self._in_process and self._received[name] < row[_SENT]:
@@ -385,7 +438,7 @@ class Stepper:
                 row = rows[name]
                 if gone(name) or row[_STATE] != AT_GATE:
                     continue
-                if name not in self._announced and name not in self._in_process:
+                if name not in self._announced and name in self._announce_start:
                     # An actor process's start is announced here, in step order, not by the
                     # process itself: processes start up in whatever order the OS runs them.
                     records.append((now, ACTOR_START, name, self._pids[name], None, 0, name.rpartition("-")[0], None, None,
@@ -404,7 +457,7 @@ class Stepper:
         if op == JOIN and row[_TARGET]:
             target = self._names.get(row[_TARGET] - 1)
         elif op in (PUT, GET, TASK_DONE, JOIN):
-            target = self.queue.name
+            target = self.queue_name
         else:
             target = None
         return (op, target, FUNCTIONS[row[_FUNCTION]], row[_LINE])
@@ -469,3 +522,53 @@ def process_join_target(index: int) -> int:
 
 __all__ = ["StepGate", "SteppedJoinableQueue", "Stepper", "actor_index", "returning_from", "MAIN_INDEX",
            "ROUND_ROBIN", "MANUAL", "STEP_ORDERS", "BLOCKED_JOIN_PROCESS"]
+
+
+class SteppedRun:
+    """The session side of step mode, the same for processes, threads and asyncio tasks.
+
+    A session that mixes this in sets ``stepper`` (``None`` outside step mode) and
+    provides ``state``, ``_merger``, ``_inbox`` (where ``step`` leaves its record),
+    ``_take_local()`` (fold in the records its own process made so far) and
+    ``_gone(name)``; its ``poll`` calls :meth:`_settle_step` while running."""
+
+    stepper: Stepper | None = None
+    state: str
+    _merger: Any
+    _inbox: Any
+
+    def _take_local(self) -> None:
+        raise NotImplementedError
+
+    def _gone(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def _settle_step(self) -> None:
+        """Announce the paused actors once the run has settled; in round-robin mode, grant
+        the next step at once (call where the session reads its events)."""
+        stepper = self.stepper
+        ready = stepper.settle(self._gone)  # type: ignore[union-attr]
+        if ready:
+            self._take_local()  # what main (or a thread, or a task) recorded before it paused
+            self._merger.add(ready)
+        if stepper.auto and stepper.settled and stepper.ready:  # type: ignore[union-attr]
+            record, _ = stepper.grant()  # type: ignore[union-attr]
+            if record is not None:
+                self._merger.add([record])
+
+    def step(self, actor: str | None = None) -> str | None:
+        """Let ``actor`` (default: the next in round-robin order) make the operation it
+        paused before; returns why not, or ``None``."""
+        if self.stepper is None:
+            return "the run is not in step mode"
+        if self.state != "running":
+            return "the run is not running"
+        record, refusal = self.stepper.grant(actor)
+        if record is not None:
+            self._inbox.append(record)
+        return refusal
+
+    @property
+    def stuck(self) -> bool:
+        """In step mode: the run has settled with nobody left to step, and it is not over."""
+        return self.stepper is not None and self.state == "running" and self.stepper.stuck

@@ -11,6 +11,7 @@ from core.events import ACTOR_START, GET, GET_WAIT, JOIN_ENTER, PUT, RUN_STOP, S
 from core.model import WAITING_GET, RunModel
 from core.runner import COMPLETED, STALLED, run_session
 from core.scenarios import scenario
+from core.backends import open_session
 from core.session import Session
 from core.step_narration import StepNarrator
 from core.stepping import MANUAL, ROUND_ROBIN
@@ -29,25 +30,50 @@ def _sequence(events):
 def _stepped_run(name: str, **overrides):
     config = scenario(name, speed=200.0, seed=7, **overrides)
     model = RunModel(expected_producers=config.producers)
-    narrator = StepNarrator(model, config.maxsize)
+    narrator = StepNarrator(model, config.maxsize, config.backend)
     events = []
 
     def take(batch):
         events.extend(batch)
         narrator.feed(batch)
 
-    with Session(config, step=ROUND_ROBIN) as session:
+    with open_session(config, step=ROUND_ROBIN) as session:
         result = run_session(session, model, take)
     return result, events, narrator
 
 
-@pytest.mark.parametrize("name", ["seed", "too-few-sentinels", "bounded"])
-def test_round_robin_runs_repeat_exactly(name):
-    first, events_1, _ = _stepped_run(name)
-    second, events_2, _ = _stepped_run(name)
+@pytest.mark.parametrize("backend", ["process", "thread", "asyncio"])
+@pytest.mark.parametrize("name", ["seed", "too-few-sentinels", "bounded", "crash"])
+def test_round_robin_runs_repeat_exactly(name, backend):
+    first, events_1, _ = _stepped_run(name, backend=backend)
+    second, events_2, _ = _stepped_run(name, backend=backend)
     assert first.outcome == second.outcome == scenario(name).expected
     assert _sequence(events_1) == _sequence(events_2)
     assert sum(e.kind == STEP_GRANT for e in events_1) > 20
+
+
+@pytest.mark.parametrize("backend", ["thread", "asyncio"])
+def test_stepping_ends_each_pitfall_as_on_processes(backend):
+    for name in ("race", "forgot-task-done", "too-many-task-done"):
+        on_processes, _, _ = _stepped_run(name)
+        here, events, narrator = _stepped_run(name, backend=backend)
+        assert here.outcome == on_processes.outcome, name
+        assert (here.model.puts, here.model.gets, here.model.task_dones) == \
+            (on_processes.model.puts, on_processes.model.gets, on_processes.model.task_dones), name
+        assert here.diagnosis == on_processes.diagnosis, name
+        assert all(step.actor in ("main", "producer-0", "consumer-0") for step in narrator.steps)
+
+
+def test_each_backend_says_where_it_differs():
+    stories = {}
+    for backend in ("process", "thread", "asyncio"):
+        _, _, narrator = _stepped_run("seed", backend=backend)
+        stories[backend] = " ".join(narrator.story(step) for step in narrator.steps)
+    assert "pickles the item" in stories["process"] and "spawn" in stories["process"]
+    assert "nothing is copied" in stories["thread"] and "GIL" in stories["thread"]
+    assert "only gives way at an await" in stories["asyncio"]
+    assert "task_done() is a plain call, not awaited" in stories["asyncio"]
+    assert "its thread ended" in stories["thread"] and "its task ended" in stories["asyncio"]
 
 
 def test_every_operation_is_granted_first_and_pauses_are_announced_in_order():

@@ -17,16 +17,14 @@ from core.scenarios import ASYNCIO, BACKENDS, PROCESS, THREAD, ScenarioConfig
 
 
 def open_session(config: ScenarioConfig, step: str | None = None) -> Any:
-    """A new, not yet started session for ``config`` on its backend; ``step`` (step mode,
-    see :mod:`core.stepping`) is for processes only so far (``ValueError`` otherwise)."""
-    if step is not None and config.backend != PROCESS:
-        raise ValueError(f"step mode runs on the process backend only, not on {config.backend}")
+    """A new, not yet started session for ``config`` on its backend, in step mode
+    (:mod:`core.stepping`) with ``step``."""
     if config.backend == THREAD:
         from core.backends.threads import ThreadSession
-        return ThreadSession(config)
+        return ThreadSession(config, step)
     if config.backend == ASYNCIO:
         from core.backends.asyncio_session import AsyncioSession
-        return AsyncioSession(config)
+        return AsyncioSession(config, step)
     from core.session import Session
     return Session(config, step=step)
 

@@ -155,6 +155,10 @@ class ObservedAsyncQueue(asyncio.Queue):
         record((_monotonic(), TASK_DONE, _actor.get(), self._pid, self.name, op, None, len(self._queue), unfinished))
 
     # -- join ----------------------------------------------------------------------------
+    def _before_join_wait(self) -> None:
+        """Called when ``join()`` is about to wait, its ``join_enter`` recorded (a hook for
+        step mode, which must know who is blocked)."""
+
     async def join(self) -> None:
         record = self._record
         if record is None:
@@ -166,6 +170,7 @@ class ObservedAsyncQueue(asyncio.Queue):
                 self._unfinished_tasks, None, None, None, None))
         released_by = None
         if self._unfinished_tasks > 0:
+            self._before_join_wait()
             await super().join()
             released_by = self._last_zero
         self._op += 1

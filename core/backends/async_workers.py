@@ -72,6 +72,20 @@ async def consumer_crashes(queue: Any, plan: Any) -> None:
     queue.task_done()
 
 
+async def consumer_resubmits(queue: Any, plan: Any) -> None:
+    while True:
+        task = await queue.get()
+        if task is None:
+            break
+        try:
+            await plan.work_on(task)
+            plan.crash_on_second_task(task)  # consumer-0 raises here...
+        except Exception:
+            await queue.put(task)  # ...so the task goes back on the queue first
+        queue.task_done()  # then this attempt is done, failed or not
+    queue.task_done()
+
+
 async def consumer_retries(queue: Any, plan: Any) -> None:
     while True:
         task = await queue.get()
@@ -120,6 +134,7 @@ CONSUMER_CODE = {
     "consumer_forgets_task_done": consumer_forgets_task_done,
     "consumer_crashes": consumer_crashes,
     "consumer_retries": consumer_retries,
+    "consumer_resubmits": consumer_resubmits,
 }
 MAIN_CODE = {"main": main, "main_joins_queue_first": main_joins_queue_first,
              "main_sends_sentinels": main_sends_sentinels}

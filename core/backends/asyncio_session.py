@@ -19,6 +19,7 @@ from typing import Any, Awaitable
 
 from core.backends import async_workers
 from core.backends.async_queue import ObservedAsyncQueue, acting_as
+from core.backends.stepped import SteppedAsyncQueue
 from core.backends.base import (EXIT_RAISED, RUNNING, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
                                 Retired)
 from core.control import CONSUMER, PRODUCER, RunControl
@@ -27,6 +28,7 @@ from core.plan import Plan
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
 from core.session import main_code
+from core.stepping import BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, actor_index, process_join_target, returning_from
 
 
 class AsyncPlan(Plan):
@@ -59,8 +61,8 @@ class AsyncioSession(InProcessSession):
 
     backend = "asyncio"
 
-    def __init__(self, config: ScenarioConfig) -> None:
-        super().__init__(config)
+    def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
+        super().__init__(config, step)
         self._loop = asyncio.new_event_loop()
         self._thread: threading.Thread | None = None
         self._spawn_lock = threading.Lock()
@@ -95,7 +97,10 @@ class AsyncioSession(InProcessSession):
         """Start the actors and ``main``; return once all of them, and any helper, have ended."""
         self._changed = asyncio.Event()
         # Made on the loop: an asyncio.Queue binds to the loop it is first used on.
-        self.queue = ObservedAsyncQueue(self.config.maxsize, inbox=self._inbox, name=TASK_QUEUE_NAME)
+        if self._gate is None:
+            self.queue = ObservedAsyncQueue(self.config.maxsize, inbox=self._inbox, name=TASK_QUEUE_NAME)
+        else:
+            self.queue = SteppedAsyncQueue(self.config.maxsize, gate=self._gate, inbox=self._inbox, name=TASK_QUEUE_NAME)
         for actor in self.actors():
             self._create_task(actor)
         self._main_task = asyncio.create_task(self._play_main(), name="joinscope-main")
@@ -199,9 +204,20 @@ class AsyncioSession(InProcessSession):
             else async_workers.CONSUMER_CODE[self.config.consumer_code]
         exitcode: int | None = 0
         failure: BaseException | None = None
-        self._record(ACTOR_START, actor.role, actor.name)
+        gate = self._gate
+        if gate is None:
+            self._record(ACTOR_START, actor.role, actor.name)
+        else:  # in step mode the stepper announces the start, in a fixed order
+            gate.bind(actor_index(actor.role, actor.slot), thread_only=True)
         try:
-            await code(self.queue, plan)
+            try:
+                await code(self.queue, plan)
+            except Exception as error:  # the actor's own failure: the task dies of it, as a process would
+                if isinstance(error, (Retired, Stopped)) or gate is None:
+                    raise
+                exitcode, failure = EXIT_RAISED, error
+            if gate is not None:
+                await gate.pause_async(EXIT, where=returning_from(code))
         except Retired:
             pass
         except (asyncio.CancelledError, Stopped):
@@ -238,8 +254,13 @@ class AsyncioSession(InProcessSession):
         exitcode: int | None = 0
         failure: BaseException | None = None
         self._record(ACTOR_START, "main")
+        gate = self._gate
+        if gate is not None:
+            gate.bind(MAIN_INDEX, thread_only=True)
         try:
             await code(self.queue, self)
+            if gate is not None:
+                await gate.pause_async(EXIT, where=returning_from(code))
         except (asyncio.CancelledError, Stopped):
             exitcode = None
         except Exception as error:  # a bug in main's code must not pass silently
@@ -261,9 +282,16 @@ class AsyncioSession(InProcessSession):
             if not waiting:
                 return
             actor = waiting[0]
+            gate = self._gate
+            if gate is not None:
+                await gate.pause_async(JOIN, target=process_join_target(actor_index(actor.role, actor.slot)))
             self._record(JOIN_ENTER, actor.name)
             entered = time.monotonic()
             while actor.handle is None:  # registered, its task not created yet
                 await asyncio.sleep(0)
+            if gate is not None and actor.alive:
+                gate.blocked(BLOCKED_JOIN_PROCESS, None)
             await asyncio.wait([actor.handle])
             self._record(JOIN_RETURN, actor.name, waited=time.monotonic() - entered)
+            if gate is not None:
+                gate.moving()

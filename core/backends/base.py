@@ -27,6 +27,7 @@ from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_RETIRE, ERROR, MAIN_ACTO
 from core.merge import EventMerger
 from core.reporter import Stopped
 from core.scenarios import ScenarioConfig
+from core.stepping import MAIN_INDEX, ROUND_ROBIN, StepGate, Stepper, SteppedRun, actor_index
 
 NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
 TASK_QUEUE_NAME = "tasks"
@@ -45,6 +46,7 @@ class _InProcess:
     state, for actors that share this process (no semaphore file, no resource tracker)."""
 
     Lock = staticmethod(threading.Lock)
+    Condition = staticmethod(threading.Condition)
 
     @staticmethod
     def RawArray(typecode: str, size: int) -> array:  # noqa: N802 (the multiprocessing name)
@@ -74,15 +76,19 @@ class Actor:
         return not self.exited.is_set()
 
 
-class InProcessSession:
+class InProcessSession(SteppedRun):
     """The parts of a thread or asyncio session that do not depend on which it is."""
 
     #: ``actor_launch``/``actor_start`` items and the header say what ran.
     backend = ""
 
-    def __init__(self, config: ScenarioConfig) -> None:
+    def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
         self.config = config
         self._inbox = Inbox()
+        #: Step mode's shared state (see core.stepping), ``None`` outside step mode.
+        self._gate = StepGate(IN_PROCESS) if step is not None else None
+        self._step_order = step
+        self.stepper: Stepper | None = None
         self._control = RunControl(IN_PROCESS)
         self._actors: dict[str, Actor] = {}
         self._actors_lock = threading.Lock()
@@ -109,6 +115,34 @@ class InProcessSession:
         self.t0 = time.monotonic()
         self._merger = EventMerger(self.t0)
         self.state = RUNNING
+        if self._gate is not None:
+            self._gate.launched(MAIN_INDEX)
+            self.stepper = Stepper(self._gate, TASK_QUEUE_NAME, self._queue_counts, self.config.maxsize,
+                                   auto=self._step_order == ROUND_ROBIN)
+            self.stepper.add_actor(MAIN_ACTOR, MAIN_INDEX, self._pid, in_process=True)
+
+    def _queue_counts(self) -> tuple[int, int]:
+        queue = getattr(self, "queue", None)
+        return queue.counts() if queue is not None else (0, 0)
+
+    @property
+    def stepping(self) -> bool:
+        return self._gate is not None
+
+    def _take_local(self) -> None:
+        self._merger.add(self._inbox.take())  # type: ignore[union-attr]
+
+    @property
+    def caught_up(self) -> bool:
+        """Every event reported so far has come out of :meth:`poll`."""
+        return self._merger is not None and not self._merger.pending and not len(self._inbox)
+
+    def _gone(self, name: str) -> bool:
+        if name == MAIN_ACTOR:
+            return self._main_done.is_set()
+        with self._actors_lock:
+            actor = self._actors.get(name)
+        return actor is None or actor.exited.is_set()
 
     @property
     def finished(self) -> bool:
@@ -127,6 +161,8 @@ class InProcessSession:
             if self.state == RUNNING and self._main_done.is_set() and not self.live_processes():
                 self.state = FINISHED
                 merger.add(self._inbox.take())
+            if self.stepper is not None and self.state == RUNNING:
+                self._settle_step()
             return merger.pop_ready(final=self.state in (FINISHED, STOPPED))
 
     def _record(self, kind: str, item: Any = None, actor: str = MAIN_ACTOR, *, waited: float | None = None,
@@ -170,6 +206,9 @@ class InProcessSession:
                       needs_sentinel=needs_sentinel and self.config.sentinels is None)
         with self._actors_lock:
             self._actors[actor.name] = actor
+        if self.stepper is not None:
+            self._gate.launched(actor_index(role, slot))  # type: ignore[union-attr]
+            self.stepper.add_actor(actor.name, actor_index(role, slot), self._pid, in_process=True)
         self._record(ACTOR_LAUNCH, role, actor.name)
         return actor
 
@@ -183,6 +222,8 @@ class InProcessSession:
         """Start one more actor of ``role``; returns why not, or ``None``."""
         if self.state != RUNNING or self._stop.is_set():
             return "the run is not running"
+        if self.stepping:
+            return "the number of actors is fixed while stepping"
         return self._spawn(role)
 
     def _spawn(self, role: str) -> str | None:
@@ -192,6 +233,8 @@ class InProcessSession:
         """Ask the newest active actor of ``role`` to finish its task and end; returns why not, or ``None``."""
         if self.state != RUNNING:
             return "the run is not running"
+        if self.stepping:
+            return "the number of actors is fixed while stepping"
         candidates = self.active(role)
         if not candidates:
             return f"no active {role} to retire"

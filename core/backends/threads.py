@@ -22,6 +22,7 @@ from typing import Any
 from core import workers
 from core.backends.base import (EXIT_RAISED, RUNNING, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
                                 Retired)
+from core.backends.stepped import SteppedThreadQueue
 from core.backends.thread_queue import ObservedQueue, acting_as
 from core.control import CONSUMER, PRODUCER, RunControl
 from core.events import ACTOR_START, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP
@@ -29,6 +30,7 @@ from core.plan import Plan
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
 from core.session import main_code
+from core.stepping import BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, actor_index, process_join_target, returning_from
 
 
 class ThreadPlan(Plan):
@@ -59,9 +61,12 @@ class ThreadSession(InProcessSession):
 
     backend = "thread"
 
-    def __init__(self, config: ScenarioConfig) -> None:
-        super().__init__(config)
-        self.queue = ObservedQueue(config.maxsize, inbox=self._inbox, name=TASK_QUEUE_NAME)
+    def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
+        super().__init__(config, step)
+        if self._gate is None:
+            self.queue = ObservedQueue(config.maxsize, inbox=self._inbox, name=TASK_QUEUE_NAME)
+        else:
+            self.queue = SteppedThreadQueue(config.maxsize, gate=self._gate, inbox=self._inbox, name=TASK_QUEUE_NAME)
         self._unpaused = threading.Event()
         self._unpaused.set()
         self._threads: list[threading.Thread] = []
@@ -156,16 +161,25 @@ class ThreadSession(InProcessSession):
             else workers.CONSUMER_CODE[self.config.consumer_code]
         exitcode: int | None = 0
         failure: BaseException | None = None
+        gate = self._gate
         with acting_as(actor.name, check):
-            self._record(ACTOR_START, actor.role, actor.name)
+            if gate is None:
+                self._record(ACTOR_START, actor.role, actor.name)
+            else:  # in step mode the stepper announces the start, in a fixed order
+                gate.bind(actor_index(actor.role, actor.slot), thread_only=True)
             try:
-                code(self.queue, plan)
-            except Retired:
-                pass
+                try:
+                    code(self.queue, plan)
+                except Retired:
+                    pass
+                except Exception as error:  # the actor's own failure: the thread dies of it, as a process would
+                    if isinstance(error, Stopped):
+                        raise
+                    exitcode, failure = EXIT_RAISED, error
+                if gate is not None:
+                    gate.pause(EXIT, None, where=returning_from(code), check=check)
             except Stopped:
                 exitcode = None
-            except Exception as error:  # the actor's own failure: the thread dies of it, as a process would
-                exitcode, failure = EXIT_RAISED, error
             finally:
                 self._ended(actor, exitcode, failure)
 
@@ -182,10 +196,15 @@ class ThreadSession(InProcessSession):
         code = main_code(self.config)
         exitcode: int | None = 0
         failure: BaseException | None = None
+        gate = self._gate
         with acting_as(MAIN_ACTOR, self._raise_if_stopped):
             self._record(ACTOR_START, "main")
+            if gate is not None:
+                gate.bind(MAIN_INDEX, thread_only=True)
             try:
                 code(self.queue, self)
+                if gate is not None:
+                    gate.pause(EXIT, None, where=returning_from(code), check=self._raise_if_stopped)
             except Stopped:
                 exitcode = None
             except Exception as error:  # a bug in main's code must not pass silently
@@ -206,12 +225,20 @@ class ThreadSession(InProcessSession):
             if not waiting:
                 return
             actor = waiting[0]
+            gate = self._gate
+            if gate is not None:
+                gate.pause(JOIN, None, target=process_join_target(actor_index(actor.role, actor.slot)),
+                           check=self._raise_if_stopped)
             self._record(JOIN_ENTER, actor.name)
             entered = time.monotonic()
+            if gate is not None and actor.alive:
+                gate.blocked(BLOCKED_JOIN_PROCESS, None)
             while not actor.exited.wait(WAIT_SLICE_S):
                 self._raise_if_stopped()
             self._raise_if_stopped()  # it ended because the run was stopped: so was main
             self._record(JOIN_RETURN, actor.name, waited=time.monotonic() - entered)
+            if gate is not None:
+                gate.moving()
 
 
 __all__ = ["ThreadSession", "ThreadPlan"]
