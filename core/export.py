@@ -27,9 +27,9 @@ from typing import IO, Any, Iterable, Iterator
 from core.events import ERROR, JOIN_RETURN, Event
 from core.model import FINAL_STATES, STATES, RunModel, lane_order
 
-PERFETTO = "perfetto"
-CSV = "csv"
-FORMATS = (PERFETTO, CSV)
+from core.choices import CSV, PERFETTO
+from core.choices import EXPORT_FORMATS as FORMATS
+
 #: The process id the run's tracks are grouped under in the trace-event file.
 RUN_PID = 1
 #: Events folded into the model at a time while exporting.

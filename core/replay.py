@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from core.choices import REPLAY_SPEEDS
 from core.diagnosis import diagnose
 from core.events import JOIN_RETURN, Event
 from core.model import RunModel
@@ -33,7 +34,7 @@ from core.timeline import Timeline
 from core.trace import TraceError, TraceReader
 
 #: The replay speeds offered, as multiples of the recorded pace.
-SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+SPEEDS = REPLAY_SPEEDS
 #: The most events a replay holds (about 1 GB with the cursor's state).
 MAX_REPLAY_EVENTS = 2_000_000
 #: Most events folded in one call: the model's batch fold numbers a batch's actors with

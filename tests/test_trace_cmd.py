@@ -181,6 +181,20 @@ def test_a_program_with_no_joinable_queue_is_told_so(tmp_path):
     assert {e.kind for e in events} == {"actor_start", "actor_exit"} and actors(events) == {"main"}
 
 
+def test_headless_tracing_loads_no_window_machinery(tmp_path):
+    """Its start-up is part of every traced program's wall time: no Qt, pyqtgraph or numpy."""
+    record = tmp_path / "run.jsonl"
+    code = ("import sys; from app.cli import main; code = main(sys.argv[1:]); "
+            "print('heavy:', sorted({'numpy', 'PySide6', 'pyqtgraph'} & sys.modules.keys()), file=sys.stderr); "
+            "sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", code, "trace", "--no-gui", "--record", str(record),
+                             str(PROGRAMS / "plain_module.py"), "spawn", "3"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "heavy: []" in result.stderr.splitlines()
+    assert Counter(e.kind for e in read_trace(record).events)[PUT] == 4
+
+
 def test_timeout_stops_a_hung_join_and_says_so(tmp_path):
     record = tmp_path / "hang.jsonl"
     started = time.monotonic()
