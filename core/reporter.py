@@ -100,18 +100,39 @@ class Reporter:
             util.Finalize(self, self.close, exitpriority=100)
 
     def _flush_periodically(self) -> None:
-        while not self._stop.wait(FLUSH_INTERVAL_S):
+        requests = flush_requests
+        if requests is None:
+            while not self._stop.wait(FLUSH_INTERVAL_S):
+                if self.buffer:
+                    self.flush()
+            return
+        # Also flushes at once when asked (a process about to terminate this one).
+        while True:
+            asked = requests.wait_for_request(FLUSH_INTERVAL_S)
+            if self._stop.is_set():
+                if asked:
+                    requests.answer()  # close() flushes everything; whoever asked may go on
+                return
             if self.buffer:
                 self.flush()
+            if asked:
+                requests.answer()
 
     def close(self) -> None:
         """Flush and stop the flusher thread (the process is about to exit)."""
         self._stop.set()
+        if flush_requests is not None and self._thread is not None:
+            flush_requests.wake()
         self.flush()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
 
+
+#: Set in a child whose parent may ask its flusher for a flush before terminating it: an
+#: object with ``wait_for_request(timeout) -> bool``, ``answer()`` and ``wake()``
+#: (:class:`core.tracing.handshake.FlushHandshake`).
+flush_requests: Any = None
 
 _reporters: dict[int, Reporter] = {}
 _registry_lock = threading.Lock()
@@ -214,8 +235,9 @@ def interrupt_check() -> Callable[[], None] | None:
 
 
 def _after_fork_in_child() -> None:
-    global _pid, _process_actor, _process_interrupt, _registry_lock
+    global _pid, _process_actor, _process_interrupt, _registry_lock, flush_requests
     _pid = os.getpid()
+    flush_requests = None  # the parent's, not ours (a multiprocessing child is given its own)
     _process_actor = None
     _process_interrupt = None
     _registry_lock = threading.Lock()

@@ -127,6 +127,15 @@ def test_workers_a_pool_terminates_report_every_operation(tmp_path, method):
     assert {e.actor for e in events if e.kind == PUT} <= workers
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_a_worker_terminated_right_after_its_puts_loses_none_of_them(tmp_path, method):
+    events, _, result = trace_and_compare(tmp_path, "terminated_worker.py", method, "50")
+    assert result.stdout == "worker ended with exit code -15\n"
+    kinds = assert_exact(events)
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 50
+    assert [e.exitcode for e in events if e.kind == ACTOR_EXIT and e.actor == "worker"] == [None]
+
+
 def test_a_daemon_consumer_ended_by_the_program_exit_loses_nothing(tmp_path):
     record = tmp_path / "daemon.jsonl"
     program = ROOT / "benchmarks" / "tiny_tasks_program.py"
