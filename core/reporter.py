@@ -111,7 +111,10 @@ class Reporter:
             asked = requests.wait_for_request(FLUSH_INTERVAL_S)
             if self._stop.is_set():
                 if asked:
-                    requests.answer()  # close() flushes everything; whoever asked may go on
+                    # close() is sending the last batch: answer once it has gone (a flush
+                    # waits for the one in progress), or the asker's SIGTERM could cut it off.
+                    self.flush()
+                    requests.answer()
                 return
             if self.buffer:
                 self.flush()
