@@ -21,6 +21,7 @@ from core.scenarios import ScenarioConfig
 
 if TYPE_CHECKING:
     from core.tracing.blocks import BlockTraceWriter as TraceWriter
+    from core.tracing.launch import LaunchedProgram
     from core.tracing.session import TraceSession
     from core.tracing.summary import TraceSummary
 # The rest is imported when needed, much of it once the program is launched.
@@ -97,21 +98,27 @@ def run_trace(args: argparse.Namespace) -> int:
     _check_script(parser, args.script)
     _check_record(parser, args)
     config = trace_config(args.script, args.args)
-    writer = None
-    if args.record:
-        from core.trace import trace_header
-        from core.tracing.blocks import BlockTraceWriter
-        try:
-            writer = BlockTraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
-        except OSError as error:  # e.g. a full disk: the header could not be written
-            parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
-    from core.tracing.session import INTERRUPTED, TIMED_OUT, TraceSession
-    session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
     if args.no_gui:
-        summary, write_error = _run_headless(session, writer)
+        with _HeadlessSignals() as signals:
+            # Launched first: its start-up overlaps the rest of JoinScope's (it runs nothing
+            # of the script before the session hands it the channel).
+            from core.tracing.launch import LaunchedProgram
+            launched = LaunchedProgram(sys.executable, args.script, args.args)
+            try:
+                writer = _open_record(parser, args, config)
+            except BaseException:
+                launched.cancel()
+                raise
+            from core.tracing.session import TraceSession
+            session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
+            summary, write_error = _run_headless(session, writer, signals, launched)
     else:
+        writer = _open_record(parser, args, config)
+        from core.tracing.session import TraceSession
+        session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
         summary, write_error = _run_in_window(session, writer, config)
     _report(session, summary, args, write_error)
+    from core.tracing.session import INTERRUPTED, TIMED_OUT
     if session.outcome == TIMED_OUT:
         return EXIT_STALLED
     if session.outcome == INTERRUPTED and session.forced:
@@ -122,19 +129,50 @@ def run_trace(args: argparse.Namespace) -> int:
     return 128 - code if code < 0 else code
 
 
-def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[TraceSummary, OSError | None]:
-    """Run the program to its end, writing the events as they come; signals are handled from the start."""
+def _open_record(parser: argparse.ArgumentParser, args: argparse.Namespace, config: ScenarioConfig
+                 ) -> TraceWriter | None:
+    """The writer of ``--record FILE``, its header written (exit 2 if it cannot be)."""
+    if not args.record:
+        return None
+    from core.trace import trace_header
+    from core.tracing.blocks import BlockTraceWriter
+    try:
+        return BlockTraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
+    except OSError as error:  # e.g. a full disk: the header could not be written
+        parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
+
+
+class _HeadlessSignals:
+    """SIGINT and SIGTERM noted (in ``received``) from before the program is launched.
+
+    A signal JoinScope was started ignoring (a background job's SIGINT) stays ignored,
+    for the program too, which inherits the disposition."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_HeadlessSignals":
+        self._previous = {signum: signal.signal(signum, lambda signum, _: self.received.append(signum))
+                          for signum in (signal.SIGINT, signal.SIGTERM)
+                          if signal.getsignal(signum) is not signal.SIG_IGN}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _HeadlessSignals,
+                  launched: LaunchedProgram | None = None) -> tuple[TraceSummary, OSError | None]:
+    """Run the program to its end, writing the events as they come."""
     from core.tracing.summary import TraceSummary
     summary = TraceSummary()
     write_error: OSError | None = None
-    received: list[int] = []
-    # A signal JoinScope was started ignoring (a background job's SIGINT) stays ignored, for
-    # the program too, which inherits the disposition.
-    previous = {signum: signal.signal(signum, lambda signum, _: received.append(signum))
-                for signum in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(signum) is not signal.SIG_IGN}
+    received = signals.received
     try:
         with session:
-            session.start()
+            session.start(launched)
             while not session.finished:
                 while received:
                     if received.pop(0) == signal.SIGINT:
@@ -150,8 +188,6 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[Tr
                         except OSError as error:
                             write_error = error
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         if writer is not None:
             writer.close()
     return summary, write_error

@@ -13,7 +13,6 @@ program left running, :data:`ORPHAN_GRACE_S` later).
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -31,8 +30,8 @@ from typing import Any, Sequence
 
 from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, Event
 from core.tracing.blocks import BlockMerger, EventBlock
-from core.tracing.bootstrap import BOOTSTRAP_CODE
 from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
+from core.tracing.launch import LaunchedProgram
 from core.tracing.processes import stop_tree
 
 #: After the main process ended, how long processes it left running may keep their connections open.
@@ -117,28 +116,28 @@ class TraceSession:
         self.close()
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> None:
-        """Open the private socket and launch the program."""
+    def start(self, launched: LaunchedProgram | None = None) -> None:
+        """Open the private socket and let the program run: ``launched`` early (see
+        :mod:`core.tracing.launch`), or launched now."""
         if self.state != NEW:
             raise RuntimeError("a trace session runs once")
-        self._dir = tempfile.mkdtemp(prefix="joinscope-trace-")  # mode 0700: only this user may connect
-        address = os.path.join(self._dir, "events")
-        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._server.bind(address)
-        self._server.listen(64)
-        read_end, write_end = os.pipe()
-        try:
-            os.write(write_end, json.dumps({"address": address, "authkey": self._authkey.hex()}).encode())
-        finally:
-            os.close(write_end)
-        self.t0 = time.monotonic()
+        if launched is None:
+            launched = LaunchedProgram(self.python, self.script, self.args)
+        self.process = launched.process
+        self.t0 = launched.t0
         self._merger = BlockMerger(self.t0)
         try:
-            self.process = subprocess.Popen([self.python, "-c", BOOTSTRAP_CODE, str(read_end), self.script, *self.args],
-                                            pass_fds=(read_end,))
-        finally:
-            os.close(read_end)
-        self._record(ACTOR_START, MAIN_ACTOR)
+            self._dir = tempfile.mkdtemp(prefix="joinscope-trace-")  # mode 0700: only this user may connect
+            address = os.path.join(self._dir, "events")
+            self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._server.bind(address)
+            self._server.listen(64)
+        except BaseException:
+            launched.cancel()
+            raise
+        launched.hand_over(address, self._authkey)
+        self._inbox.append((self.t0, ACTOR_START, MAIN_ACTOR, self.process.pid, None, 0, MAIN_ACTOR,
+                            None, None, None, None, None, None))
         try:  # readable when the program ends, so a poll wakes at once (Linux 5.3+)
             self._exit_fd = os.pidfd_open(self.process.pid)
         except (AttributeError, OSError):
