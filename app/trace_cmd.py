@@ -106,6 +106,7 @@ def run_trace(args: argparse.Namespace) -> int:
             launched = LaunchedProgram(sys.executable, args.script, args.args)
             try:
                 writer = _open_record(parser, args, config)
+                launched.hand_over()  # the script runs from now on
             except BaseException:
                 launched.cancel()
                 raise

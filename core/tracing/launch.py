@@ -1,23 +1,31 @@
 """Starting the traced program while JoinScope is still starting itself.
 
 The program's interpreter and its bootstrap imports take about as long as
-JoinScope's own set-up (its trace writer, the merger, the listening socket), and a
-traced program's wall time includes both.  So the command launches the program as
-soon as its arguments are checked: the bootstrap imports what it needs, then waits
-on the inherited pipe for the socket's address and key, and only then runs the
-script.  Nothing of the script runs before :meth:`LaunchedProgram.hand_over`; after
-:meth:`LaunchedProgram.cancel` (the record could not be written, say) the bootstrap
-exits without running it.  This module imports little on purpose.
+JoinScope's own set-up (its trace writer, the merger, the session), and a traced
+program's wall time includes both.  So the command launches the program as soon as
+its arguments are checked: the bootstrap imports what it needs, then waits on the
+inherited pipe for the address and key of JoinScope's private socket, and only then
+runs the script.  JoinScope hands them over (:meth:`LaunchedProgram.hand_over`) once
+the record's header is written; the program's processes may then connect before the
+session reads from the socket, and wait for it.  After :meth:`LaunchedProgram.cancel`
+(the record could not be written, say) the bootstrap exits without running the
+script.  This module imports little on purpose.
 """
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import tempfile
 import time
 from typing import Sequence
 
 from core.tracing.bootstrap import BOOTSTRAP_CODE
+
+_AUTHKEY_BYTES = 32
+#: How many processes may wait to be accepted (a pool starting all its workers at once).
+BACKLOG = 64
 
 
 class LaunchedProgram:
@@ -27,6 +35,9 @@ class LaunchedProgram:
         read_end, self._write_end = os.pipe()
         #: When the program was launched: the run's time 0.
         self.t0 = time.monotonic()
+        self.directory: str | None = None
+        self.server: socket.socket | None = None
+        self.authkey = os.urandom(_AUTHKEY_BYTES)
         try:
             self.process = subprocess.Popen([python, "-c", BOOTSTRAP_CODE, str(read_end), script, *args],
                                             pass_fds=(read_end,))
@@ -36,16 +47,39 @@ class LaunchedProgram:
         finally:
             os.close(read_end)
 
-    def hand_over(self, address: str, authkey: bytes) -> None:
-        """Tell the bootstrap where to report; it then runs the script."""
+    def hand_over(self) -> None:
+        """Open the private socket (in a directory of mode 0700: only this user may connect) and
+        tell the bootstrap where it is; the script then runs.  If the socket cannot be made, the
+        program is let go without running it, and the error raised."""
         try:
-            os.write(self._write_end, json.dumps({"address": address, "authkey": authkey.hex()}).encode())
+            self.directory = tempfile.mkdtemp(prefix="joinscope-trace-")
+            address = os.path.join(self.directory, "events")
+            self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.server.bind(address)
+            self.server.listen(BACKLOG)
+        except BaseException:
+            self.cancel()
+            raise
+        try:
+            os.write(self._write_end, json.dumps({"address": address, "authkey": self.authkey.hex()}).encode())
         except OSError:  # the program died before it read it: the session sees it end
             pass
         finally:
             os.close(self._write_end)
+            self._write_end = -1
 
     def cancel(self) -> None:
-        """Let the bootstrap exit without running the script, and wait for it."""
-        os.close(self._write_end)
+        """Let the bootstrap exit without running the script, and wait for it; release the socket."""
+        if self._write_end >= 0:
+            os.close(self._write_end)
+            self._write_end = -1
         self.process.wait()
+        self.release()
+
+    def release(self) -> None:
+        """Close the socket and remove its directory (the session does, once it has taken them)."""
+        if self.server is not None:
+            self.server.close()
+        if self.directory is not None:
+            import shutil
+            shutil.rmtree(self.directory, ignore_errors=True)

@@ -20,7 +20,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -41,7 +40,6 @@ STOP_GRACE_S = 2.0
 #: After Ctrl-C, how long the program may take to end by itself before it gets a SIGINT of its
 #: own, and then as long again before it is stopped.
 INTERRUPT_GRACE_S = 1.0
-_AUTHKEY_BYTES = 32
 #: The most messages read from one process in a row, so a busy one cannot starve the others.
 MESSAGES_PER_READ = 64
 #: How long a connecting process may take to prove it knows the key.
@@ -97,7 +95,7 @@ class TraceSession:
         self._merger: BlockMerger | None = None
         self._dir: str | None = None
         self._server: socket.socket | None = None
-        self._authkey = os.urandom(_AUTHKEY_BYTES)
+        self._authkey = b""
         self._peers: dict[Connection, _Peer] = {}
         self._inbox: deque[tuple] = deque()
         self._lock = threading.RLock()
@@ -117,25 +115,18 @@ class TraceSession:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, launched: LaunchedProgram | None = None) -> None:
-        """Open the private socket and let the program run: ``launched`` early (see
-        :mod:`core.tracing.launch`), or launched now."""
+        """Let the program run, reporting to the private socket: ``launched`` early (see
+        :mod:`core.tracing.launch`; handed over already or now), or launched now."""
         if self.state != NEW:
             raise RuntimeError("a trace session runs once")
         if launched is None:
             launched = LaunchedProgram(self.python, self.script, self.args)
         self.process = launched.process
         self.t0 = launched.t0
+        if launched.server is None:
+            launched.hand_over()
+        self._dir, self._server, self._authkey = launched.directory, launched.server, launched.authkey
         self._merger = BlockMerger(self.t0)
-        try:
-            self._dir = tempfile.mkdtemp(prefix="joinscope-trace-")  # mode 0700: only this user may connect
-            address = os.path.join(self._dir, "events")
-            self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._server.bind(address)
-            self._server.listen(64)
-        except BaseException:
-            launched.cancel()
-            raise
-        launched.hand_over(address, self._authkey)
         self._inbox.append((self.t0, ACTOR_START, MAIN_ACTOR, self.process.pid, None, 0, MAIN_ACTOR,
                             None, None, None, None, None, None))
         try:  # readable when the program ends, so a poll wakes at once (Linux 5.3+)
