@@ -10,16 +10,16 @@ words go to standard error after the program has ended, each line starting with
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
-
 from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
-from core.scenarios import ScenarioConfig
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+    from core.scenarios import ScenarioConfig
     from core.tracing.blocks import BlockTraceWriter as TraceWriter
     from core.tracing.launch import LaunchedProgram
     from core.tracing.session import TraceSession
@@ -43,11 +43,25 @@ def _seconds(text: str) -> float:
     return value
 
 
+_DESCRIPTION = ("Run an unmodified Python program and observe every multiprocessing.JoinableQueue it creates, "
+                "in any start method. Its output and exit code are its own.")
+
+
 def add_trace_parser(commands: Any) -> None:
-    trace = commands.add_parser(
-        "trace", help="run your own Python program and watch its JoinableQueues",
-        description="Run an unmodified Python program and observe every multiprocessing.JoinableQueue it "
-                    "creates, in any start method. Its output and exit code are its own.")
+    """``trace`` among the subcommands of the whole command line."""
+    trace = commands.add_parser("trace", help="run your own Python program and watch its JoinableQueues",
+                                description=_DESCRIPTION)
+    _add_trace_arguments(trace)
+
+
+def trace_parser(parser_class: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """The same parser on its own, as ``joinscope trace`` builds it to start fast."""
+    trace = parser_class(prog="joinscope trace", description=_DESCRIPTION)
+    _add_trace_arguments(trace)
+    return trace
+
+
+def _add_trace_arguments(trace: argparse.ArgumentParser) -> None:
     trace.add_argument("--record", metavar="FILE", help="write the events to FILE (JSON Lines) as they happen")
     trace.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     trace.add_argument("--no-gui", action="store_true", dest="no_gui", help="record only, no window")
@@ -56,11 +70,14 @@ def add_trace_parser(commands: Any) -> None:
                             "exit code 3")
     trace.add_argument("script", help="the Python program to run")
     trace.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    trace.set_defaults(trace_parser=trace)
+    trace.set_defaults(trace_parser=trace, command="trace")
 
 
 def trace_config(script: str, args: list[str]) -> ScenarioConfig:
     """The scenario a trace is filed under (the header's ``scenario``; the window's title)."""
+    import multiprocessing
+
+    from core.scenarios import ScenarioConfig
     return ScenarioConfig(name="trace", title=" ".join([os.path.basename(script), *args]),
                           description=f"joinscope trace {script}", producers=0, consumers=0, tasks=0,
                           start_method=multiprocessing.get_start_method(allow_none=False))
@@ -97,7 +114,6 @@ def run_trace(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.trace_parser
     _check_script(parser, args.script)
     _check_record(parser, args)
-    config = trace_config(args.script, args.args)
     if args.no_gui:
         with _HeadlessSignals() as signals:
             # Launched first: its start-up overlaps the rest of JoinScope's (it runs nothing
@@ -105,7 +121,7 @@ def run_trace(args: argparse.Namespace) -> int:
             from core.tracing.launch import LaunchedProgram
             launched = LaunchedProgram(sys.executable, args.script, args.args)
             try:
-                writer = _open_record(parser, args, config)
+                writer = _open_record(parser, args, trace_config(args.script, args.args))
                 launched.hand_over()  # the script runs from now on
             except BaseException:
                 launched.cancel()
@@ -114,6 +130,7 @@ def run_trace(args: argparse.Namespace) -> int:
             session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
             summary, write_error = _run_headless(session, writer, signals, launched)
     else:
+        config = trace_config(args.script, args.args)
         writer = _open_record(parser, args, config)
         from core.tracing.session import TraceSession
         session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)

@@ -13,15 +13,18 @@ script.  This module imports little on purpose.
 """
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
-import tempfile
 import time
-from typing import Sequence
 
 from core.tracing.bootstrap import BOOTSTRAP_CODE
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
+if TYPE_CHECKING:
+    import socket
+    from typing import Sequence
+# json, socket and tempfile (which brings shutil and the compressors) are imported once
+# the program is on its way.
 
 _AUTHKEY_BYTES = 32
 #: How many processes may wait to be accepted (a pool starting all its workers at once).
@@ -51,6 +54,9 @@ class LaunchedProgram:
         """Open the private socket (in a directory of mode 0700: only this user may connect) and
         tell the bootstrap where it is; the script then runs.  If the socket cannot be made, the
         program is let go without running it, and the error raised."""
+        import json
+        import socket
+        import tempfile
         try:
             self.directory = tempfile.mkdtemp(prefix="joinscope-trace-")
             address = os.path.join(self.directory, "events")
