@@ -131,10 +131,22 @@ def write_perfetto(events: Iterable[Event], out: IO[str], title: str = "JoinScop
 CSV_COLUMNS = Event._fields
 
 
+#: What a spreadsheet takes as the start of a formula (OWASP's list: the four operators,
+#: and the tab and carriage return that can hide one).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    """A CSV cell: empty for null, JSON for arrays (items), the value itself otherwise."""
+    """A CSV cell: empty for null, JSON for arrays (items), the value itself otherwise.
+
+    Text comes from the traced program (its items, its process names), and a spreadsheet
+    opening the file runs a cell such as ``=HYPERLINK(…)`` as a formula: text that starts
+    like one gets a leading ``'``, which spreadsheets read as "this is text".  Numbers
+    (``-3``) stay numbers."""
     if value is None:
         return ""
+    if type(value) is str:
+        return "'" + value if value.startswith(_FORMULA_STARTS) else value
     if type(value) is tuple:
         return _ENCODE(list(value))
     if type(value) is bool:
