@@ -37,6 +37,8 @@ class RunController(QObject):
     #: A live run of ``config`` began (after ``run_reset``); a replay is not a run.
     run_started = Signal()
     stalled = Signal(str)
+    #: A replay reached the end of a recorded run that finished (the window says so, as live).
+    finish_replayed = Signal()
     refused = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -97,6 +99,11 @@ class RunController(QObject):
             self.run_reset.emit()
         if events:
             self.events_applied.emit(events)
+
+    def replay_reached_finish(self) -> None:
+        """A replay reached the end of a recorded run that finished."""
+        if self.state == REPLAYING:
+            self.finish_replayed.emit()
 
     def replay_stalled(self, diagnosis: str) -> None:
         """A replay passed the silence where the recorded run was declared stalled."""
