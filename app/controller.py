@@ -151,8 +151,13 @@ class RunController(QObject):
             self._on_drained()
 
     def live_processes(self) -> int:
+        """The live processes of the run shown: a scenario's actors, or a traced program's
+        processes (0 for a source that cannot tell, and for a replay)."""
         session = self.session
-        return session.live_processes() if isinstance(session, Session) and not session.closed else 0
+        if session is None or getattr(session, "closed", True):
+            return 0
+        count = getattr(session, "live_processes", None)
+        return count() if callable(count) else 0
 
     # -- events ---------------------------------------------------------------------
     @Slot(object)

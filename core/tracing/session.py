@@ -31,7 +31,7 @@ from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, Event
 from core.tracing.blocks import BlockMerger, EventBlock
 from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
 from core.tracing.launch import LaunchedProgram
-from core.tracing.processes import stop_tree
+from core.tracing.processes import alive, descendants, stop_tree
 
 #: After the main process ended, how long processes it left running may keep their connections open.
 ORPHAN_GRACE_S = 1.0
@@ -44,6 +44,9 @@ INTERRUPT_GRACE_S = 1.0
 MESSAGES_PER_READ = 64
 #: How long a connecting process may take to prove it knows the key.
 HANDSHAKE_S = 2.0
+#: How long a count of the program's live processes is reused (it reads ``/proc``, and the
+#: window's status bar asks every frame).
+LIVE_COUNT_REUSE_S = 0.5
 
 #: The states of :class:`core.session.Session`, which the window's controller reads (not imported
 #: from there: that module brings the scenario machinery, and ``joinscope trace`` starts fast).
@@ -106,6 +109,8 @@ class TraceSession:
         #: JoinScope had to end the program (a stop, a timeout, a Ctrl-C it did not end by itself on).
         self.forced = False
         self._exit_fd: int | None = None
+        self._live_count = 0
+        self._live_counted_at = float("-inf")
 
     def __enter__(self) -> "TraceSession":
         return self
@@ -184,6 +189,20 @@ class TraceSession:
         """The program has ended and every event has come out of :meth:`poll`."""
         return self.state in (FINISHED, STOPPED) and self._merger is not None and not self._merger.pending \
             and not self._inbox
+
+    def live_processes(self) -> int:
+        """How many of the program's processes run: its main process and every process below
+        it (helpers such as multiprocessing's resource tracker included), none once main ended.
+
+        Safe from any thread: it only reads ``/proc``, at most every :data:`LIVE_COUNT_REUSE_S`."""
+        process = self.process
+        if process is None or self.closed or self.returncode is not None:
+            return 0
+        now = time.monotonic()
+        if now - self._live_counted_at >= LIVE_COUNT_REUSE_S:
+            self._live_count = 1 + len(descendants(process.pid)) if alive(process.pid) else 0
+            self._live_counted_at = now
+        return self._live_count
 
     @property
     def lost_ops(self) -> int:
