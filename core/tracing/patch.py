@@ -69,7 +69,11 @@ def _start(self: Any) -> None:
     if _installed is not None and id(_installed) in _reporting._reporters:
         # Made only where queues are in use: a semaphore can start multiprocessing's
         # resource tracker, which a program with no JoinableQueue should not get from us.
-        self._joinscope_flush = FlushHandshake(context._default_context.get_context(self._start_method))
+        try:
+            ctx = context._default_context.get_context(getattr(self, "_start_method", None))
+            self._joinscope_flush = FlushHandshake(ctx)
+        except Exception:  # noqa: BLE001  (no semaphore to be had: terminate() waits the fixed delay)
+            pass
     _originals["start"](self)
     handshake = getattr(self, "_joinscope_flush", None)
     if handshake is not None and self._popen is not None:
