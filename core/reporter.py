@@ -100,26 +100,33 @@ class Reporter:
             util.Finalize(self, self.close, exitpriority=100)
 
     def _flush_periodically(self) -> None:
+        """Flush every :data:`FLUSH_INTERVAL_S`, and at once when :data:`flush_requests` asks
+        (a process about to terminate this one), answering once the batch has gone."""
         requests = flush_requests
-        if requests is None:
-            while not self._stop.wait(FLUSH_INTERVAL_S):
-                if self.buffer:
-                    self.flush()
-            return
-        # Also flushes at once when asked (a process about to terminate this one).
         while True:
-            asked = requests.wait_for_request(FLUSH_INTERVAL_S)
-            if self._stop.is_set():
-                if asked:
-                    # close() is sending the last batch: answer once it has gone (a flush
-                    # waits for the one in progress), or the asker's SIGTERM could cut it off.
-                    self.flush()
-                    requests.answer()
-                return
-            if self.buffer:
+            asked = False
+            if requests is None:
+                if self._stop.wait(FLUSH_INTERVAL_S):
+                    return
+            else:
+                try:
+                    asked = requests.wait_for_request(FLUSH_INTERVAL_S)
+                except Exception:  # noqa: BLE001  (a broken semaphore: flush on the clock alone)
+                    requests = None
+                    continue
+                if self._stop.is_set() and not asked:
+                    return
+            if self.buffer or asked:
+                # When close() is sending the last batch this waits for it: the answer must not
+                # come before it has gone, or the asker's SIGTERM could cut it off.
                 self.flush()
             if asked:
-                requests.answer()
+                try:
+                    requests.answer()  # type: ignore[union-attr]
+                except Exception:  # noqa: BLE001  (the asker waits its fixed delay instead)
+                    requests = None
+                if self._stop.is_set():
+                    return
 
     def close(self) -> None:
         """Flush and stop the flusher thread (the process is about to exit)."""

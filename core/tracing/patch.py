@@ -93,7 +93,11 @@ def _terminate(self: Any) -> None:
         recently = time.monotonic() - _last_delay <= TERMINATE_DELAY_S
         handshake = getattr(self, "_joinscope_flush", None)
         if handshake is not None:
-            if not handshake.flush_now(0.0 if recently else TERMINATE_DELAY_S) and not recently:
+            try:
+                answered = handshake.flush_now(0.0 if recently else TERMINATE_DELAY_S)
+            except Exception:  # noqa: BLE001  (whatever it is, it must not reach the program)
+                answered = False
+            if not answered and not recently:
                 _last_delay = time.monotonic()
         elif not recently:
             time.sleep(TERMINATE_DELAY_S)
