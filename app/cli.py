@@ -8,12 +8,12 @@ Bad arguments get one line naming the problem and exit code 2.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
-from typing import Callable, NoReturn, Sequence
-
-from core.scenarios import BACKENDS, MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
-from core.stepping import STEP_ORDERS
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
+if TYPE_CHECKING:
+    from typing import Callable, NoReturn, Sequence
+# The scenarios (and multiprocessing) are imported by the commands that use them:
+# ``joinscope trace`` launches the user's program before it needs either.
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -51,6 +51,9 @@ def _whole(low: int, high: int) -> Callable[[str], float]:
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
+    import multiprocessing
+
+    from core.scenarios import BACKENDS, MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
     names = ", ".join(SCENARIOS)
     parser.add_argument("--scenario", default="seed", metavar="NAME",
                         help=f"what to run: {names} (default: seed)")
@@ -77,6 +80,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> _Parser:
     parser = _Parser(prog="joinscope", description="See multiprocessing.JoinableQueue at work.")
+    from core.stepping import STEP_ORDERS
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     run = commands.add_parser("run", help="run a scenario headless and narrate it")
     add_run_options(run)
@@ -108,6 +112,11 @@ def build_parser() -> _Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["trace"]:
+        # Its own parser only (the same as the one below): the traced program's wall time
+        # starts with JoinScope's, so the program is launched before anything else is loaded.
+        from app.trace_cmd import run_trace, trace_parser
+        return run_trace(trace_parser(_Parser).parse_args(args_list[1:]))
     parser = build_parser()
     if not args_list or args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
         args_list.insert(0, "gui")
@@ -116,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.trace_cmd import run_trace
         return run_trace(args)
     if args.command == "scenarios":
+        from core.scenarios import SCENARIOS
         for config in SCENARIOS.values():
             print(f"{config.name:20} {config.title}")
         return EXIT_OK

@@ -44,6 +44,8 @@ class RunController(QObject):
     #: A live run of ``config`` began (after ``run_reset``); a replay is not a run.
     run_started = Signal()
     stalled = Signal(str)
+    #: A replay reached the end of a recorded run that finished (the window says so, as live).
+    finish_replayed = Signal()
     refused = Signal(str)
     #: Step mode: the display moved to an earlier step, or back to the present (``None``).
     viewing_changed = Signal(object)
@@ -119,6 +121,11 @@ class RunController(QObject):
             self.run_reset.emit()
         if events:
             self.events_applied.emit(events)
+
+    def replay_reached_finish(self) -> None:
+        """A replay reached the end of a recorded run that finished."""
+        if self.state == REPLAYING:
+            self.finish_replayed.emit()
 
     def replay_stalled(self, diagnosis: str) -> None:
         """A replay passed the silence where the recorded run was declared stalled."""
@@ -221,8 +228,13 @@ class RunController(QObject):
             self._on_drained()
 
     def live_processes(self) -> int:
+        """The live processes of the run shown: a scenario's actors, or a traced program's
+        processes (0 for a source that cannot tell, and for a replay)."""
         session = self.session
-        return session.live_processes() if is_live_session(session) and not session.closed else 0
+        if session is None or getattr(session, "closed", True):
+            return 0
+        count = getattr(session, "live_processes", None)
+        return count() if callable(count) else 0
 
     # -- events ---------------------------------------------------------------------
     @Slot(object)

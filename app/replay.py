@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMai
 from app.controller import REPLAYING
 from app.event_log import LOG_ROWS
 from core.events import Event
-from core.replay import SPEEDS, Recording, ReplayCursor, find_stall
+from core.replay import SPEEDS, Recording, ReplayCursor, ended_finished, find_stall
 from core.scenarios import SCENARIOS
 
 FRAME_MS = 16
@@ -51,6 +51,9 @@ class ReplayPanel(QObject):
         self.cursor = ReplayCursor(recording)
         self.stall = find_stall(recording)
         self._stall_shown = False
+        #: The recorded run finished: its end shows the "Finished" banner, as the live run did.
+        self.finishes = self.stall is None and ended_finished(recording)
+        self._finish_shown = False
         self.playing = False
         self._clock_t = 0.0
         self._last_tick = 0.0
@@ -173,10 +176,13 @@ class ReplayPanel(QObject):
             self.controller.show_replayed(self.cursor.model, self.cursor.timeline,
                                           events[-LOG_ROWS:] if rebuilt else events, rebuilt)
         if rebuilt:
-            self._stall_shown = False  # the views started again, without the banner
+            self._stall_shown = self._finish_shown = False  # the views started again, without the banner
         if self.stall is not None and not self._stall_shown and self.cursor.position > self.stall.position:
             self._stall_shown = True
             self.controller.replay_stalled(self.stall.diagnosis)
+        if self.finishes and not self._finish_shown and self.cursor.at_end:
+            self._finish_shown = True
+            self.controller.replay_reached_finish()
         self._show_position()
 
     def close_replay(self) -> None:

@@ -10,17 +10,18 @@ words go to standard error after the program has ended, each line starting with
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
-
 from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
-from core.scenarios import ScenarioConfig
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+    from core.scenarios import ScenarioConfig
     from core.tracing.blocks import BlockTraceWriter as TraceWriter
+    from core.tracing.launch import LaunchedProgram
     from core.tracing.session import TraceSession
     from core.tracing.summary import TraceSummary
 # The rest is imported when needed, much of it once the program is launched.
@@ -42,11 +43,25 @@ def _seconds(text: str) -> float:
     return value
 
 
+_DESCRIPTION = ("Run an unmodified Python program and observe every multiprocessing.JoinableQueue it creates, "
+                "in any start method. Its output and exit code are its own.")
+
+
 def add_trace_parser(commands: Any) -> None:
-    trace = commands.add_parser(
-        "trace", help="run your own Python program and watch its JoinableQueues",
-        description="Run an unmodified Python program and observe every multiprocessing.JoinableQueue it "
-                    "creates, in any start method. Its output and exit code are its own.")
+    """``trace`` among the subcommands of the whole command line."""
+    trace = commands.add_parser("trace", help="run your own Python program and watch its JoinableQueues",
+                                description=_DESCRIPTION)
+    _add_trace_arguments(trace)
+
+
+def trace_parser(parser_class: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """The same parser on its own, as ``joinscope trace`` builds it to start fast."""
+    trace = parser_class(prog="joinscope trace", description=_DESCRIPTION)
+    _add_trace_arguments(trace)
+    return trace
+
+
+def _add_trace_arguments(trace: argparse.ArgumentParser) -> None:
     trace.add_argument("--record", metavar="FILE", help="write the events to FILE (JSON Lines) as they happen")
     trace.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     trace.add_argument("--no-gui", action="store_true", dest="no_gui", help="record only, no window")
@@ -55,11 +70,14 @@ def add_trace_parser(commands: Any) -> None:
                             "exit code 3")
     trace.add_argument("script", help="the Python program to run")
     trace.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    trace.set_defaults(trace_parser=trace)
+    trace.set_defaults(trace_parser=trace, command="trace")
 
 
 def trace_config(script: str, args: list[str]) -> ScenarioConfig:
     """The scenario a trace is filed under (the header's ``scenario``; the window's title)."""
+    import multiprocessing
+
+    from core.scenarios import ScenarioConfig
     return ScenarioConfig(name="trace", title=" ".join([os.path.basename(script), *args]),
                           description=f"joinscope trace {script}", producers=0, consumers=0, tasks=0,
                           start_method=multiprocessing.get_start_method(allow_none=False))
@@ -96,22 +114,29 @@ def run_trace(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.trace_parser
     _check_script(parser, args.script)
     _check_record(parser, args)
-    config = trace_config(args.script, args.args)
-    writer = None
-    if args.record:
-        from core.trace import trace_header
-        from core.tracing.blocks import BlockTraceWriter
-        try:
-            writer = BlockTraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
-        except OSError as error:  # e.g. a full disk: the header could not be written
-            parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
-    from core.tracing.session import INTERRUPTED, TIMED_OUT, TraceSession
-    session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
     if args.no_gui:
-        summary, write_error = _run_headless(session, writer)
+        with _HeadlessSignals() as signals:
+            # Launched first: its start-up overlaps the rest of JoinScope's (it runs nothing
+            # of the script before the session hands it the channel).
+            from core.tracing.launch import LaunchedProgram
+            launched = LaunchedProgram(sys.executable, args.script, args.args)
+            try:
+                writer = _open_record(parser, args, trace_config(args.script, args.args))
+                launched.hand_over()  # the script runs from now on
+            except BaseException:
+                launched.cancel()
+                raise
+            from core.tracing.session import TraceSession
+            session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
+            summary, write_error = _run_headless(session, writer, signals, launched)
     else:
+        config = trace_config(args.script, args.args)
+        writer = _open_record(parser, args, config)
+        from core.tracing.session import TraceSession
+        session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
         summary, write_error = _run_in_window(session, writer, config)
     _report(session, summary, args, write_error)
+    from core.tracing.session import INTERRUPTED, TIMED_OUT
     if session.outcome == TIMED_OUT:
         return EXIT_STALLED
     if session.outcome == INTERRUPTED and session.forced:
@@ -122,19 +147,50 @@ def run_trace(args: argparse.Namespace) -> int:
     return 128 - code if code < 0 else code
 
 
-def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[TraceSummary, OSError | None]:
-    """Run the program to its end, writing the events as they come; signals are handled from the start."""
+def _open_record(parser: argparse.ArgumentParser, args: argparse.Namespace, config: ScenarioConfig
+                 ) -> TraceWriter | None:
+    """The writer of ``--record FILE``, its header written (exit 2 if it cannot be)."""
+    if not args.record:
+        return None
+    from core.trace import trace_header
+    from core.tracing.blocks import BlockTraceWriter
+    try:
+        return BlockTraceWriter(args.record, trace_header(config, traced={"script": args.script, "args": args.args}))
+    except OSError as error:  # e.g. a full disk: the header could not be written
+        parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
+
+
+class _HeadlessSignals:
+    """SIGINT and SIGTERM noted (in ``received``) from before the program is launched.
+
+    A signal JoinScope was started ignoring (a background job's SIGINT) stays ignored,
+    for the program too, which inherits the disposition."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_HeadlessSignals":
+        self._previous = {signum: signal.signal(signum, lambda signum, _: self.received.append(signum))
+                          for signum in (signal.SIGINT, signal.SIGTERM)
+                          if signal.getsignal(signum) is not signal.SIG_IGN}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _HeadlessSignals,
+                  launched: LaunchedProgram | None = None) -> tuple[TraceSummary, OSError | None]:
+    """Run the program to its end, writing the events as they come."""
     from core.tracing.summary import TraceSummary
     summary = TraceSummary()
     write_error: OSError | None = None
-    received: list[int] = []
-    # A signal JoinScope was started ignoring (a background job's SIGINT) stays ignored, for
-    # the program too, which inherits the disposition.
-    previous = {signum: signal.signal(signum, lambda signum, _: received.append(signum))
-                for signum in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(signum) is not signal.SIG_IGN}
+    received = signals.received
     try:
         with session:
-            session.start()
+            session.start(launched)
             while not session.finished:
                 while received:
                     if received.pop(0) == signal.SIGINT:
@@ -150,8 +206,6 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None) -> tuple[Tr
                         except OSError as error:
                             write_error = error
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         if writer is not None:
             writer.close()
     return summary, write_error

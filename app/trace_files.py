@@ -11,13 +11,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Iterator, NoReturn, TextIO
+from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
 
 from app.cli import EXIT_BAD_INPUT, EXIT_OK
-from core.events import Event
-from core.export import FORMATS, export
-from core.replay import SPEEDS, Recording, load_recording
-from core.trace import TraceError, TraceReader
+from core.choices import EXPORT_FORMATS as FORMATS
+from core.choices import REPLAY_SPEEDS as SPEEDS
+
+if TYPE_CHECKING:
+    from core.events import Event
+    from core.replay import Recording
+# The readers and exporters (the run model, numpy) are imported when a command runs:
+# this module is imported for every command line, ``joinscope trace`` included.
 
 
 def add_replay_options(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +62,8 @@ def _warn(parser: argparse.ArgumentParser, warnings: list[str], err: TextIO) -> 
 
 def open_recording(path: str, parser: argparse.ArgumentParser, err: TextIO | None = None) -> Recording:
     """The recording at ``path``, or exit 2 with one line saying why it cannot be replayed."""
+    from core.replay import load_recording
+    from core.trace import TraceError
     try:
         recording = load_recording(path)
     except TraceError as error:
@@ -84,6 +90,8 @@ def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser, out: T
         _refuse(parser, f"{args.out} already exists (use --overwrite to replace it)")
     if not _writable(args.out) or os.path.isdir(args.out):
         _refuse(parser, f"cannot write {args.out}")
+    from core.export import export
+    from core.trace import TraceError, TraceReader
     try:
         reader = TraceReader(args.file)
     except TraceError as error:

@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.controller.events_applied.connect(self._on_events)
         self.controller.run_reset.connect(self._on_run_reset)
         self.controller.stalled.connect(self._on_stalled)
+        self.controller.finish_replayed.connect(self._on_finish_replayed)
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
         self.replay: ReplayPanel | None = None  # while a recording is shown
         self.teaching = TeachingPanel(self)
@@ -201,6 +202,9 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.controls.problems.setText("")
         self._dirty = True
+
+    def _on_finish_replayed(self) -> None:
+        self._show_banner(self._finished_text(), BANNER_DONE)
 
     def _on_stalled(self, diagnosis: str) -> None:
         self._show_banner(f"<b>Stalled.</b> {diagnosis}", BANNER_STALL)

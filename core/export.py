@@ -27,9 +27,9 @@ from typing import IO, Any, Iterable, Iterator
 from core.events import ERROR, JOIN_RETURN, Event
 from core.model import FINAL_STATES, STATES, RunModel, lane_order
 
-PERFETTO = "perfetto"
-CSV = "csv"
-FORMATS = (PERFETTO, CSV)
+from core.choices import CSV, PERFETTO
+from core.choices import EXPORT_FORMATS as FORMATS
+
 #: The process id the run's tracks are grouped under in the trace-event file.
 RUN_PID = 1
 #: Events folded into the model at a time while exporting.
@@ -131,10 +131,22 @@ def write_perfetto(events: Iterable[Event], out: IO[str], title: str = "JoinScop
 CSV_COLUMNS = Event._fields
 
 
+#: What a spreadsheet takes as the start of a formula (OWASP's list: the four operators,
+#: and the tab and carriage return that can hide one).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    """A CSV cell: empty for null, JSON for arrays (items), the value itself otherwise."""
+    """A CSV cell: empty for null, JSON for arrays (items), the value itself otherwise.
+
+    Text comes from the traced program (its items, its process names), and a spreadsheet
+    opening the file runs a cell such as ``=HYPERLINK(…)`` as a formula: text that starts
+    like one gets a leading ``'``, which spreadsheets read as "this is text".  Numbers
+    (``-3``) stay numbers."""
     if value is None:
         return ""
+    if type(value) is str:
+        return "'" + value if value.startswith(_FORMULA_STARTS) else value
     if type(value) is tuple:
         return _ENCODE(list(value))
     if type(value) is bool:

@@ -39,7 +39,10 @@ class EventMerger:
 
     def __init__(self, t0: float) -> None:
         self.t0 = t0
+        #: Records not numbered yet, sorted by time.
         self._pending: list[tuple] = []
+        #: Records added since the last :meth:`pop_ready`, not sorted in yet.
+        self._incoming: list[tuple] = []
         self._next_op: dict[str, int] = {}
         self._last_zero: dict[str, tuple[int, int]] = {}
         self._last_exit_noted: float | None = None
@@ -49,11 +52,33 @@ class EventMerger:
         self.lost_ops = 0
 
     def add(self, records: Iterable[tuple]) -> None:
-        self._pending.extend(records)
+        self._incoming.extend(records)
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._incoming)
+
+    def _sort_in(self) -> None:
+        """Sort the records added since the last call in with the pending ones.
+
+        A slow process can hold thousands of records back (they wait for its ops), so
+        only the part of them that the new records reach back into is sorted again."""
+        incoming = self._incoming
+        if not incoming:
+            return
+        self._incoming = []
+        # Float keys sort fastest; equal times are rare, and the check in pop_ready sends a
+        # tie that would put a queue's operations out of order to the general path.
+        incoming.sort(key=_by_time)
+        pending = self._pending
+        if pending and incoming[0][0] < pending[-1][0]:
+            cut = bisect_right(pending, incoming[0][0], key=_by_time)
+            tail = pending[cut:]
+            tail += incoming
+            tail.sort(key=_by_time)
+            pending[cut:] = tail
+        else:
+            pending += incoming
 
     def pop_ready(self, now: float | None = None, *, final: bool = False) -> list[Event]:
         """The events that can be numbered now (all of them when ``final``).
@@ -63,13 +88,11 @@ class EventMerger:
         observer shares two cores with the processes it watches); anything else (a gap
         to wait for or give up on, a straggler, a tie in time) takes the general path.
         """
+        self._sort_in()
         pending = self._pending
         if not pending:
             return []
         now = time.monotonic() if now is None else now
-        # Float keys sort fastest; equal times are rare, and the check below sends a
-        # tie that would put a queue's operations out of order to the general path.
-        pending.sort(key=_by_time)
         ready = len(pending) if final else bisect_right(pending, now - HOLD_S, key=_by_time)
         if not ready:
             return []

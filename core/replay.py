@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from core.choices import REPLAY_SPEEDS
 from core.diagnosis import diagnose
-from core.events import JOIN_RETURN, Event
+from core.events import ACTOR_EXIT, ERROR, JOIN_RETURN, MAIN_ACTOR, RUN_STOP, Event
 from core.model import RunModel
 from core.narrate import Narrator
 from core.scenarios import SCENARIOS, ScenarioConfig
@@ -33,7 +34,7 @@ from core.timeline import Timeline
 from core.trace import TraceError, TraceReader
 
 #: The replay speeds offered, as multiples of the recorded pace.
-SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+SPEEDS = REPLAY_SPEEDS
 #: The most events a replay holds (about 1 GB with the cursor's state).
 MAX_REPLAY_EVENTS = 2_000_000
 #: Most events folded in one call: the model's batch fold numbers a batch's actors with
@@ -79,12 +80,19 @@ class Stall:
     diagnosis: str
 
 
+#: What a run stopped after a stall records after its silence: the stop, the ends of its
+#: processes, and the operations lost with them.
+_ENDING_KINDS = frozenset({RUN_STOP, ACTOR_EXIT, ERROR})
+
+
 def find_stall(recording: Recording) -> Stall | None:
     """The stall of ``recording``, if it has one.
 
-    A live run is declared stalled when no event comes for its stall timeout, and is
-    then stopped; its recording shows that as the first silence at least that long.
-    The diagnosis is the one the live run printed, from the state before the silence.
+    A live run is declared stalled when no event comes for its stall timeout while it
+    runs, and is then stopped; its recording ends with that silence, followed only by
+    the stop and the ends of its processes.  A silence the run went on after is no
+    stall (the run was paused, or only slow), however long.  The diagnosis is the one
+    the live run printed, from the state before the silence.
     """
     times = recording.times
     if len(times) < 2:
@@ -92,12 +100,24 @@ def find_stall(recording: Recording) -> Stall | None:
     long_gaps = np.flatnonzero(np.diff(times) >= recording.config.stall_timeout_s)
     if not len(long_gaps):
         return None
-    position = int(long_gaps[0]) + 1
+    position = int(long_gaps[-1]) + 1
+    if not all(event.kind in _ENDING_KINDS for event in recording.events[position:]):
+        return None
     quiet = float(times[position] - times[position - 1])
     model = RunModel(expected_producers=recording.config.producers)
     for start in range(0, position, FOLD_CHUNK):
         model.apply(recording.events[start:min(start + FOLD_CHUNK, position)])
     return Stall(position, quiet, diagnose(model, quiet))
+
+
+def ended_finished(recording: Recording) -> bool:
+    """Whether the recorded run finished, as a live run that shows "Finished": ``main``
+    ended (with an exit code) and the run was not stopped (a stall is stopped too, but a
+    recording cut off before its stop only :func:`find_stall` recognises)."""
+    events = recording.events
+    return (any(event.kind == ACTOR_EXIT and event.actor == MAIN_ACTOR and event.exitcode is not None
+                for event in reversed(events))
+            and not any(event.kind == RUN_STOP for event in events))
 
 
 def load_recording(path: str | os.PathLike[str]) -> Recording:

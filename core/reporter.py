@@ -103,18 +103,49 @@ class Reporter:
             util.Finalize(self, self.close, exitpriority=100)
 
     def _flush_periodically(self) -> None:
-        while not self._stop.wait(FLUSH_INTERVAL_S):
-            if self.buffer:
+        """Flush every :data:`FLUSH_INTERVAL_S`, and at once when :data:`flush_requests` asks
+        (a process about to terminate this one), answering once the batch has gone."""
+        requests = flush_requests
+        while True:
+            asked = False
+            if requests is None:
+                if self._stop.wait(FLUSH_INTERVAL_S):
+                    return
+            else:
+                try:
+                    asked = requests.wait_for_request(FLUSH_INTERVAL_S)
+                except Exception:  # noqa: BLE001  (a broken semaphore: flush on the clock alone)
+                    requests = None
+                    continue
+                if self._stop.is_set() and not asked:
+                    return
+            if self.buffer or asked:
+                # When close() is sending the last batch this waits for it: the answer must not
+                # come before it has gone, or the asker's SIGTERM could cut it off.
                 self.flush()
+            if asked:
+                try:
+                    requests.answer()  # type: ignore[union-attr]
+                except Exception:  # noqa: BLE001  (the asker waits its fixed delay instead)
+                    requests = None
+                if self._stop.is_set():
+                    return
 
     def close(self) -> None:
         """Flush and stop the flusher thread (the process is about to exit)."""
         self._stop.set()
+        if flush_requests is not None and self._thread is not None:
+            flush_requests.wake()
         self.flush()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
 
+
+#: Set in a child whose parent may ask its flusher for a flush before terminating it: an
+#: object with ``wait_for_request(timeout) -> bool``, ``answer()`` and ``wake()``
+#: (:class:`core.tracing.handshake.FlushHandshake`).
+flush_requests: Any = None
 
 _reporters: dict[int, Reporter] = {}
 _registry_lock = threading.Lock()
@@ -217,8 +248,9 @@ def interrupt_check() -> Callable[[], None] | None:
 
 
 def _after_fork_in_child() -> None:
-    global _pid, _process_actor, _process_interrupt, _registry_lock
+    global _pid, _process_actor, _process_interrupt, _registry_lock, flush_requests
     _pid = os.getpid()
+    flush_requests = None  # the parent's, not ours (a multiprocessing child is given its own)
     _process_actor = None
     _process_interrupt = None
     _registry_lock = threading.Lock()

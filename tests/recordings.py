@@ -33,3 +33,18 @@ def stalled_copy(trace: Path, path: Path) -> Path:
     with TraceWriter(path, recorded.header) as writer:
         writer.write(events)
     return path
+
+
+def paused_copy(trace: Path, path: Path) -> Path:
+    """``trace`` with a silence longer than the stall timeout after its fifth ``task_done``, after
+    which the run goes on to its end: what a run paused for a while (not stalled) records."""
+    from core.events import TASK_DONE
+    from core.trace import read_trace
+
+    recorded = read_trace(trace)
+    fifth = [i for i, e in enumerate(recorded.events) if e.kind == TASK_DONE][4]
+    silence = recorded.header["scenario"]["stall_timeout_s"] * 2
+    events = [e if i <= fifth else e._replace(t=e.t + silence) for i, e in enumerate(recorded.events)]
+    with TraceWriter(path, recorded.header) as writer:
+        writer.write(events)
+    return path

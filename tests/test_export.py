@@ -128,3 +128,26 @@ def test_a_bad_line_half_way_leaves_no_output_file(capsys, tmp_path, seed_trace)
         code, _, err = export(capsys, broken, to, out)
         assert code == 2 and err.strip() == f"joinscope export: error: {broken} line 21: seq jumps from 19 to 21"
         assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["broken.jsonl"]
+
+
+def test_csv_text_cells_that_a_spreadsheet_would_run_as_formulas_are_escaped(capsys, tmp_path):
+    """Items and names come from the traced program: a cell such as ``=HYPERLINK(…)`` must stay text."""
+    header = {"format": "joinscope-trace", "version": 1, "scenario": {"name": "trace"}, "start_method": "spawn",
+              "python": "3.11.7"}
+    items = ["=1+2", "+1", "-x", "@SUM(A1)", "\t=1", "plain", -3, -0.5, ["=a", 1]]
+    lines = [header]
+    for seq, item in enumerate(items, start=1):
+        lines.append({"seq": seq, "t": seq / 10, "kind": "put", "actor": "=evil" if seq == 1 else "producer",
+                      "pid": 7, "queue": "@q", "op": seq, "item": item, "depth": seq, "unfinished": seq})
+    trace = tmp_path / "formulas.jsonl"
+    trace.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "formulas.csv"
+    code, _, _ = export(capsys, trace, "csv", out)
+    assert code == 0
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = [dict(zip(Event._fields, row)) for row in list(csv.reader(handle))[1:]]
+    assert [row["item"] for row in rows] == ["'=1+2", "'+1", "'-x", "'@SUM(A1)", "'\t=1", "plain", "-3", "-0.5",
+                                             '["=a",1]']
+    assert rows[0]["actor"] == "'=evil" and rows[1]["actor"] == "producer"
+    assert {row["queue"] for row in rows} == {"'@q"}
+    assert [row["seq"] for row in rows] == [str(seq) for seq in range(1, len(items) + 1)]  # numbers stay numbers

@@ -158,3 +158,14 @@ def test_a_stall_is_found_where_the_run_went_quiet_and_diagnosed_as_live(seed_tr
     assert stall is not None and stall.position == len(recording.events) - 1
     assert stall.quiet_s == pytest.approx(2 * recording.config.stall_timeout_s, abs=1e-5)
     assert stall.diagnosis.startswith("main's tasks.join() waits with unfinished=6")
+
+
+def test_a_silence_the_run_went_on_after_is_no_stall(seed_trace, tmp_path):
+    """A run paused longer than its stall timeout was not stalled: only a recording that ended
+    in its silence (then stopped) was."""
+    from core.replay import find_stall
+    from tests.recordings import paused_copy
+
+    recording = load_recording(paused_copy(seed_trace, tmp_path / "paused.jsonl"))
+    assert max(b.t - a.t for a, b in zip(recording.events, recording.events[1:])) > recording.config.stall_timeout_s
+    assert find_stall(recording) is None

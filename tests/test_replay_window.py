@@ -243,3 +243,29 @@ def test_passing_the_silence_of_a_stalled_recording_shows_the_live_diagnosis(win
     assert not window.banner.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_End)
     assert window.banner.isVisible()
+
+
+def test_the_end_of_a_finished_recording_shows_the_finished_banner(window, replay, qtbot):
+    events = replay.recording.events
+    replay.seek(len(events) - 1)
+    assert not window.banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert window.banner.isVisible()
+    assert window.banner.text().startswith("<b>Finished.</b> 11 puts, 11 gets, 11 task_done calls.")
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert not window.banner.isVisible()
+    replay.speed.setCurrentIndex(replay.speed.findData(100.0))
+    with qtbot.waitSignal(replay.replay_finished, timeout=20_000):
+        qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.banner.isVisible() and window.banner.text().startswith("<b>Finished.</b>")
+
+
+def test_a_recording_paused_past_the_stall_timeout_shows_no_stall(window, seed_trace, tmp_path, qtbot):
+    from tests.recordings import paused_copy
+
+    replay = window.open_replay(load_recording(paused_copy(seed_trace, tmp_path / "paused.jsonl")))
+    assert replay.stall is None
+    for position in range(len(replay.recording.events) + 1):
+        replay.seek(position)
+        assert "Stalled" not in window.banner.text() or not window.banner.isVisible(), position
+    assert window.banner.isVisible() and window.banner.text().startswith("<b>Finished.</b>")

@@ -29,8 +29,8 @@ def _records(t0: float) -> list[tuple]:
         records.append(record)
 
     for i in range(300):
-        op("put", "producer", "q1", i)
-        op("put", "main", "q2", ("task", i * 0.5) if i % 3 else f"text {i} \"quoted\" é")
+        op("put", "producer" if i % 7 else "prodúcteur", "q1", i if i % 5 else -i * 2**70)
+        op("put", "main", "q2", ("task", i * 0.5) if i % 3 else f"text {i} \"quoted\" é \udcff")
     op("get_wait", "Process-2", "q1")
     for i in range(300):
         op("get", "Process-2", "q1", i)

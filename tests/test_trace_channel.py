@@ -74,3 +74,31 @@ def test_a_peer_that_says_nothing_is_dropped_and_the_run_goes_on(monkeypatch):
             silent.close()
     assert session.returncode == 0
     assert check_counts(events) is None and sum(e.kind == "task_done" for e in events) == 11
+
+
+def test_a_flusher_asked_to_flush_sends_the_buffer_and_answers(monkeypatch):
+    """What a traced ``terminate()`` relies on: the target's buffered records are sent when asked."""
+    from multiprocessing import get_context
+
+    from core import reporter as reporting
+    from core.tracing.handshake import FlushHandshake
+
+    handshake = FlushHandshake(get_context("spawn"))
+    monkeypatch.setattr(reporting, "flush_requests", handshake)
+    sent: list[list] = []
+
+    class Channel:
+        def put(self, batch: list) -> None:
+            sent.append(batch)
+
+    reporter = reporting.Reporter(Channel())
+    reporter.record((0.0, "put"))  # the first record goes at once and starts the flusher
+    reporter.flush_due = float("inf")  # the next ones wait, as within a flush interval
+    reporter.record((0.1, "put"))
+    reporter.record((0.2, "get"))
+    try:
+        assert handshake.flush_now(timeout=10.0)
+        assert sent == [[(0.0, "put")], [(0.1, "put"), (0.2, "get")]]
+    finally:
+        reporter.close()
+    assert not reporter._thread.is_alive()

@@ -127,6 +127,15 @@ def test_workers_a_pool_terminates_report_every_operation(tmp_path, method):
     assert {e.actor for e in events if e.kind == PUT} <= workers
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_a_worker_terminated_right_after_its_puts_loses_none_of_them(tmp_path, method):
+    events, _, result = trace_and_compare(tmp_path, "terminated_worker.py", method, "50")
+    assert result.stdout == "worker ended with exit code -15\n"
+    kinds = assert_exact(events)
+    assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 50
+    assert [e.exitcode for e in events if e.kind == ACTOR_EXIT and e.actor == "worker"] == [None]
+
+
 def test_a_daemon_consumer_ended_by_the_program_exit_loses_nothing(tmp_path):
     record = tmp_path / "daemon.jsonl"
     program = ROOT / "benchmarks" / "tiny_tasks_program.py"
@@ -179,6 +188,20 @@ def test_a_program_with_no_joinable_queue_is_told_so(tmp_path):
     assert "args: ['x', '--record', 'y']" in result.stderr  # options after the script are the program's
     assert notes[0] == f"{PROGRAMS / 'no_queue.py'} created no JoinableQueue, so there was nothing to trace"
     assert {e.kind for e in events} == {"actor_start", "actor_exit"} and actors(events) == {"main"}
+
+
+def test_headless_tracing_loads_no_window_machinery(tmp_path):
+    """Its start-up is part of every traced program's wall time: no Qt, pyqtgraph or numpy."""
+    record = tmp_path / "run.jsonl"
+    code = ("import sys; from app.cli import main; code = main(sys.argv[1:]); "
+            "print('heavy:', sorted({'numpy', 'PySide6', 'pyqtgraph'} & sys.modules.keys()), file=sys.stderr); "
+            "sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", code, "trace", "--no-gui", "--record", str(record),
+                             str(PROGRAMS / "plain_module.py"), "spawn", "3"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "heavy: []" in result.stderr.splitlines()
+    assert Counter(e.kind for e in read_trace(record).events)[PUT] == 4
 
 
 def test_timeout_stops_a_hung_join_and_says_so(tmp_path):

@@ -76,3 +76,20 @@ def test_joinscope_trace_opens_the_window_by_default(tmp_path):
     assert out == "a\nb\n"
     assert "joinscope: 10 events on 1 queue(s)" in err and "Traceback" not in err
     assert check_counts(read_trace(record).events) is None
+
+
+def test_the_status_bar_counts_the_traced_programs_live_processes(qtbot):
+    session = TraceSession(str(PROGRAMS / "hang.py"))
+    window = open_trace_window(session, trace_config("hang.py", []))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: any(w.target == "queue-1" for w in window.controller.model.open_joins()), timeout=20_000)
+    main = psutil.Process(session.process.pid)
+
+    def shows_the_real_count() -> bool:
+        window._update_status()
+        return f"live processes {1 + len(main.children(recursive=True))} " in window.status.text()
+
+    qtbot.waitUntil(shows_the_real_count, timeout=5_000)
+    assert window.controller.live_processes() >= 2  # main and its consumer, at least
+    window.close()
+    assert window.controller.live_processes() == 0

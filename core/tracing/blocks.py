@@ -10,9 +10,10 @@ path writes.
 """
 from __future__ import annotations
 
+import os
 from functools import partial
-from itertools import groupby, islice
-from operator import le
+from itertools import groupby, islice, repeat
+from operator import le, mod
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 from core.events import GET, GET_WAIT, PUT, PUT_WAIT, TASK_DONE, Event
@@ -23,11 +24,15 @@ _as_event = partial(tuple.__new__, Event)
 
 #: The kinds formatted a column at a time: queue operations with counts and no extra keys.
 _BLOCK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
-#: Items that need no JSON encoding of their own (``str`` of an int is its JSON).
-_PLAIN_ITEM_TYPES = frozenset({int, type(None)})
 #: One line; the ``%s`` fields are JSON already (``item``: a whole number as it is).
 _BLOCK_LINE = ('{"seq":%d,"t":%.6f,"kind":%s,"actor":%s,"pid":%d,"queue":%s,"op":%d,"item":%s,'
                '"depth":%d,"unfinished":%d}')
+# The same line as bytes, formatted straight into UTF-8 (about a third faster than formatting
+# text and encoding it); the common items need no JSON of their own: a whole number is
+# written with %d, and None as null by a template whose %.0a takes it and writes nothing.
+_BLOCK_LINE_BYTES = (_BLOCK_LINE + "\n").encode()
+_BLOCK_LINE_BY_ITEM_TYPE = {int: _BLOCK_LINE_BYTES.replace(b'"item":%s', b'"item":%d'),
+                            type(None): _BLOCK_LINE_BYTES.replace(b'"item":%s', b'"item":null%.0a')}
 
 
 class EventBlock(NamedTuple):
@@ -86,6 +91,11 @@ def count_runs(block: EventBlock) -> Iterator[EventBlock]:
 class BlockTraceWriter(TraceWriter):
     """A :class:`TraceWriter` that also takes :class:`EventBlock` s."""
 
+    def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
+        super().__init__(path, header)
+        #: Kinds, actors and queues as JSON, in UTF-8.
+        self._name_bytes: dict[str, bytes] = {}
+
     def write_blocks(self, blocks: Iterable[EventBlock]) -> None:
         """Append the events of ``blocks`` (from :meth:`BlockMerger.pop_ready_blocks`).
 
@@ -95,16 +105,15 @@ class BlockTraceWriter(TraceWriter):
         a join, an exit) go through :meth:`write`.  The file is the same either way."""
         for block in blocks:
             for part in count_runs(block):
-                lines = self._encode_block(part)
-                if lines is None:
+                data = self._encode_block(part)
+                if data is None:
                     self.write(part.events())
                     continue
-                lines.append("")
-                self._write_bytes("\n".join(lines).encode("utf-8", "backslashreplace"))
+                self._write_bytes(data)
                 self._next_seq += len(part.times)
                 self._last_t = part.times[-1]
 
-    def _encode_block(self, block: EventBlock) -> list[str] | None:
+    def _encode_block(self, block: EventBlock) -> bytes | None:
         """The lines of a run of queue operations with counts, or ``None`` if it holds anything else."""
         times = block.times
         kinds, actors, pids, queues, ops, items, depths, unfinished = block.columns[:8]
@@ -116,24 +125,25 @@ class BlockTraceWriter(TraceWriter):
             return None
         if max(depths) > MAX_COUNT or max(unfinished) > MAX_COUNT:
             return None  # the careful path says why a trace cannot hold it
-        names = self._names
+        names = self._name_bytes
         if len(names) > _NAME_CACHE_LIMIT:
             names.clear()
-            names[None] = "null"
         for name in (kind_names | set(actors) | set(queues)) - names.keys():
             if type(name) is not str:
                 return None
-            names[name] = _ENCODE(name)
+            names[name] = _ENCODE(name).encode("utf-8", "backslashreplace")
+        name_of = names.__getitem__
         item_types = set(map(type, items))
         try:
-            if not item_types <= _PLAIN_ITEM_TYPES:  # strings, tuples…: each as JSON (whole numbers as they are)
+            if item_types <= _BLOCK_LINE_BY_ITEM_TYPE.keys():
+                templates = map(_BLOCK_LINE_BY_ITEM_TYPE.__getitem__, map(type, items))
+            else:  # strings, tuples…: each as JSON (whole numbers as they are)
                 encode = _ENCODE
-                items = [item if type(item) is int else "null" if item is None else encode(item) for item in items]
-            elif type(None) in item_types:
-                items = ["null" if item is None else item for item in items]
-            name_of = names.__getitem__
-            return list(map(_BLOCK_LINE.__mod__, zip(range(block.first_seq, block.first_seq + len(times)), times,
-                                                     map(name_of, kinds), map(name_of, actors), pids,
-                                                     map(name_of, queues), ops, items, depths, unfinished)))
+                items = [b"%d" % item if type(item) is int else b"null" if item is None
+                         else encode(item).encode("utf-8", "backslashreplace") for item in items]
+                templates = repeat(_BLOCK_LINE_BYTES)
+            return b"".join(map(mod, templates, zip(range(block.first_seq, block.first_seq + len(times)), times,
+                                                    map(name_of, kinds), map(name_of, actors), pids,
+                                                    map(name_of, queues), ops, items, depths, unfinished)))
         except (TypeError, ValueError, OverflowError):  # e.g. an item JSON cannot hold: the careful way
             return None

@@ -2,7 +2,8 @@
 
 JoinScope starts ``python -c BOOTSTRAP_CODE FD script.py args…``.  This module reads the
 channel's address and key from the inherited pipe ``FD`` (so the key never shows in a
-command line or the environment), installs the patch, and runs the script the way
+command line or the environment; JoinScope may write them a little later, see
+:mod:`core.tracing.launch`), installs the patch, and runs the script the way
 ``python script.py`` would: ``sys.argv``, ``sys.path[0]``, a ``__main__`` module with the
 same attributes (so ``if __name__ == "__main__"`` and spawn's re-import of the main
 module behave), the same traceback on an uncaught exception (without the bootstrap's
@@ -48,7 +49,10 @@ def main() -> None:
 
     fd, script, *args = sys.argv[1:]
     with open(int(fd), "rb") as pipe:
-        config = json.loads(pipe.read())
+        data = pipe.read()  # JoinScope may still be starting: this waits for it
+    if not data:  # JoinScope gave up before the script started (it says why)
+        sys.exit(2)
+    config = json.loads(data)
     install(channel_for(config["address"], bytes.fromhex(config["authkey"])), program_main=True)
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))

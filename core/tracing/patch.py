@@ -25,6 +25,7 @@ from core.observed import ObservedJoinableQueue
 from core.reporter import current_actor, current_pid
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
+from core.tracing.handshake import FlushHandshake
 
 #: How long a termination waits for its target's last events (its flusher sends every 20 ms).
 TERMINATE_DELAY_S = 0.05
@@ -57,19 +58,50 @@ def install(channel: TraceChannel, *, program_main: bool = False) -> None:
     spawn.get_preparation_data = _preparation_data
     process.BaseProcess._bootstrap = _bootstrap  # type: ignore[method-assign]
     process.BaseProcess.join = _join  # type: ignore[method-assign]
+    _originals["start"] = process.BaseProcess.start
+    process.BaseProcess.start = _start  # type: ignore[method-assign]
     _originals["terminate"] = popen_fork.Popen.terminate
     popen_fork.Popen.terminate = _terminate  # type: ignore[method-assign]
 
 
+def _start(self: Any) -> None:
+    """``Process.start``: a child of a process that reports is given a :class:`FlushHandshake`."""
+    if _installed is not None and id(_installed) in _reporting._reporters:
+        # Made only where queues are in use: a semaphore can start multiprocessing's
+        # resource tracker, which a program with no JoinableQueue should not get from us.
+        try:
+            ctx = context._default_context.get_context(getattr(self, "_start_method", None))
+            self._joinscope_flush = FlushHandshake(ctx)
+        except Exception:  # noqa: BLE001  (no semaphore to be had: terminate() waits the fixed delay)
+            pass
+    _originals["start"](self)
+    handshake = getattr(self, "_joinscope_flush", None)
+    if handshake is not None and self._popen is not None:
+        self._popen._joinscope_flush = handshake
+
+
 def _terminate(self: Any) -> None:
     """``Popen.terminate`` (behind ``Process.terminate()``, a pool's exit and multiprocessing's
-    ending of daemon children at exit), a moment late: a process that SIGTERM ends takes
-    the events it buffered with it, and within :data:`TERMINATE_DELAY_S` its flusher
-    thread has sent them.  Several terminations in a row wait once."""
+    ending of daemon children at exit), once the target has sent its buffered events: a
+    process that SIGTERM ends takes them with it.  The target's flusher thread sends them
+    when asked (see :mod:`core.tracing.handshake`); a target that cannot be asked, or does
+    not answer, is given :data:`TERMINATE_DELAY_S`, in which its flusher sends them by
+    itself (several such terminations in a row wait once)."""
     global _last_delay
-    if self.returncode is None and time.monotonic() - _last_delay > TERMINATE_DELAY_S:
-        time.sleep(TERMINATE_DELAY_S)
-        _last_delay = time.monotonic()
+    if self.returncode is None:
+        # Just after a whole delay, every flusher has had its turn: no need to wait again.
+        recently = time.monotonic() - _last_delay <= TERMINATE_DELAY_S
+        handshake = getattr(self, "_joinscope_flush", None)
+        if handshake is not None:
+            try:
+                answered = handshake.flush_now(0.0 if recently else TERMINATE_DELAY_S)
+            except Exception:  # noqa: BLE001  (whatever it is, it must not reach the program)
+                answered = False
+            if not answered and not recently:
+                _last_delay = time.monotonic()
+        elif not recently:
+            time.sleep(TERMINATE_DELAY_S)
+            _last_delay = time.monotonic()
     _originals["terminate"](self)
 
 
@@ -109,6 +141,7 @@ def _preparation_data(name: str) -> dict[str, Any]:
 def _bootstrap(self: Any, parent_sentinel: Any = None) -> int:
     """A child's whole life (``BaseProcess._bootstrap``), noting when it started and how it ended."""
     _channel_module.process_started_at = time.monotonic()
+    _reporting.flush_requests = getattr(self, "_joinscope_flush", None)
     # Named afresh once this process knows its own name (a spawn child's re-import of the main
     # module runs before, as "MainProcess").
     _reporting._process_actor = None

@@ -13,7 +13,6 @@ program left running, :data:`ORPHAN_GRACE_S` later).
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -21,7 +20,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -31,9 +29,9 @@ from typing import Any, Sequence
 
 from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, Event
 from core.tracing.blocks import BlockMerger, EventBlock
-from core.tracing.bootstrap import BOOTSTRAP_CODE
 from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
-from core.tracing.processes import stop_tree
+from core.tracing.launch import LaunchedProgram
+from core.tracing.processes import alive, descendants, stop_tree
 
 #: After the main process ended, how long processes it left running may keep their connections open.
 ORPHAN_GRACE_S = 1.0
@@ -42,11 +40,13 @@ STOP_GRACE_S = 2.0
 #: After Ctrl-C, how long the program may take to end by itself before it gets a SIGINT of its
 #: own, and then as long again before it is stopped.
 INTERRUPT_GRACE_S = 1.0
-_AUTHKEY_BYTES = 32
 #: The most messages read from one process in a row, so a busy one cannot starve the others.
 MESSAGES_PER_READ = 64
 #: How long a connecting process may take to prove it knows the key.
 HANDSHAKE_S = 2.0
+#: How long a count of the program's live processes is reused (it reads ``/proc``, and the
+#: window's status bar asks every frame).
+LIVE_COUNT_REUSE_S = 0.5
 
 #: The states of :class:`core.session.Session`, which the window's controller reads (not imported
 #: from there: that module brings the scenario machinery, and ``joinscope trace`` starts fast).
@@ -98,7 +98,7 @@ class TraceSession:
         self._merger: BlockMerger | None = None
         self._dir: str | None = None
         self._server: socket.socket | None = None
-        self._authkey = os.urandom(_AUTHKEY_BYTES)
+        self._authkey = b""
         self._peers: dict[Connection, _Peer] = {}
         self._inbox: deque[tuple] = deque()
         self._lock = threading.RLock()
@@ -109,6 +109,8 @@ class TraceSession:
         #: JoinScope had to end the program (a stop, a timeout, a Ctrl-C it did not end by itself on).
         self.forced = False
         self._exit_fd: int | None = None
+        self._live_count = 0
+        self._live_counted_at = float("-inf")
 
     def __enter__(self) -> "TraceSession":
         return self
@@ -117,28 +119,21 @@ class TraceSession:
         self.close()
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> None:
-        """Open the private socket and launch the program."""
+    def start(self, launched: LaunchedProgram | None = None) -> None:
+        """Let the program run, reporting to the private socket: ``launched`` early (see
+        :mod:`core.tracing.launch`; handed over already or now), or launched now."""
         if self.state != NEW:
             raise RuntimeError("a trace session runs once")
-        self._dir = tempfile.mkdtemp(prefix="joinscope-trace-")  # mode 0700: only this user may connect
-        address = os.path.join(self._dir, "events")
-        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._server.bind(address)
-        self._server.listen(64)
-        read_end, write_end = os.pipe()
-        try:
-            os.write(write_end, json.dumps({"address": address, "authkey": self._authkey.hex()}).encode())
-        finally:
-            os.close(write_end)
-        self.t0 = time.monotonic()
+        if launched is None:
+            launched = LaunchedProgram(self.python, self.script, self.args)
+        self.process = launched.process
+        self.t0 = launched.t0
+        if launched.server is None:
+            launched.hand_over()
+        self._dir, self._server, self._authkey = launched.directory, launched.server, launched.authkey
         self._merger = BlockMerger(self.t0)
-        try:
-            self.process = subprocess.Popen([self.python, "-c", BOOTSTRAP_CODE, str(read_end), self.script, *self.args],
-                                            pass_fds=(read_end,))
-        finally:
-            os.close(read_end)
-        self._record(ACTOR_START, MAIN_ACTOR)
+        self._inbox.append((self.t0, ACTOR_START, MAIN_ACTOR, self.process.pid, None, 0, MAIN_ACTOR,
+                            None, None, None, None, None, None))
         try:  # readable when the program ends, so a poll wakes at once (Linux 5.3+)
             self._exit_fd = os.pidfd_open(self.process.pid)
         except (AttributeError, OSError):
@@ -194,6 +189,20 @@ class TraceSession:
         """The program has ended and every event has come out of :meth:`poll`."""
         return self.state in (FINISHED, STOPPED) and self._merger is not None and not self._merger.pending \
             and not self._inbox
+
+    def live_processes(self) -> int:
+        """How many of the program's processes run: its main process and every process below
+        it (helpers such as multiprocessing's resource tracker included), none once main ended.
+
+        Safe from any thread: it only reads ``/proc``, at most every :data:`LIVE_COUNT_REUSE_S`."""
+        process = self.process
+        if process is None or self.closed or self.returncode is not None:
+            return 0
+        now = time.monotonic()
+        if now - self._live_counted_at >= LIVE_COUNT_REUSE_S:
+            self._live_count = 1 + len(descendants(process.pid)) if alive(process.pid) else 0
+            self._live_counted_at = now
+        return self._live_count
 
     @property
     def lost_ops(self) -> int:
