@@ -297,7 +297,7 @@ class RunController(QObject):
         else:
             stalled = quiet > stall_timeout(self.config, model)
         if stalled:
-            self.diagnosis = diagnose(model, quiet)
+            self.diagnosis = diagnose(model, quiet, self.config.backend)
             self.stalled.emit(self.diagnosis)  # first: whoever reacts to the state sees the diagnosis shown
             self._set_state(STALLED)
 

@@ -56,7 +56,7 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
     config = config_from_args(args, parser)
     writer = _open_trace(args, parser, config)
     model = RunModel(expected_producers=config.producers)
-    narrator = Narrator(model, config.maxsize)
+    narrator = Narrator(model, config.maxsize, config.backend)
     print(f"JoinScope · {config.name}: {config.title} "
           f"({config.producers} producer(s), {config.consumers} consumer(s), {_actors_are(config)})", file=out)
 

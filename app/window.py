@@ -240,7 +240,8 @@ class MainWindow(QMainWindow):
     def _show_problems(self) -> None:
         model = self.controller.model
         lines = [f"⚠ {e.actor}: {e.error}" for e in model.errors]
-        lines += [f"✖ {a.name} crashed: it {how_it_ended(a.exitcode)}" for a in model.actors.values()
+        backend = self.controller.config.backend if self.controller.config else "process"
+        lines += [f"✖ {a.name} crashed: it {how_it_ended(a.exitcode, backend)}" for a in model.actors.values()
                   if a.state == CRASHED and a.exitcode is not None]
         self.controls.problems.setText("<br>".join(lines))
         self.controls.problems.setStyleSheet("color:#b00020; font-size:13px;")
@@ -268,8 +269,14 @@ class MainWindow(QMainWindow):
         depth, unfinished = (queue.depth, queue.unfinished) if queue else (0, 0)
         self.status.setText(
             f"depth {depth}  ·  unfinished {unfinished}  ·  puts {model.puts}  ·  gets {model.gets}  ·  "
-            f"task_done {model.task_dones}  ·  live processes {self.controller.live_processes()}  ·  "
+            f"task_done {model.task_dones}  ·  live {self._actor_units()} {self.controller.live_processes()}  ·  "
             f"{self.controller.state}")
+
+    def _actor_units(self) -> str:
+        """What the live count counts: processes, threads or asyncio tasks."""
+        config = self.controller.config
+        backend = config.backend if config is not None else "process"
+        return {"thread": "threads", "asyncio": "tasks"}.get(backend, "processes")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self._redraw_timer.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from core.events import describe_item
 from core.model import BLOCKED_PUT, CRASHED, WAITING_GET, WAITING_JOIN, WORKING, ActorState, JoinWait, RunModel
+from core.narrate import ACTOR_UNITS
 from core.scenarios import ScenarioConfig
 
 
@@ -33,7 +34,7 @@ def stall_timeout(config: ScenarioConfig, model: RunModel) -> float:
     return config.stall_timeout_s
 
 
-def diagnose(model: RunModel, quiet_for_s: float) -> str:
+def diagnose(model: RunModel, quiet_for_s: float, backend: str = "process") -> str:
     """One line: who waits for what, and the likely reason it will never happen."""
     waits = model.open_joins()
     queue_wait = next((w for w in waits if w.on_queue), None)
@@ -47,7 +48,7 @@ def diagnose(model: RunModel, quiet_for_s: float) -> str:
                 f"{describe_item(slow.last_item) if slow.in_progress else 'a task'} — the run may just be slow "
                 f"(raise --timeout)")
     if queue_wait is not None:
-        return _diagnose_queue_join(model, queue_wait, live_consumers)
+        return _diagnose_queue_join(model, queue_wait, live_consumers, backend)
     if process_wait is not None:
         target = model.actors.get(process_wait.target)
         if target is not None and target.state == WAITING_GET:
@@ -67,7 +68,7 @@ def diagnose(model: RunModel, quiet_for_s: float) -> str:
     return f"no event for {quiet_for_s:.1f} s; {states or 'no actor is alive'}"
 
 
-def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[ActorState]) -> str:
+def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[ActorState], backend: str) -> str:
     queue = model.queues.get(wait.target)
     unfinished = queue.unfinished if queue else 0
     depth = queue.depth if queue else 0
@@ -76,7 +77,8 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[A
     if crashed:
         dead = crashed[0]
         held = describe_item(dead.last_item)
-        return (f"{head}: {dead.name} crashed (exit code {dead.exitcode}) holding task {held}, "
+        how = f"exit code {dead.exitcode}" if backend == "process" else f"its {ACTOR_UNITS.get(backend, backend)} died"
+        return (f"{head}: {dead.name} crashed ({how}) holding task {held}, "
                 f"whose task_done() will never come")
     if depth > 0 and not live_consumers:
         return f"{head}: {depth} item(s) are still queued but every consumer has exited"

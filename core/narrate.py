@@ -16,9 +16,11 @@ from core.model import STOP_EXIT_CODES, RunModel
 class Narrator:
     """Turns events into sentences; remembers which item each actor got last."""
 
-    def __init__(self, model: RunModel, maxsize: int = 0) -> None:
+    def __init__(self, model: RunModel, maxsize: int = 0, backend: str = "process") -> None:
         self.model = model
         self.maxsize = maxsize
+        #: What the actors are (processes, threads, asyncio tasks): how an actor ends reads differently.
+        self.backend = backend
         self._last_got: dict[str, object] = {}
 
     def line(self, event: Event) -> str | None:
@@ -58,7 +60,7 @@ class Narrator:
                 return f"{who} finished"
             if event.exitcode is None or (self.model.stopped and event.exitcode in STOP_EXIT_CODES):
                 return f"{who} was stopped"
-            return f"{who} {how_it_ended(event.exitcode)}"
+            return f"{who} {how_it_ended(event.exitcode, self.backend)}"
         if kind == RUN_STOP:
             return "the run was stopped: every actor is asked to end now"
         if kind == ERROR:
@@ -91,8 +93,15 @@ def counts_suffix(event: Event) -> str:
     return f"depth {event.depth:>3}  unfinished {event.unfinished:>3}"
 
 
-def how_it_ended(exitcode: int) -> str:
-    """How a process with this (non-zero) exit code ended, for a person to read."""
+#: What an actor is, by backend, as the narration names it.
+ACTOR_UNITS = {"process": "process", "thread": "thread", "asyncio": "task"}
+
+
+def how_it_ended(exitcode: int, backend: str = "process") -> str:
+    """How an actor with this (non-zero) exit code ended, for a person to read (a thread or
+    a task has no exit code of its own: 1 means it died of an exception)."""
+    if backend != "process":
+        return f"died of an exception (its {ACTOR_UNITS.get(backend, backend)} ended)"
     if exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name

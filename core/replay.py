@@ -107,7 +107,7 @@ def find_stall(recording: Recording) -> Stall | None:
     model = RunModel(expected_producers=recording.config.producers)
     for start in range(0, position, FOLD_CHUNK):
         model.apply(recording.events[start:min(start + FOLD_CHUNK, position)])
-    return Stall(position, quiet, diagnose(model, quiet))
+    return Stall(position, quiet, diagnose(model, quiet, recording.config.backend))
 
 
 def ended_finished(recording: Recording) -> bool:
@@ -180,7 +180,7 @@ class ReplayCursor:
         # Sentences of events 0 .. len-1, filled the first time the cursor passes them: the
         # narrator remembers what each actor got, so it must see every event once, in order.
         self._lines: list[str | None] = []
-        self._narrator = Narrator(self.model, recording.config.maxsize)
+        self._narrator = Narrator(self.model, recording.config.maxsize, recording.config.backend)
         chunks_apart = -(-max(SNAPSHOT_EVERY, len(recording.events) // MAX_SNAPSHOTS) // FOLD_CHUNK)
         self._snapshot_spacing = chunks_apart * FOLD_CHUNK
         #: position -> (model, timeline) right after that many events; restored by copying.

@@ -64,11 +64,12 @@ def test_every_scenario_ends_as_on_processes(name, backend):
 @pytest.mark.parametrize("backend", IN_PROCESS_BACKENDS)
 @pytest.mark.parametrize("name, clue", [
     ("forgot-task-done", "2 task_done() call(s) are missing (consumer-0 got 11 item(s) and marked 9 done)"),
-    ("crash", "consumer-0 crashed (exit code 1) holding task"),
+    ("crash", "consumer-0 crashed (its {unit} died) holding task"),
     ("too-few-sentinels", "never received a sentinel (1 None sent for 3 consumers)"),
 ])
 def test_pitfalls_get_the_same_diagnosis(name, clue, backend):
     result, events = run_scenario(name, backend=backend, stall_timeout_s=STALL_S, **STEADY.get(name, {}))
+    clue = clue.format(unit={"thread": "thread", "asyncio": "task"}[backend])
     assert result.outcome == STALLED and clue in result.diagnosis
     assert result.model.live_processes() == 0
 
