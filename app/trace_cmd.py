@@ -43,8 +43,20 @@ def _seconds(text: str) -> float:
     return value
 
 
-_DESCRIPTION = ("Run an unmodified Python program and observe every multiprocessing.JoinableQueue it creates, "
-                "in any start method. Its output and exit code are its own.")
+QUEUE_KINDS = ("process", "thread", "asyncio")
+
+
+def _queue_kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [kind for kind in kinds if kind not in QUEUE_KINDS]
+    if not kinds or unknown:
+        raise argparse.ArgumentTypeError(f"must be one or more of {','.join(QUEUE_KINDS)}, comma-separated, "
+                                         f"not {text!r}")
+    return tuple(dict.fromkeys(kinds))
+
+
+_DESCRIPTION = ("Run an unmodified Python program and observe every multiprocessing.JoinableQueue, queue.Queue "
+                "and asyncio.Queue it creates, in any start method. Its output and exit code are its own.")
 
 
 def add_trace_parser(commands: Any) -> None:
@@ -68,6 +80,9 @@ def _add_trace_arguments(trace: argparse.ArgumentParser) -> None:
     trace.add_argument("--timeout", type=_seconds, metavar="S", dest="timeout_s",
                        help="stop the program (and every process it started) if it runs longer than S seconds; "
                             "exit code 3")
+    trace.add_argument("--queues", type=_queue_kinds, default=("process", "thread", "asyncio"), metavar="KINDS",
+                       help="which queues to observe, comma-separated: process (multiprocessing.JoinableQueue), "
+                            "thread (queue.Queue), asyncio (asyncio.Queue); default all three")
     trace.add_argument("script", help="the Python program to run")
     trace.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     trace.set_defaults(trace_parser=trace, command="trace")
@@ -119,7 +134,7 @@ def run_trace(args: argparse.Namespace) -> int:
             # Launched first: its start-up overlaps the rest of JoinScope's (it runs nothing
             # of the script before the session hands it the channel).
             from core.tracing.launch import LaunchedProgram
-            launched = LaunchedProgram(sys.executable, args.script, args.args)
+            launched = LaunchedProgram(sys.executable, args.script, args.args, args.queues)
             try:
                 writer = _open_record(parser, args, trace_config(args.script, args.args))
                 launched.hand_over()  # the script runs from now on
@@ -127,13 +142,13 @@ def run_trace(args: argparse.Namespace) -> int:
                 launched.cancel()
                 raise
             from core.tracing.session import TraceSession
-            session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
+            session = TraceSession(args.script, args.args, timeout_s=args.timeout_s, queues=args.queues)
             summary, write_error = _run_headless(session, writer, signals, launched)
     else:
         config = trace_config(args.script, args.args)
         writer = _open_record(parser, args, config)
         from core.tracing.session import TraceSession
-        session = TraceSession(args.script, args.args, timeout_s=args.timeout_s)
+        session = TraceSession(args.script, args.args, timeout_s=args.timeout_s, queues=args.queues)
         summary, write_error = _run_in_window(session, writer, config)
     _report(session, summary, args, write_error)
     from core.tracing.session import INTERRUPTED, TIMED_OUT
@@ -229,7 +244,10 @@ def _report(session: TraceSession, summary: TraceSummary, args: argparse.Namespa
     err = err if err is not None else sys.stderr
     lines = []
     if session.queues_created == 0:
-        lines.append(f"{args.script} created no JoinableQueue, so there was nothing to trace")
+        names = {"process": "JoinableQueue", "thread": "queue.Queue", "asyncio": "asyncio.Queue"}
+        kinds = [names[kind] for kind in getattr(args, "queues", QUEUE_KINDS)]
+        what = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
+        lines.append(f"{args.script} created no {what}, so there was nothing to trace")
     else:
         lines += summary.lines()
     if session.lost_ops:

@@ -11,17 +11,16 @@ import dataclasses
 import multiprocessing
 from dataclasses import dataclass, field
 
+# What the actors are: processes on a ``multiprocessing.JoinableQueue``, threads on a
+# ``queue.Queue``, or coroutines on an ``asyncio.Queue`` (see :mod:`core.backends`).
+from core.backends import ASYNCIO, BACKENDS, PROCESS, THREAD  # noqa: F401  (re-exported with the scenarios)
+
 JOIN_PRODUCERS_FIRST = "producers-first"
 JOIN_QUEUE_FIRST = "queue-first"
 JOIN_ORDERS = (JOIN_PRODUCERS_FIRST, JOIN_QUEUE_FIRST)
 
 SENTINELS_FROM_PRODUCER = "producer"
 SENTINELS_FROM_MAIN = "main"
-
-#: What the actors are: processes on a ``multiprocessing.JoinableQueue``, threads on a
-#: ``queue.Queue``, or coroutines on an ``asyncio.Queue`` (see :mod:`core.backends`).
-PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
-BACKENDS = (PROCESS, THREAD, ASYNCIO)
 
 #: The most producers or consumers a run can have alive at once.
 MAX_ACTORS_PER_ROLE = 64

@@ -186,7 +186,8 @@ def test_sys_exit_code_passes_through(tmp_path):
 def test_a_program_with_no_joinable_queue_is_told_so(tmp_path):
     events, notes, result = trace_and_compare(tmp_path, "no_queue.py", "x", "--record", "y")
     assert "args: ['x', '--record', 'y']" in result.stderr  # options after the script are the program's
-    assert notes[0] == f"{PROGRAMS / 'no_queue.py'} created no JoinableQueue, so there was nothing to trace"
+    assert notes[0] == (f"{PROGRAMS / 'no_queue.py'} created no JoinableQueue, queue.Queue or asyncio.Queue, "
+                        "so there was nothing to trace")
     assert {e.kind for e in events} == {"actor_start", "actor_exit"} and actors(events) == {"main"}
 
 
@@ -320,3 +321,45 @@ def test_signals_leave_no_process_behind(tmp_path, signum, to_group, code):
     assert not alive
     assert "joinscope: interrupted" in err or signum == signal.SIGTERM
     assert check_counts(read_trace(record).events, allow_gaps=True) is None
+
+
+def test_queue_queue_threads_are_traced_exactly(tmp_path):
+    events, notes, result = trace_and_compare(tmp_path, "thread_queue.py")
+    assert result.stdout == "done True, unfinished 0\n"
+    assert_exact(events)
+    kinds = Counter(e.kind for e in events if e.queue is not None)
+    assert (kinds[PUT], kinds[GET], kinds[TASK_DONE]) == (22, 22, 22)
+    assert {e.actor for e in events if e.kind == PUT} == {"producer"}
+    assert {e.actor for e in events if e.kind == GET} <= {"consumer-0", "consumer-1"}
+    assert all(e.depth <= 3 for e in events if e.queue is not None), "maxsize 3 is kept"
+    join = next(e for e in events if e.kind == JOIN_RETURN and e.queue is not None)
+    assert join.actor == "main" and join.unfinished == 0
+    assert "puts 22" in " ".join(notes)
+
+
+def test_asyncio_queue_tasks_are_traced_exactly_and_the_exit_code_passes_through(tmp_path):
+    events, notes, result = trace_and_compare(tmp_path, "asyncio_queue.py", "3")
+    assert result.returncode == 3 and result.stdout == "done True\n"
+    assert_exact(events)
+    kinds = Counter(e.kind for e in events if e.queue is not None)
+    assert (kinds[PUT], kinds[GET], kinds[TASK_DONE]) == (20, 20, 20)
+    assert {e.actor for e in events if e.kind == PUT} == {"main (Task-1)"}
+    assert {e.actor for e in events if e.kind == GET} <= {"consumer-0", "consumer-1"}
+    join = next(e for e in events if e.kind == JOIN_RETURN and e.queue is not None)
+    assert join.actor == "main (Task-1)" and join.unfinished == 0 and join.released_by is not None
+
+
+def test_queues_limits_what_is_observed(tmp_path):
+    events, notes, _ = trace_and_compare(tmp_path, "thread_queue.py")
+    assert any(e.queue for e in events)
+    record = tmp_path / "only-process.jsonl"
+    result = traced("--no-gui", "--queues", "process", "--record", str(record), str(PROGRAMS / "thread_queue.py"))
+    assert result.returncode == 0 and result.stdout == "done True, unfinished 0\n"
+    assert "created no JoinableQueue, so there was nothing to trace" in result.stderr
+    assert not [e for e in read_trace(record).events if e.queue is not None]
+
+
+def test_a_bad_queues_value_gets_one_line_and_exit_2():
+    result = traced("--no-gui", "--queues", "process,fibers", str(PROGRAMS / "thread_queue.py"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "--queues" in result.stderr

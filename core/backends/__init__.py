@@ -11,9 +11,15 @@ window) drives the three alike.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.scenarios import ASYNCIO, BACKENDS, PROCESS, THREAD, ScenarioConfig
+if TYPE_CHECKING:
+    from core.scenarios import ScenarioConfig
+
+# The backend names live in core.scenarios; they are not imported here, so that a traced
+# program's processes, which use only the observed queues, do not import the scenarios.
+PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
+BACKENDS = (PROCESS, THREAD, ASYNCIO)
 
 
 def open_session(config: ScenarioConfig, step: str | None = None) -> Any:

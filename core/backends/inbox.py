@@ -12,7 +12,6 @@ actors wait for it at their next operation instead of growing this process's mem
 """
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import deque
@@ -79,5 +78,6 @@ class Inbox:
 
     async def room(self) -> None:
         """The same for a coroutine: the event loop keeps running while it waits."""
+        import asyncio  # here: a traced threads-only program should not pay for importing asyncio
         while len(self._records) > self.limit:
             await asyncio.sleep(ASYNC_ROOM_POLL_S)

@@ -53,7 +53,8 @@ def main() -> None:
     if not data:  # JoinScope gave up before the script started (it says why)
         sys.exit(2)
     config = json.loads(data)
-    install(channel_for(config["address"], bytes.fromhex(config["authkey"])), program_main=True)
+    install(channel_for(config["address"], bytes.fromhex(config["authkey"])), program_main=True,
+            queues=tuple(config.get("queues", ("process", "thread", "asyncio"))))
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
     try:

@@ -34,7 +34,10 @@ BACKLOG = 64
 class LaunchedProgram:
     """The program's main process, waiting for the channel's address and key."""
 
-    def __init__(self, python: str, script: str, args: Sequence[str]) -> None:
+    def __init__(self, python: str, script: str, args: Sequence[str],
+                 queues: Sequence[str] = ("process", "thread", "asyncio")) -> None:
+        #: Which queues the program's patch observes (see core.tracing.task_queues).
+        self.queues = list(queues)
         read_end, self._write_end = os.pipe()
         #: When the program was launched: the run's time 0.
         self.t0 = time.monotonic()
@@ -67,7 +70,8 @@ class LaunchedProgram:
             self.cancel()
             raise
         try:
-            os.write(self._write_end, json.dumps({"address": address, "authkey": self.authkey.hex()}).encode())
+            os.write(self._write_end, json.dumps({"address": address, "authkey": self.authkey.hex(),
+                                                  "queues": self.queues}).encode())
         except OSError:  # the program died before it read it: the session sees it end
             pass
         finally:

@@ -26,6 +26,8 @@ from core.reporter import current_actor, current_pid
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
 from core.tracing.handshake import FlushHandshake
+from core.tracing.task_queues import KINDS, PROCESS
+from core.tracing.task_queues import install as install_task_queues
 
 #: How long a termination waits for its target's last events (its flusher sends every 20 ms).
 TERMINATE_DELAY_S = 0.05
@@ -38,23 +40,29 @@ _originals: dict[str, Any] = {}
 #: The pid of the traced program's main process (only that process sets it).
 _program_pid: int | None = None
 _queue_numbers = itertools.count(1)
+#: Which queues are observed: JoinableQueue ("process"), queue.Queue ("thread"), asyncio.Queue.
+_queue_kinds: tuple[str, ...] = KINDS
 
 
-def install(channel: TraceChannel, *, program_main: bool = False) -> None:
-    """Observe every JoinableQueue this process (and its children) create from now on;
-    ``program_main`` in the traced program's main process."""
-    global _installed, _program_pid
+def install(channel: TraceChannel, *, program_main: bool = False, queues: tuple[str, ...] = KINDS) -> None:
+    """Observe every JoinableQueue this process (and its children) create from now on —
+    and every ``queue.Queue`` and ``asyncio.Queue``, as ``queues`` says (see
+    :mod:`core.tracing.task_queues`); ``program_main`` in the traced program's main process."""
+    global _installed, _program_pid, _queue_kinds
     if _installed is not None:
         return
     _installed = channel
+    _queue_kinds = tuple(queues)
     if program_main:
         _program_pid = os.getpid()
+    install_task_queues(channel, _queue_kinds, _next_queue_name)
     _originals.update(JoinableQueue=context.BaseContext.JoinableQueue, get_preparation_data=spawn.get_preparation_data,
                       bootstrap=process.BaseProcess._bootstrap, join=process.BaseProcess.join)
-    context.BaseContext.JoinableQueue = _observed_joinable_queue  # type: ignore[method-assign]
-    # ``multiprocessing.JoinableQueue`` was bound to the default context when multiprocessing
-    # was imported; bind it again so the module-level name (and a later from-import) is patched.
-    multiprocessing.JoinableQueue = context._default_context.JoinableQueue  # type: ignore[attr-defined]
+    if PROCESS in _queue_kinds:
+        context.BaseContext.JoinableQueue = _observed_joinable_queue  # type: ignore[method-assign]
+        # ``multiprocessing.JoinableQueue`` was bound to the default context when multiprocessing
+        # was imported; bind it again so the module-level name (and a later from-import) is patched.
+        multiprocessing.JoinableQueue = context._default_context.JoinableQueue  # type: ignore[attr-defined]
     spawn.get_preparation_data = _preparation_data
     process.BaseProcess._bootstrap = _bootstrap  # type: ignore[method-assign]
     process.BaseProcess.join = _join  # type: ignore[method-assign]
@@ -105,13 +113,17 @@ def _terminate(self: Any) -> None:
     _originals["terminate"](self)
 
 
+def _next_queue_name() -> str:
+    """A queue's name, unique in the run: numbered by the process that makes it."""
+    pid = os.getpid()
+    return f"queue-{next(_queue_numbers)}" + ("" if pid == _program_pid else f"@{pid}")
+
+
 def _observed_joinable_queue(self: Any, maxsize: int = 0) -> ObservedJoinableQueue:
     """``BaseContext.JoinableQueue``, observed."""
     # Named by the process that makes it: a spawn child re-importing a main module that makes
     # a queue at its top level does so before it knows it is a child.
-    pid = os.getpid()
-    name = f"queue-{next(_queue_numbers)}" + ("" if pid == _program_pid else f"@{pid}")
-    queue = ObservedJoinableQueue(maxsize, ctx=self.get_context(), events=_installed, name=name)
+    queue = ObservedJoinableQueue(maxsize, ctx=self.get_context(), events=_installed, name=_next_queue_name())
     _installed.note_queue_created(queue.name)  # type: ignore[union-attr]
     return queue
 
@@ -123,12 +135,12 @@ class _Activation:
         self.channel = channel
 
     def __reduce__(self) -> tuple:
-        return (activate, (self.channel.address, self.channel._authkey))
+        return (activate, (self.channel.address, self.channel._authkey, _queue_kinds))
 
 
-def activate(address: str, authkey: bytes) -> _Activation:
+def activate(address: str, authkey: bytes, queues: tuple[str, ...] = KINDS) -> _Activation:
     channel = channel_for(address, authkey)
-    install(channel)
+    install(channel, queues=queues)
     return _Activation(channel)
 
 

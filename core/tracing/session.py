@@ -83,8 +83,10 @@ class TraceSession:
     """One traced run of ``script`` with ``args``.  Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, script: str, args: Sequence[str] = (), *, timeout_s: float | None = None,
-                 python: str = sys.executable) -> None:
+                 python: str = sys.executable, queues: Sequence[str] = ("process", "thread", "asyncio")) -> None:
         self.script = script
+        #: Which queues are observed: "process" (JoinableQueue), "thread" (queue.Queue), "asyncio".
+        self.queues = list(queues)
         self.args = list(args)
         self.timeout_s = timeout_s
         self.python = python
@@ -125,7 +127,7 @@ class TraceSession:
         if self.state != NEW:
             raise RuntimeError("a trace session runs once")
         if launched is None:
-            launched = LaunchedProgram(self.python, self.script, self.args)
+            launched = LaunchedProgram(self.python, self.script, self.args, self.queues)
         self.process = launched.process
         self.t0 = launched.t0
         if launched.server is None:

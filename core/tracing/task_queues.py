@@ -1,0 +1,152 @@
+"""Observing a traced program's ``queue.Queue`` (threads) and ``asyncio.Queue`` (coroutines).
+
+The same lesson — ``task_done()`` and ``join()`` — lives on these two queues, and
+programs mix them up with ``multiprocessing.JoinableQueue``.  :func:`install` replaces
+``queue.Queue`` and ``asyncio.Queue`` (also as ``asyncio.queues.Queue``) by subclasses
+of the thread and asyncio backends' observed queues, which record each operation
+inside the stdlib's own critical section (the queue's ``mutex``; for asyncio, on the
+event loop) and send it over the trace channel like a JoinableQueue's.  They stay
+classes, so ``isinstance`` checks and subclasses of ``queue.Queue`` keep working.
+
+Actors are named after what acts: the program's main thread is ``main`` (a child
+process's main thread, that process's name), another thread its ``Thread.name``, and
+an asyncio task its name — for a task nobody named, what it runs: ``main (Task-1)``.  Queues made before the script runs (by modules
+imported first) are the originals and are not observed.
+"""
+from __future__ import annotations
+
+import importlib.abc
+import queue
+import sys
+import threading
+from typing import Any, Callable
+
+from core.backends import thread_queue
+from core.backends.thread_queue import ObservedQueue
+from core.reporter import default_actor_name, reporter_for
+
+PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
+KINDS = (PROCESS, THREAD, ASYNCIO)
+
+_originals: dict[str, Any] = {}
+
+
+def thread_actor() -> str:
+    """The actor name of the calling thread in a traced program."""
+    thread = threading.current_thread()
+    process = default_actor_name()
+    if thread is threading.main_thread():
+        return process
+    return thread.name if process == "main" else f"{process}/{thread.name}"
+
+
+class _ThreadActing(threading.local):
+    """Stands in for the thread backend's ``_acting``: the actor is the current thread."""
+
+    check: Callable[[], None] | None = None
+
+    @property
+    def actor(self) -> str:
+        return thread_actor()
+
+
+class _TaskActor:
+    """Stands in for the asyncio backend's actor variable: the actor is the current task."""
+
+    @staticmethod
+    def get() -> str:
+        import asyncio
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no running loop: a plain call from a thread
+            task = None
+        if task is None:
+            return thread_actor()
+        name = task.get_name()
+        if name.startswith("Task-"):  # unnamed: say what it runs, e.g. "main (Task-1)"
+            coroutine = getattr(task.get_coro(), "__name__", None)
+            return f"{coroutine} ({name})" if coroutine else name
+        return name
+
+
+class _ChannelSink:
+    """Where the observed queues append their wire records: this process's reporter for the channel.
+
+    ``pending`` is what the backends check to hold actors back when the observer is
+    behind; here the channel itself is bounded, so it is always empty."""
+
+    pending: tuple = ()
+
+    def __init__(self, channel: Any) -> None:
+        self.append = reporter_for(channel).record
+
+
+def install(channel: Any, kinds: tuple[str, ...], name_queue: Callable[[], str]) -> None:
+    """Observe the ``queue.Queue`` and/or ``asyncio.Queue`` (per ``kinds``) made from now on,
+    reporting to ``channel``; ``name_queue()`` names each new queue (unique in the run)."""
+    if THREAD in kinds and "thread" not in _originals:
+        _originals["thread"] = queue.Queue
+        thread_queue._acting = _ThreadActing()
+
+        class Queue(ObservedQueue):
+            __doc__ = queue.Queue.__doc__
+
+            def __init__(self, maxsize: int = 0) -> None:
+                super().__init__(maxsize, inbox=_ChannelSink(channel), name=name_queue())  # type: ignore[arg-type]
+                channel.note_queue_created(self.name)
+
+        Queue.__module__ = "queue"
+        queue.Queue = Queue  # type: ignore[misc]
+    if ASYNCIO in kinds and "asyncio" not in _originals:
+        _originals["asyncio"] = None
+        if "asyncio" in sys.modules:
+            _patch_asyncio(channel, name_queue)
+        else:  # patched when the program imports it: importing asyncio costs every process ~20 ms
+            sys.meta_path.insert(0, _AsyncioImported(lambda: _patch_asyncio(channel, name_queue)))
+
+
+def _patch_asyncio(channel: Any, name_queue: Callable[[], str]) -> None:
+    import asyncio
+    import asyncio.queues
+
+    from core.backends import async_queue
+    from core.backends.async_queue import ObservedAsyncQueue
+
+    _originals["asyncio"] = asyncio.Queue
+    async_queue._actor = _TaskActor()  # type: ignore[assignment]
+
+    class AsyncQueue(ObservedAsyncQueue):
+        __doc__ = asyncio.Queue.__doc__
+
+        def __init__(self, maxsize: int = 0) -> None:
+            super().__init__(maxsize, inbox=_ChannelSink(channel), name=name_queue())  # type: ignore[arg-type]
+            channel.note_queue_created(self.name)
+
+    AsyncQueue.__name__ = AsyncQueue.__qualname__ = "Queue"
+    AsyncQueue.__module__ = "asyncio.queues"
+    asyncio.Queue = asyncio.queues.Queue = AsyncQueue  # type: ignore[misc]
+
+
+class _AsyncioImported(importlib.abc.MetaPathFinder):
+    """Runs ``then`` right after the ``asyncio`` package has been imported (and removes itself)."""
+
+    def __init__(self, then: Callable[[], None]) -> None:
+        self._then = then
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "asyncio":
+            return None
+        sys.meta_path.remove(self)
+        from importlib.machinery import PathFinder
+        spec = PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, then = spec.loader, self._then
+
+        class Patching(type(loader)):  # type: ignore[misc]
+            def exec_module(self, module: Any) -> None:
+                super().exec_module(module)
+                then()
+
+        spec.loader = Patching(loader.name, loader.path)  # type: ignore[attr-defined]
+        return spec
