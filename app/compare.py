@@ -99,6 +99,7 @@ class CompareWindow(QDialog):
         self.verdict.setObjectName("compare-verdict")
         self.verdict.setWordWrap(True)
         self.verdict.setStyleSheet("font-size:17px; font-weight:bold; padding:6px;")
+        self.verdict.setMinimumHeight(4 * self.verdict.fontMetrics().lineSpacing())
         self.follow_button = QPushButton("Follow newest")
         self.follow_button.clicked.connect(self._on_follow)
         self.stop_button = QPushButton("Stop both")
@@ -179,11 +180,26 @@ class CompareWindow(QDialog):
         second.counts.setXLink(first.counts)
         first.following_changed.connect(lambda on: on or second.follow(False))
         second.following_changed.connect(lambda on: on or first.follow(False))
+        # The swimlanes are an image of the visible range: a range moved by the other plot
+        # (or by the end of the other run) must be drawn again, whichever moved it.
+        first.counts.getViewBox().sigXRangeChanged.connect(self._on_time_axis_moved)
+
+    def _on_time_axis_moved(self, *_: object) -> None:
+        for run in self.runs:
+            run.dirty = True
 
     def _on_follow(self) -> None:
+        """Follow the newest events again; with both runs over, show them whole."""
         for run in self.runs:
             run.plots.follow(True)
             run.redraw()
+        if self.over:
+            self._show_whole()
+
+    def _show_whole(self) -> None:
+        self._fit_both()
+        # Both over: nothing new to follow, and a redraw that followed would undo the fit.
+        self.runs[0].plots.follow(False)
 
     def _sample_memory(self, *_: object) -> None:
         """A sample of each run still going (a few reads of /proc: microseconds)."""
@@ -219,7 +235,10 @@ class CompareWindow(QDialog):
         self._memory_timer.stop()
         self._table_timer.stop()
         self._fill_table()
-        self._fit_both()
+        self.stop_button.setEnabled(False)
+        for run in self.runs:  # the last events first, then both whole on the shared axis
+            run.redraw()
+        self._show_whole()
         self.verdict.setText(faster_line(*self.summaries))
         self.layout().activate()  # a screenshot taken on ``compared`` shows the verdict whole
         self.compared.emit()

@@ -50,6 +50,9 @@ class ControlPanel(QWidget):
         self.backend.setToolTip("What the producers and consumers are, and the queue they share")
         for backend, label in BACKEND_CHOICES:
             self.backend.addItem(label, backend)
+        # Room for the Compare button beside it: the labels are long, the panel narrow.
+        self.backend.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.backend.setMinimumContentsLength(16)
         self.compare_button = QPushButton("Compare…")
         self.compare_button.setToolTip("Run these settings on this backend and another at once, side by side "
                                        "(Ctrl+Shift+B)")

@@ -188,9 +188,11 @@ def crash_text(summary: RunSummary) -> str:
         held = actor.in_progress
         text = f"{actor.name} crashed, {code}"
         if actor.error:
-            text += f", after {actor.error}"
-        if held:
-            text += f"; the {held} task(s) it held were never marked done"
+            text += f", after {actor.error.split(' (at ')[0]}"
+        if held == 1:
+            text += "; the task it held was never marked done"
+        elif held:
+            text += f"; the {held} tasks it held were never marked done"
         parts.append(text)
     return "; ".join(parts)
 
