@@ -1,6 +1,7 @@
 """The ``joinscope`` command line.
 
-``joinscope run`` plays a scenario headless and narrates it; ``replay`` and ``export``
+``joinscope run`` plays a scenario headless and narrates it; ``compare`` runs it on two
+backends at once in a window (``app/compare.py``); ``replay`` and ``export``
 open recordings (``app/trace_files.py``); with no subcommand
 JoinScope runs the ``seed`` scenario the same way (the window will take that place).
 Bad arguments get one line naming the problem and exit code 2.
@@ -48,6 +49,16 @@ def _work_ms(text: str) -> float | None:
 
 def _whole(low: int, high: int) -> Callable[[str], float]:
     return _bounded(int, low, high, "a whole number")
+
+
+def _backend_pair(text: str) -> tuple[str, str]:
+    """``process,thread``: two different backends, in the order they are shown."""
+    names = tuple(name.strip() for name in text.split(","))
+    unknown = [name for name in names if name not in BACKENDS]
+    if len(names) != 2 or unknown or names[0] == names[1]:
+        raise argparse.ArgumentTypeError(f"must be two different backends of {', '.join(BACKENDS)}, "
+                                         f"separated by a comma (like process,thread), not {text!r}")
+    return names  # type: ignore[return-value]
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +109,13 @@ def build_parser() -> _Parser:
     gui.add_argument("--screenshot", metavar="FILE", help="when the run is over, save a PNG of the window")
     gui.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",
                      help="quit when the run is over")
+    compare = commands.add_parser("compare", help="run one scenario on two backends at once, side by side")
+    add_run_options(compare)
+    compare.add_argument("--backends", type=_backend_pair, default=("process", "thread"), metavar="A,B",
+                         help=f"the two backends to compare, two of {', '.join(BACKENDS)} (default process,thread)")
+    compare.add_argument("--screenshot", metavar="FILE", help="when both runs are over, save a PNG of the window")
+    compare.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",
+                         help="quit when both runs are over")
     commands.add_parser("scenarios", help="list the scenarios")
     from app.trace_files import add_export_options, add_replay_options
     for name, add_options, summary in (("replay", add_replay_options, "replay a recording in the window"),
@@ -134,16 +152,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = trace_files.run_replay if args.command == "replay" else trace_files.run_export
         return run(args, args.command_parser)
     from app.headless import config_from_args, run_headless
+    if args.command == "compare":
+        if args.backend is not None:
+            parser.error("argument --backend: compare runs on --backends A,B, not on one backend")
+        config = config_from_args(args, parser)
+        _check_window_options(parser, config, args.screenshot)
+        from app.gui import run_compare_gui
+        return run_compare_gui(args, config, args.backends)
     if args.command == "gui":
         config = config_from_args(args, parser)
-        if config.start_method == "fork":
-            parser.error("argument --start-method: the window runs Qt threads, which must not be forked; "
-                         "use spawn or forkserver")
-        if args.screenshot and not _writable(args.screenshot):
-            parser.error(f"argument --screenshot: cannot write {args.screenshot}")
+        _check_window_options(parser, config, args.screenshot)
         from app.gui import run_gui
         return run_gui(args, config)
     return run_headless(args, parser)
+
+
+def _check_window_options(parser: argparse.ArgumentParser, config: object, screenshot: str | None) -> None:
+    """What a window cannot do: fork (it runs Qt threads), or save a screenshot where it cannot write."""
+    if getattr(config, "start_method", None) == "fork":
+        parser.error("argument --start-method: the window runs Qt threads, which must not be forked; "
+                     "use spawn or forkserver")
+    if screenshot and not _writable(screenshot):
+        parser.error(f"argument --screenshot: cannot write {screenshot}")
 
 
 def _writable(path: str) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from app.widgets import LabelledSlider
 from core.control import CONSUMER, PRODUCER
@@ -36,6 +36,8 @@ class ControlPanel(QWidget):
     stop_requested = Signal()
     reset_requested = Signal()
     follow_requested = Signal()
+    #: Run the settings shown on two backends at once, side by side.
+    compare_requested = Signal()
     #: (role, count): a producers or consumers slider moved.
     actors_changed = Signal(str, int)
 
@@ -48,6 +50,13 @@ class ControlPanel(QWidget):
         self.backend.setToolTip("What the producers and consumers are, and the queue they share")
         for backend, label in BACKEND_CHOICES:
             self.backend.addItem(label, backend)
+        # Room for the Compare button beside it: the labels are long, the panel narrow.
+        self.backend.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.backend.setMinimumContentsLength(16)
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("Run these settings on this backend and another at once, side by side "
+                                       "(Ctrl+Shift+B)")
+        self.compare_button.clicked.connect(self.compare_requested)
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setMinimumHeight(70)
@@ -86,7 +95,10 @@ class ControlPanel(QWidget):
         settings = QGroupBox("Run")
         form = QVBoxLayout(settings)
         form.addWidget(self.scenario)
-        form.addWidget(self.backend)
+        backend_row = QHBoxLayout()
+        backend_row.addWidget(self.backend, 1)
+        backend_row.addWidget(self.compare_button)
+        form.addLayout(backend_row)
         form.addWidget(self.description)
         for slider in (self.producers, self.consumers, self.tasks, self.work, self.interval, self.maxsize,
                        self.speed):

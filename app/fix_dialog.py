@@ -2,7 +2,8 @@
 
 Two columns, each with the code that differs (the changed lines marked), a live
 run of that version with its own plots, and how the run ended.  Both runs are real
-sessions with their own event pumps, started together at a brisk speed.
+sessions with their own event pumps (``app/live_runs.py``), started together at a
+brisk speed.
 """
 from __future__ import annotations
 
@@ -11,18 +12,17 @@ import difflib
 import html
 import inspect
 
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QTextBrowser, QWidget
 
-from app.controller import FINISHED_STATE, STALLED, STOPPED, RunController
+from app.controller import RunController
+from app.live_runs import LiveRuns
 from app.plots import RunPlots
 from core.fixes import Fix
 from core.scenarios import ScenarioConfig
 
 #: How much faster than the scenario's own pace both versions run.
 SPEED = 10.0
-REDRAW_MS = 100
 
 
 def code_html(functions: list, others: list, colour: str) -> str:
@@ -58,11 +58,9 @@ class FixDialog(QDialog):
         layout.addWidget(explanation, 0, 0, 1, 2)
         changed = fix.changed_functions()
         settings = fix.changed_settings()
-        self.controllers: list[RunController] = []
-        self.plots: list[RunPlots] = []
-        self.outcomes: list[QLabel] = []
-        for column, (config, title, colour) in enumerate(
-                ((fix.broken, "Broken", "#ffc9c9"), (fix.fixed, "Fixed", "#b2f2bb"))):
+        self.live = LiveRuns(2, self)
+        for column, (config, title, colour, run) in enumerate(
+                ((fix.broken, "Broken", "#ffc9c9", self.live.runs[0]), (fix.fixed, "Fixed", "#b2f2bb", self.live.runs[1]))):
             mine = [pair[1 + column] for pair in changed]
             theirs = [pair[2 - column] for pair in changed]
             heading = QLabel(f"<h3>{title}: {html.escape(config.title)}</h3>")
@@ -74,59 +72,33 @@ class FixDialog(QDialog):
                 text += (f'<p style="font-family:monospace; font-size:14px; background:{colour};">'
                          f'{name} = {html.escape(repr(value))}</p>')
             code.setHtml(text)
-            plots = RunPlots()
-            outcome = QLabel("running…")
-            outcome.setWordWrap(True)
-            outcome.setStyleSheet("font-size:15px;")
-            controller = RunController(self)
-            controller.state_changed.connect(lambda state, c=column: self._on_state(c, state))
-            controller.stalled.connect(lambda why, c=column: self._on_stalled(c, why))
             layout.addWidget(heading, 1, column)
             layout.addWidget(code, 2, column)
-            layout.addWidget(plots, 3, column)
-            layout.addWidget(outcome, 4, column)
-            self.controllers.append(controller)
-            self.plots.append(plots)
-            self.outcomes.append(outcome)
+            layout.addWidget(run.plots, 3, column)
+            layout.addWidget(run.outcome, 4, column)
         layout.setRowStretch(2, 2)
         layout.setRowStretch(3, 3)
-        self._timer = QTimer(self)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._redraw)
-        self._timer.start()
-        for controller, config in zip(self.controllers, (fix.broken, fix.fixed)):
-            controller.start(_brisk(config))
+        self.live.start([_brisk(fix.broken), _brisk(fix.fixed)])
 
-    def _redraw(self) -> None:
-        for controller, plots in zip(self.controllers, self.plots):
-            plots.redraw(controller.timeline, controller.model)
+    @property
+    def controllers(self) -> list[RunController]:
+        return [run.controller for run in self.live.runs]
 
-    def _on_state(self, column: int, state: str) -> None:
-        controller = self.controllers[column]
-        if state == FINISHED_STATE:
-            model = controller.model
-            self.outcomes[column].setText(f"✔ Finished: {model.puts} puts, {model.task_dones} task_done calls, "
-                                          f"{len(model.errors)} error(s).")
-            self.outcomes[column].setStyleSheet("font-size:15px; color:#2b8a3e;")
-        elif state == STOPPED and controller.diagnosis is None:
-            self.outcomes[column].setText("stopped")
-        if state in (FINISHED_STATE, STALLED, STOPPED):
-            self._redraw()
-            self.plots[column].fit(controller.model.last_t)
+    @property
+    def plots(self) -> list[RunPlots]:
+        return [run.plots for run in self.live.runs]
 
-    def _on_stalled(self, column: int, diagnosis: str) -> None:
-        self.outcomes[column].setText(f"✘ Stalled: {diagnosis}")
-        self.outcomes[column].setStyleSheet("font-size:15px; color:#c92a2a;")
-        self.controllers[column].stop()
+    @property
+    def outcomes(self) -> list[QLabel]:
+        return [run.outcome for run in self.live.runs]
 
     @property
     def over(self) -> bool:
-        return all(c.state in (FINISHED_STATE, STALLED, STOPPED) for c in self.controllers)
+        """Both runs ended and released everything they held."""
+        return self.live.over
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        self._timer.stop()
-        for controller in self.controllers:
-            controller.shutdown()
+        self.live.shutdown()
         super().closeEvent(event)
 
 

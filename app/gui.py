@@ -1,5 +1,5 @@
-"""``joinscope gui`` and ``joinscope replay``: open the window, optionally start a run
-(or play a recording) and screenshot its end."""
+"""``joinscope gui``, ``joinscope compare`` and ``joinscope replay``: open the window,
+optionally start a run (or play a recording) and screenshot its end."""
 from __future__ import annotations
 
 import argparse
@@ -72,4 +72,16 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     window.show()
     if args.autostart:
         window.start_run(config)
+    return app.exec()
+
+
+def run_compare_gui(args: argparse.Namespace, config: ScenarioConfig, backends: tuple[str, str]) -> int:
+    """``joinscope compare``: ``config`` on two backends at once, in the comparison window alone."""
+    app = _application()
+    from app.compare import CompareWindow
+
+    window = CompareWindow(config, backends)
+    window.compared.connect(lambda: _when_over(args, app, window))
+    _close_on_signals(window)
+    window.show()
     return app.exec()

@@ -52,7 +52,9 @@ def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, confi
         parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
 
 
-def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO = sys.stdout) -> int:
+def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO | None = None) -> int:
+    # sys.stdout looked up now, not at import: it may have been replaced since (pytest's capture does).
+    out = out if out is not None else sys.stdout
     config = config_from_args(args, parser)
     writer = _open_trace(args, parser, config)
     model = RunModel(expected_producers=config.producers)

@@ -6,6 +6,9 @@ from typing import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
+from app import theme
+from core.model import EXITED
+
 
 class LabelledSlider(QWidget):
     """A slider with its name and its current value shown, in the units of the setting.
@@ -60,3 +63,32 @@ class LabelledSlider(QWidget):
     def _on_action(self, action: int) -> None:
         if not self.slider.isSliderDown():  # keys, wheel and page clicks act at once
             self.value_changed.emit(self._to_value(self.slider.sliderPosition()))
+
+
+def lane_legend() -> QLabel:
+    """The swimlanes' colours, named, in one line under the plots."""
+    cells = [f'<span style="background:{colour}; color:{colour};">&nbsp;&nbsp;&nbsp;</span>&nbsp;{state}'
+             for state, colour in theme.STATE_COLOURS.items() if state != EXITED]
+    legend = QLabel("Swimlanes: " + " &nbsp; ".join(cells) + " &nbsp; (blank: exited)")
+    legend.setWordWrap(True)
+    legend.setObjectName("lane-legend")
+    return legend
+
+
+def counts_legend() -> QLabel:
+    """What the count plot's lines, band and marks mean, in one line above the plots
+    (a legend inside the plot would cover the curves)."""
+    def swatch(colour: str, glyph: str) -> str:
+        return f'<span style="color:{colour}; font-weight:bold;">{glyph}</span>'
+    red, green, blue, alpha = theme.IN_PROGRESS
+    band = f"rgba({red},{green},{blue},{alpha / 255:.2f})"
+    legend = QLabel(" &nbsp; ".join([
+        f"{swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
+        f"{swatch(theme.DEPTH, '━━')} queue depth",
+        f'<span style="background:{band}; color:{band};">&nbsp;&nbsp;&nbsp;</span> in progress (got, not yet task_done)',
+        f"{swatch(theme.JOIN, '▼')} join() entered",
+        f"{swatch(theme.JOIN, '┆')} join() returned",
+    ]))
+    legend.setWordWrap(True)
+    legend.setObjectName("counts-legend")
+    return legend

@@ -4,54 +4,27 @@ from __future__ import annotations
 from importlib.resources import files
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 from pyqtgraph.util.garbage_collector import GarbageCollector
 
-from app import theme
 from app.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
+from app.compare import CompareWindow
 from app.controls import ControlPanel
 from app.event_log import EventLog
 from app.export_menu import ExportMenu
 from app.plots import REDRAW_HZ, RunPlots
 from app.replay import ReplayPanel
 from app.teaching import TeachingPanel
-from core.model import CRASHED, EXITED
+from app.widgets import counts_legend, lane_legend
+from core.model import CRASHED
 from core.narrate import how_it_ended, seconds_text
 from core.replay import Recording
-from core.scenarios import ScenarioConfig
+from core.scenarios import BACKENDS, PROCESS, THREAD, ScenarioConfig
 
+COMPARE_SHORTCUT = "Ctrl+Shift+B"
 BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
 BANNER_DONE = "background:#e6f4ea; color:#1e4620; border:2px solid #2ca02c; padding:8px; font-size:15px;"
-
-
-def _lane_legend() -> QLabel:
-    """The swimlanes' colours, named, in one line under the plots."""
-    cells = [f'<span style="background:{colour}; color:{colour};">&nbsp;&nbsp;&nbsp;</span>&nbsp;{state}'
-             for state, colour in theme.STATE_COLOURS.items() if state != EXITED]
-    legend = QLabel("Swimlanes: " + " &nbsp; ".join(cells) + " &nbsp; (blank: exited)")
-    legend.setWordWrap(True)
-    legend.setObjectName("lane-legend")
-    return legend
-
-
-def _counts_legend() -> QLabel:
-    """What the count plot's lines, band and marks mean, in one line above the plots
-    (a legend inside the plot would cover the curves)."""
-    def swatch(colour: str, glyph: str) -> str:
-        return f'<span style="color:{colour}; font-weight:bold;">{glyph}</span>'
-    red, green, blue, alpha = theme.IN_PROGRESS
-    band = f"rgba({red},{green},{blue},{alpha / 255:.2f})"
-    legend = QLabel(" &nbsp; ".join([
-        f"{swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
-        f"{swatch(theme.DEPTH, '━━')} queue depth",
-        f'<span style="background:{band}; color:{band};">&nbsp;&nbsp;&nbsp;</span> in progress (got, not yet task_done)',
-        f"{swatch(theme.JOIN, '▼')} join() entered",
-        f"{swatch(theme.JOIN, '┆')} join() returned",
-    ]))
-    legend.setWordWrap(True)
-    legend.setObjectName("counts-legend")
-    return legend
 
 
 _garbage_collector: GarbageCollector | None = None
@@ -97,9 +70,9 @@ class MainWindow(QMainWindow):
         plots_box = QWidget()
         plots_layout = QVBoxLayout(plots_box)
         plots_layout.setContentsMargins(0, 0, 0, 0)
-        plots_layout.addWidget(_counts_legend())
+        plots_layout.addWidget(counts_legend())
         plots_layout.addWidget(self.plots, 1)
-        plots_layout.addWidget(_lane_legend())
+        plots_layout.addWidget(lane_legend())
         vertical = QSplitter(Qt.Orientation.Vertical)
         vertical.addWidget(plots_box)
         vertical.addWidget(self.log)
@@ -140,6 +113,13 @@ class MainWindow(QMainWindow):
         self.teaching = TeachingPanel(self)
         self.plots.lane_clicked.connect(self._on_lane_clicked)
         self.exports = ExportMenu(self)
+        self.compare_window: CompareWindow | None = None
+        self.compare_action = QAction("Compare backends…", self)
+        self.compare_action.setShortcut(QKeySequence(COMPARE_SHORTCUT))
+        self.compare_action.triggered.connect(lambda: self.open_compare())
+        self.exports.menu.insertAction(self.exports.open_action, self.compare_action)
+        self.exports.menu.insertSeparator(self.exports.open_action)
+        self.controls.compare_requested.connect(lambda: self.open_compare())
         self.plots.following_changed.connect(self._on_following_changed)
         self.plots.view_moved.connect(self._mark_dirty)
         self._on_state_changed(self.controller.state)
@@ -163,6 +143,20 @@ class MainWindow(QMainWindow):
         self.replay.closed.connect(self._on_replay_closed)
         self.replay.replay_finished.connect(self._on_replay_finished)
         return self.replay
+
+    def open_compare(self, backends: tuple[str, str] | None = None) -> CompareWindow:
+        """The settings the controls show, run on ``backends`` at once in a window of their own
+        (by default the backend picked and another: process beside thread or asyncio)."""
+        config = self.controls.config()
+        if backends is None:
+            other = THREAD if config.backend == PROCESS else PROCESS
+            backends = tuple(sorted((config.backend, other), key=BACKENDS.index))  # type: ignore[assignment]
+        if self.compare_window is not None:
+            self.compare_window.close()
+            self.compare_window.deleteLater()
+        self.compare_window = CompareWindow(config, backends, self)
+        self.compare_window.show()
+        return self.compare_window
 
     def _on_lane_clicked(self, actor: str) -> None:
         if self.controller.stepping:
@@ -282,6 +276,10 @@ class MainWindow(QMainWindow):
         self._redraw_timer.stop()
         if self.replay is not None:
             self.replay.close_replay()
+        # Dialogs with runs of their own: a child deleted with the window gets no closeEvent.
+        for dialog in (self.compare_window, getattr(self.teaching, "fix_dialog", None)):
+            if dialog is not None:
+                dialog.close()
         self.controller.shutdown()
         self.exports.close()
         super().closeEvent(event)
