@@ -13,6 +13,9 @@ import sys
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
     from typing import Callable, NoReturn, Sequence
+
+from core.backends import BACKENDS  # names only: it imports nothing
+
 # The scenarios (and multiprocessing) are imported by the commands that use them:
 # ``joinscope trace`` launches the user's program before it needs either.
 

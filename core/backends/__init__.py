@@ -11,9 +11,10 @@ window) drives the three alike.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (joinscope trace starts fast)
 if TYPE_CHECKING:
+    from typing import Any
+
     from core.scenarios import ScenarioConfig
 
 # The backend names live in core.scenarios; they are not imported here, so that a traced
