@@ -363,3 +363,11 @@ def test_a_bad_queues_value_gets_one_line_and_exit_2():
     result = traced("--no-gui", "--queues", "process,fibers", str(PROGRAMS / "thread_queue.py"))
     assert result.returncode == 2 and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and "--queues" in result.stderr
+
+
+def test_a_priority_queue_keeps_its_order_and_is_traced(tmp_path):
+    events, _, result = trace_and_compare(tmp_path, "priority_queue.py")
+    assert result.stdout == "[1, 2, 3] True\n"
+    assert_exact(events)
+    assert [e.item[0] for e in events if e.kind == GET] == [1, 2, 3]
+    assert {e.actor for e in events if e.kind == GET} == {"worker"}

@@ -2,7 +2,8 @@
 
 The same lesson — ``task_done()`` and ``join()`` — lives on these two queues, and
 programs mix them up with ``multiprocessing.JoinableQueue``.  :func:`install` replaces
-``queue.Queue`` and ``asyncio.Queue`` (also as ``asyncio.queues.Queue``) by subclasses
+``queue.Queue`` and ``asyncio.Queue`` (also as ``asyncio.queues.Queue``) — and ``queue.LifoQueue`` and
+``queue.PriorityQueue``, which are a ``queue.Queue`` in another order — by subclasses
 of the thread and asyncio backends' observed queues, which record each operation
 inside the stdlib's own critical section (the queue's ``mutex``; for asyncio, on the
 event loop) and send it over the trace channel like a JoinableQueue's.  They stay
@@ -96,6 +97,12 @@ def install(channel: Any, kinds: tuple[str, ...], name_queue: Callable[[], str])
                 channel.note_queue_created(self.name)
 
         Queue.__module__ = "queue"
+        for variant in ("LifoQueue", "PriorityQueue"):  # the same queue, in another order
+            original = getattr(queue, variant)
+            _originals[variant] = original
+            storage = {key: value for key, value in vars(original).items() if key in ("_init", "_qsize", "_put", "_get")}
+            setattr(queue, variant, type(variant, (Queue,), {**storage, "__module__": "queue",
+                                                                "__doc__": original.__doc__}))
         queue.Queue = Queue  # type: ignore[misc]
     if ASYNCIO in kinds and "asyncio" not in _originals:
         _originals["asyncio"] = None
