@@ -127,4 +127,5 @@ def test_the_summary_counts_each_actors_gets_and_task_done_calls_in_mixed_blocks
         assert summary.kinds == Counter(e.kind for e in events)
         assert summary.queues == {e.queue: (e.depth, e.unfinished) for e in events if e.queue is not None}
         assert summary.open_joins == {"main": ("q1", True)}
-        assert "  c1 got 9 item(s) from q1 and called task_done() 3 time(s)" in list(summary.lines())
+        assert list(summary.lines())[-2:] == ["  c1 got 6 item(s) from q1 and called task_done() 3 time(s)",
+                                            "  c2 got 3 item(s) from q1 and called task_done() 0 time(s)"]
