@@ -108,7 +108,10 @@ class EventMerger:
                 out += self._emit_columns(columns if in_order == ready else [c[:in_order] for c in columns], in_order)
                 del pending[:in_order]
                 ready -= in_order
-            elif not resorted:  # a tie in time may have put ops out of order
+            elif not resorted and len(pending) > 1 and pending[1][0] == pending[0][0]:
+                # A tie in time may have put ops out of order.  Only a tie at the head can
+                # change what comes first (a record waiting for a missing op, the common
+                # case, has none), so sorting everything pending waits until one is there.
                 pending.sort(key=_by_time_then_op)
                 resorted = True
             elif not self._step(pending[0], now, final, out):

@@ -65,3 +65,23 @@ def test_join_return_names_the_seq_of_the_task_done_that_released_it():
     done = next(e for e in events if e.kind == TASK_DONE)
     returned = next(e for e in events if e.kind == JOIN_RETURN)
     assert returned.released_by == done.seq == 4 and returned.waited == 0.3
+
+
+def test_a_tie_in_time_that_puts_a_queues_ops_out_of_order_is_sorted_by_op():
+    merger = EventMerger(T0)
+    # Two processes read the same clock tick: by time alone the get (op 3) could come first.
+    merger.add([record(0.010, PUT, 1, 1, 1, "p"), record(0.020, TASK_DONE, 3, 0, 0, "c"),
+                record(0.020, GET, 2, 0, 1, "c"), record(0.030, PUT, 4, 1, 1, "p")])
+    events = merger.pop_ready(now=T0 + 1.0)
+    assert [(e.seq, e.op) for e in events] == [(1, 1), (2, 2), (3, 3), (4, 4)]
+
+
+def test_a_record_waiting_for_a_missing_op_holds_back_only_what_follows_it():
+    """No tie at the head: nothing to re-sort, the merger waits (and sorts a later tie when it is reached)."""
+    merger = EventMerger(T0)
+    merger.add([record(0.010, PUT, 1, 1, 1, "p"), record(0.030, TASK_DONE, 3, 0, 0, "c"),
+                record(0.040, PUT, 5, 1, 1, "p"), record(0.040, PUT, 4, 0, 0, "p")])
+    assert [e.op for e in merger.pop_ready(now=T0 + 1.0)] == [1]
+    merger.add([record(0.020, GET, 2, 0, 1, "c")])
+    assert [e.op for e in merger.pop_ready(now=T0 + 2.0)] == [2, 3, 4, 5]
+    assert merger.lost_ops == 0

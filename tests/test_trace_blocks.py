@@ -101,3 +101,31 @@ def test_plain_queue_operations_take_the_column_path(tmp_path, monkeypatch):
         writer.write_blocks(blocks)
         assert writer.events_written == len(records)
     assert check_counts(read_trace(tmp_path / "fast.jsonl").events) is None
+
+
+def test_the_summary_counts_each_actors_gets_and_task_done_calls_in_mixed_blocks():
+    """One actor on one queue, several actors, several queues, events with no queue: the same counts
+    as counting every (kind, actor, queue) one by one."""
+    from collections import Counter
+
+    from core.events import Event
+
+    events = []
+    for i, (kind, actor, queue) in enumerate(
+            [("put", "p", "q1"), ("get", "c1", "q1"), ("get", "c2", "q1"), ("task_done", "c1", "q1"),
+             ("get", "c1", "q2"), ("join_enter", "main", None), ("put", "p", "q2"), ("get", "c2", "q2"),
+             ("task_done", "c2", "q2"), ("get", "c1", "q1"), ("join_enter", "main", "q1")] * 3):
+        counted = queue is not None
+        events.append(Event(i + 1, 0.0, kind, actor, 1, queue, i + 1 if counted else 0, "x",
+                            i % 3 if counted else None, i % 4 if counted else None))
+    expected = Counter((e.kind, e.actor, e.queue) for e in events if e.kind in ("get", "task_done"))
+    for size in (1, 2, 5, len(events)):
+        summary = TraceSummary()
+        for start in range(0, len(events), size):
+            summary.add(events[start:start + size])
+        assert summary.by_actor == expected
+        assert summary.kinds == Counter(e.kind for e in events)
+        assert summary.queues == {e.queue: (e.depth, e.unfinished) for e in events if e.queue is not None}
+        assert summary.open_joins == {"main": ("q1", True)}
+        assert list(summary.lines())[-2:] == ["  c1 got 6 item(s) from q1 and called task_done() 3 time(s)",
+                                            "  c2 got 3 item(s) from q1 and called task_done() 0 time(s)"]

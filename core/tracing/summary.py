@@ -8,12 +8,22 @@ as :class:`core.events.Event` lists (the window) or column blocks (``--no-gui``)
 from __future__ import annotations
 
 from collections import Counter
+from itertools import compress, repeat
 from typing import Any, Iterable, Sequence
 
 from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
 from core.tracing.blocks import EventBlock
 
 _JOINS = frozenset({JOIN_ENTER, JOIN_RETURN})
+#: The kinds :attr:`TraceSummary.by_actor` counts: who took tasks and who marked them done.
+_HOLDING = frozenset({GET, TASK_DONE})
+
+
+def _last_index(values: Sequence[Any], value: Any) -> int:
+    """The index of the last ``value`` in ``values`` (which holds it), found from the end."""
+    if values[-1] == value:
+        return len(values) - 1
+    return len(values) - 1 - list(reversed(values)).index(value)
 
 
 class TraceSummary:
@@ -26,7 +36,7 @@ class TraceSummary:
         self.queues: dict[str, tuple[int, int]] = {}
         #: actor -> what it joins (a queue name, or a process's actor name) and whether it is a queue.
         self.open_joins: dict[str, tuple[str, bool]] = {}
-        #: (kind, actor, queue) -> how many: who took tasks and who marked them done.
+        #: (kind, actor, queue) -> how many, for gets and task_done calls: who took tasks and who marked them done.
         self.by_actor: Counter[tuple[str, str, Any]] = Counter()
 
     def add(self, events: list[Event]) -> None:
@@ -40,23 +50,48 @@ class TraceSummary:
 
     def _fold(self, count: int, kinds: Sequence[str], actors: Sequence[str], _pids: Any, queues: Sequence[Any],
               _ops: Any, items: Sequence[Any], depths: Sequence[Any], unfinished: Sequence[Any]) -> None:
+        # Counted a kind (and an actor or queue) at a time with the sequences' own C loops:
+        # a block has a handful of each, and a Counter over (kind, actor, queue) tuples costs
+        # a tuple and its hash for every event.
         self.events += count
-        self.kinds.update(kinds)
-        self.by_actor.update(zip(kinds, actors, queues))
+        kind_names = set(kinds)
+        kind_counts = self.kinds
+        for kind in kind_names:
+            kind_counts[kind] += kinds.count(kind)
         names = set(queues)
         names.discard(None)
         if names:
-            backwards = list(reversed(queues))
+            backwards = list(reversed(queues)) if len(names) > 1 else None
             for name in names:
-                last = count - 1 - backwards.index(name)
+                last = count - 1 - backwards.index(name) if backwards is not None else _last_index(queues, name)
                 self.queues[name] = (depths[last], unfinished[last])
-        if not _JOINS.isdisjoint(kinds):
+        if not kind_names.isdisjoint(_HOLDING):
+            self._count_holders(kinds, actors, queues, kind_names, names)
+        if not _JOINS.isdisjoint(kind_names):
             for i, kind in enumerate(kinds):
                 if kind == JOIN_ENTER:
                     on_queue = queues[i] is not None
                     self.open_joins[actors[i]] = (queues[i] if on_queue else str(items[i]), on_queue)
                 elif kind == JOIN_RETURN:
                     self.open_joins.pop(actors[i], None)
+
+    def _count_holders(self, kinds: Sequence[str], actors: Sequence[str], queues: Sequence[Any],
+                       kind_names: set[str], queue_names: set[str]) -> None:
+        """Count the gets and task_done calls of each actor on each queue (what :meth:`_holders` compares)."""
+        by_actor = self.by_actor
+        actor_names = set(actors)
+        if len(actor_names) == 1 and len(queue_names) == 1 and None not in queues:
+            actor, queue = next(iter(actor_names)), next(iter(queue_names))
+            for kind in _HOLDING & kind_names:
+                by_actor[(kind, actor, queue)] += kinds.count(kind)
+            return
+        for kind in _HOLDING & kind_names:
+            chosen = list(map(kind.__eq__, kinds))
+            if len(queue_names) == 1 and None not in queues:
+                queue = next(iter(queue_names))
+                by_actor.update(zip(repeat(kind), compress(actors, chosen), repeat(queue)))
+            else:
+                by_actor.update(zip(repeat(kind), compress(actors, chosen), compress(queues, chosen)))
 
     def lines(self) -> Iterable[str]:
         kinds = self.kinds
