@@ -51,6 +51,7 @@ class CodeView(QTextBrowser):
         self.setObjectName("step-code")
         self.setOpenLinks(False)
         self._functions: dict[str, tuple[int, list[str]]] = {}
+        self._files: dict[str, str] = {}
         self.marks: dict[tuple[str, int], list[str]] = {}
 
     def set_functions(self, functions: list[Callable[..., None]]) -> None:
@@ -59,6 +60,7 @@ class CodeView(QTextBrowser):
             if function.__name__ not in self._functions:
                 lines, first = inspect.getsourcelines(function)
                 self._functions[function.__name__] = (first, [line.rstrip("\n") for line in lines])
+                self._files[function.__name__] = function.__module__.replace(".", "/") + ".py"
         self.show_places({}, [])
 
     def line_text(self, function: str, line: int) -> str:
@@ -76,7 +78,7 @@ class CodeView(QTextBrowser):
         rows = []
         for name, (first, lines) in self._functions.items():
             rows.append(f'<p style="font-family:monospace; font-size:12px; color:#888; margin:4px 0 0 0;">'
-                        f'# core/workers.py, {html.escape(name)}()</p>')
+                        f'# {html.escape(self._files[name])}, {html.escape(name)}()</p>')
             for offset, text in enumerate(lines):
                 number = first + offset
                 actors = marks.get((name, number), [])
