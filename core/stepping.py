@@ -483,9 +483,12 @@ class Stepper:
                 return name
         return None
 
-    def grant(self, name: str | None = None) -> tuple[tuple | None, str | None]:
+    def grant(self, name: str | None = None, deliver: Callable[[tuple], None] | None = None
+              ) -> tuple[tuple | None, str | None]:
         """Let ``name`` (default: the next in round-robin order) make its operation.
-        Returns the ``step_grant`` record, or why no step can be made now."""
+        Returns the ``step_grant`` record, or why no step can be made now.  ``deliver``
+        gets the record before the actor is woken: the step may end the run, and a
+        record delivered after the run's last event would be too late."""
         with self._lock:
             if not self.settled:
                 return None, "the last step is still under way"
@@ -501,6 +504,8 @@ class Stepper:
             self.steps += 1
             record = (time.monotonic(), STEP_GRANT, name, self._pids[name], None, 0, item, None, None,
                       None, None, None, None)
+            if deliver is not None:
+                deliver(record)
             self.gate.grant(self._rows[name])
         return record, None
 
@@ -552,9 +557,7 @@ class SteppedRun:
             self._take_local()  # what main (or a thread, or a task) recorded before it paused
             self._merger.add(ready)
         if stepper.auto and stepper.settled and stepper.ready:  # type: ignore[union-attr]
-            record, _ = stepper.grant()  # type: ignore[union-attr]
-            if record is not None:
-                self._merger.add([record])
+            stepper.grant(deliver=lambda record: self._merger.add([record]))  # type: ignore[union-attr]
 
     def step(self, actor: str | None = None) -> str | None:
         """Let ``actor`` (default: the next in round-robin order) make the operation it
@@ -563,9 +566,7 @@ class SteppedRun:
             return "the run is not in step mode"
         if self.state != "running":
             return "the run is not running"
-        record, refusal = self.stepper.grant(actor)
-        if record is not None:
-            self._inbox.append(record)
+        _, refusal = self.stepper.grant(actor, deliver=self._inbox.append)
         return refusal
 
     @property
