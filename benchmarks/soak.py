@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 < args.minutes <= 24 * 60:
         parser.error("--minutes must be between 0 and 1440")
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication([])  # noqa: F841  (held: the window needs it alive)
     me = psutil.Process()
     window = MainWindow()
     window.resize(1500, 950)

@@ -1,7 +1,6 @@
 """``joinscope run`` as a user types it: narration, exit codes, bad input, signals, traces."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

@@ -10,7 +10,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from app.controller import FINISHED_STATE, IDLE, REPLAYING
+from app.controller import IDLE, REPLAYING
 from app.window import MainWindow
 from core.replay import load_recording
 from core.scenarios import scenario

@@ -1,7 +1,6 @@
 """``joinscope trace`` on real programs: output and exit codes unchanged, traces exact, bad input, signals."""
 from __future__ import annotations
 
-import math
 import os
 import resource
 import signal
