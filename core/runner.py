@@ -69,7 +69,7 @@ def run_session(session: Session, model: RunModel | None = None,
                 quiet_since = now
                 take(events)
             elif session.state == RUNNING and (now - quiet_since > stall_timeout(session.config, model)
-                                               or getattr(session, "stuck", False) and session.caught_up):
+                                               or session.stuck and session.caught_up):
                 outcome, diagnosis = STALLED, diagnose(model, now - quiet_since, session.config.backend)
                 session.stop()
     except (KeyboardInterrupt, Terminated) as interruption:

@@ -27,16 +27,13 @@ from typing import Any, Callable
 from core import workers
 from core.actor import run_actor
 from core.control import CONSUMER, PRODUCER, RunControl
-from core.events import (
-    ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_RETIRE, ACTOR_START, ERROR, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, OBSERVER_ACTOR,
-    RUN_STOP, Event,
-)
-from core.merge import EventMerger
+from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_START, ERROR, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
 from core.observed import ObservedJoinableQueue
 from core.reporter import WAIT_SLICE_S, Stopped, acting_as, current_pid, forget_reporter, install_local_reporter
 from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
-from core.stepping import (BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, ROUND_ROBIN, StepGate, SteppedJoinableQueue,
-                           Stepper, SteppedRun, actor_index, process_join_target, returning_from)
+from core.session_base import FINISHED, RUNNING, STOPPED, TASK_QUEUE_NAME, SessionBase
+from core.stepping import (EXIT, MAIN_INDEX, ROUND_ROBIN, StepGate, SteppedJoinableQueue, Stepper, actor_index,
+                           returning_from)
 
 #: How long stop() lets actors exit on SIGTERM before it kills them.
 STOP_GRACE_S = 0.6
@@ -44,14 +41,10 @@ STOP_GRACE_S = 0.6
 DISCARD_WAIT_S = 1.0
 #: The longest stop() waits for one of its own threads (they look up every WAIT_SLICE_S).
 THREAD_JOIN_S = 2.0
-TASK_QUEUE_NAME = "tasks"
 #: Batches of events the actors may have sent and the session not yet read.  When a
 #: run makes events faster than the observer can take them (5 busy processes and the
 #: window sharing 2 cores), the actors wait for it instead of piling them up.
 CHANNEL_BATCHES = 16
-
-NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
-
 
 @dataclass
 class ActorProcess:
@@ -63,6 +56,15 @@ class ActorProcess:
     exited: threading.Event = field(default_factory=threading.Event)
     exitcode: int | None = None
     retiring: bool = False
+
+    @property
+    def alive(self) -> bool:
+        """Not reaped yet (it may be on its way out)."""
+        return self.exitcode is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
 
 
 def _release(queue: Any, discard: bool) -> None:
@@ -114,7 +116,7 @@ def actor_functions(config: ScenarioConfig) -> dict[str, Callable[..., None]]:
             MAIN_ACTOR: main_code(config)}
 
 
-class Session(SteppedRun):
+class Session(SessionBase):
     """One run of a scenario.  Use as a context manager, or call :meth:`close`.
 
     With ``step`` the run is in step mode (:mod:`core.stepping`): every actor pauses
@@ -122,12 +124,11 @@ class Session(SteppedRun):
     ``step="round-robin"`` — the session lets them through in turn by itself."""
 
     def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
-        self.config = config
+        super().__init__(config)
         self._ctx = multiprocessing.get_context(config.start_method)
         self._channel = self._ctx.Queue(CHANNEL_BATCHES)
         self._inbox: deque[tuple] = deque()
         self._local_reporter = install_local_reporter(self._channel, self._inbox.extend)
-        self.stepper: Stepper | None = None
         if step is None:
             self.queue = ObservedJoinableQueue(config.maxsize, ctx=self._ctx, events=self._channel,
                                                name=TASK_QUEUE_NAME)
@@ -139,35 +140,11 @@ class Session(SteppedRun):
             self.stepper = Stepper(gate, TASK_QUEUE_NAME, lambda: (counts[1], counts[2]), config.maxsize,
                                    auto=step == ROUND_ROBIN)
         self._control = RunControl(self._ctx)
-        self._actors: dict[str, ActorProcess] = {}
-        self._actors_lock = threading.Lock()
-        self._numbers = {PRODUCER: 0, CONSUMER: 0}
-        self._stop = threading.Event()
-        self._main_done = threading.Event()
-        self._read_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self.t0 = 0.0
-        self._merger: EventMerger | None = None
-        self.state = NEW
-        self.closed = False
-        self.paused = False
 
     # -- lifecycle --------------------------------------------------------------------
-    def __enter__(self) -> "Session":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def start(self) -> None:
-        if self.state != NEW:
-            raise RuntimeError("a session runs once")
-        self.t0 = time.monotonic()
-        self._merger = EventMerger(self.t0)
-        self.state = RUNNING
-        if self.stepper is not None:
-            self.stepper.gate.launched(MAIN_INDEX)
-            self.stepper.add_actor(MAIN_ACTOR, MAIN_INDEX, os.getpid(), in_process=True)
+        self._begin()
         for role, count in ((PRODUCER, self.config.producers), (CONSUMER, self.config.consumers)):
             for _ in range(count):
                 self._spawn(role)
@@ -231,12 +208,6 @@ class Session(SteppedRun):
         forget_reporter(self._channel)
         self.closed = True
 
-    @property
-    def finished(self) -> bool:
-        """The run is over (completed or stopped) and every event has come out of :meth:`poll`."""
-        return self.state in (FINISHED, STOPPED) and self._merger is not None and not self._merger.pending \
-            and not self._inbox
-
     # -- events -----------------------------------------------------------------------
     def poll(self, timeout: float = 0.0) -> list[Event]:
         """The next events, in ``seq`` order; waits up to ``timeout`` for the first batch."""
@@ -252,21 +223,8 @@ class Session(SteppedRun):
             final = self.state in (FINISHED, STOPPED)
             return self._merger.pop_ready(final=final)
 
-    # -- step mode (see core.stepping.SteppedRun) ---------------------------------------
     def _take_local(self) -> None:
         self._drain(0.0)
-
-    @property
-    def caught_up(self) -> bool:
-        """Every event reported so far has come out of :meth:`poll`."""
-        return self._merger is not None and not self._merger.pending and not self._inbox
-
-    def _gone(self, name: str) -> bool:
-        if name == MAIN_ACTOR:
-            return self._main_done.is_set()
-        with self._actors_lock:
-            actor = self._actors.get(name)
-        return actor is None or actor.exitcode is not None
 
     def _drain(self, timeout: float) -> None:
         local = self._inbox
@@ -293,17 +251,6 @@ class Session(SteppedRun):
                             None, None, None, waited, error, exitcode))
 
     # -- actors -----------------------------------------------------------------------
-    def actors(self, role: str | None = None) -> list[ActorProcess]:
-        with self._actors_lock:
-            return [a for a in self._actors.values() if role is None or a.role == role]
-
-    def live_processes(self) -> int:
-        return sum(1 for actor in self.actors() if actor.exitcode is None)
-
-    def active(self, role: str) -> list[ActorProcess]:
-        """Actors of ``role`` still running and not asked to retire."""
-        return [a for a in self.actors(role) if a.exitcode is None and not a.retiring]
-
     def _spawn(self, role: str) -> str | None:
         slot = self._control.free_slot(role)
         if slot is None:
@@ -346,39 +293,6 @@ class Session(SteppedRun):
         thread.start()
         self._threads.append(thread)
 
-    def add(self, role: str) -> str | None:
-        """Start one more actor of ``role``; returns why not, or ``None``."""
-        if self.state != RUNNING or self._stop.is_set():
-            return "the run is not running"
-        if self.stepper is not None:
-            return "the number of actors is fixed while stepping"
-        return self._spawn(role)
-
-    def retire(self, role: str) -> str | None:
-        """Ask the newest active actor of ``role`` to finish its task and exit; returns why not, or ``None``."""
-        if self.state != RUNNING:
-            return "the run is not running"
-        if self.stepper is not None:
-            return "the number of actors is fixed while stepping"
-        candidates = self.active(role)
-        if not candidates:
-            return f"no active {role} to retire"
-        actor = candidates[-1]
-        refusal = self._control.retire(role, actor.slot)
-        if refusal is None:
-            actor.retiring = True
-            self._record(ACTOR_RETIRE, role, actor.name, pid=actor.process.pid)
-        return refusal
-
-    def set_count(self, role: str, count: int) -> str | None:
-        """Add or retire actors of ``role`` until ``count`` are active; the first refusal, if any."""
-        while len(self.active(role)) != count:
-            change = self.add if len(self.active(role)) < count else self.retire
-            refusal = change(role)
-            if refusal:
-                return refusal
-        return None
-
     def _watch_exits(self) -> None:
         """Reap actors as they exit and report each ``actor_exit`` with its exit code."""
         while True:
@@ -419,35 +333,3 @@ class Session(SteppedRun):
             self._record(ACTOR_EXIT, "main", exitcode=exitcode)
         self._main_done.set()
 
-    def _raise_if_stopped(self) -> None:
-        if self._stop.is_set():
-            raise Stopped("the run was stopped")
-
-    def join_producers(self) -> None:
-        self._join_all(PRODUCER)
-
-    def join_consumers(self) -> None:
-        self._join_all(CONSUMER)
-
-    def sentinels_not_yet_sent(self) -> int:
-        return self._control.claim_sentinels(self.config.sentinels)
-
-    def _join_all(self, role: str) -> None:
-        """Join every actor of ``role``, including any added while main waits."""
-        while True:
-            waiting = [a for a in self.actors(role) if not a.exited.is_set()]
-            if not waiting:
-                return
-            actor = waiting[0]
-            gate = self.stepper.gate if self.stepper is not None else None
-            if gate is not None:
-                gate.pause(JOIN, self._local_reporter, target=process_join_target(actor_index(actor.role, actor.slot)))
-            self._record(JOIN_ENTER, actor.name)
-            entered = time.monotonic()
-            if gate is not None and not actor.exited.is_set():
-                gate.blocked(BLOCKED_JOIN_PROCESS, None)
-            while not actor.exited.wait(WAIT_SLICE_S):
-                self._raise_if_stopped()
-            self._record(JOIN_RETURN, actor.name, waited=time.monotonic() - entered)
-            if gate is not None:
-                gate.moving()

@@ -41,10 +41,7 @@ def counts_of(name: str, backend: str) -> tuple:
     errors = tuple(sorted((e.actor, e.error.split(":")[0]) for e in kinds(events, ERROR)))
     # How each actor ended, as the model says it (a stopped process exits 143, a stopped thread
     # with no code; both are "stopped"), by role: which consumer took the one sentinel may vary.
-    # main is left out of a stalled run: on processes, a main joining the consumers when the stop
-    # kills them may see their exit before the stop and end "exited" (core.session's _join_all).
-    exits = tuple(sorted((actor.role, actor.state) for actor in model.actors.values()
-                         if actor.role != "main" or result.outcome != STALLED))
+    exits = tuple(sorted((actor.role, actor.state) for actor in model.actors.values()))
     diagnosis = re.sub(r"consumer-\d", "consumer-N", result.diagnosis.split(":")[0]) if result.diagnosis else None
     return result.outcome, model.puts, model.gets, model.task_dones, errors, exits, diagnosis
 

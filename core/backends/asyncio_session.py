@@ -21,23 +21,19 @@ from core.backends import async_workers
 from core.backends.async_queue import ObservedAsyncQueue, acting_as
 from core.backends.stepped import SteppedAsyncQueue
 from core.backends.base import (EXIT_RAISED, RUNNING, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
-                                Retired)
-from core.control import CONSUMER, PRODUCER, RunControl
+                                Retired, SessionPlan)
+from core.control import CONSUMER, PRODUCER
 from core.events import ACTOR_START, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP
-from core.plan import Plan
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
 from core.session import main_code
 from core.stepping import BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, actor_index, process_join_target, returning_from
 
 
-class AsyncPlan(Plan):
+class AsyncPlan(SessionPlan):
     """A plan whose sleeps are ``await asyncio.sleep(...)``: the other tasks run meanwhile."""
 
-    def __init__(self, session: "AsyncioSession", config: ScenarioConfig, control: RunControl, role: str,
-                 number: int, slot: int) -> None:
-        super().__init__(config, control, role, number, slot)
-        self._session = session
+    _session: "AsyncioSession"
 
     def _check(self) -> None:
         self._session._raise_if_stopped()
@@ -100,7 +96,8 @@ class AsyncioSession(InProcessSession):
         if self._gate is None:
             self.queue = ObservedAsyncQueue(self.config.maxsize, inbox=self._inbox, name=TASK_QUEUE_NAME)
         else:
-            self.queue = SteppedAsyncQueue(self.config.maxsize, gate=self._gate, inbox=self._inbox, name=TASK_QUEUE_NAME)
+            self.queue = SteppedAsyncQueue(self.config.maxsize, gate=self._gate, inbox=self._inbox,
+                                           name=TASK_QUEUE_NAME)
         for actor in self.actors():
             self._create_task(actor)
         self._main_task = asyncio.create_task(self._play_main(), name="joinscope-main")

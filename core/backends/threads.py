@@ -21,25 +21,21 @@ from typing import Any
 
 from core import workers
 from core.backends.base import (EXIT_RAISED, RUNNING, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
-                                Retired)
+                                Retired, SessionPlan)
 from core.backends.stepped import SteppedThreadQueue
 from core.backends.thread_queue import ObservedQueue, acting_as
-from core.control import CONSUMER, PRODUCER, RunControl
-from core.events import ACTOR_START, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP
-from core.plan import Plan
+from core.control import CONSUMER, PRODUCER
+from core.events import ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
 from core.session import main_code
-from core.stepping import BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, actor_index, process_join_target, returning_from
+from core.stepping import EXIT, MAIN_INDEX, actor_index, returning_from
 
 
-class ThreadPlan(Plan):
+class ThreadPlan(SessionPlan):
     """A plan whose sleeps end at once when the run stops and wait while it is paused."""
 
-    def __init__(self, session: "ThreadSession", config: ScenarioConfig, control: RunControl, role: str,
-                 number: int, slot: int) -> None:
-        super().__init__(config, control, role, number, slot)
-        self._session = session
+    _session: "ThreadSession"
 
     def _check(self) -> None:
         self._session.pause_point()
@@ -211,34 +207,6 @@ class ThreadSession(InProcessSession):
                 exitcode, failure = EXIT_RAISED, error
             self._record_end(MAIN_ACTOR, "main", exitcode, failure)
         self._main_done.set()
-
-    def join_producers(self) -> None:
-        self._join_all(PRODUCER)
-
-    def join_consumers(self) -> None:
-        self._join_all(CONSUMER)
-
-    def _join_all(self, role: str) -> None:
-        """Join every actor of ``role`` (``thread.join()``), including any added while main waits."""
-        while True:
-            waiting = [a for a in self.actors(role) if a.alive]
-            if not waiting:
-                return
-            actor = waiting[0]
-            gate = self._gate
-            if gate is not None:
-                gate.pause(JOIN, None, target=process_join_target(actor_index(actor.role, actor.slot)),
-                           check=self._raise_if_stopped)
-            self._record(JOIN_ENTER, actor.name)
-            entered = time.monotonic()
-            if gate is not None and actor.alive:
-                gate.blocked(BLOCKED_JOIN_PROCESS, None)
-            while not actor.exited.wait(WAIT_SLICE_S):
-                self._raise_if_stopped()
-            self._raise_if_stopped()  # it ended because the run was stopped: so was main
-            self._record(JOIN_RETURN, actor.name, waited=time.monotonic() - entered)
-            if gate is not None:
-                gate.moving()
 
 
 __all__ = ["ThreadSession", "ThreadPlan"]
