@@ -35,7 +35,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from operator import itemgetter
 from queue import Empty
-from typing import Any
+from typing import Any, Callable
 
 from core.events import GET, JOIN_RETURN, PUT, TASK_DONE
 from core.merge import EventMerger
@@ -118,15 +118,14 @@ def run_plain(ctx: Any, workload: Workload) -> float:
 
 # -- observed -------------------------------------------------------------------------
 class Observer(threading.Thread):
-    """Receives every batch from the event channel (and the parent's local inbox) and
-    counts the events by kind as they arrive.  Merging them into one numbered stream
-    is the window's and the CLI's work, not the cost of observing, so it happens after
-    the clock stops, where :func:`_check` proves every event arrived exactly once."""
+    """Takes every record as it arrives (``take(timeout)`` returns those there are, waiting
+    up to ``timeout`` for a first) and counts them by kind.  Merging them into one numbered
+    stream is the window's and the CLI's work, not the cost of observing, so it happens
+    after the clock stops, where :func:`_check` proves every event arrived exactly once."""
 
-    def __init__(self, channel: Any, inbox: deque) -> None:
+    def __init__(self, take: Callable[[float], list]) -> None:
         super().__init__(name="overhead-observer", daemon=True)
-        self._channel = channel
-        self._inbox = inbox
+        self._take = take
         self._program_done = threading.Event()
         self.records: list[tuple] = []
         self.kinds: Counter[str] = Counter()
@@ -136,22 +135,30 @@ class Observer(threading.Thread):
         self._program_done.set()
 
     def run(self) -> None:
-        channel, inbox, records, kinds = self._channel, self._inbox, self.records, self.kinds
+        take, records, kinds = self._take, self.records, self.kinds
         while True:
-            done = self._program_done.is_set()  # read before draining: nothing can arrive after it
-            received = [inbox.popleft() for _ in range(len(inbox))]
-            try:
-                batch = channel.get(timeout=OBSERVER_POLL_S)
-                while True:
-                    received += batch
-                    batch = channel.get(False)
-            except Empty:
-                pass
+            done = self._program_done.is_set()  # read before taking: nothing can arrive after it
+            received = take(OBSERVER_POLL_S)
             if received:
                 kinds.update(map(_kind, received))
                 records += received
             elif done:
                 return
+
+
+def channel_taker(channel: Any, inbox: deque) -> Callable[[float], list]:
+    """Takes what the parent's local inbox holds and every batch the event channel has."""
+    def take(timeout: float) -> list:
+        received = [inbox.popleft() for _ in range(len(inbox))]
+        try:
+            batch = channel.get(timeout=timeout)
+            while True:
+                received += batch
+                batch = channel.get(False)
+        except Empty:
+            pass
+        return received
+    return take
 
 
 _kind = itemgetter(1)
@@ -165,7 +172,7 @@ def run_observed(ctx: Any, workload: Workload) -> float:
     queue = ObservedJoinableQueue(ctx=ctx, events=channel, name=QUEUE_NAME)
     started = time.perf_counter()
     t0 = time.monotonic()
-    observer = Observer(channel, inbox)
+    observer = Observer(channel_taker(channel, inbox))
     observer.start()
     processes = _run_program(ctx, queue, workload)
     observer.finish()

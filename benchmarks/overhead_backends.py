@@ -17,10 +17,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections import Counter
 from typing import Any, Callable
 
-from benchmarks.overhead import DRAIN_DEADLINE_S, OBSERVER_POLL_S, QUEUE_NAME, Workload, _check, _kind
+from benchmarks.overhead import DRAIN_DEADLINE_S, QUEUE_NAME, Observer, Workload, _check
 from core.backends.async_queue import ObservedAsyncQueue
 from core.backends.async_queue import acting_as as task_acting_as
 from core.backends.inbox import Inbox
@@ -36,31 +35,6 @@ def _work(work_s: float) -> None:
         deadline = clock() + work_s
         while clock() < deadline:
             pass
-
-
-class InboxObserver(threading.Thread):
-    """Takes every record from the inbox and counts them by kind as they arrive."""
-
-    def __init__(self, inbox: Inbox) -> None:
-        super().__init__(name="overhead-observer", daemon=True)
-        self._inbox = inbox
-        self._program_done = threading.Event()
-        self.records: list[tuple] = []
-        self.kinds: Counter[str] = Counter()
-
-    def finish(self) -> None:
-        self._program_done.set()
-
-    def run(self) -> None:
-        take, records, kinds = self._inbox.take, self.records, self.kinds
-        while True:
-            done = self._program_done.is_set()  # read before taking: nothing can arrive after it
-            received = take(OBSERVER_POLL_S)
-            if received:
-                kinds.update(map(_kind, received))
-                records += received
-            elif done:
-                return
 
 
 # -- threads on a queue.Queue ----------------------------------------------------------
@@ -140,7 +114,7 @@ def run_observed(backend: str, workload: Workload) -> float:
     inbox = Inbox()
     started = time.perf_counter()
     t0 = time.monotonic()
-    observer = InboxObserver(inbox)
+    observer = Observer(inbox.take)
     observer.start()
     _run(backend, workload, inbox)
     observer.finish()

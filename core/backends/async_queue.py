@@ -19,20 +19,16 @@ may have been sent to the next getter, so no item is ever lost.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import os
 import time
 from contextvars import ContextVar
 from typing import Any, Callable
 
-from core.backends.inbox import Inbox
-from core.backends.inbox import BACKLOG_RECORDS
+from core.backends.inbox import BACKLOG_RECORDS, Inbox, RecordingQueue
 from core.events import _BIG_INT, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, jsonable_item
 
 _monotonic = time.monotonic
 #: More records than this not yet taken by the observer: put() and get() wait for it.
 _BACKLOG_LIMIT = BACKLOG_RECORDS
-_queue_numbers = itertools.count(1)
 _actor: ContextVar[str] = ContextVar("joinscope_actor", default=MAIN_ACTOR)
 _check: ContextVar[Callable[[], None] | None] = ContextVar("joinscope_check", default=None)
 
@@ -44,20 +40,14 @@ def acting_as(actor: str, check: Callable[[], None] | None = None) -> None:
     _check.set(check)
 
 
-class ObservedAsyncQueue(asyncio.Queue):
+class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
     """An ``asyncio.Queue`` whose ``put``, ``get``, ``task_done`` and ``join`` are reported to ``inbox``.
 
     Without an ``inbox`` it reports nothing and behaves as the plain class."""
 
     def __init__(self, maxsize: int = 0, *, inbox: Inbox | None = None, name: str | None = None) -> None:
         super().__init__(maxsize)
-        self.name = name or f"queue-{next(_queue_numbers)}"
-        self._inbox = inbox
-        self._record = inbox.append if inbox is not None else None
-        self._backlog: Any = inbox.pending if inbox is not None else ()
-        self._pid = os.getpid()
-        self._op = 0
-        self._last_zero = 0
+        self._start_recording(inbox, name)
         #: Tasks waiting in ``get()`` for an item (cancelling one there takes nothing from the queue).
         self.waiting_getters: set[asyncio.Task] = set()
 

@@ -12,10 +12,12 @@ actors wait for it at their next operation instead of growing this process's mem
 """
 from __future__ import annotations
 
+import itertools
+import os
 import threading
 import time
 from collections import deque
-from typing import Callable
+from typing import Any, Callable
 
 from core.reporter import WAIT_SLICE_S
 
@@ -26,6 +28,28 @@ BACKLOG_RECORDS = 16 * 1024
 TAKE_POLL_S = 0.005
 #: How long a coroutine held back by a full backlog sleeps before it looks again.
 ASYNC_ROOM_POLL_S = 0.002
+
+
+_queue_numbers = itertools.count(1)
+
+
+class RecordingQueue:
+    """What the thread and asyncio backends' observed queues keep to report their operations.
+
+    ``_record`` appends a wire record to ``inbox`` (``None``: report nothing, behave as the
+    plain class); ``_op`` numbers the queue's operations and ``_last_zero`` is the
+    ``task_done`` that last brought unfinished to 0 (a ``join_return``'s ``released_by``)."""
+
+    def _start_recording(self, inbox: Inbox | None, name: str | None) -> None:
+        #: The queue's name in events (unique within a run).
+        self.name = name or f"queue-{next(_queue_numbers)}"
+        self._inbox = inbox
+        self._record = inbox.append if inbox is not None else None
+        #: What the hot paths check to hold actors back while the observer is behind.
+        self._backlog: Any = inbox.pending if inbox is not None else ()
+        self._pid = os.getpid()
+        self._op = 0
+        self._last_zero = 0
 
 
 class Inbox:

@@ -18,22 +18,19 @@ Without ``check`` (a plain program) the waits are the stdlib's.
 """
 from __future__ import annotations
 
-import itertools
-import os
 import queue
 import threading
 import time
 from queue import Empty, Full
 from typing import Any, Callable
 
-from core.backends.inbox import BACKLOG_RECORDS, Inbox
+from core.backends.inbox import BACKLOG_RECORDS, Inbox, RecordingQueue
 from core.events import _BIG_INT, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, jsonable_item
 from core.reporter import WAIT_SLICE_S
 
 _monotonic = time.monotonic
 #: More records than this not yet taken by the observer: put() and get() wait for it.
 _BACKLOG_LIMIT = BACKLOG_RECORDS
-_queue_numbers = itertools.count(1)
 
 
 class _Acting(threading.local):
@@ -67,7 +64,7 @@ def current_thread_actor() -> str:
     return _acting.actor
 
 
-class ObservedQueue(queue.Queue):
+class ObservedQueue(RecordingQueue, queue.Queue):
     """A ``queue.Queue`` whose ``put``, ``get``, ``task_done`` and ``join`` are reported to ``inbox``.
 
     Without an ``inbox`` it reports nothing and behaves as the plain class.
@@ -75,14 +72,7 @@ class ObservedQueue(queue.Queue):
 
     def __init__(self, maxsize: int = 0, *, inbox: Inbox | None = None, name: str | None = None) -> None:
         super().__init__(maxsize)
-        self.name = name or f"queue-{next(_queue_numbers)}"
-        self._inbox = inbox
-        self._record = inbox.append if inbox is not None else None
-        self._backlog: Any = inbox.pending if inbox is not None else ()
-        self._pid = os.getpid()
-        #: The number of the last operation, and of the task_done that last brought unfinished to 0.
-        self._op = 0
-        self._last_zero = 0
+        self._start_recording(inbox, name)
 
     # -- counts, for tests and the curious; the events are the real interface ---------
     @property
