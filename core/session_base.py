@@ -25,7 +25,7 @@ from core.events import ACTOR_RETIRE, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
 from core.merge import EventMerger
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
-from core.stepping import (BLOCKED_JOIN_PROCESS, JOIN, MAIN_INDEX, SteppedRun, Stepper, actor_index,
+from core.stepping import (BLOCKED_JOIN_PROCESS, JOIN, MAIN_INDEX, StepGate, SteppedRun, Stepper, actor_index,
                            process_join_target)
 
 NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
@@ -73,6 +73,11 @@ class SessionBase(SteppedRun):
     @property
     def stepping(self) -> bool:
         return self.stepper is not None
+
+    @property
+    def _gate(self) -> StepGate | None:
+        """Step mode's gate, where the actors pause (``None`` outside step mode)."""
+        return self.stepper.gate if self.stepper is not None else None
 
     @property
     def finished(self) -> bool:
@@ -165,7 +170,7 @@ class SessionBase(SteppedRun):
     def _join_all(self, role: str) -> None:
         """Join every actor of ``role``, including any added while main waits (pausing before
         each join in step mode)."""
-        gate = self.stepper.gate if self.stepper is not None else None
+        gate = self._gate
         while True:
             waiting = [a for a in self.actors(role) if not a.exited.is_set()]
             if not waiting:

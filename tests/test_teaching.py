@@ -35,6 +35,14 @@ def _step(window, qtbot, actor: str | None = None) -> None:
     _wait_ready(window, qtbot)
 
 
+def _step_to_the_end(window, qtbot) -> None:
+    """Step the next actor in turn until nobody can (the run finished or is stuck)."""
+    while window.controller.state == STEPPING:
+        _wait_ready(window, qtbot)
+        if window.teaching.ready():
+            _step(window, qtbot)
+
+
 #: Steps of seed: a put, get and task_done per task (11 each), main's joins and everyone's exit.
 #: On asyncio task_done() is not awaited, so it is made within the step before it — and the
 #: turns fall so that consumer-0 has exited before main comes to join it (27 = 11 + 11 + 2 + 3).
@@ -44,12 +52,7 @@ SEED_STEPS = {"process": 39, "thread": 39, "asyncio": 27}
 @pytest.mark.parametrize("backend", ["process", "thread", "asyncio"])
 def test_stepping_seed_to_completion_in_the_window(window, qtbot, backend):
     _start(window, qtbot, backend=backend)
-    while window.controller.state == STEPPING:
-        if window.teaching.ready():
-            _step(window, qtbot)
-        else:
-            qtbot.waitUntil(lambda: window.controller.state != STEPPING or bool(window.teaching.ready()),
-                            timeout=10_000)
+    _step_to_the_end(window, qtbot)
     qtbot.waitUntil(lambda: window.controller.state == FINISHED_STATE, timeout=10_000)
     model = window.controller.model
     assert (model.puts, model.gets, model.task_dones) == (11, 11, 11)
@@ -59,12 +62,7 @@ def test_stepping_seed_to_completion_in_the_window(window, qtbot, backend):
 
 def test_a_stuck_run_is_named_in_the_banner_and_the_narration(window, qtbot):
     _start(window, qtbot, "forgot-task-done")
-    while window.controller.state == STEPPING:
-        if window.teaching.ready():
-            _step(window, qtbot)
-        else:
-            qtbot.waitUntil(lambda: window.controller.state != STEPPING or bool(window.teaching.ready()),
-                            timeout=10_000)
+    _step_to_the_end(window, qtbot)
     assert window.controller.state == STALLED
     assert "task_done() call(s) are missing" in window.banner.text()
     assert "Stuck: nobody can take another step" in window.teaching.narration.text()

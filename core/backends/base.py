@@ -98,10 +98,8 @@ class InProcessSession(SessionBase):
     def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
         super().__init__(config)
         self._inbox = Inbox()
-        #: Step mode's shared state (see core.stepping), ``None`` outside step mode.
-        self._gate = StepGate(IN_PROCESS) if step is not None else None
-        if self._gate is not None:
-            self.stepper = Stepper(self._gate, TASK_QUEUE_NAME, self._queue_counts, config.maxsize,
+        if step is not None:  # step mode (see core.stepping): a gate shared by threads or tasks
+            self.stepper = Stepper(StepGate(IN_PROCESS), TASK_QUEUE_NAME, self._queue_counts, config.maxsize,
                                    auto=step == ROUND_ROBIN)
         self._control = RunControl(IN_PROCESS)
         self._pid = os.getpid()
