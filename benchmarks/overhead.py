@@ -33,6 +33,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from queue import Empty
 from typing import Any, Callable
@@ -206,13 +207,14 @@ def _check(events: list, tasks: int, lost_ops: int) -> None:
 
 
 # -- the run --------------------------------------------------------------------------
-def measure(ctx: Any, workload: Workload, rounds: int) -> tuple[list[float], list[float]]:
+def measure(plain_run: Callable[[Workload], float], observed_run: Callable[[Workload], float], workload: Workload,
+            rounds: int) -> tuple[list[float], list[float]]:
     """Alternate plain and observed runs; the throughputs of each, in round order."""
     plain: list[float] = []
     observed: list[float] = []
     for _ in range(rounds):
-        plain.append(run_plain(ctx, workload))
-        observed.append(run_observed(ctx, workload))
+        plain.append(plain_run(workload))
+        observed.append(observed_run(workload))
     return plain, observed
 
 
@@ -231,10 +233,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.only and workload.name != args.only:
             continue
         if args.backend == "process":
-            plain, observed = measure(ctx, workload, rounds)
+            runs = partial(run_plain, ctx), partial(run_observed, ctx)
         else:
             from benchmarks import overhead_backends
-            plain, observed = overhead_backends.measure(args.backend, workload, rounds)
+            runs = (partial(overhead_backends.run_plain, args.backend),
+                    partial(overhead_backends.run_observed, args.backend))
+        plain, observed = measure(*runs, workload, rounds)
         ratios = [o / p for p, o in zip(plain, observed)]
         print(f"{workload.name}: {workload.tasks} tasks x {rounds} rounds ({args.backend} backend)")
         print(f"  plain    tasks/s  median {statistics.median(plain):10.0f}  " + " ".join(f"{v:.0f}" for v in plain))

@@ -128,12 +128,3 @@ def run_observed(backend: str, workload: Workload) -> float:
     _check(merger.pop_ready(final=True), workload.tasks, merger.lost_ops)
     return workload.tasks / elapsed
 
-
-def measure(backend: str, workload: Workload, rounds: int) -> tuple[list[float], list[float]]:
-    """Alternate plain and observed runs; the throughputs of each, in round order."""
-    plain: list[float] = []
-    observed: list[float] = []
-    for _ in range(rounds):
-        plain.append(run_plain(backend, workload))
-        observed.append(run_observed(backend, workload))
-    return plain, observed

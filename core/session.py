@@ -252,14 +252,10 @@ class Session(SessionBase):
 
     # -- actors -----------------------------------------------------------------------
     def _spawn(self, role: str) -> str | None:
-        slot = self._control.free_slot(role)
-        if slot is None:
-            return f"no room for another {role}"
-        refusal, needs_sentinel = self._control.activate(role, slot)
-        if refusal:
-            return refusal
-        number = self._numbers[role]
-        self._numbers[role] += 1
+        claim = self._claim(role)
+        if isinstance(claim, str):
+            return claim
+        slot, number, needs_sentinel = claim
         name = f"{role}-{number}"
         if self.stepper is not None:
             self.stepper.gate.launched(actor_index(role, slot))
@@ -275,7 +271,7 @@ class Session(SessionBase):
         if self.stepper is not None:
             self.stepper.add_actor(name, actor_index(role, slot), process.pid)  # type: ignore[arg-type]
         self._record(ACTOR_LAUNCH, role, name, pid=process.pid)
-        if needs_sentinel and self.config.sentinels is None:
+        if needs_sentinel:
             self._put_sentinel_for(name)
         return None
 

@@ -124,6 +124,19 @@ class SessionBase(SteppedRun):
     def _spawn(self, role: str) -> str | None:
         raise NotImplementedError
 
+    def _claim(self, role: str) -> tuple[int, int, bool] | str:
+        """A slot for a new actor of ``role``, its number, and whether the sentinels went out
+        without one for it — or why there is no room for it."""
+        slot = self._control.free_slot(role)  # type: ignore[attr-defined]
+        if slot is None:
+            return f"no room for another {role}"
+        refusal, needs_sentinel = self._control.activate(role, slot)  # type: ignore[attr-defined]
+        if refusal:
+            return refusal
+        number = self._numbers[role]
+        self._numbers[role] += 1
+        return slot, number, needs_sentinel and self.config.sentinels is None
+
     def retire(self, role: str) -> str | None:
         """Ask the newest active actor of ``role`` to finish what it holds and end; returns why not, or ``None``."""
         if self.state != RUNNING:

@@ -20,10 +20,10 @@ from typing import Any, Awaitable
 from core.backends import async_workers
 from core.backends.async_queue import ObservedAsyncQueue, acting_as
 from core.backends.stepped import SteppedAsyncQueue
-from core.backends.base import (EXIT_RAISED, RUNNING, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
+from core.backends.base import (EXIT_RAISED, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
                                 Retired, SessionPlan)
 from core.control import CONSUMER, PRODUCER
-from core.events import ACTOR_START, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP
+from core.events import ACTOR_START, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
 from core.session import main_code
@@ -66,8 +66,6 @@ class AsyncioSession(InProcessSession):
         self._main_task: asyncio.Task | None = None
         self._helpers: set[asyncio.Task] = set()
         self._changed: asyncio.Event | None = None
-        self._unpaused = threading.Event()
-        self._unpaused.set()
         self.queue: ObservedAsyncQueue | None = None
 
     # -- lifecycle --------------------------------------------------------------------
@@ -113,11 +111,8 @@ class AsyncioSession(InProcessSession):
 
     def stop(self) -> None:
         """End the run now: every task is cancelled, and the loop's thread ends within a second."""
-        if self.state != RUNNING:
+        if not self._stopping():
             return
-        self._stop.set()
-        self._record(RUN_STOP, actor=OBSERVER_ACTOR)
-        self._unpaused.set()
         try:
             self._loop.call_soon_threadsafe(self._cancel_all)
         except RuntimeError:  # the loop has already ended

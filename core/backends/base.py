@@ -23,7 +23,7 @@ from typing import Any
 
 from core.backends.inbox import Inbox
 from core.control import RunControl
-from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ERROR, MAIN_ACTOR, Event
+from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ERROR, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
 from core.plan import Plan
 from core.reporter import Stopped
 from core.scenarios import ScenarioConfig
@@ -103,10 +103,23 @@ class InProcessSession(SessionBase):
                                    auto=step == ROUND_ROBIN)
         self._control = RunControl(IN_PROCESS)
         self._pid = os.getpid()
+        #: Cleared while the run is paused (each backend holds its actors in its own way).
+        self._unpaused = threading.Event()
+        self._unpaused.set()
 
     def _queue_counts(self) -> tuple[int, int]:
         queue = getattr(self, "queue", None)
         return queue.counts() if queue is not None else (0, 0)
+
+    def _stopping(self) -> bool:
+        """Begin a stop: say so, and let paused actors go so they can see it (``False`` when
+        the run is not running)."""
+        if self.state != RUNNING:
+            return False
+        self._stop.set()
+        self._record(RUN_STOP, actor=OBSERVER_ACTOR)
+        self._unpaused.set()
+        return True
 
     def _take_local(self) -> None:
         self._merger.add(self._inbox.take())  # type: ignore[union-attr]
@@ -144,16 +157,11 @@ class InProcessSession(SessionBase):
 
     def _register(self, role: str) -> Actor | str:
         """Claim a slot for a new actor of ``role``: the actor, or why there is none."""
-        slot = self._control.free_slot(role)
-        if slot is None:
-            return f"no room for another {role}"
-        refusal, needs_sentinel = self._control.activate(role, slot)
-        if refusal:
-            return refusal
-        number = self._numbers[role]
-        self._numbers[role] += 1
-        actor = Actor(f"{role}-{number}", role, number, slot,
-                      needs_sentinel=needs_sentinel and self.config.sentinels is None)
+        claim = self._claim(role)
+        if isinstance(claim, str):
+            return claim
+        slot, number, needs_sentinel = claim
+        actor = Actor(f"{role}-{number}", role, number, slot, needs_sentinel=needs_sentinel)
         with self._actors_lock:
             self._actors[actor.name] = actor
         if self.stepper is not None:

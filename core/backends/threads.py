@@ -20,12 +20,12 @@ import time
 from typing import Any
 
 from core import workers
-from core.backends.base import (EXIT_RAISED, RUNNING, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
+from core.backends.base import (EXIT_RAISED, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
                                 Retired, SessionPlan)
 from core.backends.stepped import SteppedThreadQueue
 from core.backends.thread_queue import ObservedQueue, acting_as
 from core.control import CONSUMER, PRODUCER
-from core.events import ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP
+from core.events import ACTOR_START, MAIN_ACTOR
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
 from core.session import main_code
@@ -63,8 +63,6 @@ class ThreadSession(InProcessSession):
             self.queue = ObservedQueue(config.maxsize, inbox=self._inbox, name=TASK_QUEUE_NAME)
         else:
             self.queue = SteppedThreadQueue(config.maxsize, gate=self._gate, inbox=self._inbox, name=TASK_QUEUE_NAME)
-        self._unpaused = threading.Event()
-        self._unpaused.set()
         self._threads: list[threading.Thread] = []
 
     # -- lifecycle --------------------------------------------------------------------
@@ -88,11 +86,8 @@ class ThreadSession(InProcessSession):
 
     def stop(self) -> None:
         """End the run now: every thread stops waiting and ends within a second."""
-        if self.state != RUNNING:
+        if not self._stopping():
             return
-        self._stop.set()
-        self._record(RUN_STOP, actor=OBSERVER_ACTOR)
-        self._unpaused.set()
         self._join_threads(STOP_WAIT_S)
         self.state = STOPPED
 
