@@ -19,13 +19,11 @@ import threading
 import time
 from typing import Any, Callable
 
-from benchmarks.overhead import DRAIN_DEADLINE_S, QUEUE_NAME, Observer, Workload, _check
+from benchmarks.overhead import DRAIN_DEADLINE_S, QUEUE_NAME, Observer, Workload, verify
 from core.backends.async_queue import ObservedAsyncQueue
 from core.backends.async_queue import acting_as as task_acting_as
 from core.backends.inbox import Inbox
 from core.backends.thread_queue import ObservedQueue, acting_as
-from core.events import GET, PUT, TASK_DONE
-from core.merge import EventMerger
 
 
 def _work(work_s: float) -> None:
@@ -121,10 +119,6 @@ def run_observed(backend: str, workload: Workload) -> float:
     observer.join(DRAIN_DEADLINE_S)
     elapsed = time.perf_counter() - started
     assert not observer.is_alive(), "the observer did not finish draining"
-    for kind in (PUT, GET, TASK_DONE):
-        assert observer.kinds[kind] == workload.tasks + 1, f"{observer.kinds[kind]} {kind} events counted"
-    merger = EventMerger(t0)
-    merger.add(observer.records)
-    _check(merger.pop_ready(final=True), workload.tasks, merger.lost_ops)
+    verify(observer, t0, workload)
     return workload.tasks / elapsed
 

@@ -17,7 +17,6 @@ import threading
 import time
 from typing import Any, Awaitable
 
-from core.backends import async_workers
 from core.backends.async_queue import ObservedAsyncQueue, acting_as
 from core.backends.stepped import SteppedAsyncQueue
 from core.backends.base import (EXIT_RAISED, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
@@ -26,7 +25,7 @@ from core.control import CONSUMER, PRODUCER
 from core.events import ACTOR_START, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
-from core.session import main_code
+from core.session import actor_functions
 from core.stepping import BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, actor_index, process_join_target, returning_from
 
 
@@ -192,15 +191,11 @@ class AsyncioSession(InProcessSession):
                 raise Retired(actor.name)
 
         acting_as(actor.name, check)
-        code = async_workers.PRODUCER_CODE[self.config.producer_code] if actor.role == PRODUCER \
-            else async_workers.CONSUMER_CODE[self.config.consumer_code]
+        code = actor_functions(self.config)[actor.role]
         exitcode: int | None = 0
         failure: BaseException | None = None
         gate = self._gate
-        if gate is None:
-            self._record(ACTOR_START, actor.role, actor.name)
-        else:  # in step mode the stepper announces the start, in a fixed order
-            gate.bind(actor_index(actor.role, actor.slot), thread_only=True)
+        self._actor_starts(actor)
         try:
             try:
                 await code(self.queue, plan)
@@ -241,7 +236,7 @@ class AsyncioSession(InProcessSession):
 
     # -- main -------------------------------------------------------------------------
     async def _play_main(self) -> None:
-        code = async_workers.MAIN_CODE[main_code(self.config).__name__]
+        code = actor_functions(self.config)[MAIN_ACTOR]
         acting_as(MAIN_ACTOR)
         exitcode: int | None = 0
         failure: BaseException | None = None

@@ -23,7 +23,7 @@ from typing import Any
 
 from core.backends.inbox import Inbox
 from core.control import RunControl
-from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ERROR, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
+from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_START, ERROR, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
 from core.plan import Plan
 from core.reporter import Stopped
 from core.scenarios import ScenarioConfig
@@ -169,6 +169,15 @@ class InProcessSession(SessionBase):
             self.stepper.add_actor(actor.name, actor_index(role, slot), self._pid, in_process=True)
         self._record(ACTOR_LAUNCH, role, actor.name)
         return actor
+
+    def _actor_starts(self, actor: Actor) -> None:
+        """Called first in an actor's thread or task: it says it started — or, in step mode,
+        takes its gate row (the stepper announces the starts, in a fixed order)."""
+        gate = self._gate
+        if gate is None:
+            self._record(ACTOR_START, actor.role, actor.name)
+        else:
+            gate.bind(actor_index(actor.role, actor.slot), thread_only=True)
 
     def _ended(self, actor: Actor, exitcode: int | None, error: BaseException | None) -> None:
         self._control.release(actor.role, actor.slot)

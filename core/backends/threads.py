@@ -19,7 +19,6 @@ import threading
 import time
 from typing import Any
 
-from core import workers
 from core.backends.base import (EXIT_RAISED, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
                                 Retired, SessionPlan)
 from core.backends.stepped import SteppedThreadQueue
@@ -28,8 +27,8 @@ from core.control import CONSUMER, PRODUCER
 from core.events import ACTOR_START, MAIN_ACTOR
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
-from core.session import main_code
-from core.stepping import EXIT, MAIN_INDEX, actor_index, returning_from
+from core.session import actor_functions, main_code
+from core.stepping import EXIT, MAIN_INDEX, returning_from
 
 
 class ThreadPlan(SessionPlan):
@@ -148,16 +147,12 @@ class ThreadSession(InProcessSession):
             if plan.retired() and actor.role == CONSUMER:
                 raise Retired(actor.name)
 
-        code = workers.PRODUCER_CODE[self.config.producer_code] if actor.role == PRODUCER \
-            else workers.CONSUMER_CODE[self.config.consumer_code]
+        code = actor_functions(self.config)[actor.role]
         exitcode: int | None = 0
         failure: BaseException | None = None
         gate = self._gate
         with acting_as(actor.name, check):
-            if gate is None:
-                self._record(ACTOR_START, actor.role, actor.name)
-            else:  # in step mode the stepper announces the start, in a fixed order
-                gate.bind(actor_index(actor.role, actor.slot), thread_only=True)
+            self._actor_starts(actor)
             try:
                 try:
                     code(self.queue, plan)
