@@ -293,16 +293,17 @@ class TeachingPanel(QObject):
                 return False
         return self.controller.step(chosen)
 
-    def ready(self) -> dict[str, tuple]:
+    def ready(self, places: dict[str, Whereabouts] | None = None) -> dict[str, tuple]:
         """The actors that may be stepped now — once the events of the last step are all on
-        screen (the session knows a moment earlier), so nobody steps past what they saw."""
+        screen (the session knows a moment earlier), so nobody steps past what they saw.
+        ``places``: where the actors are now, if the caller has worked it out already."""
         ready = self.controller.ready_to_step
         if not ready:
             return {}
         steps, history = self.narrator.steps, self.controller.history
         if len(steps) != self.controller.steps_granted or steps and not step_is_over(history, steps[-1].seq):
             return {}
-        places = where_actors_are(history)
+        places = where_actors_are(history) if places is None else places
         shown = {actor for actor, place in places.items() if place.paused}
         return ready if shown == set(ready) else {}
 
@@ -429,7 +430,7 @@ class TeachingPanel(QObject):
         model = self.controller.model
         self._lanes = step_order(model.actors)
         self.code.show_places(places, self._lanes)
-        ready = self.ready() if viewing is None else {}
+        ready = self.ready(places) if viewing is None else {}
         self._show_pending(places, model, ready)
         story = self.narrator.story(steps[number - 1]) if number else self.narrator.story(None)
         if viewing is None and self._stall:
