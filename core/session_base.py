@@ -5,12 +5,15 @@
 actors start, stop and report; they share everything here — running once, the
 actor registry and its questions (who is alive, who is active), the sliders'
 ``set_count``, ``main``'s side of :class:`core.plan.MainRun` (join the producers,
-claim the sentinels), when a run is over and caught up, and step mode
-(:class:`core.stepping.SteppedRun`).
+claim the sentinels), when a run is over and caught up, and the session's side of
+step mode (:mod:`core.stepping`): announcing paused actors once the run has
+settled, granting steps.
 
 A subclass sets ``_inbox`` (its own process's records, anything with ``len``),
 ``_control`` (a :class:`core.control.RunControl`) and ``queue``, and provides
-``_record``, ``_spawn``, ``close`` and ``_take_local``; its actors have ``name``,
+``_record``, ``_spawn``, ``close`` and ``_take_local`` (fold in the records its own
+process made so far), and its ``poll`` calls :meth:`SessionBase._settle_step` while
+running; its actors have ``name``,
 ``role``, ``slot``, ``pid``, ``alive``, ``retiring`` and an ``exited`` event.
 """
 from __future__ import annotations
@@ -25,14 +28,14 @@ from core.events import ACTOR_RETIRE, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
 from core.merge import EventMerger
 from core.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
-from core.stepping import (BLOCKED_JOIN_PROCESS, JOIN, MAIN_INDEX, StepGate, SteppedRun, Stepper, actor_index,
+from core.stepping import (BLOCKED_JOIN_PROCESS, JOIN, MAIN_INDEX, StepGate, Stepper, actor_index,
                            process_join_target)
 
 NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
 TASK_QUEUE_NAME = "tasks"
 
 
-class SessionBase(SteppedRun):
+class SessionBase:
     """One run of a scenario, whatever runs its actors.  Use as a context manager, or call ``close``."""
 
     def __init__(self, config: ScenarioConfig) -> None:
@@ -92,6 +95,36 @@ class SessionBase(SteppedRun):
     def _record(self, kind: str, item: Any = None, actor: str = MAIN_ACTOR, *, waited: float | None = None,
                 error: str | None = None, exitcode: int | None = None, pid: int | None = None) -> None:
         raise NotImplementedError
+
+    def _take_local(self) -> None:
+        raise NotImplementedError
+
+    # -- step mode --------------------------------------------------------------------
+    def _settle_step(self) -> None:
+        """Announce the paused actors once the run has settled; in round-robin mode, grant
+        the next step at once (call where the session reads its events)."""
+        stepper = self.stepper
+        ready = stepper.settle(self._gone)  # type: ignore[union-attr]
+        if ready:
+            self._take_local()  # what main (or a thread, or a task) recorded before it paused
+            self._merger.add(ready)  # type: ignore[union-attr]
+        if stepper.auto and stepper.settled and stepper.ready:  # type: ignore[union-attr]
+            stepper.grant(deliver=lambda record: self._merger.add([record]))  # type: ignore[union-attr]
+
+    def step(self, actor: str | None = None) -> str | None:
+        """Let ``actor`` (default: the next in round-robin order) make the operation it
+        paused before; returns why not, or ``None``."""
+        if self.stepper is None:
+            return "the run is not in step mode"
+        if self.state != RUNNING:
+            return "the run is not running"
+        _, refusal = self.stepper.grant(actor, deliver=self._inbox.append)  # type: ignore[attr-defined]
+        return refusal
+
+    @property
+    def stuck(self) -> bool:
+        """In step mode: the run has settled with nobody left to step, and it is not over."""
+        return self.stepper is not None and self.state == RUNNING and self.stepper.stuck
 
     # -- actors -----------------------------------------------------------------------
     def actors(self, role: str | None = None) -> list[Any]:
