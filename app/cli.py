@@ -146,9 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.trace_cmd import run_trace
         return run_trace(args)
     if args.command == "scenarios":
+        from app.pipe_output import PipeSafeOutput
         from core.scenarios import SCENARIOS
+        out = PipeSafeOutput(sys.stdout)
         for config in SCENARIOS.values():
-            print(f"{config.name:20} {config.title}")
+            out.write(f"{config.name:20} {config.title}\n")
+        out.flush()
         return EXIT_OK
     if args.command in ("replay", "export"):
         from app import trace_files

@@ -14,6 +14,7 @@ import sys
 from typing import TextIO
 
 from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED
+from app.pipe_output import PipeSafeOutput
 from core.events import Event
 from core.model import RunModel
 from core.narrate import Narrator, counts_suffix, seconds_text
@@ -54,7 +55,7 @@ def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, confi
 
 def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO | None = None) -> int:
     # sys.stdout looked up now, not at import: it may have been replaced since (pytest's capture does).
-    out = out if out is not None else sys.stdout
+    out = PipeSafeOutput(out if out is not None else sys.stdout)  # type: ignore[assignment]
     config = config_from_args(args, parser)
     writer = _open_trace(args, parser, config)
     model = RunModel(expected_producers=config.producers)

@@ -109,7 +109,10 @@ def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser, out: T
             _refuse(parser, f"cannot write {args.out}: {error.strerror or error}")
         _warn(parser, reader.warnings, err or sys.stderr)
     what = "trace events" if args.to == "perfetto" else "rows"
-    print(f"{args.out}: {written} {what} from {args.file}", file=out or sys.stdout)
+    from app.pipe_output import PipeSafeOutput
+    said = PipeSafeOutput(out or sys.stdout)
+    said.write(f"{args.out}: {written} {what} from {args.file}\n")
+    said.flush()
     return EXIT_OK
 
 

@@ -1,6 +1,7 @@
 """``joinscope run`` as a user types it: narration, exit codes, bad input, signals, traces."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -67,6 +68,31 @@ def test_bad_arguments_get_one_line_and_exit_2(args, clue):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and clue in lines[0] and "Traceback" not in result.stderr
+
+
+def _with_reader_gone(*args: str) -> subprocess.CompletedProcess:
+    """``joinscope ARGS | head`` after head has left: standard output is a pipe nobody reads."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+
+
+def test_a_reader_that_leaves_early_ends_the_narration_not_the_run(tmp_path):
+    trace = tmp_path / "piped.jsonl"
+    result = _with_reader_gone("run", "--scenario", "seed", "--speed", "40", "--record", str(trace))
+    assert result.returncode == 0 and result.stderr == ""
+    recorded = read_trace(trace)
+    assert sum(e.kind == "task_done" for e in recorded.events) == 11  # the whole run was recorded
+    assert replay_mismatch(recorded.events) is None
+    listed = _with_reader_gone("scenarios")
+    assert listed.returncode == 0 and listed.stderr == ""
+    exported = _with_reader_gone("export", str(trace), "--to", "csv", str(tmp_path / "piped.csv"))
+    assert exported.returncode == 0 and exported.stderr == ""
+    assert len((tmp_path / "piped.csv").read_text().splitlines()) == len(recorded.events) + 1
 
 
 def test_a_stall_ends_with_a_diagnosis_and_exit_3():
