@@ -117,7 +117,6 @@ class ControlPanel(QWidget):
         self.problems.setWordWrap(True)
         self.problems.setObjectName("problems")
         layout.addWidget(self.problems)
-        layout.addStretch(1)
         self.scenario.currentIndexChanged.connect(self._on_scenario_changed)
         self._on_scenario_changed()
 

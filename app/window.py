@@ -15,6 +15,7 @@ from app.event_log import EventLog
 from app.export_menu import ExportMenu
 from app.plots import REDRAW_HZ, RunPlots
 from app.replay import ReplayPanel
+from app.story import StoryPanel
 from app.teaching import TeachingPanel
 from app.widgets import counts_legend, lane_legend
 from core.model import CRASHED
@@ -59,8 +60,17 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
 
+        self.story = StoryPanel(self.controller)
+        side_box = QWidget()
+        side_layout = QVBoxLayout(side_box)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.controls)
+        story_margins = QVBoxLayout()
+        story_margins.setContentsMargins(9, 0, 9, 9)
+        story_margins.addWidget(self.story)
+        side_layout.addLayout(story_margins, 1)
         side = QScrollArea()
-        side.setWidget(self.controls)
+        side.setWidget(side_box)
         side.setWidgetResizable(True)
         side.setMinimumWidth(380)
         centre = QWidget()

@@ -7,10 +7,16 @@ a ``join()`` returned) and not only what happened.
 from __future__ import annotations
 
 import signal
+from typing import Iterable
 
 from core.events import (ACTOR_EXIT, ACTOR_RETIRE, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
                          RUN_STOP, TASK_DONE, Event, describe_item)
 from core.model import STOP_EXIT_CODES, RunModel
+
+
+#: The kinds :meth:`Narrator.line` has a sentence for (an actor_start of main excepted).
+NARRATED_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, JOIN_ENTER, JOIN_RETURN, ACTOR_RETIRE,
+                            ACTOR_START, ACTOR_EXIT, RUN_STOP, ERROR})
 
 
 class Narrator:
@@ -22,6 +28,17 @@ class Narrator:
         #: What the actors are (processes, threads, asyncio tasks): how an actor ends reads differently.
         self.backend = backend
         self._last_got: dict[str, object] = {}
+
+    def follow(self, events: Iterable[Event]) -> None:
+        """Keep up with ``events`` without a sentence for them (a reader shown only the newest
+        lines of a long batch): what each actor got last, which its task_done() finishes."""
+        last_got = self._last_got
+        for event in events:
+            kind = event.kind
+            if kind == GET:
+                last_got[event.actor] = event.item
+            elif kind == TASK_DONE:
+                last_got.pop(event.actor, None)
 
     def line(self, event: Event) -> str | None:
         """The sentence for ``event``, or ``None`` for events not worth a line."""

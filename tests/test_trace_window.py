@@ -37,6 +37,10 @@ def test_the_window_shows_a_traced_program_and_records_it(qtbot, tmp_path):
     assert all(actor.exitcode == 0 for actor in model.actors.values())
     assert window.log.model.rowCount() == model.events_seen
     assert "from_import.py spawn 12" in window.windowTitle()
+    story = window.story.story()
+    assert "worker-a finished" in story and "worker-b finished" in story
+    assert "main waits for worker-a to finish" in story
+    assert story.splitlines()[-1].endswith("main finished")
     assert window.controls.stop_button.isVisible() and not window.controls.start_button.isVisible()
     events = read_trace(record).events
     assert len(events) == model.events_seen and check_counts(events) is None

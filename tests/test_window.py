@@ -27,6 +27,10 @@ def test_a_sped_up_seed_run_shows_every_operation_and_the_join(window, qtbot):
     assert window.log.model.rowCount() == model.events_seen
     assert "task_done 11" in window.status.text() and "live processes 0" in window.status.text()
     assert window.banner.isVisible() and "Finished" in window.banner.text()
+    story = window.story.text.toPlainText()  # told by the end of the run, with no refresh awaited
+    assert "producer-0 added None, the sentinel: no more tasks" in story
+    assert "consumer-0 marked the sentinel done" in story
+    assert story.splitlines()[-1].endswith("main finished")
 
 
 def test_the_consumer_slider_changes_the_live_consumer_processes(window, qtbot):
@@ -92,3 +96,30 @@ def test_stop_ends_a_busy_run_within_a_second(window, qtbot):
         window.controls.stop_button.click()
     assert over.args == [STOPPED]
     assert live_children() == 0 and window.controller.live_processes() == 0
+
+
+def test_the_story_tells_the_newest_of_a_long_batch_and_the_task_each_task_done_finished(window):
+    from app.story import LINES_PER_BATCH
+    from core.events import GET, PUT, TASK_DONE, Event
+
+    def event(seq: int, kind: str, actor: str, item: object) -> Event:
+        return Event(seq, seq / 1000, kind, actor, 1, "tasks", seq, item, 0, 0, None, None, None, None)
+
+    window.controller.config = scenario("seed")
+    events: list[Event] = []
+    for number in range(500):
+        events += [event(len(events) + 1, PUT, "producer-0", number),
+                   event(len(events) + 2, GET, "consumer-0", number),
+                   event(len(events) + 3, TASK_DONE, "consumer-0", None)]
+    # The batch ends with a get whose task_done comes in the next batch, and two more puts;
+    # the newest lines then start with a task_done whose get was not put into words.
+    events += [event(len(events) + 1, GET, "consumer-0", "last"), event(len(events) + 2, PUT, "producer-0", 500),
+               event(len(events) + 3, PUT, "producer-0", 501)]
+    window.controller.model.apply(events)
+    window.story.add(events)
+    window.story.add([event(len(events) + 1, TASK_DONE, "consumer-0", None)])
+    lines = window.story.story().splitlines()
+    assert len(lines) == LINES_PER_BATCH + 1
+    assert lines[0].endswith("consumer-0 marked 467 done")  # its get was followed, not told
+    assert lines[1].endswith("producer-0 added 468")
+    assert lines[-1].endswith("consumer-0 marked 'last' done")
