@@ -105,9 +105,14 @@ class CompareWindow(QDialog):
         self.stop_button = QPushButton("Stop both")
         self.stop_button.setShortcut("Ctrl+.")
         self.stop_button.clicked.connect(self.live.stop)
+        self.again_button = QPushButton("Run both again")
+        self.again_button.setShortcut("Ctrl+R")
+        self.again_button.setEnabled(False)
+        self.again_button.clicked.connect(self.run_again)
         buttons = QHBoxLayout()
         buttons.addWidget(self.follow_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.again_button)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -135,8 +140,9 @@ class CompareWindow(QDialog):
         self._table_timer.setInterval(TABLE_REFRESH_MS)
         self._table_timer.timeout.connect(self._fill_table)
         self.live.all_ended.connect(self._on_all_ended)
-        for run in self.runs:
+        for index, run in enumerate(self.runs):
             run.controller.state_changed.connect(self._on_state)
+            run.controller.events_applied.connect(lambda events, index=index: self._on_events_of(index, events))
         self._closed = False
         self._started = False
         self.finished.connect(self._shut_down)  # Escape closes a dialog without a closeEvent
@@ -151,24 +157,35 @@ class CompareWindow(QDialog):
             QTimer.singleShot(0, self._start)
 
     def _start(self) -> None:
-        """Start both runs together (once: a window compares one pair of runs)."""
+        """Start both runs together: the first time the window shows, and at each Run both again."""
         if self._closed:
             return
-        for run, backend in zip(self.runs, self.backends):
-            startup = StartupClock()
-            run.controller.events_applied.connect(startup.apply)
-            # Every batch too, not only on the timer: at high speed actors live for a few frames.
-            run.controller.events_applied.connect(self._sample_memory)
-            self.summaries.append(RunSummary(backend, self.config, run.controller.model, startup,
-                                             MemoryPeak(backend)))
+        self.summaries = [RunSummary(backend, self.config, run.controller.model, StartupClock(), MemoryPeak(backend))
+                          for run, backend in zip(self.runs, self.backends)]
         self.live.start([_on(self.config, backend) for backend in self.backends])
         for run, summary in zip(self.runs, self.summaries):
             summary.model = run.controller.model  # a new run has a new model
             summary.memory.sample(summary.model)  # in JoinScope's own process: the baseline
         self.verdict.setText("Both runs are going…")
+        self.stop_button.setEnabled(True)
+        self.again_button.setEnabled(False)
+        for run in self.runs:
+            run.plots.follow(True)
         self._memory_timer.start()
         self._table_timer.start()
         self._fill_table()
+
+    def run_again(self) -> None:
+        """Both runs again, from the start, with the same settings (runs differ: spawn, the
+        scheduler and the random work times see to it); the table and plots start afresh."""
+        if self.over:
+            self._start()
+
+    def _on_events_of(self, index: int, events: list) -> None:
+        """Every batch of run ``index`` (not only on the timer: at high speed actors live for a few frames)."""
+        if index < len(self.summaries):
+            self.summaries[index].startup.apply(events)
+        self._sample_memory()
 
     @property
     def over(self) -> bool:
@@ -236,6 +253,7 @@ class CompareWindow(QDialog):
         self._table_timer.stop()
         self._fill_table()
         self.stop_button.setEnabled(False)
+        self.again_button.setEnabled(True)
         for run in self.runs:  # the last events first, then both whole on the shared axis
             run.redraw()
         self._show_whole()

@@ -39,6 +39,7 @@ class LiveRun(QObject):
         self.controller.state_changed.connect(self._on_state)
         self.controller.stalled.connect(self._on_stalled)
         self.controller.events_applied.connect(self._on_events)
+        self.controller.run_reset.connect(self._on_reset)
 
     def start(self, config: ScenarioConfig) -> None:
         self.outcome.setText("running…")
@@ -55,6 +56,11 @@ class LiveRun(QObject):
         self.plots.redraw(self.controller.timeline, self.controller.model)
 
     def _on_events(self, _events: list) -> None:
+        self.dirty = True
+
+    def _on_reset(self) -> None:
+        """A run again: the plots drop the last one's marks."""
+        self.plots.clear_run()
         self.dirty = True
 
     def _on_state(self, state: str) -> None:

@@ -88,6 +88,31 @@ def test_the_stacked_plots_share_one_time_axis(qtbot):
     compare.close()
 
 
+@pytest.mark.timeout(60)
+def test_run_both_again_starts_afresh_with_the_same_settings(qtbot):
+    compare = CompareWindow(scenario("seed", tasks=4, speed=100.0), ("process", "asyncio"))
+    qtbot.addWidget(compare)
+    compare.show()
+    assert not compare.again_button.isEnabled()
+    with qtbot.waitSignal(compare.compared, timeout=30_000):
+        pass
+    first_models = [run.controller.model for run in compare.runs]
+    first_summaries = list(compare.summaries)
+    assert compare.again_button.isEnabled() and not compare.stop_button.isEnabled()
+    with qtbot.waitSignal(compare.compared, timeout=30_000):
+        compare.again_button.click()
+        assert not compare.again_button.isEnabled() and compare.stop_button.isEnabled()
+    for column, (run, old_model, old_summary) in enumerate(zip(compare.runs, first_models, first_summaries), 1):
+        model = run.controller.model
+        assert model is not old_model and (model.puts, model.task_dones) == (5, 5)
+        assert compare.summaries[column - 1] is not old_summary
+        assert _row(compare, "total wall time")[column] == f"{model.last_t:.3f} s"  # this run's, not the last one's
+        assert len(run.plots.join_entries.data) == 1  # the plots dropped the first run's join
+    fast, slow = sorted(compare.summaries, key=lambda s: s.duration_s)
+    assert compare.verdict.text().startswith(f"{fast.backend} finished {slow.duration_s - fast.duration_s:.3f} s sooner")
+    compare.close()
+
+
 @pytest.mark.timeout(90)
 def test_the_crash_scenario_shows_what_the_crash_did_on_each_backend(qtbot):
     compare = CompareWindow(scenario("crash", seed=1, **STEADY_CRASH), ("process", "thread"))
