@@ -145,9 +145,22 @@ class Session(SessionBase):
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         self._begin()
-        for role, count in ((PRODUCER, self.config.producers), (CONSUMER, self.config.consumers)):
-            for _ in range(count):
-                self._spawn(role)
+        # Every actor is counted in before any starts: a producer could otherwise finish all
+        # its tasks (and, thinking itself the only one, put the sentinels) before the next one
+        # was counted.
+        claims = [(role, self._claim(role)) for role, count in ((PRODUCER, self.config.producers),
+                                                                (CONSUMER, self.config.consumers))
+                  for _ in range(count)]
+        for number, (role, claim) in enumerate(claims):
+            if isinstance(claim, str):
+                continue
+            try:
+                self._launch(role, claim)
+            except BaseException:
+                for later_role, later in claims[number + 1:]:
+                    if not isinstance(later, str):
+                        self._control.release(later_role, later[0])
+                raise
         for target, name in ((self._play_main, "joinscope-main"), (self._watch_exits, "joinscope-watcher")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -255,6 +268,11 @@ class Session(SessionBase):
         claim = self._claim(role)
         if isinstance(claim, str):
             return claim
+        self._launch(role, claim)
+        return None
+
+    def _launch(self, role: str, claim: tuple[int, int, bool]) -> None:
+        """Start the process of an actor whose slot and number ``claim`` holds."""
         slot, number, needs_sentinel = claim
         name = f"{role}-{number}"
         if self.stepper is not None:
@@ -273,7 +291,6 @@ class Session(SessionBase):
         self._record(ACTOR_LAUNCH, role, name, pid=process.pid)
         if needs_sentinel:
             self._put_sentinel_for(name)
-        return None
 
     def _put_sentinel_for(self, consumer: str) -> None:
         """``main`` puts one more ``None`` for a consumer that joined after the sentinels

@@ -83,6 +83,29 @@ def test_producers_can_be_added_while_running():
     assert len(puts) == 40 and kinds(events, TASK_DONE)[-1].unfinished == 0
 
 
+def test_every_actor_is_counted_in_before_the_first_one_starts(monkeypatch):
+    # Else a quick producer could finish before the next was counted, take itself for the
+    # only one, and put the sentinels while the others still had tasks to add.
+    config = scenario("seed", tasks=2, work_ms=1.0, speed=100.0, producers=3, consumers=2)
+    events = []
+    with Session(config) as session:
+        free_at_first_start = []
+        launch = session._launch
+
+        def launch_counting(role: str, claim: tuple) -> None:
+            if not free_at_first_start:
+                free_at_first_start.append((session._control.free_slot(PRODUCER),
+                                            session._control.free_slot(CONSUMER)))
+            launch(role, claim)
+
+        monkeypatch.setattr(session, "_launch", launch_counting)
+        session.start()
+        poll_until(session, events, lambda: session.finished)
+    assert free_at_first_start == [(3, 2)]  # the next free slots: three producers and two consumers in
+    assert len([e for e in kinds(events, "put") if e.item is not None]) == 6
+    assert kinds(events, TASK_DONE)[-1].unfinished == 0
+
+
 def test_stop_ends_everything_within_a_second():
     config = scenario("seed", tasks=1000, work_ms=50.0, producers=2, consumers=3)
     events = []
