@@ -23,9 +23,13 @@ class PipeSafeOutput:
         self.broken = False
 
     def write(self, text: str) -> None:
+        """Write ``text`` and send it on at once: left in the stream's buffer, it would be
+        flushed by someone else — multiprocessing flushes the standard streams before it
+        starts a process — who would meet the broken pipe instead."""
         if not self.broken:
             try:
                 self.stream.write(text)
+                self.stream.flush()
             except BrokenPipeError:
                 self._reader_gone()
 

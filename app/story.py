@@ -8,8 +8,10 @@ folds (a live run, a traced program, a replay, a step looked back at).
 
 A busy run folds thousands of events a frame, far more than anyone can read: only
 the newest :data:`LINES_PER_BATCH` of a batch are put into words (the rest are only
-followed, so each ``task_done`` still names the task it finished), and the text is
-brought up to date at most every :data:`REFRESH_MS`, keeping :data:`STORY_LINES`.
+followed, so each ``task_done`` still names the task it finished, and a line says how
+many were not told), and the text is brought up to date at most every
+:data:`REFRESH_MS`, keeping :data:`STORY_LINES`.  While the reader has scrolled back,
+the text holds still; it goes on when they scroll to the end.
 """
 from __future__ import annotations
 
@@ -25,10 +27,16 @@ from core.narrate import NARRATED_KINDS, Narrator
 
 #: Lines the panel keeps; older ones drop off the top.
 STORY_LINES = 300
-#: The most events of one batch put into words.
+#: The most events of one batch put into words (a view rebuilt from the start: STORY_LINES).
 LINES_PER_BATCH = 100
 #: How often new lines reach the text (a busy run brings hundreds a second).
 REFRESH_MS = 150
+TITLE = "<b>What happened</b>"
+TITLE_HELD = "<b>What happened</b> — held while you read back; scroll to the end to go on"
+
+
+def untold_line(count: int) -> str:
+    return f"          … {count:,} more event(s), not told one by one"
 
 
 class StoryPanel(QWidget):
@@ -39,9 +47,12 @@ class StoryPanel(QWidget):
         self.controller = controller
         self._narrator: Narrator | None = None
         self._pending: deque[str] = deque(maxlen=STORY_LINES)
+        #: How many untold events the last pending line counts (0: it is a sentence).
+        self._untold_at_end = 0
         self._reset_text = False
 
-        title = QLabel("<b>What happened</b>")
+        self.title = QLabel(TITLE)
+        self.title.setWordWrap(True)
         self.text = QPlainTextEdit()
         self.text.setObjectName("story")
         self.text.setReadOnly(True)
@@ -50,13 +61,14 @@ class StoryPanel(QWidget):
         self.text.setPlaceholderText("The run, in words, as it happens.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
+        layout.addWidget(self.title)
         layout.addWidget(self.text, 1)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.flush)
         self._timer.start()
+        self.text.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         controller.run_reset.connect(self.clear)
         controller.events_applied.connect(self.add)
         controller.state_changed.connect(self.flush)  # the end of a run is told at once
@@ -65,44 +77,72 @@ class StoryPanel(QWidget):
         """A new run (or a new view of one) starts from an empty story."""
         self._narrator = None
         self._pending.clear()
+        self._untold_at_end = 0
         self._reset_text = True
 
     def add(self, events: list[Event]) -> None:
         narrator = self._narrator_now()
-        narrated = 0
+        limit = STORY_LINES if self._reset_text else LINES_PER_BATCH
+        told = 0
         cut = len(events)
-        # Walk back to the newest LINES_PER_BATCH events worth a line; follow the ones before.
-        while cut > 0 and narrated < LINES_PER_BATCH:
+        # Walk back to the newest events worth a line; follow the ones before.
+        while cut > 0 and told < limit:
             cut -= 1
             if events[cut].kind in NARRATED_KINDS:
-                narrated += 1
-        narrator.follow(events[:cut])
+                told += 1
+        untold = narrator.follow(events[:cut])
+        if untold:
+            self._note_untold(untold)
         for event in events[cut:]:
             line = narrator.line(event)
             if line is not None:
                 self._pending.append(f"{event.t:7.3f} s  {line}")
+                self._untold_at_end = 0
+
+    def _note_untold(self, count: int) -> None:
+        if self._untold_at_end and self._pending:
+            self._pending.pop()
+            count += self._untold_at_end
+        self._pending.append(untold_line(count))
+        self._untold_at_end = count
+
+    @property
+    def following(self) -> bool:
+        """Whether the text shows its newest line (the reader has not scrolled back)."""
+        bar = self.text.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 1
 
     def flush(self) -> None:
-        """Bring the text up to date with the lines narrated since the last time; it keeps
-        showing the newest line unless the reader has scrolled back."""
+        """Bring the text up to date with the lines narrated since the last time, unless the
+        reader has scrolled back: then the text holds still, and the newest lines wait."""
         if not self._pending and not self._reset_text:
             return
-        bar = self.text.verticalScrollBar()
-        follow = self._reset_text or bar.value() >= bar.maximum() - 2
+        reset = self._reset_text
+        if not reset and not self.following:
+            self.title.setText(TITLE_HELD)
+            return
+        # Taken before the text changes: changing it moves the scroll bar, which calls back here.
         text = "\n".join(self._pending)
         self._pending.clear()
-        if self._reset_text:
-            self._reset_text = False
+        self._untold_at_end = 0
+        self._reset_text = False
+        if reset:
             self.text.setPlainText(text)
         else:
             self.text.appendPlainText(text)
-        if follow:
-            bar.setValue(bar.maximum())
+        self.title.setText(TITLE)
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _on_scrolled(self) -> None:
+        if self._pending and self.following:
+            self.flush()
 
     def story(self) -> str:
-        """Everything the panel tells, shown or about to be (for tests and the curious)."""
+        """Everything the panel tells, shown or waiting (for tests and the curious)."""
         self.flush()
-        return self.text.toPlainText()
+        shown = self.text.toPlainText()
+        return "\n".join([shown, *self._pending]) if self._pending else shown
 
     def _narrator_now(self) -> Narrator:
         """The narrator of the run the controller shows now (a new one after each reset)."""

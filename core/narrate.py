@@ -29,16 +29,21 @@ class Narrator:
         self.backend = backend
         self._last_got: dict[str, object] = {}
 
-    def follow(self, events: Iterable[Event]) -> None:
+    def follow(self, events: Iterable[Event]) -> int:
         """Keep up with ``events`` without a sentence for them (a reader shown only the newest
-        lines of a long batch): what each actor got last, which its task_done() finishes."""
+        lines of a long batch): what each actor got last, which its task_done() finishes.
+        Returns how many of them would have had a sentence."""
         last_got = self._last_got
+        untold = 0
         for event in events:
             kind = event.kind
             if kind == GET:
                 last_got[event.actor] = event.item
             elif kind == TASK_DONE:
                 last_got.pop(event.actor, None)
+            if kind in NARRATED_KINDS and (kind != ACTOR_START or event.actor != "main"):
+                untold += 1
+        return untold
 
     def line(self, event: Event) -> str | None:
         """The sentence for ``event``, or ``None`` for events not worth a line."""
@@ -93,7 +98,11 @@ class Narrator:
         else:
             line = (f"{who} found that all tasks are processed (waited {seconds_text(event.waited)}, "
                     f"released by task_done #{event.released_by})")
-        unfinished = self.model.producers_unfinished()
+        # As the model found them when it applied this return: the narration may come after a
+        # whole batch was applied, and the late producer's exit may be in it.
+        wait = next((w for w in reversed(self.model.joins)
+                     if w.actor == who and w.on_queue and w.returned == event.t), None)
+        unfinished = wait.producers_unfinished if wait is not None else self.model.producers_unfinished()
         if unfinished:
             line += f" — but {', '.join(unfinished)} had not finished adding tasks!"
         return line

@@ -275,11 +275,11 @@ class Session(SessionBase):
         """Start the process of an actor whose slot and number ``claim`` holds."""
         slot, number, needs_sentinel = claim
         name = f"{role}-{number}"
-        if self.stepper is not None:
-            self.stepper.gate.launched(actor_index(role, slot))
-        process = self._ctx.Process(target=run_actor, name=name, daemon=True,
-                                    args=(role, number, slot, self.queue, self._control, self.config))
         try:
+            if self.stepper is not None:
+                self.stepper.gate.launched(actor_index(role, slot))
+            process = self._ctx.Process(target=run_actor, name=name, daemon=True,
+                                        args=(role, number, slot, self.queue, self._control, self.config))
             process.start()
         except BaseException:
             self._control.release(role, slot)

@@ -71,12 +71,14 @@ def test_bad_arguments_get_one_line_and_exit_2(args, clue):
 
 
 def _with_reader_gone(*args: str) -> subprocess.CompletedProcess:
-    """``joinscope ARGS | head`` after head has left: standard output is a pipe nobody reads."""
+    """``joinscope ARGS | head`` after head has left: standard output is a pipe nobody reads
+    (and block-buffered, as in a user's shell: not ``PYTHONUNBUFFERED``)."""
     read_end, write_end = os.pipe()
     os.close(read_end)
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
     try:
         return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, timeout=60)
+                              stderr=subprocess.PIPE, text=True, timeout=60, env=environment)
     finally:
         os.close(write_end)
 
@@ -88,6 +90,8 @@ def test_a_reader_that_leaves_early_ends_the_narration_not_the_run(tmp_path):
     recorded = read_trace(trace)
     assert sum(e.kind == "task_done" for e in recorded.events) == 11  # the whole run was recorded
     assert replay_mismatch(recorded.events) is None
+    quiet = _with_reader_gone("run", "--scenario", "seed", "--speed", "40", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
     listed = _with_reader_gone("scenarios")
     assert listed.returncode == 0 and listed.stderr == ""
     exported = _with_reader_gone("export", str(trace), "--to", "csv", str(tmp_path / "piped.csv"))

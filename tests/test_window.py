@@ -98,28 +98,55 @@ def test_stop_ends_a_busy_run_within_a_second(window, qtbot):
     assert live_children() == 0 and window.controller.live_processes() == 0
 
 
-def test_the_story_tells_the_newest_of_a_long_batch_and_the_task_each_task_done_finished(window):
-    from app.story import LINES_PER_BATCH
+def _story_events(count: int) -> list:
+    """``count`` put, get, task_done triples of one producer and one consumer, as events."""
     from core.events import GET, PUT, TASK_DONE, Event
+    events: list[Event] = []
+    for number in range(count):
+        for kind, actor, item in ((PUT, "producer-0", number), (GET, "consumer-0", number),
+                                  (TASK_DONE, "consumer-0", None)):
+            seq = len(events) + 1
+            events.append(Event(seq, seq / 1000, kind, actor, 1, "tasks", seq, item, 0, 0, None, None, None, None))
+    return events
 
-    def event(seq: int, kind: str, actor: str, item: object) -> Event:
-        return Event(seq, seq / 1000, kind, actor, 1, "tasks", seq, item, 0, 0, None, None, None, None)
+
+def test_the_story_tells_the_newest_of_a_long_batch_and_the_task_each_task_done_finished(window):
+    from app.story import LINES_PER_BATCH, untold_line
 
     window.controller.config = scenario("seed")
-    events: list[Event] = []
-    for number in range(500):
-        events += [event(len(events) + 1, PUT, "producer-0", number),
-                   event(len(events) + 2, GET, "consumer-0", number),
-                   event(len(events) + 3, TASK_DONE, "consumer-0", None)]
-    # The batch ends with a get whose task_done comes in the next batch, and two more puts;
-    # the newest lines then start with a task_done whose get was not put into words.
-    events += [event(len(events) + 1, GET, "consumer-0", "last"), event(len(events) + 2, PUT, "producer-0", 500),
-               event(len(events) + 3, PUT, "producer-0", 501)]
+    window.story.flush()  # the window's own reset is behind it: this is a run going on
+    events = _story_events(501)
+    first, second = events[:1500], events[1500:]
     window.controller.model.apply(events)
-    window.story.add(events)
-    window.story.add([event(len(events) + 1, TASK_DONE, "consumer-0", None)])
+    window.story.add(first)
+    window.story.add(second)
     lines = window.story.story().splitlines()
-    assert len(lines) == LINES_PER_BATCH + 1
-    assert lines[0].endswith("consumer-0 marked 467 done")  # its get was followed, not told
-    assert lines[1].endswith("producer-0 added 468")
-    assert lines[-1].endswith("consumer-0 marked 'last' done")
+    assert len(lines) == 1 + LINES_PER_BATCH + 3
+    assert lines[0] == untold_line(len(first) - LINES_PER_BATCH)  # the events not told are counted
+    assert lines[1].endswith("consumer-0 marked 466 done")  # its get was followed, not told
+    assert lines[2].endswith("producer-0 added 467")
+    assert lines[-1].endswith("consumer-0 marked 500 done")
+
+
+def test_a_view_rebuilt_from_the_start_is_told_in_full_and_the_text_holds_still_while_read_back(window, qtbot):
+    from app.story import STORY_LINES, TITLE_HELD
+
+    window.controller.config = scenario("seed")
+    window.resize(1500, 950)
+    window.show()
+    events = _story_events(90)  # 270 sentences
+    window.controller.model.apply(events)
+    window.story.clear()  # as a step looked back at, or a replay's seek, starts
+    window.story.add(events)
+    assert len(window.story.story().splitlines()) == 270 < STORY_LINES
+    text, bar = window.story.text, window.story.text.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()  # it shows the newest line
+    bar.setValue(0)  # the reader scrolls back
+    more = _story_events(95)[270:]
+    window.story.add(more)
+    window.story.flush()
+    assert text.toPlainText().count("\n") == 269 and bar.value() == 0  # held still
+    assert window.story.title.text() == TITLE_HELD
+    bar.setValue(bar.maximum())  # back to the end: the story goes on
+    assert text.toPlainText().splitlines()[-1].endswith("consumer-0 marked 94 done")
+    assert bar.value() == bar.maximum() and "held" not in window.story.title.text()

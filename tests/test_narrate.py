@@ -1,0 +1,43 @@
+"""The narration's sentences, told as events come or a whole run at once."""
+from __future__ import annotations
+
+from core.events import JOIN_RETURN, describe_item
+from core.model import RunModel
+from core.narrate import Narrator
+from tests.runs import run_scenario
+
+
+def _told(events: list, batches: list[list]) -> list[str]:
+    model = RunModel(expected_producers=1)
+    narrator = Narrator(model)
+    lines = []
+    for batch in batches:
+        model.apply(batch)
+        lines += [line for line in map(narrator.line, batch) if line is not None]
+    return lines
+
+
+def test_the_race_is_told_even_when_the_late_producer_ends_in_the_same_batch():
+    _, events = run_scenario("race", seed=1)
+    returned = next(e for e in events if e.kind == JOIN_RETURN and e.queue is not None)
+    exited = next(e for e in events if e.kind == "actor_exit" and e.actor == "producer-0")
+    assert returned.seq < exited.seq
+    one_at_a_time = _told(events, [[event] for event in events])
+    all_at_once = _told(events, [events])  # a replay's seek, a step looked back at, a busy batch
+    warning = "main's tasks.join() returned at once: unfinished was 0 — but producer-0 had not finished adding tasks!"
+    assert warning in one_at_a_time and warning in all_at_once
+    assert all_at_once == one_at_a_time
+
+
+def test_following_events_counts_the_sentences_it_skips_and_keeps_what_each_task_done_finished():
+    _, events = run_scenario("seed", seed=2)
+    model = RunModel(expected_producers=1)
+    model.apply(events)
+    last_get = max(i for i, e in enumerate(events) if e.kind == "get" and e.item is not None)
+    skipped = events[:last_get + 1]
+    followed, told = Narrator(model), Narrator(model)
+    assert followed.follow(skipped) == sum(1 for e in skipped if told.line(e) is not None)
+    task_done = next(e for e in events[last_get + 1:] if e.kind == "task_done")
+    line = told.line(task_done)
+    assert followed.line(task_done) == line
+    assert line.endswith(f"marked {describe_item(events[last_get].item)} done")
