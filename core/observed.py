@@ -258,6 +258,9 @@ class ObservedJoinableQueue(JoinableQueue):
             if check is not None:
                 while not self._poll(WAIT_SLICE_S):
                     check()
+                # Once more with an item there: a consumer retired while it waited must leave
+                # it (it may be a sentinel, counted out for it) to the others.
+                check()
             return self._recv_bytes()
         finally:
             rlock.release()

@@ -225,3 +225,46 @@ def test_a_bad_backend_gets_one_line_and_exit_2():
                             capture_output=True, text=True, timeout=25)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "--backend" in result.stderr
+
+
+class _Retired(Exception):
+    pass
+
+
+@pytest.mark.timeout(20)
+def test_a_thread_retired_while_it_waits_leaves_the_item_and_the_wake_up_to_the_others():
+    from core.backends.inbox import Inbox
+    from core.backends.thread_queue import ObservedQueue, acting_as
+
+    inbox = Inbox()
+    queue = ObservedQueue(inbox=inbox, name="tasks")
+    retired = threading.Event()
+    got: dict[str, object] = {}
+
+    def consume(name: str, check) -> None:
+        with acting_as(name, check):
+            try:
+                got[name] = queue.get()
+            except _Retired:
+                got[name] = "retired"
+
+    def stop_if_retired() -> None:
+        if retired.is_set():
+            raise _Retired
+
+    def waiting(name: str) -> bool:
+        return any(r[1] == "get_wait" and r[2] == name for r in list(inbox.pending))
+
+    first = threading.Thread(target=consume, args=("consumer-1", stop_if_retired))
+    second = threading.Thread(target=consume, args=("consumer-0", lambda: None))
+    first.start()  # the first to wait is the one a put wakes
+    while not waiting("consumer-1"):
+        time.sleep(0.001)
+    second.start()
+    while not waiting("consumer-0"):
+        time.sleep(0.001)
+    retired.set()
+    queue.put(None)  # the sentinel counted out for consumer-0 alone
+    first.join(5)
+    second.join(5)
+    assert got == {"consumer-1": "retired", "consumer-0": None}

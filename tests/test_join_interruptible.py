@@ -48,3 +48,47 @@ def test_a_notify_racing_a_timed_out_slice_still_releases_join(monkeypatch):
         forget_reporter(channel)
         channel.close()
         channel.join_thread()
+
+
+class _Retired(Exception):
+    pass
+
+
+@pytest.mark.timeout(20)
+def test_a_consumer_retired_while_it_waits_leaves_the_next_item_to_the_others():
+    # The session counts the sentinels out for the active consumers only: a consumer retired
+    # while waiting in get() must not take one that arrives before its next look at the slider.
+    ctx = multiprocessing.get_context("spawn")
+    channel = ctx.Queue()
+    install_local_reporter(channel, deque().extend)
+    queue = ObservedJoinableQueue(ctx=ctx, events=channel, name="tasks")
+    retired = threading.Event()
+    outcome: list = []
+
+    def stop_if_retired() -> None:
+        if retired.is_set():
+            raise _Retired
+
+    def consume() -> None:
+        with acting_as("consumer-1", stop_if_retired):
+            try:
+                outcome.append(queue.get())
+            except _Retired:
+                outcome.append("retired")
+
+    worker = threading.Thread(target=consume)
+    try:
+        worker.start()
+        while queue._rlock.acquire(False):  # the consumer holds the read lock once it waits
+            queue._rlock.release()
+        retired.set()
+        queue.put(None)  # the sentinel, at once: well within the consumer's 50 ms wait slice
+        worker.join(5)
+        assert outcome == ["retired"]
+        assert queue.get(timeout=5) is None  # still there for another consumer
+    finally:
+        queue.close()
+        queue.join_thread()
+        forget_reporter(channel)
+        channel.close()
+        channel.join_thread()

@@ -161,6 +161,14 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             elif not self._qsize():
                 self._note(GET_WAIT)
                 self._wait(self.not_empty, self._is_empty, timeout, check, Empty)
+                if check is not None:
+                    # Once more with an item there: a consumer retired while it waited must
+                    # leave it (it may be a sentinel, counted out for it), and the wake-up too.
+                    try:
+                        check()
+                    except BaseException:
+                        self.not_empty.notify()
+                        raise
             item = self._get()
             self.not_full.notify()
             op = self._op = self._op + 1
