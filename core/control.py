@@ -17,7 +17,9 @@ PRODUCER = "producer"
 CONSUMER = "consumer"
 ROLES = (PRODUCER, CONSUMER)
 
-FREE, ACTIVE, RETIRED = 0, 1, 2
+#: A slot's state.  A producer that has added its last task is FINISHED until its process
+#: has ended: its slot is not free before, or a producer added meanwhile would share it.
+FREE, ACTIVE, RETIRED, FINISHED = 0, 1, 2, 3
 _PRODUCERS_ACTIVE, _PRODUCERS_DONE, _SENTINELS_SENT, _PRODUCERS_STARTED = range(4)
 _HEADER = 4
 
@@ -76,7 +78,7 @@ class RunControl:
         """The actor's process has ended: its slot may be reused."""
         with self._lock:
             index = self._index(role, slot)
-            if role == PRODUCER and self._cells[index] != FREE and not self._cells[_PRODUCERS_DONE]:
+            if role == PRODUCER and self._cells[index] in (ACTIVE, RETIRED) and not self._cells[_PRODUCERS_DONE]:
                 # It died before finishing: it no longer counts as producing.
                 self._cells[_PRODUCERS_ACTIVE] -= 1
             self._cells[index] = FREE
@@ -99,7 +101,7 @@ class RunControl:
         tasks still in that producer's buffer, and consumers would quit too early."""
         with self._lock:
             cells = self._cells
-            cells[self._index(PRODUCER, slot)] = FREE
+            cells[self._index(PRODUCER, slot)] = FINISHED
             cells[_PRODUCERS_ACTIVE] -= 1
             if cells[_PRODUCERS_ACTIVE] == 0:
                 cells[_PRODUCERS_DONE] = 1
