@@ -13,41 +13,46 @@ from core.observed import ObservedJoinableQueue
 from core.reporter import acting_as, forget_reporter, install_local_reporter
 
 
-@pytest.mark.timeout(20)
-def test_a_notify_racing_a_timed_out_slice_still_releases_join(monkeypatch):
-    # Tiny slices make the join time out constantly, so task_done's notify_all often
-    # lands while a waiter is timing out: multiprocessing's Condition drops it then.
-    monkeypatch.setattr(observed, "WAIT_SLICE_S", 0.0002)
+@pytest.fixture
+def reported():
+    """An observed queue whose records land in a list in this process: (queue, records)."""
     ctx = multiprocessing.get_context("spawn")
     channel = ctx.Queue()
     inbox: deque = deque()
     install_local_reporter(channel, inbox.extend)
-    queue = ObservedJoinableQueue(ctx=ctx, events=channel, name="race")
-    try:
-        for round_number in range(1, 151):
-            queue.put(1)
+    queue = ObservedJoinableQueue(ctx=ctx, events=channel, name="tasks")
+    yield queue, inbox
+    queue.close()
+    queue.join_thread()
+    forget_reporter(channel)
+    channel.close()
+    channel.join_thread()
 
-            def finish(round_number: int = round_number) -> None:
-                queue.get()
-                while sum(r[1] == "join_enter" for r in list(inbox)) < round_number:
-                    pass  # main is not waiting yet
-                queue.task_done()
 
-            worker = threading.Thread(target=finish)
-            with acting_as("main", lambda: None):
-                worker.start()
-                started = time.monotonic()
-                queue.join()
-                assert time.monotonic() - started < 2.0
-            worker.join()
-        returns = [r for r in inbox if r[1] == "join_return"]
-        assert len(returns) == 150 and all(r[8] == 0 for r in returns)
-    finally:
-        queue.close()
-        queue.join_thread()
-        forget_reporter(channel)
-        channel.close()
-        channel.join_thread()
+@pytest.mark.timeout(20)
+def test_a_notify_racing_a_timed_out_slice_still_releases_join(monkeypatch, reported):
+    # Tiny slices make the join time out constantly, so task_done's notify_all often
+    # lands while a waiter is timing out: multiprocessing's Condition drops it then.
+    monkeypatch.setattr(observed, "WAIT_SLICE_S", 0.0002)
+    queue, inbox = reported
+    for round_number in range(1, 151):
+        queue.put(1)
+
+        def finish(round_number: int = round_number) -> None:
+            queue.get()
+            while sum(r[1] == "join_enter" for r in list(inbox)) < round_number:
+                pass  # main is not waiting yet
+            queue.task_done()
+
+        worker = threading.Thread(target=finish)
+        with acting_as("main", lambda: None):
+            worker.start()
+            started = time.monotonic()
+            queue.join()
+            assert time.monotonic() - started < 2.0
+        worker.join()
+    returns = [r for r in inbox if r[1] == "join_return"]
+    assert len(returns) == 150 and all(r[8] == 0 for r in returns)
 
 
 class _Retired(Exception):
@@ -55,13 +60,10 @@ class _Retired(Exception):
 
 
 @pytest.mark.timeout(20)
-def test_a_consumer_retired_while_it_waits_leaves_the_next_item_to_the_others():
+def test_a_consumer_retired_while_it_waits_leaves_the_next_item_to_the_others(reported):
     # The session counts the sentinels out for the active consumers only: a consumer retired
     # while waiting in get() must not take one that arrives before its next look at the slider.
-    ctx = multiprocessing.get_context("spawn")
-    channel = ctx.Queue()
-    install_local_reporter(channel, deque().extend)
-    queue = ObservedJoinableQueue(ctx=ctx, events=channel, name="tasks")
+    queue, _ = reported
     retired = threading.Event()
     outcome: list = []
 
@@ -77,18 +79,11 @@ def test_a_consumer_retired_while_it_waits_leaves_the_next_item_to_the_others():
                 outcome.append("retired")
 
     worker = threading.Thread(target=consume)
-    try:
-        worker.start()
-        while queue._rlock.acquire(False):  # the consumer holds the read lock once it waits
-            queue._rlock.release()
-        retired.set()
-        queue.put(None)  # the sentinel, at once: well within the consumer's 50 ms wait slice
-        worker.join(5)
-        assert outcome == ["retired"]
-        assert queue.get(timeout=5) is None  # still there for another consumer
-    finally:
-        queue.close()
-        queue.join_thread()
-        forget_reporter(channel)
-        channel.close()
-        channel.join_thread()
+    worker.start()
+    while queue._rlock.acquire(False):  # the consumer holds the read lock once it waits
+        queue._rlock.release()
+    retired.set()
+    queue.put(None)  # the sentinel, at once: well within the consumer's 50 ms wait slice
+    worker.join(5)
+    assert outcome == ["retired"]
+    assert queue.get(timeout=5) is None  # still there for another consumer
