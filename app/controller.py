@@ -227,6 +227,19 @@ class RunController(QObject):
             self._thread.wait(SHUTDOWN_WAIT_MS)
             self._on_drained()
 
+    def run_time_now(self) -> float | None:
+        """The run's clock now (seconds since it started), while a live run goes on and is
+        shown as it is now; ``None`` otherwise (paused, over, replayed, stepped, looked back at).
+
+        The plots draw every wait up to this moment, so a run in which everyone waits
+        shows the waits growing, not a picture frozen at the last event."""
+        if self.state not in (RUNNING, STALLED) or self.stepping or self.viewing is not None:
+            return None
+        t0 = getattr(self.session, "t0", None)
+        if not isinstance(t0, float) or t0 <= 0.0:
+            return None
+        return time.monotonic() - t0
+
     def live_processes(self) -> int:
         """The live processes of the run shown: a scenario's actors, or a traced program's
         processes (0 for a source that cannot tell, and for a replay)."""

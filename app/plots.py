@@ -46,6 +46,9 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.following = True
         self._lanes: list[str] = []
         self._count_top = 0.0
+        #: The model last drawn (the lanes are drawn again for a new range), and the live clock then.
+        self._model: RunModel | None = None
+        self._now: float | None = None
 
         self.counts = self.addPlot(row=0, col=0)
         self.counts.setLabel("left", "tasks")
@@ -125,14 +128,22 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self.counts.removeItem(line)
         self._join_lines = []
         self._lanes = []
+        self._model = None
+        self._now = None
         self.lane_image.clear()
         self.counts.setXRange(0, 10, padding=0)
         self._count_top = 0.0
         self.counts.enableAutoRange(y=True)
         self.follow(True)
 
-    def redraw(self, timeline: Timeline, model: RunModel) -> None:
-        self._draw_counts(timeline)
+    def redraw(self, timeline: Timeline, model: RunModel, now: float | None = None) -> None:
+        """Draw ``timeline`` and ``model``; a live run's clock ``now`` (see
+        :meth:`app.controller.RunController.run_time_now`) carries the last counts and every
+        actor's state on up to that moment."""
+        self._model = model
+        self._now = now
+        end = max(timeline.last_t, model.last_t, now or 0.0)
+        self._draw_counts(timeline, end)
         self._draw_joins(timeline)
         starts, rates = timeline.completion_rate()
         if len(starts):
@@ -140,7 +151,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self.rate_curve.setData(np.append(starts, starts[-1] + width), np.append(rates, rates[-1]))
         self._draw_lanes(model)
         if self.following:
-            self._follow_to(max(timeline.last_t, model.last_t))
+            self._follow_to(end)
 
     def _follow_to(self, end: float) -> None:
         """Keep ``end`` in view, moving the view in steps rather than every frame: a new
@@ -159,13 +170,16 @@ class RunPlots(pg.GraphicsLayoutWidget):
         """Show the whole run, 0 to ``end`` (a finished run, while following)."""
         if self.following:
             self.counts.setXRange(0.0, max(end, 0.1) * 1.02, padding=0)
+            if self._model is not None:
+                # The swimlanes are an image of the range they were drawn for: draw them for this one.
+                self._draw_lanes(self._model)
 
-    def _draw_counts(self, timeline: Timeline) -> None:
+    def _draw_counts(self, timeline: Timeline, end: float) -> None:
         if not timeline.queues:
             return
         series = next(iter(timeline.queues.values()))
         t = series.column("t")
-        end = max(timeline.last_t, float(t[-1]))
+        end = max(end, float(t[-1]))
         (view_start, view_end), _ = self.counts.viewRange()
         if self.following:
             view_start, view_end = max(0.0, end - FOLLOW_WINDOW_S), end
@@ -218,7 +232,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
         if not names or stop <= start:
             self.lane_image.clear()
             return
-        image = lanes_image([model.transitions[name] for name in names], start, stop, width, model.last_t)
+        now = max(model.last_t, self._now or 0.0)
+        image = lanes_image([model.transitions[name] for name in names], start, stop, width, now)
         self.lane_image.setImage(image, autoLevels=False)
         self.lane_image.setRect(QRectF(start, -0.5, stop - start, len(names)))
 

@@ -1,6 +1,7 @@
 """The main window: controls on the left, live plots and swimlanes, the event log below."""
 from __future__ import annotations
 
+import time
 from importlib.resources import files
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -24,6 +25,9 @@ from core.replay import Recording
 from core.scenarios import BACKENDS, PROCESS, THREAD, ScenarioConfig
 
 COMPARE_SHORTCUT = "Ctrl+Shift+B"
+#: While a live run is quiet (everyone waits), how often the plots are drawn again to show
+#: the waits growing.
+QUIET_REDRAW_S = 0.25
 BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
 BANNER_DONE = "background:#e6f4ea; color:#1e4620; border:2px solid #2ca02c; padding:8px; font-size:15px;"
 
@@ -101,6 +105,7 @@ class MainWindow(QMainWindow):
         self.resize(1500, 950)
 
         self._dirty = False
+        self._drawn_at = 0.0
         self._problems_shown = (0, 0)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(int(1000 / REDRAW_HZ))
@@ -196,7 +201,8 @@ class MainWindow(QMainWindow):
         self._update_status()
         if state in (FINISHED_STATE, STALLED, STOPPED):
             self._redraw()
-            self.plots.fit(self.controller.model.last_t)
+            if state != STALLED:  # a stalled run goes on: its waits keep growing in view
+                self.plots.fit(self.controller.model.last_t)
             self.run_over.emit(state)
 
     def _on_run_reset(self) -> None:
@@ -258,12 +264,14 @@ class MainWindow(QMainWindow):
         self._dirty = True
 
     def _on_redraw_tick(self) -> None:
-        if self._dirty:
+        if self._dirty or (self.controller.run_time_now() is not None
+                           and time.monotonic() - self._drawn_at >= QUIET_REDRAW_S):
             self._redraw()
 
     def _redraw(self) -> None:
         self._dirty = False
-        self.plots.redraw(self.controller.timeline, self.controller.model)
+        self._drawn_at = time.monotonic()
+        self.plots.redraw(self.controller.timeline, self.controller.model, now=self.controller.run_time_now())
         self._update_status()
         self.controller.frame_drawn()
 

@@ -1,6 +1,7 @@
 """The window with real processes, offscreen: a run, live sliders, stop and close."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app.controller import FINISHED_STATE, STOPPED
@@ -27,6 +28,9 @@ def test_a_sped_up_seed_run_shows_every_operation_and_the_join(window, qtbot):
     assert window.log.model.rowCount() == model.events_seen
     assert "task_done 11" in window.status.text() and "live processes 0" in window.status.text()
     assert window.banner.isVisible() and "Finished" in window.banner.text()
+    (start, stop), _ = window.plots.lanes.viewRange()  # the whole run, its lanes drawn for that range
+    drawn = window.plots.lane_image.mapRectToParent(window.plots.lane_image.boundingRect())
+    assert (drawn.left(), drawn.right()) == pytest.approx((start, stop))
     story = window.story.text.toPlainText()  # told by the end of the run, with no refresh awaited
     assert "producer-0 added None, the sentinel: no more tasks" in story
     assert "consumer-0 marked the sentinel done" in story
