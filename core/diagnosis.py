@@ -39,7 +39,7 @@ def diagnose(model: RunModel, quiet_for_s: float, backend: str = "process") -> s
     waits = model.open_joins()
     queue_wait = next((w for w in waits if w.on_queue), None)
     process_wait = next((w for w in waits if not w.on_queue), None)
-    consumers = model.actors_of("consumer")
+    consumers = _consumers(model)
     live_consumers = [c for c in consumers if c.alive]
     working = [a for a in model.actors.values() if a.alive and a.state == WORKING]
     if working:
@@ -73,7 +73,7 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[A
     unfinished = queue.unfinished if queue else 0
     depth = queue.depth if queue else 0
     head = f"{wait.actor}'s {wait.target}.join() waits with unfinished={unfinished}"
-    crashed = [a for a in model.actors_of("consumer") if a.state == CRASHED and a.in_progress and a.last_item is not None]
+    crashed = [a for a in _consumers(model) if a.state == CRASHED and a.in_progress and a.last_item is not None]
     if crashed:
         dead = crashed[0]
         held = describe_item(dead.last_item)
@@ -87,7 +87,7 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[A
         return _diagnose_full_queue(model, blocked[0], live_consumers)
     missing = unfinished - depth
     if missing > 0:
-        culprits = [a for a in model.actors_of("consumer") if a.gets > a.task_dones]
+        culprits = [a for a in _consumers(model) if a.gets > a.task_dones]
         who = "; ".join(f"{a.name} got {a.gets} item(s) and marked {a.task_dones} done" for a in culprits)
         idle = "every consumer is idle in get()" if live_consumers and all(
             c.state == WAITING_GET for c in live_consumers) else "no task is in progress"
@@ -102,6 +102,12 @@ def _diagnose_full_queue(model: RunModel, blocked: ActorState, live_consumers: l
     if not live_consumers:
         return f"{blocked.name} is blocked in put() on a full queue (depth {depth}) and no consumer is left to empty it"
     return f"{blocked.name} is blocked in put() on a full queue (depth {depth}) while the consumers do not take items"
+
+
+def _consumers(model: RunModel) -> list[ActorState]:
+    """Who takes tasks: a scenario's consumers, and in a traced program (whose processes are
+    named as it likes) every actor that got an item."""
+    return [a for a in model.actors.values() if a.role == "consumer" or a.gets > 0]
 
 
 def _names(names: list[str]) -> str:
