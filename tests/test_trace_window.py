@@ -47,6 +47,28 @@ def test_the_window_shows_a_traced_program_and_records_it(qtbot, tmp_path):
     window.close()
 
 
+def test_a_hung_program_is_diagnosed_by_its_own_names_and_its_waits_grow_in_view(qtbot):
+    session = TraceSession(str(PROGRAMS / "hang.py"))
+    window = open_trace_window(session, trace_config("hang.py", []))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.controller.stalled, timeout=20_000) as stalled:
+        pass  # everyone waits: stalled after a second of quiet
+    assert "1 task_done() call(s) are missing (forgetful got 5 item(s) and marked 4 done)" in stalled.args[0]
+    assert "forgetful got 5 item(s) and marked 4 done" in window.banner.text()
+    model = window.controller.model
+    last_event = model.last_t
+    qtbot.waitUntil(lambda: window.controller.run_time_now() > last_event + 0.5, timeout=5_000)
+    window._redraw()
+    x, unfinished = window.plots.unfinished_curve.getData()
+    assert x[-1] > last_event + 0.5 and unfinished[-1] == 1  # the missing task_done, still missing now
+    with qtbot.waitSignal(window.run_over, timeout=10_000):
+        window.controls.stop_button.click()
+    model = window.controller.model
+    assert {a.name: a.state for a in model.actors.values()} == {"main": "stopped", "forgetful": "stopped"}
+    assert "main was stopped" in window.story.story()  # not "crashed": JoinScope ended it
+    window.close()
+
+
 def test_closing_the_window_stops_the_program_and_all_its_processes(qtbot):
     session = TraceSession(str(PROGRAMS / "hang.py"))
     window = open_trace_window(session, trace_config("hang.py", []))

@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection, answer_challenge, deliver_cha
 from pickle import UnpicklingError
 from typing import Any, Sequence
 
-from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, Event
+from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
 from core.tracing.blocks import BlockMerger, EventBlock
 from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
 from core.tracing.launch import LaunchedProgram
@@ -150,6 +150,9 @@ class TraceSession:
             self._stopping = True
             self.forced = True
             self.outcome = self.outcome or STOPPED_BY_USER
+            # Said before the signals go: the processes that end on them were stopped, not crashed.
+            self._inbox.append((time.monotonic(), RUN_STOP, OBSERVER_ACTOR, os.getpid(), None, 0, None,
+                                None, None, None, None, None, None))
             # Once the program is reaped its pid may be another process's: leave it be.
             if self.process.poll() is None:  # type: ignore[union-attr]
                 stop_tree(self.process.pid, STOP_GRACE_S, lambda: self._receive(0.02))  # type: ignore[union-attr]
