@@ -7,7 +7,7 @@ one to empty it.  The text is one line, the same in the CLI and the window.
 """
 from __future__ import annotations
 
-from core.events import describe_item
+from core.events import GET, TASK_DONE, describe_item
 from core.model import BLOCKED_PUT, CRASHED, WAITING_GET, WAITING_JOIN, WORKING, ActorState, JoinWait, RunModel
 from core.narrate import ACTOR_UNITS
 from core.scenarios import ScenarioConfig
@@ -48,7 +48,7 @@ def diagnose(model: RunModel, quiet_for_s: float, backend: str = "process") -> s
                 f"{describe_item(slow.last_item) if slow.in_progress else 'a task'} — the run may just be slow "
                 f"(raise --timeout)")
     if queue_wait is not None:
-        return _diagnose_queue_join(model, queue_wait, live_consumers, backend)
+        return _diagnose_queue_join(model, queue_wait, backend)
     if process_wait is not None:
         target = model.actors.get(process_wait.target)
         if target is not None and target.state == WAITING_GET:
@@ -68,12 +68,14 @@ def diagnose(model: RunModel, quiet_for_s: float, backend: str = "process") -> s
     return f"no event for {quiet_for_s:.1f} s; {states or 'no actor is alive'}"
 
 
-def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[ActorState], backend: str) -> str:
+def _diagnose_queue_join(model: RunModel, wait: JoinWait, backend: str) -> str:
     queue = model.queues.get(wait.target)
     unfinished = queue.unfinished if queue else 0
     depth = queue.depth if queue else 0
     head = f"{wait.actor}'s {wait.target}.join() waits with unfinished={unfinished}"
-    crashed = [a for a in _consumers(model) if a.state == CRASHED and a.in_progress and a.last_item is not None]
+    takers = _consumers(model, wait.target)
+    live_consumers = [c for c in takers if c.alive and c.name != wait.actor]
+    crashed = [a for a in takers if a.state == CRASHED and a.in_progress and a.last_item is not None]
     if crashed:
         dead = crashed[0]
         held = describe_item(dead.last_item)
@@ -87,8 +89,9 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, live_consumers: list[A
         return _diagnose_full_queue(model, blocked[0], live_consumers)
     missing = unfinished - depth
     if missing > 0:
-        culprits = [a for a in _consumers(model) if a.gets > a.task_dones]
-        who = "; ".join(f"{a.name} got {a.gets} item(s) and marked {a.task_dones} done" for a in culprits)
+        held = [(a.name, model.taken[(a.name, wait.target, GET)], model.taken[(a.name, wait.target, TASK_DONE)])
+                for a in takers]
+        who = "; ".join(f"{name} got {got} item(s) and marked {done} done" for name, got, done in held if got > done)
         idle = "every consumer is idle in get()" if live_consumers and all(
             c.state == WAITING_GET for c in live_consumers) else "no task is in progress"
         return (f"{head} while the queue holds {depth} and {idle}: {missing} task_done() call(s) are missing"
@@ -104,10 +107,12 @@ def _diagnose_full_queue(model: RunModel, blocked: ActorState, live_consumers: l
     return f"{blocked.name} is blocked in put() on a full queue (depth {depth}) while the consumers do not take items"
 
 
-def _consumers(model: RunModel) -> list[ActorState]:
-    """Who takes tasks: a scenario's consumers, and in a traced program (whose processes are
-    named as it likes) every actor that got an item."""
-    return [a for a in model.actors.values() if a.role == "consumer" or a.gets > 0]
+def _consumers(model: RunModel, queue: str | None = None) -> list[ActorState]:
+    """Who takes tasks (from ``queue``, if given): a scenario's consumers, and in a traced
+    program (whose processes are named as it likes) every actor that got an item."""
+    if queue is None:
+        return [a for a in model.actors.values() if a.role == "consumer" or a.gets > 0]
+    return [a for a in model.actors.values() if a.role == "consumer" or model.taken[(a.name, queue, GET)] > 0]
 
 
 def _names(names: list[str]) -> str:

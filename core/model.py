@@ -139,6 +139,9 @@ class RunModel:
         self.stopped = False
         self.last_seq = 0
         self.last_t = 0.0
+        #: (actor, queue, kind) -> how many, for gets and task_done calls: who holds a queue's
+        #: tasks (a traced program's main may read a results queue and never mark them done).
+        self.taken: Counter[tuple[str, str | None, str]] = Counter()
         self._open_joins: dict[str, JoinWait] = {}
         #: Each actor's state changes, oldest first — the swimlanes' data: the times
         #: (``array('d')``) and the states as codes into :data:`STATES` (``array('b')``),
@@ -208,7 +211,7 @@ class RunModel:
             final = events[count - 1 - queues[::-1].index(name)] if name != last.queue else last
             queue.depth, queue.unfinished = final.depth, final.unfinished
         by_queue = Counter(zip(queues, kinds))
-        by_actor = Counter(zip(actors, kinds))
+        by_actor = Counter(zip(actors, queues, kinds))
         for (name, kind), number in by_queue.items():
             if kind in _COUNTED:
                 setattr(self.queues[name], _COUNTED[kind], getattr(self.queues[name], _COUNTED[kind]) + number)
@@ -216,9 +219,12 @@ class RunModel:
         for name in present:
             if name not in self.actors:
                 self._actor(events[actors.index(name)])
-        for (name, kind), number in by_actor.items():
+        taken = self.taken
+        for (name, queue_name, kind), number in by_actor.items():
             if kind in _COUNTED:
                 setattr(self.actors[name], _COUNTED[kind], getattr(self.actors[name], _COUNTED[kind]) + number)
+                if kind != PUT:
+                    taken[(name, queue_name, kind)] += number
         empty = list(map(is_, items, repeat(None)))
         codes = np.fromiter(map(_STATE_AFTER.__getitem__, zip(kinds, empty)), np.int8, count)
         times = np.fromiter(map(_TIME, events), np.float64, count)
