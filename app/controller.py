@@ -73,6 +73,8 @@ class RunController(QObject):
         self.history: list = []
         self.viewing: int | None = None
         self._live: tuple[RunModel, Timeline] | None = None
+        #: The run's clock when it was paused (see :meth:`run_time_now`).
+        self._paused_at: float | None = None
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCHDOG_MS)
         self._watchdog.timeout.connect(self._on_watchdog)
@@ -190,6 +192,7 @@ class RunController(QObject):
 
     def pause(self) -> None:
         if self.state in (RUNNING, STALLED) and is_live_session(self.session):
+            self._paused_at = self.run_time_now()
             self.session.pause()
             self._set_state(PAUSED)
 
@@ -229,10 +232,13 @@ class RunController(QObject):
 
     def run_time_now(self) -> float | None:
         """The run's clock now (seconds since it started), while a live run goes on and is
-        shown as it is now; ``None`` otherwise (paused, over, replayed, stepped, looked back at).
+        shown as it is now (paused: when it was paused); ``None`` otherwise (over, replayed,
+        stepped, looked back at).
 
         The plots draw every wait up to this moment, so a run in which everyone waits
         shows the waits growing, not a picture frozen at the last event."""
+        if self.state == PAUSED:
+            return self._paused_at  # the picture holds still while the run is paused
         if self.state not in (RUNNING, STALLED) or self.stepping or self.viewing is not None:
             return None
         t0 = getattr(self.session, "t0", None)

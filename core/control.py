@@ -71,6 +71,8 @@ class RunControl:
         with self._lock:
             if role == CONSUMER and self._cells[_SENTINELS_SENT]:
                 return "the sentinels are already queued: each consumer stops when it takes one"
+            if self._cells[self._index(role, slot)] == FINISHED:
+                return "it has added all its tasks already and is ending"
             self._cells[self._index(role, slot)] = RETIRED
             return None
 

@@ -232,9 +232,12 @@ class _Retired(Exception):
 
 
 @pytest.mark.timeout(20)
-def test_a_thread_retired_while_it_waits_leaves_the_item_and_the_wake_up_to_the_others():
+def test_a_thread_retired_while_it_waits_leaves_the_item_and_the_wake_up_to_the_others(monkeypatch):
+    from core.backends import thread_queue
     from core.backends.inbox import Inbox
     from core.backends.thread_queue import ObservedQueue, acting_as
+
+    monkeypatch.setattr(thread_queue, "WAIT_SLICE_S", 60.0)  # only a wake-up passed on can wake consumer-0
 
     inbox = Inbox()
     queue = ObservedQueue(inbox=inbox, name="tasks")
@@ -265,6 +268,12 @@ def test_a_thread_retired_while_it_waits_leaves_the_item_and_the_wake_up_to_the_
         time.sleep(0.001)
     retired.set()
     queue.put(None)  # the sentinel counted out for consumer-0 alone
-    first.join(5)
-    second.join(5)
-    assert got == {"consumer-1": "retired", "consumer-0": None}
+    try:
+        first.join(5)
+        second.join(5)
+        assert got == {"consumer-1": "retired", "consumer-0": None}
+    finally:
+        for _ in range(2):
+            queue.put("unblock")  # whoever still waits (only if the test failed)
+        first.join(5)
+        second.join(5)

@@ -17,6 +17,7 @@ def test_a_finished_producer_keeps_its_slot_until_its_process_has_ended():
     control = RunControl(multiprocessing.get_context("spawn"))
     first, second = _started(control, PRODUCER), _started(control, PRODUCER)
     assert control.finish_producer(first) is False  # the other one still produces
+    assert control.retire(PRODUCER, first) == "it has added all its tasks already and is ending"
     added = _started(control, PRODUCER)  # a producer added while the first one's process exits
     assert added not in (first, second)
     control.release(PRODUCER, first)  # the first one's process has ended: not a producer lost

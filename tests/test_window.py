@@ -154,3 +154,26 @@ def test_a_view_rebuilt_from_the_start_is_told_in_full_and_the_text_holds_still_
     bar.setValue(bar.maximum())  # back to the end: the story goes on
     assert text.toPlainText().splitlines()[-1].endswith("consumer-0 marked 94 done")
     assert bar.value() == bar.maximum() and "held" not in window.story.title.text()
+
+
+def test_the_plots_run_up_to_the_present_and_hold_still_while_paused(window, qtbot):
+    import time
+
+    window.start_run(scenario("seed", tasks=40, work_ms=50.0, speed=1.0))
+    qtbot.waitUntil(lambda: window.controller.model.gets > 1, timeout=20_000)
+    now = window.controller.run_time_now()
+    assert now is not None and now >= window.controller.model.last_t
+    window.controls.pause_button.click()
+    qtbot.waitUntil(lambda: window.controller.state == "paused", timeout=5_000)
+    paused_at = window.controller.run_time_now()
+    since = time.monotonic()
+    qtbot.waitUntil(lambda: time.monotonic() - since > 0.3, timeout=5_000)  # time goes by...
+    assert window.controller.run_time_now() == paused_at  # ... the picture does not
+    window._redraw()
+    x, _ = window.plots.unfinished_curve.getData()
+    assert x[-1] == pytest.approx(paused_at)
+    window.controls.pause_button.click()
+    qtbot.waitUntil(lambda: window.controller.run_time_now() > paused_at + 0.2, timeout=5_000)
+    window.controls.stop_button.click()
+    qtbot.waitUntil(lambda: window.controller.state == STOPPED, timeout=10_000)
+    assert window.controller.run_time_now() is None  # over: drawn up to its last event

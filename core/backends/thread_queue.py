@@ -153,6 +153,7 @@ class ObservedQueue(RecordingQueue, queue.Queue):
         if check is not None:
             check()  # before taking anything: a retired consumer stops here
         with self.not_empty:
+            waited = False
             if not block:
                 if not self._qsize():
                     raise Empty
@@ -161,14 +162,17 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             elif not self._qsize():
                 self._note(GET_WAIT)
                 self._wait(self.not_empty, self._is_empty, timeout, check, Empty)
-                if check is not None:
-                    # Once more with an item there: a consumer retired while it waited must
-                    # leave it (it may be a sentinel, counted out for it), and the wake-up too.
-                    try:
-                        check()
-                    except BaseException:
+                waited = True
+            if check is not None:
+                # Once more under the lock, an item there: a consumer retired since its first
+                # look must leave it (it may be a sentinel, counted out for it) — and, if a
+                # put woke it, the wake-up too.
+                try:
+                    check()
+                except BaseException:
+                    if waited:
                         self.not_empty.notify()
-                        raise
+                    raise
             item = self._get()
             self.not_full.notify()
             op = self._op = self._op + 1

@@ -150,11 +150,11 @@ class TraceSession:
             self._stopping = True
             self.forced = True
             self.outcome = self.outcome or STOPPED_BY_USER
-            # Said before the signals go: the processes that end on them were stopped, not crashed.
-            self._inbox.append((time.monotonic(), RUN_STOP, OBSERVER_ACTOR, os.getpid(), None, 0, None,
-                                None, None, None, None, None, None))
             # Once the program is reaped its pid may be another process's: leave it be.
             if self.process.poll() is None:  # type: ignore[union-attr]
+                # Said before the signals go: the processes that end on them were stopped, not crashed.
+                self._inbox.append((time.monotonic(), RUN_STOP, OBSERVER_ACTOR, os.getpid(), None, 0, None,
+                                    None, None, None, None, None, None))
                 stop_tree(self.process.pid, STOP_GRACE_S, lambda: self._receive(0.02))  # type: ignore[union-attr]
                 self.process.wait()  # type: ignore[union-attr]
 
