@@ -14,6 +14,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before t
 if TYPE_CHECKING:
     from typing import Callable, NoReturn, Sequence
 
+from app.window_options import add_window_options
 from core.backends import BACKENDS  # names only: it imports nothing
 
 # The scenarios (and multiprocessing) are imported by the commands that use them:
@@ -109,16 +110,12 @@ def build_parser() -> _Parser:
     gui.add_argument("--step", action="store_true", help="open in step mode (teaching): every actor pauses "
                                                             "before each operation until you let it go")
     gui.add_argument("--autostart", action="store_true", help="start the run at once")
-    gui.add_argument("--screenshot", metavar="FILE", help="when the run is over, save a PNG of the window")
-    gui.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",
-                     help="quit when the run is over")
+    add_window_options(gui, "the run is over")
     compare = commands.add_parser("compare", help="run one scenario on two backends at once, side by side")
     add_run_options(compare)
     compare.add_argument("--backends", type=_backend_pair, default=("process", "thread"), metavar="A,B",
                          help=f"the two backends to compare, two of {', '.join(BACKENDS)} (default process,thread)")
-    compare.add_argument("--screenshot", metavar="FILE", help="when both runs are over, save a PNG of the window")
-    compare.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",
-                         help="quit when both runs are over")
+    add_window_options(compare, "both runs are over")
     commands.add_parser("scenarios", help="list the scenarios")
     from app.trace_files import add_export_options, add_replay_options
     for name, add_options, summary in (("replay", add_replay_options, "replay a recording in the window"),

@@ -13,9 +13,12 @@ from core.scenarios import ScenarioConfig
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 
-def _application():
+def _application(args: argparse.Namespace):
     import PySide6  # noqa: F401  (the binding pyqtgraph must use)
     from PySide6.QtWidgets import QApplication
+
+    from app.window_options import apply_scale
+    apply_scale(args)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("JoinScope")
@@ -45,7 +48,7 @@ def _when_over(args: argparse.Namespace, app, window) -> None:
 
 def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
     """``joinscope replay``: the window showing ``recording``, playing it with ``--play``."""
-    app = _application()
+    app = _application(args)
     from app.window import MainWindow
 
     window = MainWindow()
@@ -60,7 +63,7 @@ def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
 
 
 def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
-    app = _application()
+    app = _application(args)
     from app.window import MainWindow
 
     window = MainWindow()
@@ -77,7 +80,7 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
 
 def run_compare_gui(args: argparse.Namespace, config: ScenarioConfig, backends: tuple[str, str]) -> int:
     """``joinscope compare``: ``config`` on two backends at once, in the comparison window alone."""
-    app = _application()
+    app = _application(args)
     from app.compare import CompareWindow
 
     window = CompareWindow(config, backends)

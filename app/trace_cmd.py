@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
+from app.window_options import add_scale_option, apply_scale
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def _add_trace_arguments(trace: argparse.ArgumentParser) -> None:
     trace.add_argument("--queues", type=_queue_kinds, default=("process", "thread", "asyncio"), metavar="KINDS",
                        help="which queues to observe, comma-separated: process (multiprocessing.JoinableQueue), "
                             "thread (queue.Queue), asyncio (asyncio.Queue); default all three")
+    add_scale_option(trace)
     trace.add_argument("script", help="the Python program to run")
     trace.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     trace.set_defaults(trace_parser=trace, command="trace")
@@ -134,6 +136,8 @@ def run_trace(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.trace_parser
     _check_script(parser, args.script)
     _check_record(parser, args)
+    if args.no_gui and getattr(args, "scale", None) is not None:
+        parser.error("argument --scale: --no-gui opens no window to scale")
     if args.no_gui:
         with _HeadlessSignals() as signals:
             # Launched first: its start-up overlaps the rest of JoinScope's (it runs nothing
@@ -150,6 +154,7 @@ def run_trace(args: argparse.Namespace) -> int:
             session = TraceSession(args.script, args.args, timeout_s=args.timeout_s, queues=args.queues)
             summary, write_error = _run_headless(session, writer, signals, launched)
     else:
+        apply_scale(args)
         config = trace_config(args.script, args.args)
         writer = _open_record(parser, args, config)
         from core.tracing.session import TraceSession

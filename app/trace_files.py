@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
 
 from app.cli import EXIT_BAD_INPUT, EXIT_OK
+from app.window_options import add_window_options
 from core.choices import EXPORT_FORMATS as FORMATS
 from core.choices import REPLAY_SPEEDS as SPEEDS
 
@@ -29,9 +30,7 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=_speed, default=1.0, metavar="X",
                         help=f"play X times as fast as recorded, {SPEEDS[0]:g} to {SPEEDS[-1]:g} (default 1)")
     parser.add_argument("--play", action="store_true", help="start playing at once")
-    parser.add_argument("--screenshot", metavar="FILE", help="when the replay reaches the end, save a PNG of the window")
-    parser.add_argument("--exit-when-done", action="store_true", dest="exit_when_done",
-                        help="quit when the replay reaches the end")
+    add_window_options(parser, "the replay reaches the end")
 
 
 def add_export_options(parser: argparse.ArgumentParser) -> None:

@@ -42,6 +42,24 @@ def test_joinscope_opens_the_window_and_screenshots_a_finished_seed_run(tmp_path
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")  # the IHDR chunk
+
+
+def test_scale_draws_the_whole_window_bigger_for_a_projector(tmp_path):
+    sizes = []
+    for scale in ("1", "1.5"):
+        shot = tmp_path / f"scale-{scale}.png"
+        result = joinscope("--scale", scale, "--speed", "40", "--tasks", "3", "--autostart", "--screenshot", str(shot),
+                           "--exit-when-done")
+        assert result.returncode == 0, result.stderr
+        sizes.append(_png_size(shot))
+    (width, height), (big_width, big_height) = sizes
+    assert (big_width, big_height) == (width * 3 // 2, height * 3 // 2)
+
+
 def test_scenarios_are_listed():
     result = joinscope("scenarios")
     assert result.returncode == 0
@@ -68,6 +86,18 @@ def test_bad_arguments_get_one_line_and_exit_2(args, clue):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and clue in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, clue", [
+    (["gui", "--scale", "9"], "argument --scale: must be a number from 0.5 to 4"),
+    (["compare", "--scale", "big"], "argument --scale: must be a number from 0.5 to 4"),
+    (["replay", "--scale", "nan", "x.jsonl"], "argument --scale: must be a number from 0.5 to 4"),
+    (["trace", "--no-gui", "--scale", "2", "tests/programs/no_queue.py"], "--no-gui opens no window to scale"),
+])
+def test_a_bad_scale_gets_one_line_and_exit_2(args, clue):
+    result = joinscope(*args)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and clue in lines[0]
 
 
 def _with_reader_gone(*args: str) -> subprocess.CompletedProcess:
