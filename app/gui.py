@@ -40,6 +40,9 @@ def _close_on_signals(window) -> None:
 def _when_over(args: argparse.Namespace, app, window) -> None:
     """The run (or the replay) is over: ``--screenshot`` saves the window, ``--exit-when-done`` quits."""
     if args.screenshot:
+        story = getattr(window, "story", None)
+        if story is not None:
+            story.flush()  # its newest lines, not those of its last refresh
         window.grab().save(args.screenshot)
     if args.exit_when_done:
         window.close()

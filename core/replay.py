@@ -259,14 +259,15 @@ class ReplayCursor:
         """Fold ``chunk`` (event ``first`` onwards) and narrate the events not yet narrated.
 
         The narrator reads the model only for a ``join_return`` (which producers are
-        still unfinished), so the chunk is folded in runs that end at each one, and
-        each ``join_return`` is narrated with the model just after it.
+        still unfinished) and for an exit after a ``run_stop`` (a stop's signal is not a
+        crash), so the chunk is folded in runs that end at each of these, and each is
+        narrated with the model just after it.
         """
         lines = self._lines
         pending: list[Event] = []
         for index, event in enumerate(chunk, start=first):
             pending.append(event)
-            if event.kind == JOIN_RETURN:
+            if event.kind in (JOIN_RETURN, RUN_STOP):
                 self.model.apply(pending)
                 pending = []
             if index >= len(lines):

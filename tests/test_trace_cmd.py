@@ -15,6 +15,7 @@ import pytest
 
 from core.events import ACTOR_EXIT, GET, JOIN_RETURN, PUT, TASK_DONE
 from core.model import STOPPED, RunModel
+from core.replay import ReplayCursor, load_recording
 from core.trace import check_counts, read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,6 +225,10 @@ def test_timeout_stops_a_hung_join_and_says_so(tmp_path):
     model = RunModel()
     model.apply(events)
     assert {a.name: a.state for a in model.actors.values()} == {"main": STOPPED, "forgetful": STOPPED}
+    replay = ReplayCursor(load_recording(record))
+    replay.seek(len(events))  # the run_stop and the exits after it in one go
+    main_exit = next(i for i, e in enumerate(events) if e.kind == "actor_exit" and e.actor == "main")
+    assert replay.narration(main_exit) == "main was stopped"  # not "killed by SIGTERM"
 
 
 @pytest.mark.parametrize("args, clue", [
