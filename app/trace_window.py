@@ -54,6 +54,22 @@ def show_trace(source: object, config: ScenarioConfig, on_events: Callable[[list
     app.setFont(font)
     window = open_trace_window(source, config)
     window.controller.events_applied.connect(on_events)  # type: ignore[attr-defined]
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))  # type: ignore[attr-defined]
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, lambda: _interrupted(window, source)))
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))  # type: ignore[attr-defined]
     app.exec()
+
+
+def _interrupted(window: object, source: object) -> None:
+    """Ctrl-C: the program got it too, from the terminal.  As without the window, it may end
+    by itself (JoinScope passes a SIGINT on after a second, and stops it after another);
+    the window closes when it has ended.  A second Ctrl-C, or one after the end, closes it now."""
+    from app.controller import OVER
+
+    controller = window.controller  # type: ignore[attr-defined]
+    interrupt = getattr(source, "interrupt", None)
+    if controller.state in OVER or interrupt is None or getattr(window, "_interrupted", False):
+        window.close()  # type: ignore[attr-defined]
+        return
+    window._interrupted = True  # type: ignore[attr-defined]
+    controller.state_changed.connect(lambda state: state in OVER and window.close())  # type: ignore[attr-defined]
+    interrupt()

@@ -104,6 +104,28 @@ def test_joinscope_trace_opens_the_window_by_default(tmp_path):
     assert check_counts(read_trace(record).events) is None
 
 
+def test_ctrl_c_lets_the_program_clean_up_and_end_by_itself_then_closes_the_window(tmp_path):
+    import os
+
+    process = subprocess.Popen([sys.executable, "-m", "app", "trace", str(PROGRAMS / "cleanup_on_interrupt.py")],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        assert process.stdout.readline() == "ready\n"  # its queue is observed, its worker running
+        tree = psutil.Process(process.pid).children(recursive=True)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground group
+        out, err = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert out == "cleaned up\n"  # its 0.3 s of cleaning up were not cut short by a stop
+    assert process.returncode == 0, err  # its own exit code: it ended by itself
+    assert "joinscope: interrupted" in err and "Traceback" not in err
+    _, alive = psutil.wait_procs(tree, timeout=3.0)
+    assert not alive
+
+
 def test_the_status_bar_counts_the_traced_programs_live_processes(qtbot):
     session = TraceSession(str(PROGRAMS / "hang.py"))
     window = open_trace_window(session, trace_config("hang.py", []))
