@@ -1,5 +1,5 @@
-"""The window's File menu: open a recording, export the plots (PNG, SVG) and the run
-(JoinScope trace, Perfetto trace-event JSON, CSV).
+"""The window's File menu: open a recording (or a recent one), export the plots (PNG,
+SVG) and the run (JoinScope trace, Perfetto trace-event JSON, CSV).
 
 A live run's events are not kept in memory (the window keeps a few bytes per
 event): :class:`RunRecorder` appends them to a trace file in a private temporary
@@ -20,6 +20,7 @@ from PySide6.QtCore import QBuffer, QIODevice, QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
+from app import preferences
 from app.controller import REPLAYING
 from app.svg_export import scene_svg
 from core.events import Event
@@ -108,6 +109,8 @@ class ExportMenu(QObject):
         menu = window.menuBar().addMenu("&File")
         self.menu = menu
         self.open_action = self._add("Open recording…", QKeySequence.StandardKey.Open, self._on_open)
+        self.recent_menu = menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._list_recent)
         menu.addSeparator()
         self.plot_actions = {kind: self._add(f"Export plots as {kind.upper()}…", None,
                                              lambda _=False, kind=kind: self._on_export_plots(kind))
@@ -138,6 +141,16 @@ class ExportMenu(QObject):
     def _update_actions(self) -> None:
         for action in self.run_actions.values():
             action.setEnabled(self.has_run())
+        self.recent_menu.setEnabled(bool(preferences.recent_recordings()))
+
+    def _list_recent(self) -> None:
+        """File ▸ Open recent: the recordings opened or saved lately, newest first (Alt+1…)."""
+        self.recent_menu.clear()
+        for number, path in enumerate(preferences.recent_recordings(), start=1):
+            action = self.recent_menu.addAction(f"&{number}  {os.path.basename(path)}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, path=path: self.open_recording(path))
 
     # -- exports, without dialogs ---------------------------------------------------------
     def export_plots(self, path: str, kind: str) -> None:
@@ -172,6 +185,7 @@ class ExportMenu(QObject):
         if to == TRACE:
             with open(self.recorder.path, "rb") as source, replacing(path, "wb") as out:
                 shutil.copyfileobj(source, out)
+            preferences.remember_recording(path)
             return self.window.controller.model.events_seen  # type: ignore[attr-defined]
         with TraceReader(self.recorder.path) as reader:
             return self._export(reader.header, reader, path, to, title)
@@ -179,15 +193,20 @@ class ExportMenu(QObject):
     @staticmethod
     def _export(header: dict, events: Iterable[Event], path: str, to: str, title: str) -> int:
         if to == TRACE:
-            return save_trace(header, events, path)
+            written = save_trace(header, events, path)
+            preferences.remember_recording(path)
+            return written
         return export(events, to, path, title)
 
     # -- menu actions, with dialogs -------------------------------------------------------
     def _on_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open a recording", "",
                                               "JoinScope trace (*.jsonl);;All files (*)")
-        if not path:
-            return
+        if path:
+            self.open_recording(path)
+
+    def open_recording(self, path: str) -> None:
+        """Replay the recording at ``path``, or say in a dialog why it cannot be."""
         try:
             recording = load_recording(path)
         except TraceError as error:

@@ -54,7 +54,7 @@ def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
     app = _application(args)
     from app.window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(remember_place=not (args.screenshot or args.exit_when_done))
     window.setWindowTitle(f"JoinScope — replay of {recording.path}")
     panel = window.open_replay(recording, args.speed)
     panel.replay_finished.connect(lambda: _when_over(args, app, window))
@@ -69,7 +69,7 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     app = _application(args)
     from app.window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(remember_place=not (args.screenshot or args.exit_when_done))
     window.controls.select_scenario(config.name)
     window.controls.show_config(config)
     window.controls.step_mode.setChecked(bool(getattr(args, "step", False)))

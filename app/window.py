@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 from pyqtgraph.util.garbage_collector import GarbageCollector
 
+from app import preferences
 from app.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
 from app.compare import CompareWindow
 from app.controls import ControlPanel
@@ -50,9 +51,12 @@ class MainWindow(QMainWindow):
     #: The run ended (finished, stalled or stopped) and the window shows its final state.
     run_over = Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, remember_place: bool = True) -> None:
+        """``remember_place``: open where the last window was closed, and remember this one's
+        place (a scripted screenshot keeps the default size instead, the same for everyone)."""
         super().__init__()
         collect_garbage_on_the_gui_thread()
+        self._remember_place = remember_place
         self.setWindowTitle("JoinScope — multiprocessing.JoinableQueue, live")
         self.setWindowIcon(QIcon(str(files("resources") / "joinscope.svg")))
         self.controller = RunController(self)
@@ -103,6 +107,8 @@ class MainWindow(QMainWindow):
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addPermanentWidget(self.status, 1)
         self.resize(1500, 950)
+        if remember_place:
+            preferences.restore_window(self)  # where it was last closed, if it was
 
         self._dirty = False
         self._drawn_at = 0.0
@@ -154,6 +160,7 @@ class MainWindow(QMainWindow):
             return None
         if self.replay is not None:
             self.replay.close_replay()
+        preferences.remember_recording(recording.path)
         self.replay = ReplayPanel(self, recording, speed)
         self.replay.closed.connect(self._on_replay_closed)
         self.replay.replay_finished.connect(self._on_replay_finished)
@@ -291,6 +298,8 @@ class MainWindow(QMainWindow):
         return {"thread": "threads", "asyncio": "tasks"}.get(backend, "processes")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if self._remember_place:
+            preferences.save_window(self)
         self._redraw_timer.stop()
         if self.replay is not None:
             self.replay.close_replay()

@@ -1,10 +1,18 @@
 """Shared test set-up: offscreen Qt, and no process or thread may outlive its test."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# What the window remembers (app/preferences.py) is kept apart from the user's own settings,
+# for the commands the tests run as well; each test in this process gets a folder of its own.
+_CONFIG_HOME = tempfile.mkdtemp(prefix="joinscope-test-config-")
+os.environ["XDG_CONFIG_HOME"] = _CONFIG_HOME
+atexit.register(shutil.rmtree, _CONFIG_HOME, True)
 
 import psutil  # noqa: E402
 import pytest  # noqa: E402
@@ -35,6 +43,14 @@ def _running_qthreads() -> list:
     import sys
     pump = sys.modules.get("app.pump")
     return pump.running_pump_threads() if pump is not None else []
+
+
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path):
+    """A test starts with nothing remembered from another (see app/preferences.py)."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
 
 
 @pytest.fixture(autouse=True)

@@ -177,3 +177,37 @@ def test_the_plots_run_up_to_the_present_and_hold_still_while_paused(window, qtb
     window.controls.stop_button.click()
     qtbot.waitUntil(lambda: window.controller.state == STOPPED, timeout=10_000)
     assert window.controller.run_time_now() is None  # over: drawn up to its last event
+
+
+def test_the_window_remembers_its_place_and_the_recordings_opened_lately(qtbot, seed_trace, tmp_path):
+    import shutil
+
+    from core.replay import load_recording
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.resize(640, 480)  # within the offscreen screen: a place off the screen is moved onto it
+    first.show()
+    size = (first.width(), first.height())
+    assert size != (1500, 950)
+    assert not first.exports.recent_menu.actions()
+    other = tmp_path / "other.jsonl"
+    shutil.copy(seed_trace, other)
+    for path in (other, seed_trace):
+        first.open_replay(load_recording(path))
+    first.close()
+
+    second = MainWindow()  # the next session
+    qtbot.addWidget(second)
+    second.show()
+    assert (second.width(), second.height()) == size
+    second.exports.recent_menu.aboutToShow.emit()
+    recent = second.exports.recent_menu.actions()
+    assert [action.toolTip() for action in recent] == [str(seed_trace), str(other)]  # newest first
+    assert recent[1].text() == "&2  other.jsonl"
+    other.unlink()  # a recording that is gone is no longer offered
+    second.exports.recent_menu.aboutToShow.emit()
+    assert [action.toolTip() for action in second.exports.recent_menu.actions()] == [str(seed_trace)]
+    second.exports.recent_menu.actions()[0].trigger()  # opens it again
+    assert second.replay is not None and second.replay.recording.path == str(seed_trace)
+    second.close()

@@ -1,0 +1,48 @@
+"""What the window remembers from one session to the next, in Qt's own ``QSettings``.
+
+Two things a desktop tool is expected to keep: where its window was (place and
+size), and the recordings opened or saved lately (File ▸ Open recent), so a
+teacher who prepared a run last night finds it again in class.  Nothing about a run
+is kept here: a run's settings are its scenario's, or the command line's.
+"""
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMainWindow
+
+ORGANISATION = APPLICATION = "JoinScope"
+#: How many recordings File ▸ Open recent lists.
+RECENT_LIMIT = 8
+_RECENT = "recent/recordings"
+_GEOMETRY = "window/geometry"
+
+
+def _settings() -> QSettings:
+    # Made afresh each time: cheap, and always at the path the settings are kept at now.
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
+
+
+def recent_recordings() -> list[str]:
+    """The recordings opened or saved lately, newest first, those still there."""
+    value = _settings().value(_RECENT, [])
+    paths = [value] if isinstance(value, str) else list(value or [])
+    return [path for path in paths if isinstance(path, str) and os.path.isfile(path)]
+
+
+def remember_recording(path: str) -> None:
+    """``path`` was opened or saved: first in the list from now on."""
+    path = os.path.abspath(path)
+    paths = [path, *(p for p in recent_recordings() if p != path)][:RECENT_LIMIT]
+    _settings().setValue(_RECENT, paths)
+
+
+def restore_window(window: QMainWindow) -> bool:
+    """Put ``window`` where it was last closed; whether there was anything to restore."""
+    geometry = _settings().value(_GEOMETRY)
+    return geometry is not None and window.restoreGeometry(geometry)
+
+
+def save_window(window: QMainWindow) -> None:
+    _settings().setValue(_GEOMETRY, window.saveGeometry())
