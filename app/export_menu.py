@@ -147,7 +147,7 @@ class ExportMenu(QObject):
         """File ▸ Open recent: the recordings opened or saved lately, newest first (Alt+1…)."""
         self.recent_menu.clear()
         for number, path in enumerate(preferences.recent_recordings(), start=1):
-            action = self.recent_menu.addAction(f"&{number}  {os.path.basename(path)}")
+            action = self.recent_menu.addAction(f"&{number}  {os.path.basename(path).replace('&', '&&')}")
             action.setToolTip(path)
             action.setStatusTip(path)
             action.triggered.connect(lambda _=False, path=path: self.open_recording(path))

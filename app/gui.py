@@ -17,15 +17,23 @@ def _application(args: argparse.Namespace):
     import PySide6  # noqa: F401  (the binding pyqtgraph must use)
     from PySide6.QtWidgets import QApplication
 
-    from app.window_options import apply_scale
-    apply_scale(args)
+    from app.window_options import qt_scale
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with qt_scale(getattr(args, "scale", None)):
+        app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("JoinScope")
     font = app.font()
     font.setPointSize(max(font.pointSize(), 11))  # legible on a projector
     app.setFont(font)
     return app
+
+
+def remembering(args: argparse.Namespace) -> dict[str, bool]:
+    """What the window remembers (see :mod:`app.preferences`): nothing for a scripted run
+    (a screenshot, an exit when done), and not its place when scaled for a projector."""
+    scripted = bool(args.screenshot or args.exit_when_done)
+    return {"remember_place": not scripted and getattr(args, "scale", None) is None,
+            "remember_recordings": not scripted}
 
 
 def _close_on_signals(window) -> None:
@@ -54,7 +62,7 @@ def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
     app = _application(args)
     from app.window import MainWindow
 
-    window = MainWindow(remember_place=not (args.screenshot or args.exit_when_done))
+    window = MainWindow(**remembering(args))
     window.setWindowTitle(f"JoinScope — replay of {recording.path}")
     panel = window.open_replay(recording, args.speed)
     panel.replay_finished.connect(lambda: _when_over(args, app, window))
@@ -69,7 +77,7 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     app = _application(args)
     from app.window import MainWindow
 
-    window = MainWindow(remember_place=not (args.screenshot or args.exit_when_done))
+    window = MainWindow(**remembering(args))
     window.controls.select_scenario(config.name)
     window.controls.show_config(config)
     window.controls.step_mode.setChecked(bool(getattr(args, "step", False)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 ORGANISATION = APPLICATION = "JoinScope"
@@ -24,24 +24,29 @@ def _settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
 
 
-def recent_recordings() -> list[str]:
-    """The recordings opened or saved lately, newest first, those still there."""
+def _remembered() -> list[str]:
+    """The list as kept (a file may be away for now: on a stick not plugged in)."""
     value = _settings().value(_RECENT, [])
-    paths = [value] if isinstance(value, str) else list(value or [])
-    return [path for path in paths if isinstance(path, str) and os.path.isfile(path)]
+    paths = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else []
+    return [path for path in paths if isinstance(path, str)]  # whatever else an edited file holds: ignored
+
+
+def recent_recordings() -> list[str]:
+    """The recordings opened or saved lately, newest first, those there now."""
+    return [path for path in _remembered() if os.path.isfile(path)]
 
 
 def remember_recording(path: str) -> None:
     """``path`` was opened or saved: first in the list from now on."""
     path = os.path.abspath(path)
-    paths = [path, *(p for p in recent_recordings() if p != path)][:RECENT_LIMIT]
+    paths = [path, *(p for p in _remembered() if p != path)][:RECENT_LIMIT]
     _settings().setValue(_RECENT, paths)
 
 
 def restore_window(window: QMainWindow) -> bool:
     """Put ``window`` where it was last closed; whether there was anything to restore."""
     geometry = _settings().value(_GEOMETRY)
-    return geometry is not None and window.restoreGeometry(geometry)
+    return isinstance(geometry, (QByteArray, bytes)) and window.restoreGeometry(geometry)
 
 
 def save_window(window: QMainWindow) -> None:

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from app.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
-from app.window_options import add_scale_option, apply_scale
+from app.window_options import add_scale_option
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
@@ -154,12 +154,11 @@ def run_trace(args: argparse.Namespace) -> int:
             session = TraceSession(args.script, args.args, timeout_s=args.timeout_s, queues=args.queues)
             summary, write_error = _run_headless(session, writer, signals, launched)
     else:
-        apply_scale(args)
         config = trace_config(args.script, args.args)
         writer = _open_record(parser, args, config)
         from core.tracing.session import TraceSession
         session = TraceSession(args.script, args.args, timeout_s=args.timeout_s, queues=args.queues)
-        summary, write_error = _run_in_window(session, writer, config)
+        summary, write_error = _run_in_window(session, writer, config, getattr(args, "scale", None))
     _report(session, summary, args, write_error)
     from core.tracing.session import INTERRUPTED, TIMED_OUT
     if session.outcome == TIMED_OUT:
@@ -243,14 +242,14 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _H
     return summary, write_error
 
 
-def _run_in_window(session: TraceSession, writer: TraceWriter | None, config: ScenarioConfig
-                   ) -> tuple[TraceSummary, OSError | None]:
+def _run_in_window(session: TraceSession, writer: TraceWriter | None, config: ScenarioConfig,
+                   scale: float | None = None) -> tuple[TraceSummary, OSError | None]:
     from app.trace_window import show_trace
     from core.tracing.recording import RecordingSource
     from core.tracing.summary import TraceSummary
     summary = TraceSummary()
     source = RecordingSource(session, writer) if writer is not None else session
-    show_trace(source, config, summary.add)
+    show_trace(source, config, summary.add, scale)
     return summary, getattr(source, "write_error", None)
 
 

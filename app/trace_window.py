@@ -18,13 +18,14 @@ from core.scenarios import ScenarioConfig
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 
-def open_trace_window(source: object, config: ScenarioConfig) -> "object":
-    """A shown main window already playing ``source`` (a :class:`core.tracing.session.TraceSession`)."""
+def open_trace_window(source: object, config: ScenarioConfig, remember_place: bool = True) -> "object":
+    """A shown main window already playing ``source`` (a :class:`core.tracing.session.TraceSession`);
+    ``remember_place`` as :class:`app.window.MainWindow` takes it."""
     from PySide6.QtWidgets import QLabel
 
     from app.window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(remember_place=remember_place)
     window.setWindowTitle(f"JoinScope — tracing {config.title}")
     controls = window.controls
     # A scenario's settings and Start/Pause/Reset do not apply to someone else's program; Stop
@@ -41,18 +42,23 @@ def open_trace_window(source: object, config: ScenarioConfig) -> "object":
     return window
 
 
-def show_trace(source: object, config: ScenarioConfig, on_events: Callable[[list], None]) -> None:
-    """Run the window until the user closes it; ``on_events`` sees every batch of events."""
+def show_trace(source: object, config: ScenarioConfig, on_events: Callable[[list], None],
+               scale: float | None = None) -> None:
+    """Run the window (drawn ``scale`` times as big) until the user closes it; ``on_events``
+    sees every batch of events."""
     import PySide6  # noqa: F401  (the binding pyqtgraph must use)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from app.window_options import qt_scale
+
+    with qt_scale(scale):
+        app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("JoinScope")
     font = app.font()
     font.setPointSize(max(font.pointSize(), 11))
     app.setFont(font)
-    window = open_trace_window(source, config)
+    window = open_trace_window(source, config, remember_place=scale is None)
     window.controller.events_applied.connect(on_events)  # type: ignore[attr-defined]
     signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, lambda: _interrupted(window, source)))
     signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))  # type: ignore[attr-defined]

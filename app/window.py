@@ -51,12 +51,15 @@ class MainWindow(QMainWindow):
     #: The run ended (finished, stalled or stopped) and the window shows its final state.
     run_over = Signal(str)
 
-    def __init__(self, remember_place: bool = True) -> None:
+    def __init__(self, remember_place: bool = True, remember_recordings: bool = True) -> None:
         """``remember_place``: open where the last window was closed, and remember this one's
-        place (a scripted screenshot keeps the default size instead, the same for everyone)."""
+        place (a scripted screenshot keeps the default size instead, the same for everyone;
+        a scaled window keeps the usual place as it was).  ``remember_recordings``: add the
+        recordings opened to File ▸ Open recent (not those a script opens)."""
         super().__init__()
         collect_garbage_on_the_gui_thread()
         self._remember_place = remember_place
+        self._remember_recordings = remember_recordings
         self.setWindowTitle("JoinScope — multiprocessing.JoinableQueue, live")
         self.setWindowIcon(QIcon(str(files("resources") / "joinscope.svg")))
         self.controller = RunController(self)
@@ -160,7 +163,8 @@ class MainWindow(QMainWindow):
             return None
         if self.replay is not None:
             self.replay.close_replay()
-        preferences.remember_recording(recording.path)
+        if self._remember_recordings:
+            preferences.remember_recording(recording.path)
         self.replay = ReplayPanel(self, recording, speed)
         self.replay.closed.connect(self._on_replay_closed)
         self.replay.replay_finished.connect(self._on_replay_finished)

@@ -8,8 +8,8 @@ import tempfile
 import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# What the window remembers (app/preferences.py) is kept apart from the user's own settings,
-# for the commands the tests run as well; each test in this process gets a folder of its own.
+# What the window remembers (app/preferences.py) is kept apart from the user's own settings:
+# the commands the tests run share this folder; each test's own windows get a folder of its own.
 _CONFIG_HOME = tempfile.mkdtemp(prefix="joinscope-test-config-")
 os.environ["XDG_CONFIG_HOME"] = _CONFIG_HOME
 atexit.register(shutil.rmtree, _CONFIG_HOME, True)

@@ -1,6 +1,7 @@
 """``joinscope trace`` in the window (its default): the program's events, live, in the run's views."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -105,8 +106,6 @@ def test_joinscope_trace_opens_the_window_by_default(tmp_path):
 
 
 def test_ctrl_c_lets_the_program_clean_up_and_end_by_itself_then_closes_the_window(tmp_path):
-    import os
-
     process = subprocess.Popen([sys.executable, "-m", "app", "trace", str(PROGRAMS / "cleanup_on_interrupt.py")],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
@@ -124,6 +123,23 @@ def test_ctrl_c_lets_the_program_clean_up_and_end_by_itself_then_closes_the_wind
     assert "joinscope: interrupted" in err and "Traceback" not in err
     _, alive = psutil.wait_procs(tree, timeout=3.0)
     assert not alive
+
+
+def test_scale_draws_the_window_bigger_and_leaves_the_programs_environment_alone(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("import os\nprint('QT_SCALE_FACTOR', os.environ.get('QT_SCALE_FACTOR'), flush=True)\n")
+    environment = {name: value for name, value in os.environ.items() if name != "QT_SCALE_FACTOR"}
+    process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--scale", "2", str(probe)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    try:
+        line = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)  # closes the window
+        process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert line == "QT_SCALE_FACTOR None\n"  # the program is run as it would be without JoinScope
 
 
 def test_the_status_bar_counts_the_traced_programs_live_processes(qtbot):

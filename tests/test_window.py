@@ -189,8 +189,8 @@ def test_the_window_remembers_its_place_and_the_recordings_opened_lately(qtbot, 
     first.resize(640, 480)  # within the offscreen screen: a place off the screen is moved onto it
     first.show()
     size = (first.width(), first.height())
-    assert size != (1500, 950)
-    assert not first.exports.recent_menu.actions()
+    first.exports.recent_menu.aboutToShow.emit()
+    assert not first.exports.recent_menu.actions()  # nothing opened yet
     other = tmp_path / "other.jsonl"
     shutil.copy(seed_trace, other)
     for path in (other, seed_trace):
@@ -210,4 +210,35 @@ def test_the_window_remembers_its_place_and_the_recordings_opened_lately(qtbot, 
     assert [action.toolTip() for action in second.exports.recent_menu.actions()] == [str(seed_trace)]
     second.exports.recent_menu.actions()[0].trigger()  # opens it again
     assert second.replay is not None and second.replay.recording.path == str(seed_trace)
+    second.resize(720, 520)
     second.close()
+
+    scripted = MainWindow(remember_place=False, remember_recordings=False)  # a screenshot run, say
+    qtbot.addWidget(scripted)
+    scripted.show()
+    assert (scripted.width(), scripted.height()) != size  # the default size, not the one remembered
+    scripted.open_replay(load_recording(other_copy := shutil.copy(seed_trace, tmp_path / "scripted.jsonl")))
+    scripted.close()
+    third = MainWindow()
+    qtbot.addWidget(third)
+    third.show()
+    assert (third.width(), third.height()) == (second.width(), second.height())  # as the last remembering one left it
+    third.exports.recent_menu.aboutToShow.emit()
+    assert str(other_copy) not in [action.toolTip() for action in third.exports.recent_menu.actions()]
+    third.close()
+
+
+def test_settings_edited_by_hand_or_by_another_version_are_ignored(qtbot):
+    from app import preferences
+
+    settings = preferences._settings()
+    settings.setValue("window/geometry", "hello")
+    settings.setValue("recent/recordings", 5)
+    settings.sync()
+    window = MainWindow()  # opens, at the default size
+    qtbot.addWidget(window)
+    window.show()
+    assert preferences.recent_recordings() == []
+    window.exports.recent_menu.aboutToShow.emit()
+    assert not window.exports.recent_menu.actions()
+    window.close()

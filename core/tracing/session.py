@@ -164,8 +164,9 @@ class TraceSession:
         if self._interrupted_at is not None:
             self.stop()
             return
-        self.outcome = self.outcome or INTERRUPTED
-        self._interrupted_at = time.monotonic()
+        with self._lock:  # not between a timeout's outcome and its stop
+            self.outcome = self.outcome or INTERRUPTED
+            self._interrupted_at = time.monotonic()
 
     def close(self) -> None:
         """Stop if running and release the socket, the connections and the private directory."""
