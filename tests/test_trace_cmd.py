@@ -333,6 +333,24 @@ def test_signals_leave_no_process_behind(tmp_path, signum, to_group, code):
     assert check_counts(read_trace(record).events, allow_gaps=True) is None
 
 
+def test_after_ctrl_c_the_processes_a_program_left_running_are_stopped_too(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--no-gui", str(PROGRAMS / "orphan_on_interrupt.py")],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        assert process.stdout.readline() == "ready\n"
+        tree = psutil.Process(process.pid).children(recursive=True)
+        os.killpg(process.pid, signal.SIGINT)  # main leaves at once; its worker would wait forever
+        out, err = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    _, alive = psutil.wait_procs(tree, timeout=3.0)
+    assert not alive, [p.cmdline() for p in alive]
+    assert process.returncode == 130 and "joinscope: interrupted" in err, err
+
+
 def test_queue_queue_threads_are_traced_exactly(tmp_path):
     events, notes, result = trace_and_compare(tmp_path, "thread_queue.py")
     assert result.stdout == "done True, unfinished 0\n"

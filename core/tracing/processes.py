@@ -70,26 +70,28 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def stop_tree(root: int, grace_s: float, waiting: Callable[[], None] = lambda: time.sleep(_LOOK_S)) -> None:
-    """SIGTERM ``root`` and all its descendants, SIGKILL what is left after ``grace_s``.
+def stop_trees(roots: list[int], grace_s: float, waiting: Callable[[], None] = lambda: time.sleep(_LOOK_S)) -> None:
+    """SIGTERM each of ``roots`` and all their descendants, SIGKILL what is left after ``grace_s``.
 
-    ``waiting`` is called while waiting (the trace session drains events there, so the
-    processes' last reports never block their exit)."""
-    tree = [root]
-    _signal(root, signal.SIGSTOP)
-    while True:  # freeze the tree, level by level, until it stops growing
-        more = [pid for pid in descendants(root) if pid not in tree]
+    Several roots: the program's main process, and the processes it left running when it
+    ended (adopted by init, no longer below it).  ``waiting`` is called while waiting (the
+    trace session drains events there, so the processes' last reports never block their exit)."""
+    tree = list(dict.fromkeys(roots))
+    for root in tree:
+        _signal(root, signal.SIGSTOP)
+    while True:  # freeze the trees, level by level, until they stop growing
+        more = [pid for root in roots for pid in descendants(root) if pid not in tree]
         if not more:
             break
         for pid in more:
             _signal(pid, signal.SIGSTOP)
-        tree += more
+        tree += list(dict.fromkeys(more))
     for pid in tree:
         _signal(pid, signal.SIGTERM)
         _signal(pid, signal.SIGCONT)
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline and any(alive(pid) for pid in tree):
         waiting()
-    for pid in tree + [pid for pid in descendants(root) if pid not in tree]:
+    for pid in tree + [pid for root in roots for pid in descendants(root) if pid not in tree]:
         if alive(pid):
             _signal(pid, signal.SIGKILL)

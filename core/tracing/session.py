@@ -31,7 +31,7 @@ from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN
 from core.tracing.blocks import BlockMerger, EventBlock
 from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
 from core.tracing.launch import LaunchedProgram
-from core.tracing.processes import alive, descendants, stop_tree
+from core.tracing.processes import alive, descendants, stop_trees
 
 #: After the main process ended, how long processes it left running may keep their connections open.
 ORPHAN_GRACE_S = 1.0
@@ -150,12 +150,15 @@ class TraceSession:
             self._stopping = True
             self.forced = True
             self.outcome = self.outcome or STOPPED_BY_USER
-            # Once the program is reaped its pid may be another process's: leave it be.
-            if self.process.poll() is None:  # type: ignore[union-attr]
+            # Once the program is reaped its pid may be another process's: leave it be. The
+            # processes it left running (still connected, so still theirs) go all the same.
+            roots = [self.process.pid] if self.process.poll() is None else []  # type: ignore[union-attr]
+            roots += self._leftover_pids()
+            if roots:
                 # Said before the signals go: the processes that end on them were stopped, not crashed.
                 self._inbox.append((time.monotonic(), RUN_STOP, OBSERVER_ACTOR, os.getpid(), None, 0, None,
                                     None, None, None, None, None, None))
-                stop_tree(self.process.pid, STOP_GRACE_S, lambda: self._receive(0.02))  # type: ignore[union-attr]
+                stop_trees(roots, STOP_GRACE_S, lambda: self._receive(0.02))
                 self.process.wait()  # type: ignore[union-attr]
 
     def interrupt(self) -> None:
@@ -295,6 +298,12 @@ class TraceSession:
                             None, None, None, None, None, None))
         self._merger.note_exit()  # type: ignore[union-attr]
 
+    def _leftover_pids(self) -> list[int]:
+        """The program's processes still connected after its main process ended."""
+        if self.process is None or self.process.returncode is None:
+            return []
+        return [peer.pid for peer in self._peers.values() if peer.pid and alive(peer.pid)]
+
     @staticmethod
     def _note_peer(peer: _Peer, message: list) -> None:
         first = message[0]
@@ -325,6 +334,9 @@ class TraceSession:
             self._receive(0.0)
         if self._peers and now - self._main_ended_at < ORPHAN_GRACE_S:
             return
+        if self._peers and self._interrupted_at is not None:
+            # The user asked the program to end (Ctrl-C): what it left running goes too.
+            self.stop()
         leftovers: list[tuple] = []
         for conn in list(self._peers):  # processes the program left running: stop listening to them
             if conn.poll():
