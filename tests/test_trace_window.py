@@ -118,7 +118,7 @@ def test_ctrl_c_lets_the_program_clean_up_and_end_by_itself_then_closes_the_wind
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert out == "cleaned up\n"  # its 0.3 s of cleaning up were not cut short by a stop
+    assert out == "cleaned up\n"  # its moment of cleaning up was not cut short by a stop
     assert process.returncode == 0, err  # its own exit code: it ended by itself
     assert "joinscope: interrupted" in err and "Traceback" not in err
     _, alive = psutil.wait_procs(tree, timeout=3.0)

@@ -22,7 +22,7 @@ if __name__ == "__main__":
         while True:
             time.sleep(0.05)
     except KeyboardInterrupt:
-        time.sleep(0.3)  # cleaning up
+        time.sleep(0.15)  # cleaning up
         queue.put(None)
         queue.join()
         worker.join()
