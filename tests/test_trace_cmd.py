@@ -334,8 +334,8 @@ def test_signals_leave_no_process_behind(tmp_path, signum, to_group, code):
 
 
 def test_after_ctrl_c_the_processes_a_program_left_running_are_stopped_too(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--no-gui", str(PROGRAMS / "orphan_on_interrupt.py")],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--no-gui", str(PROGRAMS / "on_interrupt.py"),
+                                "orphan"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     try:
         assert process.stdout.readline() == "ready\n"

@@ -106,7 +106,7 @@ def test_joinscope_trace_opens_the_window_by_default(tmp_path):
 
 
 def test_ctrl_c_lets_the_program_clean_up_and_end_by_itself_then_closes_the_window(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "app", "trace", str(PROGRAMS / "cleanup_on_interrupt.py")],
+    process = subprocess.Popen([sys.executable, "-m", "app", "trace", str(PROGRAMS / "on_interrupt.py"), "cleanup"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     try:

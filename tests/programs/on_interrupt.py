@@ -1,6 +1,12 @@
-"""Waits for Ctrl-C, then takes a moment to clean up (its worker too), says so and ends by itself."""
+"""Waits for Ctrl-C with a worker (which leaves SIGINT to main) waiting in ``get()``, then:
+
+- ``on_interrupt.py cleanup``: takes a moment to clean up, ends its worker, says so and ends by itself;
+- ``on_interrupt.py orphan``: leaves at once (``os._exit``), its worker left waiting for ever.
+"""
 import multiprocessing
+import os
 import signal
+import sys
 import time
 
 
@@ -22,6 +28,8 @@ if __name__ == "__main__":
         while True:
             time.sleep(0.05)
     except KeyboardInterrupt:
+        if sys.argv[1] == "orphan":
+            os._exit(0)
         time.sleep(0.15)  # cleaning up
         queue.put(None)
         queue.join()
