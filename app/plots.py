@@ -153,6 +153,11 @@ class RunPlots(pg.GraphicsLayoutWidget):
         if self.following:
             self._follow_to(end)
 
+    @property
+    def drawn_now(self) -> float:
+        """The live clock of the last drawing (0 if it had none)."""
+        return self._now or 0.0
+
     def _follow_to(self, end: float) -> None:
         """Keep ``end`` in view, moving the view in steps rather than every frame: a new
         x range re-lays out all three plots' axes, which costs more than the data."""

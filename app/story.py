@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.controller import RunController
 from core.events import Event
-from core.narrate import NARRATED_KINDS, Narrator
+from core.narrate import Narrator, is_told
 
 #: Lines the panel keeps; older ones drop off the top.
 STORY_LINES = 300
@@ -88,7 +88,7 @@ class StoryPanel(QWidget):
         # Walk back to the newest events worth a line; follow the ones before.
         while cut > 0 and told < limit:
             cut -= 1
-            if events[cut].kind in NARRATED_KINDS:
+            if is_told(events[cut]):
                 told += 1
         untold = narrator.follow(events[:cut])
         if untold:

@@ -1,7 +1,6 @@
 """The main window: controls on the left, live plots and swimlanes, the event log below."""
 from __future__ import annotations
 
-import time
 from importlib.resources import files
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -114,7 +113,6 @@ class MainWindow(QMainWindow):
             preferences.restore_window(self)  # where it was last closed, if it was
 
         self._dirty = False
-        self._drawn_at = 0.0
         self._problems_shown = (0, 0)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(int(1000 / REDRAW_HZ))
@@ -275,13 +273,13 @@ class MainWindow(QMainWindow):
         self._dirty = True
 
     def _on_redraw_tick(self) -> None:
-        if self._dirty or (self.controller.run_time_now() is not None
-                           and time.monotonic() - self._drawn_at >= QUIET_REDRAW_S):
+        now = self.controller.run_time_now()
+        # Quiet, the run's clock still moves the picture on (not while paused: it stands still).
+        if self._dirty or (now is not None and now - self.plots.drawn_now >= QUIET_REDRAW_S):
             self._redraw()
 
     def _redraw(self) -> None:
         self._dirty = False
-        self._drawn_at = time.monotonic()
         self.plots.redraw(self.controller.timeline, self.controller.model, now=self.controller.run_time_now())
         self._update_status()
         self.controller.frame_drawn()

@@ -19,6 +19,11 @@ NARRATED_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, JOIN_ENTER,
                             ACTOR_START, ACTOR_EXIT, RUN_STOP, ERROR})
 
 
+def is_told(event: Event) -> bool:
+    """Whether :meth:`Narrator.line` has a sentence for ``event`` (without making it)."""
+    return event.kind in NARRATED_KINDS and (event.kind != ACTOR_START or event.actor != "main")
+
+
 class Narrator:
     """Turns events into sentences; remembers which item each actor got last."""
 
@@ -41,7 +46,7 @@ class Narrator:
                 last_got[event.actor] = event.item
             elif kind == TASK_DONE:
                 last_got.pop(event.actor, None)
-            if kind in NARRATED_KINDS and (kind != ACTOR_START or event.actor != "main"):
+            if is_told(event):
                 untold += 1
         return untold
 
