@@ -1,7 +1,7 @@
 """Colours and fonts, chosen to read on a projector: strong hues, thick lines, large text."""
 from __future__ import annotations
 
-from core import model
+from core.analysis import model
 
 DEPTH = "#1f77b4"
 UNFINISHED = "#d62728"

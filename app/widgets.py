@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from app import theme
-from core.model import EXITED
+from core.analysis.model import EXITED
 
 
 class LabelledSlider(QWidget):

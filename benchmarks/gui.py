@@ -1,7 +1,7 @@
 """How much the window can show: ``python -m benchmarks.gui [--seconds S] [--quick]``.
 
 It drives the real event pump, run controller, run model, timeline, plots, swimlanes
-and event log of an offscreen :class:`~app.window.MainWindow` with a synthetic
+and event log of an offscreen :class:`~app.windows.main_window.MainWindow` with a synthetic
 stream of events (producers putting, consumers getting and marking tasks done) at
 rising rates, and prints:
 
@@ -30,8 +30,8 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.controller import FINISHED_STATE, STOPPED  # noqa: E402
-from app.window import MainWindow  # noqa: E402
+from app.bridge.controller import FINISHED_STATE, STOPPED  # noqa: E402
+from app.windows.main_window import MainWindow  # noqa: E402
 from core.events import GET, PUT, TASK_DONE, Event  # noqa: E402
 from core.scenarios import scenario  # noqa: E402
 

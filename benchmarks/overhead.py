@@ -3,9 +3,9 @@
 The same plain program — one producer puts N tasks and a ``None``, one consumer gets
 until ``None`` calling ``task_done()`` for each (the ``None`` too), ``main`` joins the
 producer, then the queue, then the consumer — runs on a stdlib ``JoinableQueue`` and
-on an :class:`~core.observed.ObservedJoinableQueue` whose every event is delivered
+on an :class:`~core.queues.observed.ObservedJoinableQueue` whose every event is delivered
 to an observer thread and counted there as it arrives (after the clock stops the
-events are merged by :class:`~core.merge.EventMerger` to prove that each arrived
+events are merged by :class:`~core.queues.merge.EventMerger` to prove that each arrived
 exactly once, numbered without a gap, with counts that add up).  The
 two alternate for several rounds in one run, for two workloads:
 
@@ -39,10 +39,10 @@ from queue import Empty
 from typing import Any, Callable
 
 from core.events import GET, JOIN_RETURN, PUT, TASK_DONE
-from core.merge import EventMerger
-from core.observed import ObservedJoinableQueue
-from core.session import CHANNEL_BATCHES
-from core.reporter import forget_reporter, install_local_reporter
+from core.queues.merge import EventMerger
+from core.queues.observed import ObservedJoinableQueue
+from core.sessions.processes import CHANNEL_BATCHES
+from core.queues.reporter import forget_reporter, install_local_reporter
 
 QUEUE_NAME = "tasks"
 #: How long the observer waits on the channel before it looks at the stop flag, and

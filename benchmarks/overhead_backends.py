@@ -5,8 +5,8 @@ The same program and workloads as the process backend's benchmark
 gets until ``None`` calling ``task_done()`` for each (the ``None`` too), ``main`` joins
 the producer, then the queue, then the consumer — here as two threads on a
 ``queue.Queue`` or two tasks on an ``asyncio.Queue``, plain and observed
-(:class:`~core.backends.thread_queue.ObservedQueue`,
-:class:`~core.backends.async_queue.ObservedAsyncQueue`).  Observed, every record is
+(:class:`~core.queues.thread_queue.ObservedQueue`,
+:class:`~core.queues.async_queue.ObservedAsyncQueue`).  Observed, every record is
 taken from the inbox and counted by an observer thread as it arrives, with the
 inbox bounded as in a session; after the clock stops the records are merged to
 prove that each operation was reported once, numbered without a gap, with counts
@@ -20,10 +20,10 @@ import time
 from typing import Any, Callable
 
 from benchmarks.overhead import DRAIN_DEADLINE_S, QUEUE_NAME, Observer, Workload, verify
-from core.backends.async_queue import ObservedAsyncQueue
-from core.backends.async_queue import acting_as as task_acting_as
-from core.backends.inbox import Inbox
-from core.backends.thread_queue import ObservedQueue, acting_as
+from core.queues.async_queue import ObservedAsyncQueue
+from core.queues.async_queue import acting_as as task_acting_as
+from core.queues.inbox import Inbox
+from core.queues.thread_queue import ObservedQueue, acting_as
 
 
 def _work(work_s: float) -> None:

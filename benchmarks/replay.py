@@ -2,7 +2,7 @@
 
 For recordings of 10,000, 100,000 and 1,000,000 events (the synthetic busy queue of
 ``benchmarks.gui``: two producers, three consumers), it times a
-:class:`core.replay.ReplayCursor`'s first pass to the end (folding and narrating),
+:class:`core.recordings.replay.ReplayCursor`'s first pass to the end (folding and narrating),
 one step back from the end, and a jump back to the middle, and measures with
 ``tracemalloc`` what the cursor keeps (state, narration, snapshots) besides the
 events.  A step back is what a user holding ← waits for: it should stay well under
@@ -15,7 +15,7 @@ import time
 import tracemalloc
 
 from benchmarks.gui import make_events
-from core.replay import Recording, ReplayCursor, config_of
+from core.recordings.replay import Recording, ReplayCursor, config_of
 
 SIZES = (10_000, 100_000, 1_000_000)
 

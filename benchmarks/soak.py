@@ -1,6 +1,6 @@
 """A long run at full rate through the real window: ``python -m benchmarks.soak [--minutes N]``.
 
-It opens an offscreen :class:`~app.window.MainWindow`, runs the ``throughput``
+It opens an offscreen :class:`~app.windows.main_window.MainWindow`, runs the ``throughput``
 scenario with several producers and consumers (real processes, no work per task)
 for ``N`` minutes, stops it with the Stop button, and prints:
 
@@ -26,8 +26,8 @@ import psutil  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.controller import STOPPED  # noqa: E402
-from app.window import MainWindow  # noqa: E402
+from app.bridge.controller import STOPPED  # noqa: E402
+from app.windows.main_window import MainWindow  # noqa: E402
 from core.scenarios import MAX_TASKS, scenario  # noqa: E402
 
 WARM_UP_S = 20.0

@@ -33,7 +33,7 @@ from collections import Counter
 from pathlib import Path
 
 from core.events import GET, PUT, TASK_DONE
-from core.trace import check_counts, read_trace
+from core.recordings.trace import check_counts, read_trace
 
 PROGRAM = Path(__file__).with_name("tiny_tasks_program.py")
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@
 
 Everything that JoinScope observes is an :class:`Event`.  Worker processes build a
 compact *wire record* for each queue operation (see :data:`WIRE_FIELDS`); the
-observer's :class:`core.merge.EventMerger` turns wire records into numbered
+observer's :class:`core.queues.merge.EventMerger` turns wire records into numbered
 :class:`Event` tuples.  Trace files store events as JSON objects with the same
 field names, so a reader needs nothing but this module to understand them.
 
@@ -35,7 +35,7 @@ PUT_WAIT = "put_wait"
 #: were stopped, not crashed, whatever their exit code.
 RUN_STOP = "run_stop"
 #: Step mode: an actor has paused before its next operation, which its ``item`` names
-#: as ``[operation, target, function, line]`` (see :mod:`core.stepping`).
+#: as ``[operation, target, function, line]`` (see :mod:`core.stepping.gate`).
 STEP_READY = "step_ready"
 #: Step mode: the actor may now make the operation it paused before (same ``item``).
 STEP_GRANT = "step_grant"

@@ -12,7 +12,7 @@ import multiprocessing
 from dataclasses import dataclass, field
 
 # What the actors are: processes on a ``multiprocessing.JoinableQueue``, threads on a
-# ``queue.Queue``, or coroutines on an ``asyncio.Queue`` (see :mod:`core.backends`).
+# ``queue.Queue``, or coroutines on an ``asyncio.Queue`` (see :mod:`core.sessions`).
 from core.backends import ASYNCIO, BACKENDS, PROCESS, THREAD  # noqa: F401  (re-exported with the scenarios)
 
 JOIN_PRODUCERS_FIRST = "producers-first"
@@ -51,7 +51,7 @@ class ScenarioConfig:
     sentinels_from: str = SENTINELS_FROM_PRODUCER
     #: How many sentinels are put; ``None`` means one per consumer.
     sentinels: int | None = None
-    #: Names of the functions in :mod:`core.workers` that the actors run.
+    #: Names of the functions in :mod:`core.program.workers` that the actors run.
     producer_code: str = "producer"
     consumer_code: str = "consumer"
     #: A delay before the producers begin (``race`` uses it so main always joins too early).

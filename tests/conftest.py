@@ -41,7 +41,7 @@ def _stray_threads(before: set[int]) -> list[threading.Thread]:
 
 def _running_qthreads() -> list:
     import sys
-    pump = sys.modules.get("app.pump")
+    pump = sys.modules.get("app.bridge.pump")
     return pump.running_pump_threads() if pump is not None else []
 
 
@@ -88,7 +88,7 @@ def bounded_trace(tmp_path_factory):
 @pytest.fixture
 def window(qtbot):
     """A shown main window, closed (every run stopped) after the test."""
-    from app.window import MainWindow  # Qt only for the tests that ask for a window
+    from app.windows.main_window import MainWindow  # Qt only for the tests that ask for a window
 
     window = MainWindow()
     qtbot.addWidget(window)

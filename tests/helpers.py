@@ -14,9 +14,9 @@ from queue import Empty
 from typing import Any, Callable
 
 from core.events import COUNT_DELTAS, ERROR, WIRE_FIELDS, Event
-from core.merge import EventMerger
-from core.observed import ObservedJoinableQueue
-from core.reporter import forget_reporter, install_local_reporter
+from core.queues.merge import EventMerger
+from core.queues.observed import ObservedJoinableQueue
+from core.queues.reporter import forget_reporter, install_local_reporter
 
 #: Longest a test waits for a fact that normally takes milliseconds.
 FACT_TIMEOUT_S = 10.0
@@ -34,7 +34,7 @@ def wire(record: tuple) -> dict[str, Any]:
 class Observation:
     """One observed run in this process: the channel, the queues, the children, every record.
 
-    Records of this process go to a local inbox, as :class:`core.session.Session` arranges;
+    Records of this process go to a local inbox, as :class:`core.sessions.processes.Session` arranges;
     children report through the channel.  :meth:`close` releases everything, also when
     the test failed half-way.
     """

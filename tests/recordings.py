@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.scenarios import scenario
-from core.trace import TraceWriter, trace_header
+from core.recordings.trace import TraceWriter, trace_header
 from tests.runs import run_scenario
 
 
@@ -21,7 +21,7 @@ def stalled_copy(trace: Path, path: Path) -> Path:
     """``trace`` cut while main waits in ``tasks.join()`` with tasks unfinished, then a silence
     longer than the stall timeout and main stopped: what a stalled, then stopped, run records."""
     from core.events import ACTOR_EXIT, TASK_DONE, Event
-    from core.trace import read_trace
+    from core.recordings.trace import read_trace
 
     recorded = read_trace(trace)
     dones = [i for i, e in enumerate(recorded.events) if e.kind == TASK_DONE]
@@ -39,7 +39,7 @@ def paused_copy(trace: Path, path: Path) -> Path:
     """``trace`` with a silence longer than the stall timeout after its fifth ``task_done``, after
     which the run goes on to its end: what a run paused for a while (not stalled) records."""
     from core.events import TASK_DONE
-    from core.trace import read_trace
+    from core.recordings.trace import read_trace
 
     recorded = read_trace(trace)
     fifth = [i for i, e in enumerate(recorded.events) if e.kind == TASK_DONE][4]

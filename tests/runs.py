@@ -7,10 +7,10 @@ from typing import Callable
 import psutil
 
 from core.events import COUNT_DELTAS, Event
-from core.runner import RunResult, run_session
+from core.sessions.runner import RunResult, run_session
 from core.scenarios import scenario
-from core.backends import open_session
-from core.session import Session
+from core.sessions import open_session
+from core.sessions.processes import Session
 
 
 def run_scenario(name: str, **overrides: object) -> tuple[RunResult, list[Event]]:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from core.backends import open_session
-from core.control import CONSUMER
+from core.sessions import open_session
+from core.program.control import CONSUMER
 from core.events import ACTOR_EXIT, ACTOR_START, ERROR, GET, JOIN_ENTER, PUT, RUN_STOP, TASK_DONE
-from core.runner import COMPLETED, STALLED
+from core.sessions.runner import COMPLETED, STALLED
 from core.scenarios import SCENARIOS, scenario
-from core.trace import check_counts, read_trace
+from core.recordings.trace import check_counts, read_trace
 from tests.runs import kinds, poll_until, replay_mismatch, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,7 +167,7 @@ def test_stop_ends_every_thread_and_task_within_a_second(name, waiting, backend)
 
 
 def result_states(events) -> set[str]:
-    from core.model import RunModel
+    from core.analysis.model import RunModel
     model = RunModel()
     model.apply(events)
     return {actor.state for actor in model.actors.values()}
@@ -233,9 +233,9 @@ class _Retired(Exception):
 
 @pytest.mark.timeout(20)
 def test_a_thread_retired_while_it_waits_leaves_the_item_and_the_wake_up_to_the_others(monkeypatch):
-    from core.backends import thread_queue
-    from core.backends.inbox import Inbox
-    from core.backends.thread_queue import ObservedQueue, acting_as
+    from core.queues import thread_queue
+    from core.queues.inbox import Inbox
+    from core.queues.thread_queue import ObservedQueue, acting_as
 
     monkeypatch.setattr(thread_queue, "WAIT_SLICE_S", 60.0)  # only a wake-up passed on can wake consumer-0
 

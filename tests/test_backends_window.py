@@ -6,9 +6,9 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from app.controller import FINISHED_STATE, STOPPED
-from core.backends.asyncio_session import AsyncioSession
-from core.backends.threads import ThreadSession
+from app.bridge.controller import FINISHED_STATE, STOPPED
+from core.sessions.asyncio_tasks import AsyncioSession
+from core.sessions.threads import ThreadSession
 from core.scenarios import scenario
 
 

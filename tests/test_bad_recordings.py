@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = {"format": "joinscope-trace", "version": 1, "scenario": {"name": "seed"}, "start_method": "spawn",
@@ -156,9 +156,9 @@ def test_replay_plays_a_cut_off_recording_to_its_last_whole_line(tmp_path, seed_
 
 def test_a_recording_too_long_to_replay_in_memory_is_refused_and_export_still_streams_it(
         capsys, tmp_path, seed_trace, monkeypatch):
-    import core.replay
+    import core.recordings.replay
 
-    monkeypatch.setattr(core.replay, "MAX_REPLAY_EVENTS", 10)
+    monkeypatch.setattr(core.recordings.replay, "MAX_REPLAY_EVENTS", 10)
     code, _, err = run_cli(capsys, "replay", str(seed_trace))
     assert code == 2 and err == (f"joinscope replay: error: {seed_trace} line 12: more than 10 events, too many to "
                                  f"replay in memory (joinscope export streams a trace of any size)\n")

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from core.trace import read_trace
+from core.recordings.trace import read_trace
 from tests.runs import replay_mismatch
 
 ROOT = Path(__file__).resolve().parent.parent

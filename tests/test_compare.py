@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.cli import main
-from app.compare import CompareWindow
-from app.controller import FINISHED_STATE, OVER
-from core.comparison import FINISHED, STALLED, RunSummary, StartupClock, MemoryPeak, faster_line
+from app.cli.main import main
+from app.windows.compare import CompareWindow
+from app.bridge.controller import FINISHED_STATE, OVER
+from core.analysis.comparison import FINISHED, STALLED, RunSummary, StartupClock, MemoryPeak, faster_line
 from core.events import Event
-from core.model import RunModel
+from core.analysis.model import RunModel
 from core.scenarios import scenario
 
 #: Crash settings whose outcome does not depend on when a spawned consumer starts

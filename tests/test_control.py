@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from core.control import PRODUCER, RunControl
+from core.program.control import PRODUCER, RunControl
 
 
 def _started(control: RunControl, role: str) -> int:

@@ -1,9 +1,9 @@
 """The stall diagnosis of a traced program: its own names, and the queue that join() waits on."""
 from __future__ import annotations
 
-from core.diagnosis import diagnose
+from core.analysis.diagnosis import diagnose
 from core.events import Event
-from core.model import RunModel
+from core.analysis.model import RunModel
 
 
 class _Program:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from core.events import GET, JOIN_RETURN, PUT, PUT_WAIT, Event
-from core.model import FINAL_STATES, STATES
-from core.trace import read_trace
+from core.analysis.model import FINAL_STATES, STATES
+from core.recordings.trace import read_trace
 
 
 def export(capsys, trace: Path, to: str, out: Path, *extra: str) -> tuple[int, str, str]:

@@ -8,8 +8,8 @@ import signal
 
 from PySide6.QtCore import QTimer
 
-from app.controller import STOPPED
-from core.model import BLOCKED_PUT, WORKING
+from app.bridge.controller import STOPPED
+from core.analysis.model import BLOCKED_PUT, WORKING
 from core.scenarios import scenario
 from tests.runs import live_children
 

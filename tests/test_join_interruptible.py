@@ -8,9 +8,9 @@ from collections import deque
 
 import pytest
 
-import core.observed as observed
-from core.observed import ObservedJoinableQueue
-from core.reporter import acting_as, forget_reporter, install_local_reporter
+import core.queues.observed as observed
+from core.queues.observed import ObservedJoinableQueue
+from core.queues.reporter import acting_as, forget_reporter, install_local_reporter
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.events import ERROR, GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE
-from core.merge import EXIT_GRACE_S, HOLD_S, EventMerger
+from core.queues.merge import EXIT_GRACE_S, HOLD_S, EventMerger
 
 T0 = 100.0
 

@@ -1,7 +1,7 @@
 """The run model folds a batch exactly as it folds the same events one at a time."""
 from __future__ import annotations
 
-from core.model import BLOCKED_PUT, STATE_CODES, RunModel
+from core.analysis.model import BLOCKED_PUT, STATE_CODES, RunModel
 from tests.runs import run_scenario
 
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from core.events import JOIN_RETURN, describe_item
-from core.model import RunModel
-from core.narrate import Narrator
+from core.analysis.model import RunModel
+from core.analysis.narrate import Narrator
 from tests.runs import run_scenario
 
 

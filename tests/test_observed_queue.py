@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from core.events import (ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE,
                          Event)
-from core.observed import ObservedJoinableQueue
+from core.queues.observed import ObservedJoinableQueue
 from tests import helpers
 from tests.helpers import FACT_TIMEOUT_S, Observation, of_queue, observer_errors, replay_mismatches
 

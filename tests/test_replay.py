@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.model import RunModel
-from core.narrate import Narrator
-from core.replay import ReplayCursor, config_of, load_recording
+from core.analysis.model import RunModel
+from core.analysis.narrate import Narrator
+from core.recordings.replay import ReplayCursor, config_of, load_recording
 from core.scenarios import SCENARIOS
-from core.timeline import Timeline
+from core.analysis.timeline import Timeline
 
 
 def folded(events):
@@ -105,7 +105,7 @@ def test_a_header_scenario_is_trusted_field_by_field():
 def test_rebuilding_a_long_recording_folds_in_chunks(tmp_path):
     """More events than one fold chunk, from more actors than the model's batch numbering holds at once."""
     from core.events import ACTOR_START, PUT, Event
-    from core.replay import FOLD_CHUNK, Recording
+    from core.recordings.replay import FOLD_CHUNK, Recording
 
     events = [Event(1, 0.0, ACTOR_START, "main", 1, None, 0, "main", None, None)]
     for i in range(2, 3 * FOLD_CHUNK):
@@ -119,11 +119,11 @@ def test_rebuilding_a_long_recording_folds_in_chunks(tmp_path):
 
 def test_snapshots_restore_exactly_and_stay_untouched(seed_trace, monkeypatch):
     """With tiny chunks and snapshots, every position reached through a snapshot equals a fresh fold."""
-    import core.replay
+    import core.recordings.replay
 
-    monkeypatch.setattr(core.replay, "FOLD_CHUNK", 3)
-    monkeypatch.setattr(core.replay, "SNAPSHOT_EVERY", 6)
-    monkeypatch.setattr(core.replay, "MAX_SNAPSHOTS", 4)
+    monkeypatch.setattr(core.recordings.replay, "FOLD_CHUNK", 3)
+    monkeypatch.setattr(core.recordings.replay, "SNAPSHOT_EVERY", 6)
+    monkeypatch.setattr(core.recordings.replay, "MAX_SNAPSHOTS", 4)
     recording = load_recording(seed_trace)
     events = recording.events
     cursor = ReplayCursor(recording)
@@ -140,7 +140,7 @@ def test_snapshots_restore_exactly_and_stay_untouched(seed_trace, monkeypatch):
 
 
 def test_lanes_are_ordered_by_role_then_number_whatever_the_names():
-    from core.model import lane_order
+    from core.analysis.model import lane_order
 
     names = ["main", "consumer-10", "weird", "consumer-2", "producer-0", "producer-²", "consumer-" + "9" * 5000, ""]
     ordered = sorted(names, key=lane_order)
@@ -149,7 +149,7 @@ def test_lanes_are_ordered_by_role_then_number_whatever_the_names():
 
 
 def test_a_stall_is_found_where_the_run_went_quiet_and_diagnosed_as_live(seed_trace, tmp_path):
-    from core.replay import find_stall
+    from core.recordings.replay import find_stall
     from tests.recordings import stalled_copy
 
     assert find_stall(load_recording(seed_trace)) is None
@@ -163,7 +163,7 @@ def test_a_stall_is_found_where_the_run_went_quiet_and_diagnosed_as_live(seed_tr
 def test_a_silence_the_run_went_on_after_is_no_stall(seed_trace, tmp_path):
     """A run paused longer than its stall timeout was not stalled: only a recording that ended
     in its silence (then stopped) was."""
-    from core.replay import find_stall
+    from core.recordings.replay import find_stall
     from tests.recordings import paused_copy
 
     recording = load_recording(paused_copy(seed_trace, tmp_path / "paused.jsonl"))

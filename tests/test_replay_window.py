@@ -10,11 +10,11 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from app.controller import IDLE, REPLAYING
-from app.window import MainWindow
-from core.replay import load_recording
+from app.bridge.controller import IDLE, REPLAYING
+from app.windows.main_window import MainWindow
+from core.recordings.replay import load_recording
 from core.scenarios import scenario
-from core.trace import read_trace
+from core.recordings.trace import read_trace
 from tests.runs import replay_mismatch
 
 
@@ -181,9 +181,9 @@ def test_a_live_run_exports_every_event_it_showed(window, qtbot, tmp_path):
 
 
 def test_a_live_run_too_long_to_keep_says_so_instead_of_filling_the_disk(window, qtbot, tmp_path, monkeypatch):
-    import app.export_menu
+    import app.panels.export_menu
 
-    monkeypatch.setattr(app.export_menu, "RECORD_LIMIT_EVENTS", 20)
+    monkeypatch.setattr(app.panels.export_menu, "RECORD_LIMIT_EVENTS", 20)
     with qtbot.waitSignal(window.run_over, timeout=30_000):
         window.start_run(scenario("seed", speed=40.0))
     assert window.controller.model.events_seen > 20

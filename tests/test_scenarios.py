@@ -6,7 +6,7 @@ import multiprocessing
 import pytest
 
 from core.events import ERROR, GET, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE
-from core.runner import COMPLETED, STALLED
+from core.sessions.runner import COMPLETED, STALLED
 from core.scenarios import SCENARIOS
 from tests.runs import kinds, replay_mismatch, run_scenario
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import psutil
 
-from core.control import CONSUMER, PRODUCER
+from core.program.control import CONSUMER, PRODUCER
 from core.events import ACTOR_EXIT, ACTOR_START, GET, TASK_DONE
 from core.scenarios import scenario
-from core.session import STOPPED, Session
+from core.sessions.processes import STOPPED, Session
 from tests.runs import kinds, live_children, poll_until, replay_mismatch
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,8 +20,8 @@ import psutil
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 
-from app.pump import running_pump_threads
-from app.window import MainWindow
+from app.bridge.pump import running_pump_threads
+from app.windows.main_window import MainWindow
 from core.scenarios import scenario
 from tests.runs import live_children
 

@@ -5,16 +5,16 @@ import json
 
 import pytest
 
-from app.cli import main as cli_main
-from core.diagnosis import EVERYONE_WAITS_S, stall_timeout
+from app.cli.main import main as cli_main
+from core.analysis.diagnosis import EVERYONE_WAITS_S, stall_timeout
 from core.events import ACTOR_START, GET, GET_WAIT, JOIN_ENTER, PUT, RUN_STOP, STEP_GRANT, STEP_READY, Event
-from core.model import WAITING_GET, RunModel
-from core.runner import COMPLETED, STALLED, run_session
+from core.analysis.model import WAITING_GET, RunModel
+from core.sessions.runner import COMPLETED, STALLED, run_session
 from core.scenarios import scenario
-from core.backends import open_session
-from core.session import Session
-from core.step_narration import StepNarrator
-from core.stepping import MANUAL, ROUND_ROBIN
+from core.sessions import open_session
+from core.sessions.processes import Session
+from core.teaching.step_narration import StepNarrator
+from core.stepping.gate import MANUAL, ROUND_ROBIN
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.controller import FINISHED_STATE, STALLED, STEPPING
-from app.fix_dialog import FixDialog
-from core.fixes import FIXES
-from core.quiz import YES, Question
+from app.bridge.controller import FINISHED_STATE, STALLED, STEPPING
+from app.windows.fix_dialog import FixDialog
+from core.teaching.fixes import FIXES
+from core.teaching.quiz import YES, Question
 from core.scenarios import scenario
 
 pytestmark = pytest.mark.timeout(120)

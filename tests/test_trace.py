@@ -17,7 +17,7 @@ from core.events import (
     event_to_json, jsonable_item,
 )
 from core.scenarios import scenario
-from core.trace import (
+from core.recordings.trace import (
     FORMAT, MAX_LINE_BYTES, QUEUE_KINDS, VERSION, Trace, TraceError, TraceReader, TraceWriter, check_counts, read_trace,
     trace_header,
 )
@@ -147,7 +147,7 @@ def test_header_records_scenario_and_extras() -> None:
 
 
 def test_real_run_round_trips(tmp_path: Path) -> None:
-    from core.session import Session
+    from core.sessions.processes import Session
 
     config = scenario("seed", speed=50)
     events: list[Event] = []
@@ -172,7 +172,7 @@ def test_killed_writer_leaves_a_valid_trace(tmp_path: Path) -> None:
         import sys
         from core.events import Event, PUT
         from core.scenarios import scenario
-        from core.trace import TraceWriter, trace_header
+        from core.recordings.trace import TraceWriter, trace_header
         writer = TraceWriter({str(path)!r}, trace_header(scenario("seed")))
         seq = 0
         while True:

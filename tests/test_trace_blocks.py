@@ -1,11 +1,11 @@
 """Events written a block of columns at a time are the same lines as events written one by one."""
 from __future__ import annotations
 
-import core.session_base
+import core.sessions.base
 import core.tracing.session
-from core.merge import EventMerger
+from core.queues.merge import EventMerger
 from core.scenarios import ScenarioConfig
-from core.trace import TraceWriter, check_counts, read_trace, trace_header
+from core.recordings.trace import TraceWriter, check_counts, read_trace, trace_header
 from core.tracing.blocks import BlockMerger, BlockTraceWriter
 from core.tracing.summary import TraceSummary
 
@@ -87,7 +87,7 @@ def test_a_block_merger_hands_out_the_same_events():
 
 def test_trace_sessions_speak_the_session_states_the_window_reads():
     for state in ("NEW", "RUNNING", "FINISHED", "STOPPED"):
-        assert getattr(core.tracing.session, state) == getattr(core.session_base, state)
+        assert getattr(core.tracing.session, state) == getattr(core.sessions.base, state)
 
 
 def test_plain_queue_operations_take_the_column_path(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.trace import check_counts
+from core.recordings.trace import check_counts
 from core.tracing.channel import QUEUE_CREATED, load_message
 from core.tracing.session import TraceSession
 
@@ -80,7 +80,7 @@ def test_a_flusher_asked_to_flush_sends_the_buffer_and_answers(monkeypatch):
     """What a traced ``terminate()`` relies on: the target's buffered records are sent when asked."""
     from multiprocessing import get_context
 
-    from core import reporter as reporting
+    from core.queues import reporter as reporting
     from core.tracing.handshake import FlushHandshake
 
     handshake = FlushHandshake(get_context("spawn"))

@@ -14,9 +14,9 @@ import psutil
 import pytest
 
 from core.events import ACTOR_EXIT, GET, JOIN_RETURN, PUT, TASK_DONE
-from core.model import STOPPED, RunModel
-from core.replay import ReplayCursor, load_recording
-from core.trace import check_counts, read_trace
+from core.analysis.model import STOPPED, RunModel
+from core.recordings.replay import ReplayCursor, load_recording
+from core.recordings.trace import check_counts, read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "tests" / "programs"
@@ -195,7 +195,7 @@ def test_a_program_with_no_joinable_queue_is_told_so(tmp_path):
 def test_headless_tracing_loads_no_window_machinery(tmp_path):
     """Its start-up is part of every traced program's wall time: no Qt, pyqtgraph or numpy."""
     record = tmp_path / "run.jsonl"
-    code = ("import sys; from app.cli import main; code = main(sys.argv[1:]); "
+    code = ("import sys; from app.cli.main import main; code = main(sys.argv[1:]); "
             "print('heavy:', sorted({'numpy', 'PySide6', 'pyqtgraph'} & sys.modules.keys()), file=sys.stderr); "
             "sys.exit(code)")
     result = subprocess.run([sys.executable, "-c", code, "trace", "--no-gui", "--record", str(record),

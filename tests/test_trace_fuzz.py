@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.events import KINDS
-from core.export import write_csv, write_perfetto
-from core.replay import Recording, ReplayCursor, config_of, find_stall
-from core.trace import MAX_LINE_BYTES, QUEUE_KINDS, TraceError, read_trace
+from core.recordings.export import write_csv, write_perfetto
+from core.recordings.replay import Recording, ReplayCursor, config_of, find_stall
+from core.recordings.trace import MAX_LINE_BYTES, QUEUE_KINDS, TraceError, read_trace
 
 #: Far more than reading any generated file takes (a few ms; a refused 1 MiB line, tens of ms).
 READ_BOUND_S = 5.0
@@ -139,8 +139,8 @@ def test_a_generated_file_gives_events_or_a_trace_error_quickly(tmp_path: Path, 
 @pytest.fixture
 def views(qapp):
     """The window's plots and event log, made once for all the examples of a test."""
-    from app.event_log import EventLogModel
-    from app.plots import RunPlots
+    from app.panels.event_log import EventLogModel
+    from app.plots.run_plots import RunPlots
 
     plots, log = RunPlots(), EventLogModel()
     yield plots, log

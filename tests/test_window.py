@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.controller import FINISHED_STATE, STOPPED
-from app.window import MainWindow
+from app.bridge.controller import FINISHED_STATE, STOPPED
+from app.windows.main_window import MainWindow
 from core.scenarios import scenario
 from tests.runs import live_children
 
@@ -115,7 +115,7 @@ def _story_events(count: int) -> list:
 
 
 def test_the_story_tells_the_newest_of_a_long_batch_and_the_task_each_task_done_finished(window):
-    from app.story import LINES_PER_BATCH, untold_line
+    from app.panels.story import LINES_PER_BATCH, untold_line
 
     window.controller.config = scenario("seed")
     window.story.flush()  # the window's own reset is behind it: this is a run going on
@@ -133,7 +133,7 @@ def test_the_story_tells_the_newest_of_a_long_batch_and_the_task_each_task_done_
 
 
 def test_a_view_rebuilt_from_the_start_is_told_in_full_and_the_text_holds_still_while_read_back(window, qtbot):
-    from app.story import STORY_LINES, TITLE_HELD
+    from app.panels.story import STORY_LINES, TITLE_HELD
 
     window.controller.config = scenario("seed")
     window.resize(1500, 950)
@@ -182,7 +182,7 @@ def test_the_plots_run_up_to_the_present_and_hold_still_while_paused(window, qtb
 def test_the_window_remembers_its_place_and_the_recordings_opened_lately(qtbot, seed_trace, tmp_path):
     import shutil
 
-    from core.replay import load_recording
+    from core.recordings.replay import load_recording
 
     first = MainWindow()
     qtbot.addWidget(first)

@@ -2,8 +2,8 @@
 
 The program runs in a child process of JoinScope, unmodified.  A bootstrap
 (:mod:`core.tracing.bootstrap`) makes every ``JoinableQueue`` it creates an
-:class:`core.observed.ObservedJoinableQueue` (:mod:`core.tracing.patch`) whose
+:class:`core.queues.observed.ObservedJoinableQueue` (:mod:`core.tracing.patch`) whose
 records travel over a private, authenticated Unix socket (:mod:`core.tracing.channel`)
 to :class:`core.tracing.session.TraceSession`, which merges them with the same
-:class:`core.merge.EventMerger` as a scenario run.  Nothing here imports Qt.
+:class:`core.queues.merge.EventMerger` as a scenario run.  Nothing here imports Qt.
 """

@@ -1,10 +1,10 @@
 """Events as column blocks, from the merger to the trace file, for ``joinscope trace --no-gui``.
 
 A traced program may report hundreds of thousands of events a second, and with no
-window they are only written out.  :class:`BlockMerger` is the :class:`core.merge.EventMerger`
+window they are only written out.  :class:`BlockMerger` is the :class:`core.queues.merge.EventMerger`
 (same ordering, numbering and ``released_by``) handing out the columns it already
 works on instead of building an :class:`core.events.Event` per event, and
-:class:`BlockTraceWriter` is the :class:`core.trace.TraceWriter` formatting runs of
+:class:`BlockTraceWriter` is the :class:`core.recordings.trace.TraceWriter` formatting runs of
 queue operations a column at a time.  The file is byte for byte the one the event
 path writes.
 """
@@ -17,8 +17,8 @@ from operator import le, mod
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 from core.events import GET, GET_WAIT, PUT, PUT_WAIT, TASK_DONE, Event
-from core.merge import EventMerger
-from core.trace import _ENCODE, _NAME_CACHE_LIMIT, MAX_COUNT, MAX_SECONDS, TraceWriter
+from core.queues.merge import EventMerger
+from core.recordings.trace import _ENCODE, _NAME_CACHE_LIMIT, MAX_COUNT, MAX_SECONDS, TraceWriter
 
 _as_event = partial(tuple.__new__, Event)
 

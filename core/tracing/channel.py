@@ -1,7 +1,7 @@
 """The event channel of a traced program: one authenticated Unix-socket connection per process.
 
 A :class:`TraceChannel` stands where a scenario run uses a multiprocessing queue:
-:class:`core.reporter.Reporter` calls its :meth:`~TraceChannel.put` with each batch of
+:class:`core.queues.reporter.Reporter` calls its :meth:`~TraceChannel.put` with each batch of
 wire records.  Each process that reports opens its own connection to JoinScope's
 listener (on first use, and again after a fork), so processes never share a pipe
 and need no lock between them.  The socket lives in a private (0700) directory and
@@ -25,7 +25,7 @@ from multiprocessing.connection import Client, Connection
 from typing import Any
 
 from core.events import ACTOR_EXIT, ACTOR_START
-from core.reporter import current_actor, current_pid
+from core.queues.reporter import current_actor, current_pid
 
 #: A control message (not a batch of records): a JoinableQueue was created, with its name.
 QUEUE_CREATED = "queue_created"

@@ -3,7 +3,7 @@
 :func:`install` replaces ``multiprocessing.context.BaseContext.JoinableQueue`` (the
 method behind ``multiprocessing.JoinableQueue``, ``from multiprocessing import
 JoinableQueue`` and ``get_context(m).JoinableQueue``) by one that returns an
-:class:`core.observed.ObservedJoinableQueue` reporting to the trace channel.  Forked
+:class:`core.queues.observed.ObservedJoinableQueue` reporting to the trace channel.  Forked
 children inherit the patch; spawn and forkserver children get it from an object
 added to multiprocessing's own preparation data, whose unpickling in the child (before
 the main module is re-imported and before the process object is unpickled) installs
@@ -19,10 +19,10 @@ import time
 from multiprocessing import context, popen_fork, process, spawn
 from typing import Any
 
-from core import reporter as _reporting
+from core.queues import reporter as _reporting
 from core.events import JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
-from core.observed import ObservedJoinableQueue
-from core.reporter import current_actor, current_pid
+from core.queues.observed import ObservedJoinableQueue
+from core.queues.reporter import current_actor, current_pid
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
 from core.tracing.handshake import FlushHandshake

@@ -1,10 +1,10 @@
 """``TraceSession``: run a user's program under observation and turn its reports into events.
 
-It has the shape of :class:`core.session.Session` that the CLI loop and the window's
+It has the shape of :class:`core.sessions.processes.Session` that the CLI loop and the window's
 event pump drive (``start``, ``poll``, ``stop``, ``close``, ``finished``, ``state``): the
 program is a child process whose standard streams are JoinScope's own; every process
 of it that reports connects to a private Unix socket; :meth:`poll` reads what arrived
-and merges it with :class:`core.merge.EventMerger` into numbered events.
+and merges it with :class:`core.queues.merge.EventMerger` into numbered events.
 
 The program's main process is the actor ``main``: the session reports its start when
 it launches it and its exit (with the exit code) when it ends.  The run is over when
@@ -48,7 +48,7 @@ HANDSHAKE_S = 2.0
 #: window's status bar asks every frame).
 LIVE_COUNT_REUSE_S = 0.5
 
-#: The states of :class:`core.session.Session`, which the window's controller reads (not imported
+#: The states of :class:`core.sessions.processes.Session`, which the window's controller reads (not imported
 #: from there: that module brings the scenario machinery, and ``joinscope trace`` starts fast).
 NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
 

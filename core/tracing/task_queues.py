@@ -22,9 +22,9 @@ import sys
 import threading
 from typing import Any, Callable
 
-from core.backends import thread_queue
-from core.backends.thread_queue import ObservedQueue
-from core.reporter import default_actor_name, reporter_for
+from core.queues import thread_queue
+from core.queues.thread_queue import ObservedQueue
+from core.queues.reporter import default_actor_name, reporter_for
 
 PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
 KINDS = (PROCESS, THREAD, ASYNCIO)
@@ -116,8 +116,8 @@ def _patch_asyncio(channel: Any, name_queue: Callable[[], str]) -> None:
     import asyncio
     import asyncio.queues
 
-    from core.backends import async_queue
-    from core.backends.async_queue import ObservedAsyncQueue
+    from core.queues import async_queue
+    from core.queues.async_queue import ObservedAsyncQueue
 
     _originals["asyncio"] = asyncio.Queue
     async_queue._actor = _TaskActor()  # type: ignore[assignment]

@@ -1,0 +1,1 @@
+"""The ``joinscope`` command line: parsing, exit codes, the headless commands; no Qt at import."""

@@ -1,0 +1,101 @@
+"""``joinscope gui``, ``joinscope compare`` and ``joinscope replay``: open the window,
+optionally start a run (or play a recording) and screenshot its end."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+from core.recordings.replay import Recording
+from core.scenarios import ScenarioConfig
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+
+def _application(args: argparse.Namespace):
+    import PySide6  # noqa: F401  (the binding pyqtgraph must use)
+    from PySide6.QtWidgets import QApplication
+
+    from app.cli.window_options import qt_scale
+
+    with qt_scale(getattr(args, "scale", None)):
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("JoinScope")
+    font = app.font()
+    font.setPointSize(max(font.pointSize(), 11))  # legible on a projector
+    app.setFont(font)
+    return app
+
+
+def remembering(args: argparse.Namespace) -> dict[str, bool]:
+    """What the window remembers (see :mod:`app.preferences`): nothing for a scripted run
+    (a screenshot, an exit when done), and not its place when scaled for a projector."""
+    scripted = bool(args.screenshot or args.exit_when_done)
+    return {"remember_place": not scripted and getattr(args, "scale", None) is None,
+            "remember_recordings": not scripted}
+
+
+def _close_on_signals(window) -> None:
+    """Ctrl-C or SIGTERM close the window, which stops every process first.  (Python
+    runs the handler at the next slot, at most a redraw tick away.)"""
+    from PySide6.QtCore import QTimer
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+
+
+def _when_over(args: argparse.Namespace, app, window) -> None:
+    """The run (or the replay) is over: ``--screenshot`` saves the window, ``--exit-when-done`` quits."""
+    if args.screenshot:
+        story = getattr(window, "story", None)
+        if story is not None:
+            story.flush()  # its newest lines, not those of its last refresh
+        window.grab().save(args.screenshot)
+    if args.exit_when_done:
+        window.close()
+        app.quit()
+
+
+def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
+    """``joinscope replay``: the window showing ``recording``, playing it with ``--play``."""
+    app = _application(args)
+    from app.windows.main_window import MainWindow
+
+    window = MainWindow(**remembering(args))
+    window.setWindowTitle(f"JoinScope — replay of {recording.path}")
+    panel = window.open_replay(recording, args.speed)
+    panel.replay_finished.connect(lambda: _when_over(args, app, window))
+    _close_on_signals(window)
+    window.show()
+    if args.play or args.exit_when_done:
+        panel.play()
+    return app.exec()
+
+
+def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
+    app = _application(args)
+    from app.windows.main_window import MainWindow
+
+    window = MainWindow(**remembering(args))
+    window.controls.select_scenario(config.name)
+    window.controls.show_config(config)
+    window.controls.step_mode.setChecked(bool(getattr(args, "step", False)))
+    window.run_over.connect(lambda state: _when_over(args, app, window))
+    _close_on_signals(window)
+    window.show()
+    if args.autostart:
+        window.start_run(config)
+    return app.exec()
+
+
+def run_compare_gui(args: argparse.Namespace, config: ScenarioConfig, backends: tuple[str, str]) -> int:
+    """``joinscope compare``: ``config`` on two backends at once, in the comparison window alone."""
+    app = _application(args)
+    from app.windows.compare import CompareWindow
+
+    window = CompareWindow(config, backends)
+    window.compared.connect(lambda: _when_over(args, app, window))
+    _close_on_signals(window)
+    window.show()
+    return app.exec()

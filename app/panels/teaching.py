@@ -1,0 +1,498 @@
+"""The teaching panel: step through a real run with its code, a narration and questions.
+
+Docked at the right of the main window while a run is in step mode (``--step``, or
+the "Step through" box before Start).  Every actor waits before each operation;
+the panel lets one go at a time — the next in turn (Step), the one clicked in the
+list or in its swimlane — or plays steps at a chosen rate.  The code panel shows
+the functions that really run, each actor's line in its colour; the narration
+says what the last step did and why; the quiz asks first and judges the answer by
+what really happened.  Going back (←, the scrubber) shows the run as it was after
+an earlier step; the processes keep their place, and → or End come back.
+
+Keys: S step · P play/pause · ← / → a step back / forward · End the present · Q the quiz · F fix it.
+"""
+from __future__ import annotations
+
+import html
+import inspect
+from typing import Callable
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QPushButton, QSlider, QTextBrowser, QVBoxLayout, QWidget)
+
+from app.bridge.controller import FINISHED_STATE, IDLE, REPLAYING, STALLED, STEPPING, STOPPED
+from app.widgets import LabelledSlider
+from core.teaching.fixes import FIXES
+from core.analysis.model import BLOCKED_PUT, WAITING_GET, WAITING_JOIN, WORKING, RunModel
+from core.teaching.quiz import Question, Score, question_for
+from core.sessions.processes import actor_functions
+from core.teaching.step_narration import StepNarrator, Whereabouts, step_is_over, where_actors_are
+from core.stepping.gate import step_order
+
+#: Steps per second that Play offers.
+PLAY_RATES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+REFRESH_MS = 150
+#: Light colours, one per actor, readable behind code on a projector.
+ACTOR_COLOURS = ("#ffd8a8", "#b2f2bb", "#a5d8ff", "#fcc2d7", "#d0bfff", "#ffec99", "#c3fae8", "#e9ecef")
+_OVER = (FINISHED_STATE, STALLED, STOPPED)
+
+
+def actor_colour(name: str, names: list[str]) -> str:
+    return ACTOR_COLOURS[names.index(name) % len(ACTOR_COLOURS)] if name in names else ACTOR_COLOURS[-1]
+
+
+class CodeView(QTextBrowser):
+    """The source of the functions the actors run, with each actor's current line marked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("step-code")
+        self.setOpenLinks(False)
+        self._functions: dict[str, tuple[int, list[str]]] = {}
+        self._files: dict[str, str] = {}
+        self.marks: dict[tuple[str, int], list[str]] = {}
+
+    def set_functions(self, functions: list[Callable[..., None]]) -> None:
+        self._functions = {}
+        for function in functions:
+            if function.__name__ not in self._functions:
+                lines, first = inspect.getsourcelines(function)
+                self._functions[function.__name__] = (first, [line.rstrip("\n") for line in lines])
+                self._files[function.__name__] = function.__module__.replace(".", "/") + ".py"
+        self.show_places({}, [])
+
+    def line_text(self, function: str, line: int) -> str:
+        first, lines = self._functions[function]
+        return lines[line - first]
+
+    def show_places(self, places: dict[str, Whereabouts], names: list[str]) -> None:
+        """Mark each actor's line: a solid colour while it is paused before it, a stripe while
+        it is inside that call (blocked, or working until it pauses again)."""
+        marks: dict[tuple[str, int], list[str]] = {}
+        for actor in step_order(places):
+            place = places[actor]
+            marks.setdefault((place.function, place.line), []).append(actor)
+        self.marks = marks
+        rows = []
+        for name, (first, lines) in self._functions.items():
+            rows.append(f'<p style="font-family:monospace; font-size:12px; color:#888; margin:4px 0 0 0;">'
+                        f'# {html.escape(self._files[name])}, {html.escape(name)}()</p>')
+            for offset, text in enumerate(lines):
+                number = first + offset
+                actors = marks.get((name, number), [])
+                code = html.escape(text) or " "
+                style = "white-space:pre; font-family:monospace; font-size:14px; margin:0;"
+                tag = ""
+                if actors:
+                    colour = actor_colour(actors[0], names)
+                    style += f" background:{colour};"
+                    labels = [f"{a} {'▶ next: ' + places[a].operation + '()' if places[a].paused else '○ in this call'}"
+                              for a in actors]
+                    tag = f"   <b>◀ {html.escape(', '.join(labels))}</b>"
+                rows.append(f'<p style="{style}"><span style="color:#888">{number:>4}  </span>{code}{tag}</p>')
+        self.setHtml("".join(rows))
+
+
+class TeachingPanel(QObject):
+    """Step controls, the code, the narration and the quiz, for the window's stepped run."""
+
+    #: A step was judged: (right?, the right answer).
+    answered = Signal(bool, str)
+    #: The story shown changed.
+    story_changed = Signal(str)
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = window.controller  # type: ignore[attr-defined]
+        self.narrator = StepNarrator(RunModel())
+        self.score = Score()
+        self.question: Question | None = None
+        self._question_for_actor: str | None = None
+        #: A question answered, waiting for its step to settle: (question, answer given, grant count).
+        self._to_judge: tuple[Question, str, int] | None = None
+        self._lanes: list[str] = []
+        #: Why the run stalled, told after the last step's story.
+        self._stall: str | None = None
+        self._build()
+        self._play_timer = QTimer(self)
+        self._play_timer.timeout.connect(self._on_play_tick)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._shortcuts = [self._shortcut(key, slot) for key, slot in (
+            ("S", lambda: self.step()), ("P", self.toggle_play), (Qt.Key.Key_Left, self.back),
+            (Qt.Key.Key_Right, self.forward), (Qt.Key.Key_End, self.to_present),
+            ("Q", self.quiz.toggle), ("F", self.show_fix))]
+        self.controller.run_started.connect(self._on_run_started)
+        self.controller.live_events.connect(self._on_live_events)
+        self.controller.state_changed.connect(self._on_state_changed)
+        self.controller.viewing_changed.connect(lambda _: self.refresh())
+        self.controller.stalled.connect(self._on_stalled)
+        self.dock.hide()
+        self._enable_keys()
+
+    # -- building -----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.step_button = QPushButton("Step ▶ (S)")
+        self.play_button = QPushButton("Play (P)")
+        self.back_button = QPushButton("◀ Back (←)")
+        self.forward_button = QPushButton("Forward ▶ (→)")
+        self.present_button = QPushButton("Now (End)")
+        for button in (self.step_button, self.play_button, self.back_button, self.forward_button, self.present_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.step_button.setToolTip("Let the next actor in turn make its operation")
+        self.step_button.clicked.connect(lambda: self.step())
+        self.play_button.clicked.connect(self.toggle_play)
+        self.back_button.clicked.connect(self.back)
+        self.forward_button.clicked.connect(self.forward)
+        self.present_button.clicked.connect(self.to_present)
+        self.rate = LabelledSlider("Play speed", 0, len(PLAY_RATES) - 1, to_value=lambda p: PLAY_RATES[p],
+                                   from_value=lambda v: PLAY_RATES.index(v), text=lambda v: f"{v:g} steps/s")
+        self.rate.set_value(1.0)
+        self.rate.value_changed.connect(self._on_rate_changed)
+        self.scrubber = QSlider(Qt.Orientation.Horizontal)
+        self.scrubber.setObjectName("step-scrubber")
+        self.scrubber.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scrubber.setToolTip("Drag back to see the run after any earlier step")
+        self.scrubber.valueChanged.connect(self._on_scrubbed)
+        self.where = QLabel()
+        self.pending = QListWidget()
+        self.pending.setObjectName("step-pending")
+        self.pending.setToolTip("Click an actor that is about to make an operation to let it go")
+        self.pending.itemClicked.connect(self._on_pending_clicked)
+        rows = self.pending.fontMetrics().lineSpacing() + 6
+        self.pending.setMinimumHeight(3 * rows + 6)
+        self.pending.setMaximumHeight(4 * rows + 6)
+        self.narration = QLabel()
+        self.narration.setObjectName("step-narration")
+        self.narration.setWordWrap(True)
+        self.narration.setTextFormat(Qt.TextFormat.PlainText)
+        self.narration.setStyleSheet("font-size:16px; padding:6px; background:#f7f7f7;")
+        self.narration.setMinimumHeight(90)
+        self.narration.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.quiz = QCheckBox("Quiz: predict before each step (Q)")
+        self.quiz.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.question_label = QLabel()
+        self.question_label.setWordWrap(True)
+        self.question_label.setStyleSheet("font-size:15px; font-weight:bold; color:#5f3dc4;")
+        self.answers = QHBoxLayout()
+        self.answer_buttons: list[QPushButton] = []
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.verdict.setStyleSheet("font-size:15px;")
+        self.score_label = QLabel()
+        self.fix_button = QPushButton("Fix it…")
+        self.fix_button.setToolTip("Run this pitfall and its corrected program side by side (F)")
+        self.fix_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.fix_button.clicked.connect(self.show_fix)
+        self.code = CodeView()
+
+        buttons = QHBoxLayout()
+        for widget in (self.step_button, self.play_button, self.back_button, self.forward_button, self.present_button):
+            buttons.addWidget(widget)
+        quiz_row = QHBoxLayout()
+        quiz_row.addWidget(self.quiz)
+        quiz_row.addStretch(1)
+        quiz_row.addWidget(self.score_label)
+        quiz_row.addWidget(self.fix_button)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(buttons)
+        layout.addWidget(self.rate)
+        layout.addWidget(self.scrubber)
+        layout.addWidget(self.where)
+        layout.addWidget(self.pending)
+        layout.addWidget(self.narration)
+        layout.addLayout(quiz_row)
+        layout.addWidget(self.question_label)
+        layout.addLayout(self.answers)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.code, 1)
+        self.dock = QDockWidget("Step through")
+        self.dock.setObjectName("teaching-dock")
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.dock.setWidget(body)
+        self.dock.setMinimumWidth(560)
+        self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+
+    def _shortcut(self, key: object, slot: Callable[[], None]) -> QShortcut:
+        shortcut = QShortcut(QKeySequence(key), self.window)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(slot)
+        return shortcut
+
+    # -- a run in step mode ---------------------------------------------------------------
+    def _enable_keys(self) -> None:
+        """The panel's keys work only while a stepped run is shown (the replay panel uses ← → End too)."""
+        active = self.controller.stepping and self.controller.state != REPLAYING and self.dock.isVisible()
+        for shortcut in self._shortcuts:
+            shortcut.setEnabled(active)
+
+    def _on_run_started(self) -> None:
+        active = self.controller.stepping
+        if not active:
+            self.dock.hide()
+            self._refresh_timer.stop()
+            return
+        config = self.controller.config
+        self.narrator = StepNarrator(self.controller.model, config.maxsize, config.backend)
+        self.score = Score()
+        self._stall = None
+        self._clear_question()
+        self.verdict.setText("")
+        functions = actor_functions(config)
+        self.code.set_functions([functions[role] for role in ("main", "producer", "consumer")])
+        self.fix_button.setVisible(config.name in FIXES)
+        self.dock.show()
+        self._enable_keys()
+        self._refresh_timer.start()
+        self.refresh()
+
+    def _on_live_events(self, events: list) -> None:
+        self.narrator.feed(events)
+        self.refresh()
+
+    def _on_stalled(self, diagnosis: str) -> None:
+        if self.controller.stepping:
+            self._stall = diagnosis
+            self.refresh()
+
+    def _on_state_changed(self, state: str) -> None:
+        if state in _OVER:
+            self.pause()
+            self._refresh_timer.stop()
+        if state in (IDLE, REPLAYING):
+            self.pause()
+            self.dock.hide()
+        self._enable_keys()
+        self.refresh()
+
+    # -- commands ---------------------------------------------------------------------------
+    def step(self, actor: str | None = None) -> bool:
+        """Let ``actor`` (default: the next in turn) go — after asking the quiz question, if any."""
+        if self.controller.state != STEPPING:
+            return False
+        if self.controller.viewing is not None:
+            self.controller.view(None)
+        ready = self.ready()
+        if not ready or self._to_judge is not None:
+            return False
+        if self.question is not None:
+            return False  # answer first
+        chosen = actor if actor is not None else self._next_in_turn(ready)
+        if chosen not in ready:
+            self.controller.refused.emit(f"{chosen} cannot take a step now: it is not paused before an operation")
+            return False
+        if self.quiz.isChecked():
+            question = self._question(chosen, ready[chosen])
+            if question is not None:
+                self._ask(question, chosen)
+                return False
+        return self.controller.step(chosen)
+
+    def ready(self, places: dict[str, Whereabouts] | None = None) -> dict[str, tuple]:
+        """The actors that may be stepped now — once the events of the last step are all on
+        screen (the session knows a moment earlier), so nobody steps past what they saw.
+        ``places``: where the actors are now, if the caller has worked it out already."""
+        ready = self.controller.ready_to_step
+        if not ready:
+            return {}
+        steps, history = self.narrator.steps, self.controller.history
+        if len(steps) != self.controller.steps_granted or steps and not step_is_over(history, steps[-1].seq):
+            return {}
+        places = where_actors_are(history) if places is None else places
+        shown = {actor for actor, place in places.items() if place.paused}
+        return ready if shown == set(ready) else {}
+
+    def _next_in_turn(self, ready: dict[str, tuple]) -> str | None:
+        stepper = self.controller.session.stepper
+        return stepper.next_actor() if stepper is not None else next(iter(ready), None)
+
+    def toggle_play(self) -> None:
+        if self._play_timer.isActive():
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        if self.controller.state != STEPPING:
+            return
+        self._play_timer.start(int(1000 / float(self.rate.value())))
+        self.play_button.setText("Pause (P)")
+
+    def pause(self) -> None:
+        self._play_timer.stop()
+        self.play_button.setText("Play (P)")
+
+    def back(self) -> None:
+        shown = self.shown_step()
+        if shown > 0:
+            self.view_step(shown - 1)
+
+    def forward(self) -> None:
+        if self.controller.viewing is None:
+            self.step()
+        else:
+            self.view_step(self.shown_step() + 1)
+
+    def to_present(self) -> None:
+        self.controller.view(None)
+
+    def view_step(self, number: int) -> None:
+        """Show the run as it was after step ``number`` (0: before the first; the last: the present)."""
+        steps = self.narrator.steps
+        number = max(0, min(number, len(steps)))
+        self.controller.view(None if number >= len(steps) else steps[number].seq - 1)
+
+    def shown_step(self) -> int:
+        """The number of the step the display stands after."""
+        viewing = self.controller.viewing
+        if viewing is None:
+            return len(self.narrator.steps)
+        return sum(1 for step in self.narrator.steps if step.seq <= viewing)
+
+    # -- the quiz -----------------------------------------------------------------------------
+    def _question(self, actor: str, item: tuple) -> Question | None:
+        model = self.controller.model
+        queue = next(iter(model.queues.values()), None)
+        depth, unfinished = (queue.depth, queue.unfinished) if queue else (0, 0)
+        joining = [w.actor for w in model.open_joins() if w.on_queue]
+        return question_for(actor, item, depth, unfinished, joining)
+
+    def _ask(self, question: Question, actor: str) -> None:
+        self.pause()
+        self.question = question
+        self._question_for_actor = actor
+        self.question_label.setText(question.text)
+        self.verdict.setText("")
+        for choice in question.choices:
+            button = QPushButton(choice)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, given=choice: self.answer(given))
+            self.answers.addWidget(button)
+            self.answer_buttons.append(button)
+
+    def answer(self, given: str) -> None:
+        """Take ``given`` as the answer to the question shown, and make the step it is about."""
+        question, actor = self.question, self._question_for_actor
+        if question is None:
+            return
+        self._clear_question()
+        if self.controller.step(actor):
+            self._to_judge = (question, given, len(self.narrator.steps) + 1)
+            self.verdict.setText(f"You said {given}. Let's see…")
+
+    def _clear_question(self) -> None:
+        self.question = None
+        self._question_for_actor = None
+        self.question_label.setText("")
+        for button in self.answer_buttons:
+            self.answers.removeWidget(button)
+            button.deleteLater()
+        self.answer_buttons = []
+
+    def _judge_if_over(self) -> None:
+        if self._to_judge is None:
+            return
+        question, given, number = self._to_judge
+        steps = self.narrator.steps
+        if len(steps) < number:
+            return
+        step = steps[number - 1]
+        if not step_is_over(self.controller.history, step.seq) and self.controller.state == STEPPING:
+            return
+        self._to_judge = None
+        right, correct = self.score.judge(question, step, given)
+        self.verdict.setText(("✔ Right! " if right else f"✘ Not quite: the answer is {correct}. ")
+                             + self.narrator.story(step))
+        self.verdict.setStyleSheet(f"font-size:15px; color:{'#2b8a3e' if right else '#c92a2a'};")
+        self.answered.emit(right, correct)
+
+    # -- showing ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Bring the controls, the list of actors, the code marks and the narration up to date."""
+        if not self.controller.stepping:
+            return
+        self._judge_if_over()
+        history = self.controller.history
+        viewing = self.controller.viewing
+        shown = history if viewing is None else history[:viewing]
+        steps = self.narrator.steps
+        number = self.shown_step()
+        self.scrubber.blockSignals(True)
+        self.scrubber.setRange(0, len(steps))
+        self.scrubber.setValue(number)
+        self.scrubber.blockSignals(False)
+        places = where_actors_are(shown)
+        model = self.controller.model
+        self._lanes = step_order(model.actors)
+        self.code.show_places(places, self._lanes)
+        ready = self.ready(places) if viewing is None else {}
+        self._show_pending(places, model, ready)
+        story = self.narrator.story(steps[number - 1]) if number else self.narrator.story(None)
+        if viewing is None and self._stall:
+            story += f"\n\nStuck: nobody can take another step. {self._stall}"
+        if viewing is not None:
+            story = f"Looking back at step {number} of {len(steps)} — the processes wait where they are. {story}"
+        if story != self.narration.text():
+            self.narration.setText(story)
+            self.story_changed.emit(story)
+        state = self.controller.state
+        live = state == STEPPING
+        self.where.setText(f"step {number} of {len(steps)}" + ("" if viewing is None else "  (looking back)")
+                           + ("" if live else f"  · run {state}"))
+        self.step_button.setEnabled(live and bool(ready) and self.question is None and self._to_judge is None)
+        self.play_button.setEnabled(live)
+        self.back_button.setEnabled(number > 0)
+        self.forward_button.setEnabled(viewing is not None or live)
+        self.present_button.setEnabled(viewing is not None)
+        self.score_label.setText(f"Quiz: {self.score}" if self.score.asked else "")
+        for label in (self.question_label, self.verdict):
+            label.setVisible(bool(label.text()))
+
+    def _show_pending(self, places: dict[str, Whereabouts], model: RunModel, ready: dict[str, tuple]) -> None:
+        self.pending.clear()
+        for actor in step_order(places):
+            place = places[actor]
+            target = f"{place.target}." if place.target else ""
+            if place.paused:
+                text = f"● {actor} is about to call {target}{place.operation}()   — {place.function}, line {place.line}"
+            else:
+                state = model.actors[actor].state if actor in model.actors else ""
+                text = {WAITING_GET: f"○ {actor} is blocked in get(): the queue is empty",
+                        BLOCKED_PUT: f"○ {actor} is blocked in put(): the queue is full",
+                        WAITING_JOIN: f"○ {actor} is blocked in {target}join()",
+                        WORKING: f"◆ {actor} is working on its task"}.get(state, f"… {actor} is on its way")
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, actor)
+            item.setBackground(QColor(actor_colour(actor, self._lanes)))
+            if actor not in ready:
+                item.setForeground(QColor("#555555"))
+            self.pending.addItem(item)
+
+    def _on_pending_clicked(self, item: QListWidgetItem) -> None:
+        self.step(item.data(Qt.ItemDataRole.UserRole))
+
+    def _on_scrubbed(self, value: int) -> None:
+        self.view_step(value)
+
+    def _on_rate_changed(self, value: float) -> None:
+        if self._play_timer.isActive():
+            self._play_timer.start(int(1000 / float(value)))
+
+    def _on_play_tick(self) -> None:
+        if self.controller.state != STEPPING:
+            self.pause()
+            return
+        self.step()
+
+    def show_fix(self) -> None:
+        from app.windows.fix_dialog import FixDialog
+        config = self.controller.config
+        if config is not None and config.name in FIXES:
+            self.fix_dialog = FixDialog(FIXES[config.name], self.window)
+            self.fix_dialog.show()
+

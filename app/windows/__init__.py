@@ -1,0 +1,1 @@
+"""JoinScope's windows: the main window, compare, a traced program's window, Fix it."""

@@ -1,0 +1,314 @@
+"""The main window: controls on the left, live plots and swimlanes, the event log below."""
+from __future__ import annotations
+
+from importlib.resources import files
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from pyqtgraph.util.garbage_collector import GarbageCollector
+
+from app import preferences
+from app.bridge.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
+from app.windows.compare import CompareWindow
+from app.panels.controls import ControlPanel
+from app.panels.event_log import EventLog
+from app.panels.export_menu import ExportMenu
+from app.plots.run_plots import REDRAW_HZ, RunPlots
+from app.panels.replay import ReplayPanel
+from app.panels.story import StoryPanel
+from app.panels.teaching import TeachingPanel
+from app.widgets import counts_legend, lane_legend
+from core.analysis.model import CRASHED
+from core.analysis.narrate import how_it_ended, seconds_text
+from core.recordings.replay import Recording
+from core.scenarios import BACKENDS, PROCESS, THREAD, ScenarioConfig
+
+COMPARE_SHORTCUT = "Ctrl+Shift+B"
+#: While a live run is quiet (everyone waits), how often the plots are drawn again to show
+#: the waits growing.
+QUIET_REDRAW_S = 0.25
+BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
+BANNER_DONE = "background:#e6f4ea; color:#1e4620; border:2px solid #2ca02c; padding:8px; font-size:15px;"
+
+
+_garbage_collector: GarbageCollector | None = None
+
+
+def collect_garbage_on_the_gui_thread() -> None:
+    """Run Python's cycle collector only on the GUI thread, from a timer.
+
+    Left to itself it runs in whichever thread happens to allocate — the event pump,
+    say — and a Qt object it frees there (a closed window's menu) is destroyed off the
+    GUI thread, which deadlocks Qt and the GIL against each other."""
+    global _garbage_collector
+    if _garbage_collector is None:
+        _garbage_collector = GarbageCollector(interval=1.0)
+
+
+class MainWindow(QMainWindow):
+    #: The run ended (finished, stalled or stopped) and the window shows its final state.
+    run_over = Signal(str)
+
+    def __init__(self, remember_place: bool = True, remember_recordings: bool = True) -> None:
+        """``remember_place``: open where the last window was closed, and remember this one's
+        place (a scripted screenshot keeps the default size instead, the same for everyone;
+        a scaled window keeps the usual place as it was).  ``remember_recordings``: add the
+        recordings opened to File ▸ Open recent (not those a script opens)."""
+        super().__init__()
+        collect_garbage_on_the_gui_thread()
+        self._remember_place = remember_place
+        self._remember_recordings = remember_recordings
+        self.setWindowTitle("JoinScope — multiprocessing.JoinableQueue, live")
+        self.setWindowIcon(QIcon(str(files("resources") / "joinscope.svg")))
+        self.controller = RunController(self)
+        self.controller.frame_synced = True  # _redraw() tells it each frame
+        self.controls = ControlPanel()
+        self.plots = RunPlots()
+        self.log = EventLog()
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        self.story = StoryPanel(self.controller)
+        side_box = QWidget()
+        side_layout = QVBoxLayout(side_box)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.controls)
+        story_margins = QVBoxLayout()
+        story_margins.setContentsMargins(9, 0, 9, 9)
+        story_margins.addWidget(self.story)
+        side_layout.addLayout(story_margins, 1)
+        side = QScrollArea()
+        side.setWidget(side_box)
+        side.setWidgetResizable(True)
+        side.setMinimumWidth(380)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.banner)
+        plots_box = QWidget()
+        plots_layout = QVBoxLayout(plots_box)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.addWidget(counts_legend())
+        plots_layout.addWidget(self.plots, 1)
+        plots_layout.addWidget(lane_legend())
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.addWidget(plots_box)
+        vertical.addWidget(self.log)
+        vertical.setSizes([640, 230])
+        centre_layout.addWidget(vertical)
+        horizontal = QSplitter(Qt.Orientation.Horizontal)
+        horizontal.addWidget(side)
+        horizontal.addWidget(centre)
+        horizontal.setStretchFactor(1, 1)
+        self.setCentralWidget(horizontal)
+        self.status = QLabel()
+        # Its text changes every frame: a size hint that follows it would re-lay out (and
+        # repaint) the whole window each time.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.statusBar().addPermanentWidget(self.status, 1)
+        self.resize(1500, 950)
+        if remember_place:
+            preferences.restore_window(self)  # where it was last closed, if it was
+
+        self._dirty = False
+        self._problems_shown = (0, 0)
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setInterval(int(1000 / REDRAW_HZ))
+        self._redraw_timer.timeout.connect(self._on_redraw_tick)
+        self._redraw_timer.start()
+
+        self.controls.start_requested.connect(self._on_start)
+        self.controls.pause_requested.connect(self._on_pause)
+        self.controls.stop_requested.connect(self.controller.stop)
+        self.controls.reset_requested.connect(self.controller.reset)
+        self.controls.follow_requested.connect(self.plots.follow)
+        self.controls.actors_changed.connect(self.controller.set_count)
+        self.controller.state_changed.connect(self._on_state_changed)
+        self.controller.events_applied.connect(self._on_events)
+        self.controller.run_reset.connect(self._on_run_reset)
+        self.controller.stalled.connect(self._on_stalled)
+        self.controller.finish_replayed.connect(self._on_finish_replayed)
+        self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
+        self.replay: ReplayPanel | None = None  # while a recording is shown
+        self.teaching = TeachingPanel(self)
+        self.plots.lane_clicked.connect(self._on_lane_clicked)
+        self.exports = ExportMenu(self)
+        self.compare_window: CompareWindow | None = None
+        self.compare_action = QAction("Compare backends…", self)
+        self.compare_action.setShortcut(QKeySequence(COMPARE_SHORTCUT))
+        self.compare_action.triggered.connect(lambda: self.open_compare())
+        self.exports.menu.insertAction(self.exports.open_action, self.compare_action)
+        self.exports.menu.insertSeparator(self.exports.open_action)
+        self.controls.compare_requested.connect(lambda: self.open_compare())
+        self.plots.following_changed.connect(self._on_following_changed)
+        self.plots.view_moved.connect(self._mark_dirty)
+        self._on_state_changed(self.controller.state)
+
+    # -- run control ----------------------------------------------------------------------
+    def start_run(self, config: ScenarioConfig | None = None, step: bool | None = None) -> None:
+        """Start ``config`` (or what the controls say), in step mode if ``step`` (or the box) says so."""
+        config = config or self.controls.config()
+        self.controls.show_config(config)
+        if step is not None:
+            self.controls.step_mode.setChecked(step)
+        self.controller.start(config, step=self.controls.step_mode.isChecked())
+
+    def open_replay(self, recording: Recording, speed: float = 1.0) -> ReplayPanel | None:
+        """Show ``recording`` with replay controls; ``None`` while a live run goes on."""
+        if self.controller.state not in (IDLE, FINISHED_STATE, STOPPED, REPLAYING):
+            return None
+        if self.replay is not None:
+            self.replay.close_replay()
+        if self._remember_recordings:
+            preferences.remember_recording(recording.path)
+        self.replay = ReplayPanel(self, recording, speed)
+        self.replay.closed.connect(self._on_replay_closed)
+        self.replay.replay_finished.connect(self._on_replay_finished)
+        return self.replay
+
+    def open_compare(self, backends: tuple[str, str] | None = None) -> CompareWindow:
+        """The settings the controls show, run on ``backends`` at once in a window of their own
+        (by default the backend picked and another: process beside thread or asyncio)."""
+        config = self.controls.config()
+        if backends is None:
+            other = THREAD if config.backend == PROCESS else PROCESS
+            backends = tuple(sorted((config.backend, other), key=BACKENDS.index))  # type: ignore[assignment]
+        if self.compare_window is not None:
+            self.compare_window.close()
+            self.compare_window.deleteLater()
+        self.compare_window = CompareWindow(config, backends, self)
+        self.compare_window.show()
+        return self.compare_window
+
+    def _on_lane_clicked(self, actor: str) -> None:
+        if self.controller.stepping:
+            self.teaching.step(actor)
+
+    def _on_replay_closed(self) -> None:
+        self.replay = None
+
+    def _on_replay_finished(self) -> None:
+        self._redraw()
+        self.plots.fit(self.controller.model.last_t)
+
+    def _on_start(self) -> None:
+        self.start_run()
+
+    def _on_pause(self) -> None:
+        if self.controller.state == PAUSED:
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def _on_state_changed(self, state: str) -> None:
+        self.controls.set_run_state(state, state == PAUSED)
+        if state == FINISHED_STATE:
+            self._show_banner(self._finished_text(), BANNER_DONE)
+        self._dirty = True
+        self._update_status()
+        if state in (FINISHED_STATE, STALLED, STOPPED):
+            self._redraw()
+            if state != STALLED:  # a stalled run goes on: its waits keep growing in view
+                self.plots.fit(self.controller.model.last_t)
+            self.run_over.emit(state)
+
+    def _on_run_reset(self) -> None:
+        self._problems_shown = (0, 0)
+        self.plots.clear_run()
+        self.log.clear()
+        self.banner.hide()
+        self.controls.problems.setText("")
+        self._dirty = True
+
+    def _on_finish_replayed(self) -> None:
+        self._show_banner(self._finished_text(), BANNER_DONE)
+
+    def _on_stalled(self, diagnosis: str) -> None:
+        self._show_banner(f"<b>Stalled.</b> {diagnosis}", BANNER_STALL)
+
+    def _show_banner(self, text: str, style: str) -> None:
+        self.banner.setText(text)
+        self.banner.setStyleSheet(style)
+        self.banner.show()
+
+    def _finished_text(self) -> str:
+        model = self.controller.model
+        joins = [j for j in model.joins if j.on_queue]
+        text = f"<b>Finished.</b> {model.puts} puts, {model.gets} gets, {model.task_dones} task_done calls."
+        for join in joins:
+            if join.released_by is None:
+                text += f" {join.actor}'s join() returned at once (unfinished was 0)"
+                if join.producers_unfinished:
+                    text += f" — too early: {', '.join(join.producers_unfinished)} had not finished."
+            else:
+                text += f" {join.actor} waited {seconds_text(join.waited)} in join()."
+        return text
+
+    # -- events and redraws ---------------------------------------------------------------
+    def _on_events(self, events: list) -> None:
+        self.log.append(events)
+        self._dirty = True
+        model = self.controller.model
+        problems = (len(model.errors), sum(1 for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None))
+        if problems != self._problems_shown:
+            self._problems_shown = problems
+            self._show_problems()
+
+    def _show_problems(self) -> None:
+        model = self.controller.model
+        lines = [f"⚠ {e.actor}: {e.error}" for e in model.errors]
+        backend = self.controller.config.backend if self.controller.config else "process"
+        lines += [f"✖ {a.name} crashed: it {how_it_ended(a.exitcode, backend)}" for a in model.actors.values()
+                  if a.state == CRASHED and a.exitcode is not None]
+        self.controls.problems.setText("<br>".join(lines))
+        self.controls.problems.setStyleSheet("color:#b00020; font-size:13px;")
+
+    def _on_following_changed(self, following: bool) -> None:
+        self.controls.follow_button.setEnabled(not following)
+        self._dirty = True
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
+    def _on_redraw_tick(self) -> None:
+        now = self.controller.run_time_now()
+        # Quiet, the run's clock still moves the picture on (not while paused: it stands still).
+        if self._dirty or (now is not None and now - self.plots.drawn_now >= QUIET_REDRAW_S):
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self._dirty = False
+        self.plots.redraw(self.controller.timeline, self.controller.model, now=self.controller.run_time_now())
+        self._update_status()
+        self.controller.frame_drawn()
+
+    def _update_status(self) -> None:
+        model = self.controller.model
+        queue = next(iter(model.queues.values()), None)
+        depth, unfinished = (queue.depth, queue.unfinished) if queue else (0, 0)
+        self.status.setText(
+            f"depth {depth}  ·  unfinished {unfinished}  ·  puts {model.puts}  ·  gets {model.gets}  ·  "
+            f"task_done {model.task_dones}  ·  live {self._actor_units()} {self.controller.live_processes()}  ·  "
+            f"{self.controller.state}")
+
+    def _actor_units(self) -> str:
+        """What the live count counts: processes, threads or asyncio tasks."""
+        config = self.controller.config
+        backend = config.backend if config is not None else "process"
+        return {"thread": "threads", "asyncio": "tasks"}.get(backend, "processes")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if self._remember_place:
+            preferences.save_window(self)
+        self._redraw_timer.stop()
+        if self.replay is not None:
+            self.replay.close_replay()
+        # Dialogs with runs of their own: a child deleted with the window gets no closeEvent.
+        for dialog in (self.compare_window, getattr(self.teaching, "fix_dialog", None)):
+            if dialog is not None:
+                dialog.close()
+        self.controller.shutdown()
+        self.exports.close()
+        super().closeEvent(event)

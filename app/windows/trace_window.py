@@ -1,0 +1,81 @@
+"""The window of ``joinscope trace``: the live window, fed by a traced program instead of a scenario.
+
+The run controller plays any event source, so the program's events fill the same
+plots, swimlanes, event log and narration as a scenario's.  The window stays open
+when the program ends, to be looked at; closing it while the program runs stops the
+program and every process it started.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from html import escape
+from typing import Callable
+
+from core.scenarios import ScenarioConfig
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+
+def open_trace_window(source: object, config: ScenarioConfig, remember_place: bool = True) -> "object":
+    """A shown main window already playing ``source`` (a :class:`core.tracing.session.TraceSession`);
+    ``remember_place`` as :class:`app.windows.main_window.MainWindow` takes it."""
+    from PySide6.QtWidgets import QLabel
+
+    from app.windows.main_window import MainWindow
+
+    window = MainWindow(remember_place=remember_place)
+    window.setWindowTitle(f"JoinScope — tracing {config.title}")
+    controls = window.controls
+    # A scenario's settings and Start/Pause/Reset do not apply to someone else's program; Stop
+    # (which ends it and every process it started) and Follow newest do.
+    controls.scenario.parentWidget().hide()
+    for button in (controls.start_button, controls.pause_button, controls.reset_button):
+        button.hide()
+    heading = QLabel(f"Tracing <b>{escape(config.title)}</b>")
+    heading.setWordWrap(True)
+    heading.setObjectName("trace-heading")
+    controls.layout().insertWidget(0, heading)
+    window.controller.start(config, source)  # type: ignore[arg-type]
+    window.show()
+    return window
+
+
+def show_trace(source: object, config: ScenarioConfig, on_events: Callable[[list], None],
+               scale: float | None = None) -> None:
+    """Run the window (drawn ``scale`` times as big) until the user closes it; ``on_events``
+    sees every batch of events."""
+    import PySide6  # noqa: F401  (the binding pyqtgraph must use)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.cli.window_options import qt_scale
+
+    with qt_scale(scale):
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("JoinScope")
+    font = app.font()
+    font.setPointSize(max(font.pointSize(), 11))
+    app.setFont(font)
+    window = open_trace_window(source, config, remember_place=scale is None)
+    window.controller.events_applied.connect(on_events)  # type: ignore[attr-defined]
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, lambda: _interrupted(window, source)))
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))  # type: ignore[attr-defined]
+    app.exec()
+
+
+def _interrupted(window: object, source: object) -> None:
+    """Ctrl-C: the program got it too, from the terminal.  As without the window, it may end
+    by itself (JoinScope passes a SIGINT on after a second, and stops it after another);
+    the window closes when it has ended.  A second Ctrl-C, or one after the end, closes it now."""
+    from app.bridge.controller import OVER
+
+    controller = window.controller  # type: ignore[attr-defined]
+    interrupt = getattr(source, "interrupt", None)
+    if controller.state in OVER or interrupt is None or getattr(window, "_interrupted", False):
+        window.close()  # type: ignore[attr-defined]
+        return
+    window._interrupted = True  # type: ignore[attr-defined]
+    controller.state_changed.connect(lambda state: state in OVER and window.close())  # type: ignore[attr-defined]
+    interrupt()

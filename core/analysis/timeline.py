@@ -1,0 +1,160 @@
+"""What the plots draw, folded from events into numpy columns.
+
+The run model answers "what is the state now"; the timeline keeps "how did it get
+here": each queue's depth and unfinished count over time, how many tasks were
+completed in each hundredth of a second, and every join (each actor's state
+changes for the swimlanes are the model's).  It folds a whole batch at a time, so
+its cost per event is a few list operations, and its memory stays bounded however
+long the run (see :mod:`core.analysis.compaction`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
+
+import numpy as np
+
+from core.analysis.compaction import compact_steps
+from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
+from core.analysis.series import Series
+
+_COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
+_TIME, _KIND, _QUEUE, _DEPTH, _UNFINISHED = (itemgetter(i) for i in (1, 2, 5, 8, 9))
+RATE_BINS = 50
+RATE_MIN_BIN_S = 0.05
+#: Completions are counted in bins this wide; the rate plot's bins are whole multiples.
+RATE_BASE_S = 0.01
+#: Rows of a queue's count history past which its older half is summarised (16 bytes a row).
+MAX_STEP_ROWS = 900_000
+#: ``task_done`` calls that brought unfinished to 0 remembered for naming what released a join.
+_RELEASERS_KEPT = 1024
+
+
+@dataclass
+class JoinMark:
+    """A join() as the plots mark it: entered, returned, and what released it."""
+
+    actor: str
+    target: str
+    on_queue: bool
+    entered: float
+    returned: float | None = None
+    waited: float | None = None
+    released_by: int | None = None
+    released_by_actor: str | None = None
+    unfinished_at_entry: int | None = None
+
+
+class Timeline:
+    """Plot data for one run.  Feed it the same event batches as the run model, after it."""
+
+    def __init__(self) -> None:
+        self.queues: dict[str, Series] = {}
+        #: Tasks completed in each :data:`RATE_BASE_S` since the start.
+        self._done_counts = np.zeros(1024, np.int64)
+        self._done_bins = 0
+        self.joins: list[JoinMark] = []
+        self._open: dict[str, JoinMark] = {}
+        self._done_by: dict[int, str] = {}
+        self.last_t = 0.0
+
+    def queue(self, name: str) -> Series:
+        series = self.queues.get(name)
+        if series is None:
+            series = self.queues[name] = Series({"t": np.float64, "depth": np.int32, "unfinished": np.int32})
+            series.append(t=0.0, depth=0, unfinished=0)
+        return series
+
+    @property
+    def nbytes(self) -> int:
+        return self._done_counts.nbytes + sum(s.nbytes for s in self.queues.values())
+
+    def extend(self, events: list[Event]) -> None:
+        if not events:
+            return
+        self.last_t = events[-1].t
+        kinds = list(map(_KIND, events))
+        if set(kinds) <= _COUNT_KINDS:  # the usual batch: nothing but puts, gets and task_dones
+            counted, rest = events, False
+        else:
+            counted = [e for e, kind in zip(events, kinds) if kind in _COUNT_KINDS]
+            kinds = list(map(_KIND, counted))
+            rest = True
+        if counted:
+            queues = list(map(_QUEUE, counted))
+            ts = list(map(_TIME, counted))
+            depths = list(map(_DEPTH, counted))
+            unfinished = list(map(_UNFINISHED, counted))
+            names = set(queues)
+            for name in names:
+                series = self.queue(name)
+                if len(names) == 1:
+                    series.extend(t=ts, depth=depths, unfinished=unfinished)
+                else:
+                    mine = [i for i, queue in enumerate(queues) if queue == name]
+                    series.extend(t=[ts[i] for i in mine], depth=[depths[i] for i in mine],
+                                  unfinished=[unfinished[i] for i in mine])
+                if len(series) > MAX_STEP_ROWS:
+                    t, depth, high = compact_steps(series.column("t"), series.column("depth"),
+                                                   series.column("unfinished"), MAX_STEP_ROWS // 2)
+                    series.replace(t=t, depth=depth, unfinished=high)
+            if TASK_DONE in kinds:
+                self._count_completions(list(compress(ts, map(TASK_DONE.__eq__, kinds))))
+                if 0 in unfinished:
+                    for event, kind, left in zip(counted, kinds, unfinished):
+                        if kind == TASK_DONE and left == 0:
+                            self._done_by[event.seq] = event.actor
+                    while len(self._done_by) > _RELEASERS_KEPT:
+                        del self._done_by[next(iter(self._done_by))]
+        if not rest:
+            return
+        for event in events:
+            if event.kind == JOIN_ENTER:
+                target = event.queue if event.queue is not None else str(event.item)
+                mark = JoinMark(event.actor, target, event.queue is not None, event.t,
+                                unfinished_at_entry=event.unfinished)
+                self._open[event.actor] = mark
+                self.joins.append(mark)
+            elif event.kind == JOIN_RETURN:
+                mark = self._open.pop(event.actor, None)
+                if mark is not None:
+                    mark.returned = event.t
+                    mark.waited = event.waited
+                    mark.released_by = event.released_by
+                    mark.released_by_actor = self._done_by.get(event.released_by)  # type: ignore[arg-type]
+
+    def _count_completions(self, times: list[float]) -> None:
+        bins = (np.asarray(times) / RATE_BASE_S).astype(np.int64)
+        first = int(bins[0])  # events come in time order
+        counts = np.bincount(bins - first)
+        end = first + len(counts)
+        if end > len(self._done_counts):
+            grown = np.zeros(max(end, 2 * len(self._done_counts)), np.int64)
+            grown[:self._done_bins] = self._done_counts[:self._done_bins]
+            self._done_counts = grown
+        self._done_counts[first:end] += counts
+        self._done_bins = max(self._done_bins, end)
+
+    @property
+    def completed(self) -> int:
+        """Tasks completed so far (``task_done`` calls)."""
+        return int(self._done_counts[:self._done_bins].sum())
+
+    def completion_rate(self, bin_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Tasks completed per second, in bins of ``bin_s`` rounded to a whole number of
+        :data:`RATE_BASE_S` (bin start times, rates).
+
+        Without ``bin_s`` the bins are about a fiftieth of the run, so a short run and a
+        long one both show their shape."""
+        if not self._done_bins:
+            return np.zeros(0), np.zeros(0)
+        if bin_s is None:
+            bin_s = max(RATE_MIN_BIN_S, self.last_t / RATE_BINS)
+        per_bin = max(1, round(bin_s / RATE_BASE_S))
+        bins = -(-self._done_bins // per_bin)
+        counts = np.zeros(bins * per_bin, np.int64)
+        counts[:self._done_bins] = self._done_counts[:self._done_bins]
+        width = per_bin * RATE_BASE_S
+        sums = counts.reshape(bins, per_bin).sum(axis=1)
+        return np.arange(bins, dtype=np.float64) * width, sums / width

@@ -1,0 +1,1 @@
+"""The queues that report every operation, and how their records travel to the observer."""

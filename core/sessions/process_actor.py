@@ -1,0 +1,115 @@
+"""The entry point of every producer and consumer process.
+
+It names the process's actor, makes Ctrl-C the parent's business, turns SIGTERM
+into an orderly exit at the next point where no lock is held (so the queue stays
+usable and the last events are flushed, see :mod:`core.program.termination`), reports the
+start and any exception, and makes blocking calls return control when the actor is
+retired or terminated.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from multiprocessing import parent_process
+from typing import Any
+
+from core.program import termination
+from core.program.control import CONSUMER, RunControl
+from core.events import ACTOR_START, ERROR
+from core.program.plan import Plan
+from core.queues.reporter import Stopped, current_pid, set_process_actor, set_process_interrupt
+from core.scenarios import ScenarioConfig
+from core.stepping.gate import EXIT, actor_index, returning_from
+from core.program.workers import CONSUMER_CODE, PRODUCER_CODE
+
+EXIT_TERMINATED = termination.EXIT_TERMINATED
+#: The exit code of an actor whose observer died.
+EXIT_PARENT_GONE = 70
+#: Actors run a little below the observer's priority: when a busy run and the window
+#: share too few cores, the window keeps drawing and the actors wait for it (through
+#: the bounded event channel) rather than the other way round.
+ACTOR_NICENESS = 10
+
+
+class Retired(Stopped):
+    """Raised in a retired consumer's ``get()``: it takes no new task and exits."""
+
+
+def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl, config: ScenarioConfig) -> None:
+    """Run one actor's code to its end; the process's exit code tells how it ended."""
+    name = f"{role}-{number}"
+    set_process_actor(name)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(ACTOR_NICENESS)
+    termination.install()
+    _exit_with_parent()
+    reporter = queue._reporter
+    gate = getattr(queue, "step_gate", None)
+    if gate is None:  # in step mode the observer announces the start, in a fixed order
+        reporter.record((time.monotonic(), ACTOR_START, name, current_pid(), None, 0, role, None, None, None, None, None,
+                         None))
+    else:
+        gate.bind(actor_index(role, slot))
+    plan = Plan(config, control, role, number, slot)
+    if role == CONSUMER:
+        def stop_if_retired() -> None:
+            termination.check()
+            if plan.retired():
+                raise Retired(name)
+        set_process_interrupt(stop_if_retired)
+    else:
+        set_process_interrupt(termination.check)
+    code = (PRODUCER_CODE if role == "producer" else CONSUMER_CODE)[
+        config.producer_code if role == "producer" else config.consumer_code]
+    exitcode = 0
+    try:
+        try:
+            code(queue, plan)
+        except Retired:
+            pass
+        except Exception as error:  # the actor's own failure: report it, then exit like a crash
+            if not getattr(error, "joinscope_reported", False):
+                reporter.record((time.monotonic(), ERROR, name, current_pid(), None, 0, None, None, None, None, None,
+                                 describe_exception(error), None))
+            exitcode = 1
+        if gate is not None:
+            gate.pause(EXIT, reporter, where=returning_from(code))
+    finally:
+        if termination.requested():
+            # The run is being stopped: tasks not yet sent are dropped (nobody will get
+            # them), and the exit waits only for the one the feeder is sending — so it
+            # never dies holding the queue's write lock, as a cancelled feeder could.
+            queue.discard_unsent()
+        reporter.close()
+    if exitcode:
+        sys.exit(exitcode)
+
+
+def describe_exception(error: BaseException) -> str:
+    """``Type: message (file:line in function)`` of where it was raised."""
+    where = ""
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames:
+        last = frames[-1]
+        where = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name})"
+    return f"{type(error).__name__}: {error}{where}"
+
+
+def _exit_with_parent() -> None:
+    """End this process as soon as the observer that started it dies (killed outright,
+    say): nobody would read its events or stop it.  A thread of its own waits on the
+    parent's sentinel for the process's whole life — also while its exit waits for a
+    queue's feeder thread to push into a pipe that nobody will ever read again."""
+    parent = parent_process()
+    if parent is None:
+        return
+
+    def wait_then_exit() -> None:
+        parent.join()
+        os._exit(EXIT_PARENT_GONE)
+
+    threading.Thread(target=wait_then_exit, name="joinscope-parent-watch", daemon=True).start()

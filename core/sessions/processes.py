@@ -1,0 +1,348 @@
+"""A run: the actor processes, ``main``, and the stream of events they report.
+
+The session starts producers and consumers through an explicit multiprocessing
+context (``spawn`` unless the scenario says otherwise), plays ``main`` on a thread
+of its own, adds and retires actors while the run goes on, and stops everything
+within a second when asked.  :meth:`Session.poll` is the one place events come
+out: the CLI calls it in a loop, the window's event pump on its thread.
+
+Events of the session's own process (``main``'s joins, actor exits) never pass
+through the channel: they go to a local inbox.  ``poll`` takes the inbox *before*
+draining the channel, so an ``actor_exit`` is never merged ahead of the last
+events its process wrote.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_for_sentinels
+from queue import Empty
+from typing import Any, Callable
+
+from core.program import workers
+from core.sessions.process_actor import run_actor
+from core.program.control import CONSUMER, PRODUCER, RunControl
+from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_START, ERROR, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
+from core.queues.observed import ObservedJoinableQueue
+from core.queues.reporter import WAIT_SLICE_S, Stopped, acting_as, current_pid, forget_reporter, install_local_reporter
+from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
+from core.sessions.base import FINISHED, RUNNING, STOPPED, TASK_QUEUE_NAME, SessionBase
+from core.stepping.gate import (EXIT, MAIN_INDEX, ROUND_ROBIN, StepGate, SteppedJoinableQueue, Stepper, actor_index,
+                           returning_from)
+
+#: How long stop() lets actors exit on SIGTERM before it kills them.
+STOP_GRACE_S = 0.6
+#: How long closing a stopped run spends reading items still on their way off the task queue.
+DISCARD_WAIT_S = 1.0
+#: The longest stop() waits for one of its own threads (they look up every WAIT_SLICE_S).
+THREAD_JOIN_S = 2.0
+#: Batches of events the actors may have sent and the session not yet read.  When a
+#: run makes events faster than the observer can take them (5 busy processes and the
+#: window sharing 2 cores), the actors wait for it instead of piling them up.
+CHANNEL_BATCHES = 16
+
+@dataclass
+class ActorProcess:
+    name: str
+    role: str
+    number: int
+    slot: int
+    process: Any
+    exited: threading.Event = field(default_factory=threading.Event)
+    exitcode: int | None = None
+    retiring: bool = False
+
+    @property
+    def alive(self) -> bool:
+        """Not reaped yet (it may be on its way out)."""
+        return self.exitcode is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+
+def _release(queue: Any, discard: bool) -> None:
+    """Close ``queue`` for good once every actor has exited: its feeder thread ends and
+    both ends of its pipe are closed now, not whenever the object is collected.
+
+    With ``discard`` (a stopped run, the task queue) what this process has not sent yet
+    and what is still in the pipe are dropped, so the feeder never blocks on a full
+    pipe that nobody will read.  A feeder that still cannot finish (a process killed
+    outright while it held the queue's write lock) is left behind rather than waited
+    for forever."""
+    if discard:
+        queue.discard_unsent()
+        deadline = time.monotonic() + DISCARD_WAIT_S
+        while time.monotonic() < deadline:
+            queue.discard_queued(WAIT_SLICE_S)
+            if not queue._buffer and not queue._reader.poll():
+                break
+    queue.close()
+    feeder = queue._thread
+    if feeder is not None:
+        feeder.join(DISCARD_WAIT_S)
+        if feeder.is_alive():
+            queue.cancel_join_thread()
+            return
+    queue.join_thread()
+    for connection in (queue._reader, queue._writer):
+        if not connection.closed:
+            connection.close()
+
+
+def main_code(config: ScenarioConfig) -> Callable[..., None]:
+    """The ``main`` function of :mod:`core.program.workers` that ``config`` runs."""
+    if config.join_order == JOIN_QUEUE_FIRST:
+        return workers.main_joins_queue_first
+    if config.sentinels_from == SENTINELS_FROM_MAIN:
+        return workers.main_sends_sentinels
+    return workers.main
+
+
+def actor_functions(config: ScenarioConfig) -> dict[str, Callable[..., None]]:
+    """The functions of :mod:`core.program.workers` that the producers, consumers and ``main`` of ``config`` run."""
+    if config.backend == "asyncio":
+        from core.program import async_workers
+        return {PRODUCER: async_workers.PRODUCER_CODE[config.producer_code],
+                CONSUMER: async_workers.CONSUMER_CODE[config.consumer_code],
+                MAIN_ACTOR: async_workers.MAIN_CODE[main_code(config).__name__]}
+    return {PRODUCER: workers.PRODUCER_CODE[config.producer_code], CONSUMER: workers.CONSUMER_CODE[config.consumer_code],
+            MAIN_ACTOR: main_code(config)}
+
+
+class Session(SessionBase):
+    """One run of a scenario.  Use as a context manager, or call :meth:`close`.
+
+    With ``step`` the run is in step mode (:mod:`core.stepping.gate`): every actor pauses
+    before each operation until :meth:`step` lets one through, or — with
+    ``step="round-robin"`` — the session lets them through in turn by itself."""
+
+    def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
+        super().__init__(config)
+        self._ctx = multiprocessing.get_context(config.start_method)
+        self._channel = self._ctx.Queue(CHANNEL_BATCHES)
+        self._inbox: deque[tuple] = deque()
+        self._local_reporter = install_local_reporter(self._channel, self._inbox.extend)
+        if step is None:
+            self.queue = ObservedJoinableQueue(config.maxsize, ctx=self._ctx, events=self._channel,
+                                               name=TASK_QUEUE_NAME)
+        else:
+            gate = StepGate(self._ctx)
+            self.queue = SteppedJoinableQueue(config.maxsize, gate=gate, ctx=self._ctx, events=self._channel,
+                                              name=TASK_QUEUE_NAME)
+            counts = self.queue._counts
+            self.stepper = Stepper(gate, TASK_QUEUE_NAME, lambda: (counts[1], counts[2]), config.maxsize,
+                                   auto=step == ROUND_ROBIN)
+        self._control = RunControl(self._ctx)
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        self._begin()
+        # Every actor is counted in before any starts: a producer could otherwise finish all
+        # its tasks (and, thinking itself the only one, put the sentinels) before the next one
+        # was counted.
+        claims = [(role, self._claim(role)) for role, count in ((PRODUCER, self.config.producers),
+                                                                (CONSUMER, self.config.consumers))
+                  for _ in range(count)]
+        for number, (role, claim) in enumerate(claims):
+            if isinstance(claim, str):
+                continue
+            try:
+                self._launch(role, claim)
+            except BaseException:
+                for later_role, later in claims[number + 1:]:
+                    if not isinstance(later, str):
+                        self._control.release(later_role, later[0])
+                raise
+        for target, name in ((self._play_main, "joinscope-main"), (self._watch_exits, "joinscope-watcher")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """End the run now: ``main`` stops waiting, every actor exits within a second."""
+        if self.state != RUNNING:
+            return
+        self._stop.set()
+        self._record(RUN_STOP, actor=OBSERVER_ACTOR, pid=os.getpid())
+        if self.paused:
+            self.resume()
+        for actor in self.actors():
+            if actor.exitcode is None:
+                actor.process.terminate()
+        deadline = time.monotonic() + STOP_GRACE_S
+        while self.live_processes() and time.monotonic() < deadline:
+            with self._read_lock:
+                self._drain(0.02)  # keep their last events flowing so their exits are not blocked
+            self.queue.discard_queued(WAIT_SLICE_S / 10)  # and their last tasks, for the same reason
+        for actor in self.actors():
+            if actor.exitcode is None:  # not reaped yet: SIGKILL (harmless if it just exited)
+                actor.process.kill()
+        for thread in self._threads:
+            thread.join(THREAD_JOIN_S)
+        self.state = STOPPED
+
+    def pause(self) -> None:
+        """Freeze every actor process (SIGSTOP); ``main`` simply keeps waiting."""
+        self._signal_actors(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        self._signal_actors(signal.SIGCONT)
+        self.paused = False
+
+    def _signal_actors(self, signum: int) -> None:
+        for actor in self.actors():
+            if actor.exitcode is None:
+                try:
+                    os.kill(actor.process.pid, signum)
+                except ProcessLookupError:
+                    pass
+
+    def close(self) -> None:
+        """Stop if running and release every process, thread, pipe and semaphore."""
+        if self.closed:
+            return
+        self.stop()
+        for thread in self._threads:
+            thread.join(THREAD_JOIN_S)
+        for actor in self.actors():
+            actor.process.join()
+            actor.process.close()
+        _release(self.queue, discard=self.state == STOPPED)
+        _release(self._channel, discard=False)
+        forget_reporter(self._channel)
+        self.closed = True
+
+    # -- events -----------------------------------------------------------------------
+    def poll(self, timeout: float = 0.0) -> list[Event]:
+        """The next events, in ``seq`` order; waits up to ``timeout`` for the first batch."""
+        if self._merger is None:
+            return []
+        with self._read_lock:
+            self._drain(timeout)
+            if self.state == RUNNING and self._main_done.is_set() and not self.live_processes():
+                self.state = FINISHED
+                self._drain(0.0)
+            if self.stepper is not None and self.state == RUNNING:
+                self._settle_step()
+            final = self.state in (FINISHED, STOPPED)
+            return self._merger.pop_ready(final=final)
+
+    def _take_local(self) -> None:
+        self._drain(0.0)
+
+    def _drain(self, timeout: float) -> None:
+        local = self._inbox
+        local_records = [local.popleft() for _ in range(len(local))]
+        records = list(local_records)
+        channel = self._channel
+        try:
+            batch = channel.get(timeout=timeout) if timeout > 0 else channel.get(False)
+            while True:
+                records.extend(batch)
+                if self.stepper is not None:
+                    self.stepper.received(batch)
+                batch = channel.get(False)
+        except Empty:
+            pass
+        if records:
+            self._merger.add(records)  # type: ignore[union-attr]
+        if any(record[1] == ACTOR_EXIT for record in local_records):
+            self._merger.note_exit()  # type: ignore[union-attr]
+
+    def _record(self, kind: str, item: Any = None, actor: str = MAIN_ACTOR, *, waited: float | None = None,
+                error: str | None = None, exitcode: int | None = None, pid: int | None = None) -> None:
+        self._inbox.append((time.monotonic(), kind, actor, current_pid() if pid is None else pid, None, 0, item,
+                            None, None, None, waited, error, exitcode))
+
+    # -- actors -----------------------------------------------------------------------
+    def _spawn(self, role: str) -> str | None:
+        claim = self._claim(role)
+        if isinstance(claim, str):
+            return claim
+        self._launch(role, claim)
+        return None
+
+    def _launch(self, role: str, claim: tuple[int, int, bool]) -> None:
+        """Start the process of an actor whose slot and number ``claim`` holds."""
+        slot, number, needs_sentinel = claim
+        name = f"{role}-{number}"
+        try:
+            if self.stepper is not None:
+                self.stepper.gate.launched(actor_index(role, slot))
+            process = self._ctx.Process(target=run_actor, name=name, daemon=True,
+                                        args=(role, number, slot, self.queue, self._control, self.config))
+            process.start()
+        except BaseException:
+            self._control.release(role, slot)
+            raise
+        with self._actors_lock:
+            self._actors[name] = ActorProcess(name, role, number, slot, process)
+        if self.stepper is not None:
+            self.stepper.add_actor(name, actor_index(role, slot), process.pid)  # type: ignore[arg-type]
+        self._record(ACTOR_LAUNCH, role, name, pid=process.pid)
+        if needs_sentinel:
+            self._put_sentinel_for(name)
+
+    def _put_sentinel_for(self, consumer: str) -> None:
+        """``main`` puts one more ``None`` for a consumer that joined after the sentinels
+        went out (on a thread: a bounded queue may make ``put`` wait)."""
+        def put() -> None:
+            with acting_as(MAIN_ACTOR, self._raise_if_stopped):
+                try:
+                    self.queue.put(None)
+                except Stopped:
+                    pass
+
+        thread = threading.Thread(target=put, name=f"joinscope-sentinel-{consumer}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _watch_exits(self) -> None:
+        """Reap actors as they exit and report each ``actor_exit`` with its exit code."""
+        while True:
+            running = [a for a in self.actors() if a.exitcode is None]
+            if not running:
+                if self._main_done.is_set() or self._stop.is_set():
+                    return
+                self._stop.wait(WAIT_SLICE_S)
+                continue
+            ready = wait_for_sentinels([a.process.sentinel for a in running], timeout=WAIT_SLICE_S)
+            for actor in running:
+                if actor.process.sentinel in ready:
+                    actor.process.join()
+                    exitcode = actor.process.exitcode
+                    self._control.release(actor.role, actor.slot)
+                    self._record(ACTOR_EXIT, actor.role, actor.name, exitcode=exitcode, pid=actor.process.pid)
+                    actor.exitcode = exitcode
+                    actor.exited.set()
+
+    # -- main -------------------------------------------------------------------------
+    def _play_main(self) -> None:
+        code = main_code(self.config)
+        exitcode: int | None = 0
+        if self.stepper is not None:
+            self.stepper.gate.bind(MAIN_INDEX, thread_only=True)
+        with acting_as(MAIN_ACTOR, self._raise_if_stopped):
+            self._record(ACTOR_START, "main")
+            try:
+                code(self.queue, self)
+                if self.stepper is not None:
+                    self.stepper.gate.pause(EXIT, self._local_reporter, where=returning_from(code))
+            except Stopped:
+                exitcode = None
+            except Exception as error:  # a bug in main's code must not pass silently
+                from core.sessions.process_actor import describe_exception
+                self._record(ERROR, error=describe_exception(error))
+                exitcode = 1
+            self._record(ACTOR_EXIT, "main", exitcode=exitcode)
+        self._main_done.set()
+

@@ -1,0 +1,121 @@
+"""Step mode on threads and asyncio tasks: their observed queues, with the step gate.
+
+The same gate as the processes' (:class:`core.stepping.gate.StepGate`, here with a
+``threading`` condition and plain cells), the same rules: every operation waits at
+the gate first, and an actor that must wait in the queue says so — blocked when it
+starts waiting, moving again before its operation is counted — so the stepper can
+tell a run that has settled from one whose last step is still under way.
+
+On asyncio, ``task_done()`` is a plain call, not a coroutine: a task can only be
+paused where it awaits, so ``task_done()`` is made within the step that leads to the
+task's next ``await`` (which the narration says — it is the lesson of a coroutine that
+never awaits).
+
+``queue.Queue`` wakes one waiter per ``put``/``get``, but waiters that wake up to look
+for a stop request go to the back of its line; so blocked getters and putters keep a
+line of their own (first come, first served), as on processes.  ``asyncio.Queue``
+already serves its waiters in order.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from core.queues.async_queue import ObservedAsyncQueue
+from core.queues.inbox import Inbox
+from core.queues.thread_queue import ObservedQueue, _acting
+from core.events import GET_WAIT, PUT_WAIT
+from core.queues.reporter import WAIT_SLICE_S
+from core.stepping.gate import BLOCKED_GET, BLOCKED_JOIN, BLOCKED_PUT, GET, GETTERS, JOIN, PUT, PUTTERS, TASK_DONE, StepGate
+
+
+class SteppedThreadQueue(ObservedQueue):
+    """An observed ``queue.Queue`` whose every operation waits at the step gate first."""
+
+    def __init__(self, maxsize: int = 0, *, gate: StepGate, inbox: Inbox, name: str | None = None) -> None:
+        super().__init__(maxsize, inbox=inbox, name=name)
+        self.step_gate = gate
+
+    def counts(self) -> tuple[int, int]:
+        return self._qsize(), self.unfinished_tasks
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        self.step_gate.pause(PUT, None, check=_acting.check)
+        super().put(item, block, timeout)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        self.step_gate.pause(GET, None, check=_acting.check)
+        return super().get(block, timeout)
+
+    def task_done(self) -> None:
+        self.step_gate.pause(TASK_DONE, None, check=_acting.check)
+        super().task_done()
+
+    def join(self) -> None:
+        self.step_gate.pause(JOIN, None, check=_acting.check)
+        super().join()
+        self.step_gate.moving()
+
+    def _wait(self, condition: threading.Condition, blocked: Callable[[], Any], timeout: float | None,
+              check: Callable[[], None] | None, timed_out: type[Exception]) -> None:
+        """Wait (holding ``condition``) until unblocked and first in line; blocked meanwhile."""
+        if timeout is not None:
+            return super()._wait(condition, blocked, timeout, check, timed_out)
+        gate = self.step_gate
+        line = GETTERS if condition is self.not_empty else PUTTERS if condition is self.not_full else None
+        state = {GETTERS: BLOCKED_GET, PUTTERS: BLOCKED_PUT, None: BLOCKED_JOIN}[line]
+        if line is not None:
+            gate.join_line(line)
+        try:
+            gate.blocked(state, None)
+            while blocked() or line is not None and not gate.first_in_line(line):
+                condition.wait(WAIT_SLICE_S)
+                if check is not None:
+                    check()
+            gate.moving()  # before the operation is counted: see Stepper.settle
+        finally:
+            if line is not None:
+                gate.leave_line(line)
+
+
+class SteppedAsyncQueue(ObservedAsyncQueue):
+    """An observed ``asyncio.Queue`` whose every operation awaits the step gate first."""
+
+    def __init__(self, maxsize: int = 0, *, gate: StepGate, inbox: Inbox, name: str | None = None) -> None:
+        super().__init__(maxsize, inbox=inbox, name=name)
+        self.step_gate = gate
+
+    def counts(self) -> tuple[int, int]:
+        return len(self._queue), self._unfinished_tasks
+
+    async def put(self, item: Any) -> None:
+        await self.step_gate.pause_async(PUT)
+        await super().put(item)
+
+    async def get(self) -> Any:
+        await self.step_gate.pause_async(GET)
+        return await super().get()
+
+    async def join(self) -> None:
+        await self.step_gate.pause_async(JOIN)
+        await super().join()
+        self.step_gate.moving()
+
+    def _note(self, kind: str, item: Any = None, error: str | None = None) -> None:
+        super()._note(kind, item, error)
+        if kind == GET_WAIT:
+            self.step_gate.blocked(BLOCKED_GET, None)
+        elif kind == PUT_WAIT:
+            self.step_gate.blocked(BLOCKED_PUT, None)
+
+    def _before_join_wait(self) -> None:
+        self.step_gate.blocked(BLOCKED_JOIN, None)
+
+    # A waiter the queue wakes takes its item (or slot) here: moving before it is counted.
+    def put_nowait(self, item: Any) -> None:
+        self.step_gate.moving()
+        super().put_nowait(item)
+
+    def get_nowait(self) -> Any:
+        self.step_gate.moving()
+        return super().get_nowait()
