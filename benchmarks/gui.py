@@ -18,11 +18,11 @@ Goals: at least 200,000 events/s, p95 at most 50 ms, at most 64 bytes per event.
 from __future__ import annotations
 
 import argparse
-from operator import itemgetter
 import gc
 import os
 import time
 import tracemalloc
+from operator import itemgetter
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -29,39 +29,26 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import statistics
-import threading
 import time
-from collections import Counter, deque
-from dataclasses import dataclass
+from collections import deque
 from functools import partial
-from operator import itemgetter
 from queue import Empty
 from typing import Any, Callable
 
-from core.events import GET, JOIN_RETURN, PUT, TASK_DONE
-from core.queues.merge import EventMerger
+from benchmarks.workload import (
+    DRAIN_DEADLINE_S,
+    QUEUE_NAME,
+    QUICK_WORKLOADS,
+    WORKLOADS,
+    Observer,
+    Workload,
+    verify,
+)
 from core.queues.observed import ObservedJoinableQueue
-from core.sessions.processes import CHANNEL_BATCHES
 from core.queues.reporter import forget_reporter, install_local_reporter
+from core.sessions.processes import CHANNEL_BATCHES
 
-QUEUE_NAME = "tasks"
-#: How long the observer waits on the channel before it looks at the stop flag, and
-#: how long it waits on the channel before it looks whether the program is over.
-OBSERVER_POLL_S = 0.005
-#: How long the observed run may take to deliver its last event after the consumer exited.
-DRAIN_DEADLINE_S = 30.0
 DEFAULT_ROUNDS = 5
-
-
-@dataclass(frozen=True)
-class Workload:
-    name: str
-    tasks: int
-    work_s: float
-
-
-WORKLOADS = (Workload("tiny-tasks", 100_000, 0.0), Workload("1ms-tasks", 2_000, 0.001))
-QUICK_WORKLOADS = (Workload("tiny-tasks", 10_000, 0.0), Workload("1ms-tasks", 200, 0.001))
 
 
 # -- the plain program (top-level: spawn pickles these by name) ------------------------
@@ -118,35 +105,6 @@ def run_plain(ctx: Any, workload: Workload) -> float:
 
 
 # -- observed -------------------------------------------------------------------------
-class Observer(threading.Thread):
-    """Takes every record as it arrives (``take(timeout)`` returns those there are, waiting
-    up to ``timeout`` for a first) and counts them by kind.  Merging them into one numbered
-    stream is the window's and the CLI's work, not the cost of observing, so it happens
-    after the clock stops, where :func:`_check` proves every event arrived exactly once."""
-
-    def __init__(self, take: Callable[[float], list]) -> None:
-        super().__init__(name="overhead-observer", daemon=True)
-        self._take = take
-        self._program_done = threading.Event()
-        self.records: list[tuple] = []
-        self.kinds: Counter[str] = Counter()
-
-    def finish(self) -> None:
-        """The program is over: drain what is left, then stop."""
-        self._program_done.set()
-
-    def run(self) -> None:
-        take, records, kinds = self._take, self.records, self.kinds
-        while True:
-            done = self._program_done.is_set()  # read before taking: nothing can arrive after it
-            received = take(OBSERVER_POLL_S)
-            if received:
-                kinds.update(map(_kind, received))
-                records += received
-            elif done:
-                return
-
-
 def channel_taker(channel: Any, inbox: deque) -> Callable[[float], list]:
     """Takes what the parent's local inbox holds and every batch the event channel has."""
     def take(timeout: float) -> list:
@@ -162,7 +120,6 @@ def channel_taker(channel: Any, inbox: deque) -> Callable[[float], list]:
     return take
 
 
-_kind = itemgetter(1)
 
 
 def run_observed(ctx: Any, workload: Workload) -> float:
@@ -187,28 +144,6 @@ def run_observed(ctx: Any, workload: Workload) -> float:
     assert not alive, "the observer did not finish draining"
     verify(observer, t0, workload)
     return workload.tasks / elapsed
-
-
-def verify(observer: Observer, t0: float, workload: Workload) -> None:
-    """Every operation was counted as it arrived, and the merged stream is exact (after the clock stopped)."""
-    for kind in (PUT, GET, TASK_DONE):
-        assert observer.kinds[kind] == workload.tasks + 1, f"{observer.kinds[kind]} {kind} events counted"
-    merger = EventMerger(t0)
-    merger.add(observer.records)
-    _check(merger.pop_ready(final=True), workload.tasks, merger.lost_ops)
-
-
-def _check(events: list, tasks: int, lost_ops: int) -> None:
-    """Every event arrived exactly once, in a contiguous ``seq``, and the counts add up."""
-    assert not lost_ops, f"{lost_ops} operations never reported"
-    assert [e.seq for e in events] == list(range(1, len(events) + 1)), "seq not contiguous"
-    kinds = Counter(e.kind for e in events)
-    for kind in (PUT, GET, TASK_DONE):
-        assert kinds[kind] == tasks + 1, f"{kinds[kind]} {kind} events for {tasks + 1} operations"
-    done = [e for e in events if e.kind == TASK_DONE]
-    assert done[-1].unfinished == 0, f"final unfinished {done[-1].unfinished}"
-    queue_joins = [e for e in events if e.kind == JOIN_RETURN and e.queue == QUEUE_NAME]
-    assert len(queue_joins) == 1 and queue_joins[0].unfinished == 0, queue_joins
 
 
 # -- the run --------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from benchmarks.overhead import DRAIN_DEADLINE_S, QUEUE_NAME, Observer, Workload, verify
+from benchmarks.workload import DRAIN_DEADLINE_S, QUEUE_NAME, Observer, Workload, verify
 from core.queues.async_queue import ObservedAsyncQueue
 from core.queues.async_queue import acting_as as task_acting_as
 from core.queues.inbox import Inbox

@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import TextIO
 
-from app.cli.main import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED
+from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED, EXIT_TERMINATED
 from app.cli.pipe_output import PipeSafeOutput
 from core.events import Event
 from core.analysis.model import RunModel
@@ -24,7 +24,6 @@ from core.sessions import open_session
 from core.teaching.step_narration import StepNarrator
 from core.recordings.trace import TraceWriter, trace_header
 
-EXIT_TERMINATED = 143
 _OVERRIDES = ("producers", "consumers", "tasks", "work_ms", "interval_ms", "speed", "maxsize", "seed",
               "start_method", "stall_timeout_s", "backend")
 

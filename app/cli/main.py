@@ -14,16 +14,12 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before t
 if TYPE_CHECKING:
     from typing import Callable, NoReturn, Sequence
 
+from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from app.cli.window_options import add_window_options
 from core.backends import BACKENDS  # names only: it imports nothing
 
 # The scenarios (and multiprocessing) are imported by the commands that use them:
 # ``joinscope trace`` launches the user's program before it needs either.
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_STALLED = 3
-EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
 
-from app.cli.main import EXIT_BAD_INPUT, EXIT_OK
+from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from app.cli.window_options import add_window_options
 from core.recordings.choices import EXPORT_FORMATS as FORMATS
 from core.recordings.choices import REPLAY_SPEEDS as SPEEDS
