@@ -18,6 +18,7 @@ import psutil  # noqa: E402
 import pytest  # noqa: E402
 
 from tests.runs import LONG_LIVED_HELPERS  # noqa: E402
+
 _LEAK_WAIT_S = 3.0
 
 
@@ -88,7 +89,9 @@ def bounded_trace(tmp_path_factory):
 @pytest.fixture
 def window(qtbot):
     """A shown main window, closed (every run stopped) after the test."""
-    from app.windows.main_window import MainWindow  # Qt only for the tests that ask for a window
+    from app.windows.main_window import (
+        MainWindow,  # Qt only for the tests that ask for a window
+    )
 
     window = MainWindow()
     qtbot.addWidget(window)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.scenarios import scenario
 from core.recordings.trace import TraceWriter, trace_header
+from core.scenarios import scenario
 from tests.runs import run_scenario
 
 

@@ -7,10 +7,10 @@ from typing import Callable
 import psutil
 
 from core.events import COUNT_DELTAS, Event
-from core.sessions.runner import RunResult, run_session
 from core.scenarios import scenario
 from core.sessions import open_session
 from core.sessions.processes import Session
+from core.sessions.runner import RunResult, run_session
 
 
 def run_scenario(name: str, **overrides: object) -> tuple[RunResult, list[Event]]:

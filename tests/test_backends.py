@@ -11,12 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from core.sessions import open_session
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_START,
+    ERROR,
+    GET,
+    JOIN_ENTER,
+    PUT,
+    RUN_STOP,
+    TASK_DONE,
+)
 from core.program.control import CONSUMER
-from core.events import ACTOR_EXIT, ACTOR_START, ERROR, GET, JOIN_ENTER, PUT, RUN_STOP, TASK_DONE
-from core.sessions.runner import COMPLETED, STALLED
-from core.scenarios import SCENARIOS, scenario
 from core.recordings.trace import check_counts, read_trace
+from core.scenarios import SCENARIOS, scenario
+from core.sessions import open_session
+from core.sessions.runner import COMPLETED, STALLED
 from tests.runs import kinds, poll_until, replay_mismatch, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.bridge.controller import FINISHED_STATE, STOPPED
+from core.scenarios import scenario
 from core.sessions.asyncio_tasks import AsyncioSession
 from core.sessions.threads import ThreadSession
-from core.scenarios import scenario
 
 
 @pytest.mark.timeout(60)

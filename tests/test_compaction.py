@@ -9,9 +9,9 @@ import pytest
 from core.analysis import model as model_module
 from core.analysis import timeline as timeline_module
 from core.analysis.compaction import FACTOR, compact_lane, compact_steps
-from core.events import GET, PUT, TASK_DONE, Event
 from core.analysis.model import STATE_CODES, WAITING_JOIN, WORKING, RunModel
 from core.analysis.timeline import Timeline
+from core.events import GET, PUT, TASK_DONE, Event
 
 
 def busy_events(first_seq: int, cycles: int, dt: float = 1e-4) -> list[Event]:

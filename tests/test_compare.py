@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import pytest
 
+from app.bridge.controller import FINISHED_STATE, OVER
 from app.cli.main import main
 from app.windows.compare import CompareWindow
-from app.bridge.controller import FINISHED_STATE, OVER
-from core.analysis.comparison import FINISHED, STALLED, RunSummary, StartupClock, MemoryPeak, faster_line
-from core.events import Event
+from core.analysis.comparison import (
+    FINISHED,
+    STALLED,
+    MemoryPeak,
+    RunSummary,
+    StartupClock,
+    faster_line,
+)
 from core.analysis.model import RunModel
+from core.events import Event
 from core.scenarios import scenario
 
 #: Crash settings whose outcome does not depend on when a spawned consumer starts

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from core.analysis.diagnosis import diagnose
-from core.events import Event
 from core.analysis.model import RunModel
+from core.events import Event
 
 
 class _Program:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.cli.main import main
-from core.events import GET, JOIN_RETURN, PUT, PUT_WAIT, Event
 from core.analysis.model import FINAL_STATES, STATES
+from core.events import GET, JOIN_RETURN, PUT, PUT_WAIT, Event
 from core.recordings.trace import read_trace
 
 

@@ -1,9 +1,9 @@
 """The narration's sentences, told as events come or a whole run at once."""
 from __future__ import annotations
 
-from core.events import JOIN_RETURN, describe_item
 from core.analysis.model import RunModel
 from core.analysis.narrate import Narrator
+from core.events import JOIN_RETURN, describe_item
 from tests.runs import run_scenario
 
 

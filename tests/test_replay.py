@@ -6,9 +6,9 @@ import pytest
 
 from core.analysis.model import RunModel
 from core.analysis.narrate import Narrator
+from core.analysis.timeline import Timeline
 from core.recordings.replay import ReplayCursor, config_of, load_recording
 from core.scenarios import SCENARIOS
-from core.analysis.timeline import Timeline
 
 
 def folded(events):

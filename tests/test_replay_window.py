@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from app.bridge.controller import IDLE, REPLAYING
 from app.windows.main_window import MainWindow
 from core.recordings.replay import load_recording
-from core.scenarios import scenario
 from core.recordings.trace import read_trace
+from core.scenarios import scenario
 from tests.runs import replay_mismatch
 
 

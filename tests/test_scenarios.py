@@ -6,8 +6,8 @@ import multiprocessing
 import pytest
 
 from core.events import ERROR, GET, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE
-from core.sessions.runner import COMPLETED, STALLED
 from core.scenarios import SCENARIOS
+from core.sessions.runner import COMPLETED, STALLED
 from tests.runs import kinds, replay_mismatch, run_scenario
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psutil
 
-from core.program.control import CONSUMER, PRODUCER
 from core.events import ACTOR_EXIT, ACTOR_START, GET, TASK_DONE
+from core.program.control import CONSUMER, PRODUCER
 from core.scenarios import scenario
 from core.sessions.processes import STOPPED, Session
 from tests.runs import kinds, live_children, poll_until, replay_mismatch

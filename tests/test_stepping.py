@@ -7,14 +7,24 @@ import pytest
 
 from app.cli.main import main as cli_main
 from core.analysis.diagnosis import EVERYONE_WAITS_S, stall_timeout
-from core.events import ACTOR_START, GET, GET_WAIT, JOIN_ENTER, PUT, RUN_STOP, STEP_GRANT, STEP_READY, Event
 from core.analysis.model import WAITING_GET, RunModel
-from core.sessions.runner import COMPLETED, STALLED, run_session
+from core.events import (
+    ACTOR_START,
+    GET,
+    GET_WAIT,
+    JOIN_ENTER,
+    PUT,
+    RUN_STOP,
+    STEP_GRANT,
+    STEP_READY,
+    Event,
+)
 from core.scenarios import scenario
 from core.sessions import open_session
 from core.sessions.processes import Session
+from core.sessions.runner import COMPLETED, STALLED, run_session
+from core.stepping.stepper import MANUAL, ROUND_ROBIN
 from core.teaching.step_narration import StepNarrator
-from core.stepping.gate import MANUAL, ROUND_ROBIN
 
 pytestmark = pytest.mark.timeout(120)
 

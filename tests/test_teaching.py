@@ -6,9 +6,9 @@ from PySide6.QtCore import Qt
 
 from app.bridge.controller import FINISHED_STATE, STALLED, STEPPING
 from app.windows.fix_dialog import FixDialog
+from core.scenarios import scenario
 from core.teaching.fixes import FIXES
 from core.teaching.quiz import YES, Question
-from core.scenarios import scenario
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -13,14 +13,34 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.events import (
-    ACTOR_EXIT, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE, Event,
-    event_to_json, jsonable_item,
+    ACTOR_EXIT,
+    ACTOR_START,
+    ERROR,
+    GET,
+    GET_WAIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    PUT,
+    PUT_WAIT,
+    TASK_DONE,
+    Event,
+    event_to_json,
+    jsonable_item,
 )
-from core.scenarios import scenario
 from core.recordings.trace import (
-    FORMAT, MAX_LINE_BYTES, QUEUE_KINDS, VERSION, Trace, TraceError, TraceReader, TraceWriter, check_counts, read_trace,
+    FORMAT,
+    MAX_LINE_BYTES,
+    QUEUE_KINDS,
+    VERSION,
+    Trace,
+    TraceError,
+    TraceReader,
+    TraceWriter,
+    check_counts,
+    read_trace,
     trace_header,
 )
+from core.scenarios import scenario
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = scenario("seed")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import core.sessions.base
 import core.tracing.session
 from core.queues.merge import EventMerger
-from core.scenarios import ScenarioConfig
 from core.recordings.trace import TraceWriter, check_counts, read_trace, trace_header
+from core.scenarios import ScenarioConfig
 from core.tracing.blocks import BlockMerger, BlockTraceWriter
 from core.tracing.summary import TraceSummary
 

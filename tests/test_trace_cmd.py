@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from core.events import ACTOR_EXIT, GET, JOIN_RETURN, PUT, TASK_DONE
 from core.analysis.model import STOPPED, RunModel
+from core.events import ACTOR_EXIT, GET, JOIN_RETURN, PUT, TASK_DONE
 from core.recordings.replay import ReplayCursor, load_recording
 from core.recordings.trace import check_counts, read_trace
 

@@ -13,8 +13,8 @@ import psutil
 from app.bridge.controller import FINISHED_STATE, STOPPED
 from app.cli.trace_cmd import trace_config
 from app.windows.trace_window import open_trace_window
-from core.recordings.trace import TraceWriter, check_counts, read_trace, trace_header
 from core.recordings.recording import RecordingSource
+from core.recordings.trace import TraceWriter, check_counts, read_trace, trace_header
 from core.tracing.session import TraceSession
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,11 +18,11 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from app.bridge.pump import EventPump, EventSource, start_pump
 from core.analysis.diagnosis import diagnose, stall_timeout
 from core.analysis.model import RunModel
+from core.analysis.timeline import Timeline
 from core.scenarios import ScenarioConfig
 from core.sessions import is_live_session, open_session
 from core.sessions.processes import FINISHED
-from core.stepping.gate import MANUAL
-from core.analysis.timeline import Timeline
+from core.stepping.stepper import MANUAL
 
 IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED, REPLAYING, STEPPING = (
     "idle", "running", "paused", "stopping", "finished", "stalled", "stopped", "replaying", "stepping")

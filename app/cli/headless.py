@@ -13,16 +13,22 @@ import signal
 import sys
 from typing import TextIO
 
-from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED, EXIT_TERMINATED
+from app.cli.exit_codes import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STALLED,
+    EXIT_TERMINATED,
+)
 from app.cli.pipe_output import PipeSafeOutput
-from core.events import Event
 from core.analysis.model import RunModel
 from core.analysis.narrate import Narrator, counts_suffix, seconds_text
-from core.scenarios import SCENARIOS, ScenarioConfig, scenario
-from core.sessions.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
-from core.sessions import open_session
-from core.teaching.step_narration import StepNarrator
+from core.events import Event
 from core.recordings.trace import TraceWriter, trace_header
+from core.scenarios import SCENARIOS, ScenarioConfig, scenario
+from core.sessions import open_session
+from core.sessions.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
+from core.teaching.step_narration import StepNarrator
 
 _OVERRIDES = ("producers", "consumers", "tasks", "work_ms", "interval_ms", "speed", "maxsize", "seed",
               "start_method", "stall_timeout_s", "backend")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
     from typing import Callable, NoReturn, Sequence
@@ -91,7 +92,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> _Parser:
     parser = _Parser(prog="joinscope", description="See multiprocessing.JoinableQueue at work.")
-    from core.stepping.gate import STEP_ORDERS
+    from core.stepping.stepper import STEP_ORDERS
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     run = commands.add_parser("run", help="run a scenario headless and narrate it")
     add_run_options(run)

@@ -13,6 +13,7 @@ import argparse
 import os
 import signal
 import sys
+
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
 from app.cli.window_options import add_scale_option
 

@@ -16,13 +16,28 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.bridge.controller import REPLAYING
 from app.panels.event_log import LOG_ROWS
 from core.events import Event
-from core.recordings.replay import SPEEDS, Recording, ReplayCursor, ended_finished, find_stall
+from core.recordings.replay import (
+    SPEEDS,
+    Recording,
+    ReplayCursor,
+    ended_finished,
+    find_stall,
+)
 from core.scenarios import SCENARIOS
 
 FRAME_MS = 16

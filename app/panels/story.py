@@ -22,8 +22,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.bridge.controller import RunController
-from core.events import Event
 from core.analysis.narrate import Narrator, is_told
+from core.events import Event
 
 #: Lines the panel keeps; older ones drop off the top.
 STORY_LINES = 300

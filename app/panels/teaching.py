@@ -19,17 +19,47 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QPushButton, QSlider, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QSlider,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.bridge.controller import FINISHED_STATE, IDLE, REPLAYING, STALLED, STEPPING, STOPPED
+from app.bridge.controller import (
+    FINISHED_STATE,
+    IDLE,
+    REPLAYING,
+    STALLED,
+    STEPPING,
+    STOPPED,
+)
 from app.widgets import LabelledSlider
-from core.teaching.fixes import FIXES
-from core.analysis.model import BLOCKED_PUT, WAITING_GET, WAITING_JOIN, WORKING, RunModel
-from core.teaching.quiz import Question, Score, question_for
+from core.analysis.model import (
+    BLOCKED_PUT,
+    WAITING_GET,
+    WAITING_JOIN,
+    WORKING,
+    RunModel,
+)
 from core.sessions.processes import actor_functions
-from core.teaching.step_narration import StepNarrator, Whereabouts, step_is_over, where_actors_are
-from core.stepping.gate import step_order
+from core.stepping.stepper import step_order
+from core.teaching.fixes import FIXES
+from core.teaching.quiz import Question, Score, question_for
+from core.teaching.step_narration import (
+    StepNarrator,
+    Whereabouts,
+    step_is_over,
+    where_actors_are,
+)
 
 #: Steps per second that Play offers.
 PLAY_RATES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)

@@ -16,15 +16,34 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.bridge.controller import FINISHED_STATE, OVER, STALLED
-from app.panels.controls import BACKEND_CHOICES
 from app.bridge.live_runs import LiveRun, LiveRuns
+from app.panels.controls import BACKEND_CHOICES
 from app.widgets import counts_legend, lane_legend
-from core.analysis.comparison import (FINISHED, STALLED as STALLED_OUTCOME, STOPPED, MemoryPeak, RunSummary, StartupClock,
-                             comparison_rows, faster_line)
+from core.analysis.comparison import (
+    FINISHED,
+    STOPPED,
+    MemoryPeak,
+    RunSummary,
+    StartupClock,
+    comparison_rows,
+    faster_line,
+)
+from core.analysis.comparison import STALLED as STALLED_OUTCOME
 from core.scenarios import PROCESS, THREAD, ScenarioConfig
 
 #: How often the actors' memory is sampled (short-lived actors at high speed need it often).

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QTextBrowser, QWidge
 from app.bridge.controller import RunController
 from app.bridge.live_runs import LiveRuns
 from app.plots.run_plots import RunPlots
-from core.teaching.fixes import Fix
 from core.scenarios import ScenarioConfig
+from core.teaching.fixes import Fix
 
 #: How much faster than the scenario's own pace both versions run.
 SPEED = 10.0

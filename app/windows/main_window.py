@@ -3,22 +3,38 @@ from __future__ import annotations
 
 from importlib.resources import files
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
-from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import preferences
-from app.bridge.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
-from app.windows.compare import CompareWindow
+from app.bridge.controller import (
+    FINISHED_STATE,
+    IDLE,
+    PAUSED,
+    REPLAYING,
+    STALLED,
+    STOPPED,
+    RunController,
+)
 from app.panels.controls import ControlPanel
 from app.panels.event_log import EventLog
 from app.panels.export_menu import ExportMenu
-from app.plots.run_plots import REDRAW_HZ, RunPlots
 from app.panels.replay import ReplayPanel
 from app.panels.story import StoryPanel
 from app.panels.teaching import TeachingPanel
+from app.plots.run_plots import REDRAW_HZ, RunPlots
 from app.widgets import counts_legend, lane_legend
+from app.windows.compare import CompareWindow
 from core.analysis.model import CRASHED
 from core.analysis.narrate import how_it_ended, seconds_text
 from core.recordings.replay import Recording

@@ -14,8 +14,8 @@ from typing import Iterable
 
 import psutil
 
-from core.events import ACTOR_START, MAIN_ACTOR, PUT, Event
 from core.analysis.model import CRASHED, RunModel
+from core.events import ACTOR_START, MAIN_ACTOR, PUT, Event
 from core.scenarios import ASYNCIO, PROCESS, THREAD, ScenarioConfig
 
 MIB = 1024 * 1024

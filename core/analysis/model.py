@@ -16,8 +16,21 @@ from typing import Any, Iterable
 import numpy as np
 
 from core.analysis.compaction import compact_lane
-from core.events import (ACTOR_EXIT, ACTOR_RETIRE, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
-                         RUN_STOP, TASK_DONE, Event)
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_RETIRE,
+    ACTOR_START,
+    ERROR,
+    GET,
+    GET_WAIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    PUT,
+    PUT_WAIT,
+    RUN_STOP,
+    TASK_DONE,
+    Event,
+)
 
 # Actor states, as the swimlanes and the narration name them.
 STARTING = "starting"

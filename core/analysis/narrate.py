@@ -9,10 +9,23 @@ from __future__ import annotations
 import signal
 from typing import Iterable
 
-from core.events import (ACTOR_EXIT, ACTOR_RETIRE, ACTOR_START, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT,
-                         RUN_STOP, TASK_DONE, Event, describe_item)
 from core.analysis.model import STOP_EXIT_CODES, RunModel
-
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_RETIRE,
+    ACTOR_START,
+    ERROR,
+    GET,
+    GET_WAIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    PUT,
+    PUT_WAIT,
+    RUN_STOP,
+    TASK_DONE,
+    Event,
+    describe_item,
+)
 
 #: The kinds :meth:`Narrator.line` has a sentence for (an actor_start of main excepted).
 NARRATED_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, JOIN_ENTER, JOIN_RETURN, ACTOR_RETIRE,

@@ -16,8 +16,8 @@ from operator import itemgetter
 import numpy as np
 
 from core.analysis.compaction import compact_steps
-from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
 from core.analysis.series import Series
+from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
 
 _COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
 _TIME, _KIND, _QUEUE, _DEPTH, _UNFINISHED = (itemgetter(i) for i in (1, 2, 5, 8, 9))

@@ -23,8 +23,20 @@ import time
 from contextvars import ContextVar
 from typing import Any, Callable
 
+from core.events import (
+    _BIG_INT,
+    ERROR,
+    GET,
+    GET_WAIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    MAIN_ACTOR,
+    PUT,
+    PUT_WAIT,
+    TASK_DONE,
+    jsonable_item,
+)
 from core.queues.inbox import BACKLOG_RECORDS, Inbox, RecordingQueue
-from core.events import _BIG_INT, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, jsonable_item
 
 _monotonic = time.monotonic
 #: More records than this not yet taken by the observer: put() and get() wait for it.

@@ -18,7 +18,14 @@ from itertools import count as count_from
 from operator import itemgetter, ne, sub
 from typing import Iterable
 
-from core.events import ERROR, JOIN_RETURN, OBSERVER_ACTOR, TASK_DONE, WIRE_FIELDS, Event
+from core.events import (
+    ERROR,
+    JOIN_RETURN,
+    OBSERVER_ACTOR,
+    TASK_DONE,
+    WIRE_FIELDS,
+    Event,
+)
 
 WIRE_LENGTH = len(WIRE_FIELDS)
 

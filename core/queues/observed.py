@@ -27,10 +27,30 @@ from multiprocessing.reduction import ForkingPickler
 from queue import Empty, Full
 from typing import Any
 
+from core.events import (
+    _BIG_INT,
+    ERROR,
+    GET,
+    GET_WAIT,
+    ITEM_TEXT_LIMIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    PUT,
+    PUT_WAIT,
+    TASK_DONE,
+    jsonable_item,
+)
 from core.queues import reporter as _reporting
-from core.events import (_BIG_INT, ERROR, GET, GET_WAIT, ITEM_TEXT_LIMIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE,
-                         jsonable_item)
-from core.queues.reporter import BATCH_EVENTS, WAIT_SLICE_S, Reporter, _local, current_actor, current_pid, interrupt_check, reporter_for
+from core.queues.reporter import (
+    BATCH_EVENTS,
+    WAIT_SLICE_S,
+    Reporter,
+    _local,
+    current_actor,
+    current_pid,
+    interrupt_check,
+    reporter_for,
+)
 
 #: The shared counts: operation number, depth, unfinished, and the op of the task_done
 #: that last brought unfinished to 0.  The hot paths index them as 0..3 literally.

@@ -24,8 +24,20 @@ import time
 from queue import Empty, Full
 from typing import Any, Callable
 
+from core.events import (
+    _BIG_INT,
+    ERROR,
+    GET,
+    GET_WAIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    MAIN_ACTOR,
+    PUT,
+    PUT_WAIT,
+    TASK_DONE,
+    jsonable_item,
+)
 from core.queues.inbox import BACKLOG_RECORDS, Inbox, RecordingQueue
-from core.events import _BIG_INT, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, jsonable_item
 from core.queues.reporter import WAIT_SLICE_S
 
 _monotonic = time.monotonic

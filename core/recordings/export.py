@@ -24,9 +24,8 @@ import tempfile
 from contextlib import contextmanager
 from typing import IO, Any, Iterable, Iterator
 
-from core.events import ERROR, JOIN_RETURN, Event
 from core.analysis.model import FINAL_STATES, STATES, RunModel, lane_order
-
+from core.events import ERROR, JOIN_RETURN, Event
 from core.recordings.choices import CSV, PERFETTO
 from core.recordings.choices import EXPORT_FORMATS as FORMATS
 

@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from core.recordings.choices import REPLAY_SPEEDS
 from core.analysis.diagnosis import diagnose
-from core.events import ACTOR_EXIT, ERROR, JOIN_RETURN, MAIN_ACTOR, RUN_STOP, Event
 from core.analysis.model import RunModel
 from core.analysis.narrate import Narrator
-from core.scenarios import SCENARIOS, ScenarioConfig
 from core.analysis.timeline import Timeline
+from core.events import ACTOR_EXIT, ERROR, JOIN_RETURN, MAIN_ACTOR, RUN_STOP, Event
+from core.recordings.choices import REPLAY_SPEEDS
 from core.recordings.trace import TraceError, TraceReader
+from core.scenarios import SCENARIOS, ScenarioConfig
 
 #: The replay speeds offered, as multiples of the recorded pace.
 SPEEDS = REPLAY_SPEEDS

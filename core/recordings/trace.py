@@ -24,7 +24,17 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Iterable, Iterator
 
 from core.events import (
-    ACTOR_EXIT, COUNT_DELTAS, ERROR, GET, GET_WAIT, JOIN_RETURN, KINDS, PUT, PUT_WAIT, TASK_DONE, Event,
+    ACTOR_EXIT,
+    COUNT_DELTAS,
+    ERROR,
+    GET,
+    GET_WAIT,
+    JOIN_RETURN,
+    KINDS,
+    PUT,
+    PUT_WAIT,
+    TASK_DONE,
+    Event,
     event_to_json,
 )
 from core.scenarios import ScenarioConfig

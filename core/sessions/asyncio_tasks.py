@@ -17,16 +17,32 @@ import threading
 import time
 from typing import Any, Awaitable
 
-from core.queues.async_queue import ObservedAsyncQueue, acting_as
-from core.stepping.stepped_queues import SteppedAsyncQueue
-from core.sessions.in_process import (EXIT_RAISED, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
-                                Retired, SessionPlan)
-from core.program.control import CONSUMER, PRODUCER
 from core.events import ACTOR_START, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
+from core.program.control import CONSUMER, PRODUCER
+from core.queues.async_queue import ObservedAsyncQueue, acting_as
 from core.queues.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
+from core.sessions.in_process import (
+    EXIT_RAISED,
+    STOP_WAIT_S,
+    STOPPED,
+    TASK_QUEUE_NAME,
+    Actor,
+    InProcessSession,
+    Retired,
+    SessionPlan,
+)
 from core.sessions.processes import actor_functions
-from core.stepping.gate import BLOCKED_JOIN_PROCESS, EXIT, JOIN, MAIN_INDEX, actor_index, process_join_target, returning_from
+from core.stepping.gate import (
+    BLOCKED_JOIN_PROCESS,
+    EXIT,
+    JOIN,
+    MAIN_INDEX,
+    actor_index,
+    process_join_target,
+    returning_from,
+)
+from core.stepping.stepped_queues import SteppedAsyncQueue
 
 
 class AsyncPlan(SessionPlan):

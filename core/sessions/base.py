@@ -23,13 +23,20 @@ import threading
 import time
 from typing import Any
 
-from core.program.control import CONSUMER, PRODUCER
 from core.events import ACTOR_RETIRE, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
+from core.program.control import CONSUMER, PRODUCER
 from core.queues.merge import EventMerger
 from core.queues.reporter import WAIT_SLICE_S, Stopped
 from core.scenarios import ScenarioConfig
-from core.stepping.gate import (BLOCKED_JOIN_PROCESS, JOIN, MAIN_INDEX, StepGate, Stepper, actor_index,
-                           process_join_target)
+from core.stepping.gate import (
+    BLOCKED_JOIN_PROCESS,
+    JOIN,
+    MAIN_INDEX,
+    StepGate,
+    actor_index,
+    process_join_target,
+)
+from core.stepping.stepper import Stepper
 
 NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
 TASK_QUEUE_NAME = "tasks"

@@ -21,14 +21,24 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.queues.inbox import Inbox
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_LAUNCH,
+    ACTOR_START,
+    ERROR,
+    MAIN_ACTOR,
+    OBSERVER_ACTOR,
+    RUN_STOP,
+    Event,
+)
 from core.program.control import RunControl
-from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_START, ERROR, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
 from core.program.plan import Plan
+from core.queues.inbox import Inbox
 from core.queues.reporter import Stopped
 from core.scenarios import ScenarioConfig
 from core.sessions.base import FINISHED, RUNNING, STOPPED, TASK_QUEUE_NAME, SessionBase
-from core.stepping.gate import ROUND_ROBIN, StepGate, Stepper, actor_index
+from core.stepping.gate import StepGate, actor_index
+from core.stepping.stepper import ROUND_ROBIN, Stepper
 
 __all__ = ["Actor", "InProcessSession", "SessionPlan", "Retired", "IN_PROCESS", "EXIT_RAISED", "STOP_WAIT_S",
            "TASK_QUEUE_NAME", "RUNNING", "FINISHED", "STOPPED"]

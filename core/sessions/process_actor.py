@@ -17,14 +17,19 @@ import traceback
 from multiprocessing import parent_process
 from typing import Any
 
+from core.events import ACTOR_START, ERROR
 from core.program import termination
 from core.program.control import CONSUMER, RunControl
-from core.events import ACTOR_START, ERROR
 from core.program.plan import Plan
-from core.queues.reporter import Stopped, current_pid, set_process_actor, set_process_interrupt
+from core.program.workers import CONSUMER_CODE, PRODUCER_CODE
+from core.queues.reporter import (
+    Stopped,
+    current_pid,
+    set_process_actor,
+    set_process_interrupt,
+)
 from core.scenarios import ScenarioConfig
 from core.stepping.gate import EXIT, actor_index, returning_from
-from core.program.workers import CONSUMER_CODE, PRODUCER_CODE
 
 EXIT_TERMINATED = termination.EXIT_TERMINATED
 #: The exit code of an actor whose observer died.

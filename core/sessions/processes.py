@@ -24,16 +24,33 @@ from multiprocessing.connection import wait as wait_for_sentinels
 from queue import Empty
 from typing import Any, Callable
 
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_LAUNCH,
+    ACTOR_START,
+    ERROR,
+    MAIN_ACTOR,
+    OBSERVER_ACTOR,
+    RUN_STOP,
+    Event,
+)
 from core.program import workers
-from core.sessions.process_actor import run_actor
 from core.program.control import CONSUMER, PRODUCER, RunControl
-from core.events import ACTOR_EXIT, ACTOR_LAUNCH, ACTOR_START, ERROR, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
 from core.queues.observed import ObservedJoinableQueue
-from core.queues.reporter import WAIT_SLICE_S, Stopped, acting_as, current_pid, forget_reporter, install_local_reporter
+from core.queues.reporter import (
+    WAIT_SLICE_S,
+    Stopped,
+    acting_as,
+    current_pid,
+    forget_reporter,
+    install_local_reporter,
+)
 from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
 from core.sessions.base import FINISHED, RUNNING, STOPPED, TASK_QUEUE_NAME, SessionBase
-from core.stepping.gate import (EXIT, MAIN_INDEX, ROUND_ROBIN, StepGate, SteppedJoinableQueue, Stepper, actor_index,
-                           returning_from)
+from core.sessions.process_actor import run_actor
+from core.stepping.gate import EXIT, MAIN_INDEX, StepGate, actor_index, returning_from
+from core.stepping.stepped_queues import SteppedJoinableQueue
+from core.stepping.stepper import ROUND_ROBIN, Stepper
 
 #: How long stop() lets actors exit on SIGTERM before it kills them.
 STOP_GRACE_S = 0.6

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from core.analysis.diagnosis import diagnose, stall_timeout
-from core.events import Event
 from core.analysis.model import RunModel
+from core.events import Event
 from core.sessions.processes import RUNNING, Session
 
 POLL_S = 0.05

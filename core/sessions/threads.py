@@ -19,16 +19,24 @@ import threading
 import time
 from typing import Any
 
-from core.sessions.in_process import (EXIT_RAISED, STOP_WAIT_S, STOPPED, TASK_QUEUE_NAME, Actor, InProcessSession,
-                                Retired, SessionPlan)
-from core.stepping.stepped_queues import SteppedThreadQueue
-from core.queues.thread_queue import ObservedQueue, acting_as
-from core.program.control import CONSUMER, PRODUCER
 from core.events import ACTOR_START, MAIN_ACTOR
+from core.program.control import CONSUMER, PRODUCER
 from core.queues.reporter import WAIT_SLICE_S, Stopped
+from core.queues.thread_queue import ObservedQueue, acting_as
 from core.scenarios import ScenarioConfig
+from core.sessions.in_process import (
+    EXIT_RAISED,
+    STOP_WAIT_S,
+    STOPPED,
+    TASK_QUEUE_NAME,
+    Actor,
+    InProcessSession,
+    Retired,
+    SessionPlan,
+)
 from core.sessions.processes import actor_functions, main_code
 from core.stepping.gate import EXIT, MAIN_INDEX, returning_from
+from core.stepping.stepped_queues import SteppedThreadQueue
 
 
 class ThreadPlan(SessionPlan):

@@ -1,7 +1,11 @@
-"""Step mode on threads and asyncio tasks: their observed queues, with the step gate.
+"""The observed queues of step mode: every operation passes the step gate first.
 
-The same gate as the processes' (:class:`core.stepping.gate.StepGate`, here with a
-``threading`` condition and plain cells), the same rules: every operation waits at
+The operation itself is the stdlib's: a ``get()`` let through on an empty queue really
+blocks, and returns when someone's ``put()`` wakes it.  Actors blocked in ``get()`` (or
+in ``put()`` on a full queue) are served first come, first served, so which of them an
+item wakes does not depend on the operating system's scheduling.  Threads and asyncio
+tasks use the same gate as processes (:class:`core.stepping.gate.StepGate`, with a
+``threading`` condition and plain cells), and the same rules: every operation waits at
 the gate first, and an actor that must wait in the queue says so — blocked when it
 starts waiting, moving again before its operation is counted — so the stepper can
 tell a run that has settled from one whose last step is still under way.
@@ -21,12 +25,104 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from core.events import GET_WAIT, PUT_WAIT
 from core.queues.async_queue import ObservedAsyncQueue
 from core.queues.inbox import Inbox
+from core.queues.observed import ObservedJoinableQueue
+from core.queues.reporter import WAIT_SLICE_S, Reporter, interrupt_check
 from core.queues.thread_queue import ObservedQueue, _acting
-from core.events import GET_WAIT, PUT_WAIT
-from core.queues.reporter import WAIT_SLICE_S
-from core.stepping.gate import BLOCKED_GET, BLOCKED_JOIN, BLOCKED_PUT, GET, GETTERS, JOIN, PUT, PUTTERS, TASK_DONE, StepGate
+from core.stepping.gate import (
+    BLOCKED_GET,
+    BLOCKED_JOIN,
+    BLOCKED_PUT,
+    GET,
+    GETTERS,
+    JOIN,
+    PUT,
+    PUTTERS,
+    TASK_DONE,
+    StepGate,
+)
+
+
+class SteppedJoinableQueue(ObservedJoinableQueue):
+    """An observed ``JoinableQueue`` whose every operation waits at the step gate first."""
+
+    def __init__(self, maxsize: int = 0, *, gate: StepGate, ctx: Any = None, events: Any = None,
+                 name: str | None = None) -> None:
+        super().__init__(maxsize, ctx=ctx, events=events, name=name)
+        self.step_gate = gate
+
+    def __getstate__(self) -> tuple:
+        return super().__getstate__() + (self.step_gate,)
+
+    def __setstate__(self, state: tuple) -> None:
+        super().__setstate__(state[:-1])
+        self.step_gate = state[-1]
+
+    def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
+        self.step_gate.pause(PUT, self._reporter)
+        super().put(obj, block, timeout)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        self.step_gate.pause(GET, self._reporter)
+        return super().get(block, timeout)
+
+    def task_done(self) -> None:
+        self.step_gate.pause(TASK_DONE, self._reporter)
+        super().task_done()
+
+    def join(self) -> None:
+        self.step_gate.pause(JOIN, self._reporter)
+        super().join()
+        self.step_gate.moving()
+
+    def _before_join_wait(self) -> None:
+        self.step_gate.blocked(BLOCKED_JOIN, self._reporter)
+
+    def _wait_for_slot(self, timeout: float | None) -> bool:
+        """A ``put()`` on a full queue: wait for a free slot, first come, first served."""
+        if timeout is not None:
+            return super()._wait_for_slot(timeout)
+        gate = self.step_gate
+        check = interrupt_check()
+        gate.join_line(PUTTERS)
+        try:
+            gate.blocked(BLOCKED_PUT, self._reporter)
+            while True:
+                if gate.first_in_line(PUTTERS):
+                    if self._sem.acquire(True, WAIT_SLICE_S):
+                        gate.moving()  # before the put is counted: see Stepper.settle
+                        return True
+                else:
+                    gate.wait_a_moment()
+                if check is not None:
+                    check()
+        finally:
+            gate.leave_line(PUTTERS)
+
+    def _receive(self, reporter: Reporter, check: Any) -> bytes:
+        """A ``get()`` that may wait: first come, first served among the waiting getters."""
+        gate = self.step_gate
+        gate.join_line(GETTERS)
+        try:
+            if self._counts[1] <= 0 or not gate.first_in_line(GETTERS):
+                self._announce_get_wait(reporter)
+                gate.blocked(BLOCKED_GET, reporter)
+            while not gate.first_in_line(GETTERS):
+                gate.wait_a_moment()
+                if check is not None:
+                    check()
+            with self._rlock:
+                while not self._poll(WAIT_SLICE_S):
+                    if check is not None:
+                        check()
+                data = self._recv_bytes()
+                gate.moving()  # before the get is counted: see Stepper.settle
+                return data
+        finally:
+            gate.leave_line(GETTERS)
+
 
 
 class SteppedThreadQueue(ObservedQueue):

@@ -10,7 +10,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
-from core.scenarios import JOIN_PRODUCERS_FIRST, SCENARIOS, SENTINELS_FROM_MAIN, ScenarioConfig
+from core.scenarios import (
+    JOIN_PRODUCERS_FIRST,
+    SCENARIOS,
+    SENTINELS_FROM_MAIN,
+    ScenarioConfig,
+)
 from core.sessions.processes import actor_functions
 
 

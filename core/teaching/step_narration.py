@@ -13,11 +13,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.events import (ACTOR_EXIT, ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, PUT, PUT_WAIT, STEP_GRANT,
-                         STEP_READY, TASK_DONE, Event, describe_item)
 from core.analysis.model import RunModel
 from core.analysis.narrate import how_it_ended, seconds_text
-
+from core.events import (
+    ACTOR_EXIT,
+    ERROR,
+    GET,
+    GET_WAIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    PUT,
+    PUT_WAIT,
+    STEP_GRANT,
+    STEP_READY,
+    TASK_DONE,
+    Event,
+    describe_item,
+)
 
 #: What an actor is, by backend.
 _UNIT = {"process": "process", "thread": "thread", "asyncio": "task"}

@@ -19,8 +19,8 @@ import time
 from multiprocessing import context, popen_fork, process, spawn
 from typing import Any
 
-from core.queues import reporter as _reporting
 from core.events import JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
+from core.queues import reporter as _reporting
 from core.queues.observed import ObservedJoinableQueue
 from core.queues.reporter import current_actor, current_pid
 from core.tracing import channel as _channel_module

@@ -23,11 +23,23 @@ import sys
 import threading
 import time
 from collections import deque
-from multiprocessing.connection import Connection, answer_challenge, deliver_challenge, wait
+from multiprocessing.connection import (
+    Connection,
+    answer_challenge,
+    deliver_challenge,
+    wait,
+)
 from pickle import UnpicklingError
 from typing import Any, Sequence
 
-from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_START,
+    MAIN_ACTOR,
+    OBSERVER_ACTOR,
+    RUN_STOP,
+    Event,
+)
 from core.tracing.blocks import BlockMerger, EventBlock
 from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
 from core.tracing.launch import LaunchedProgram

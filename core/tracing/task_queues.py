@@ -23,8 +23,8 @@ import threading
 from typing import Any, Callable
 
 from core.queues import thread_queue
-from core.queues.thread_queue import ObservedQueue
 from core.queues.reporter import default_actor_name, reporter_for
+from core.queues.thread_queue import ObservedQueue
 
 PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
 KINDS = (PROCESS, THREAD, ASYNCIO)

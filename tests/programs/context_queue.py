@@ -2,8 +2,8 @@
 
 Usage: context_queue.py METHOD [TASKS]
 """
-import sys
 import multiprocessing
+import sys
 
 
 def produce(queue, count):
