@@ -34,6 +34,8 @@ from app.bridge.controller import FINISHED_STATE, STOPPED  # noqa: E402
 from app.windows.main_window import MainWindow  # noqa: E402
 from core.events import GET, PUT, TASK_DONE, Event  # noqa: E402
 from core.scenarios import scenario  # noqa: E402
+from core.sources import FINISHED, NEW, RUNNING  # noqa: E402
+from core.sources import STOPPED as SOURCE_STOPPED  # noqa: E402
 
 RATES = (1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 600_000)
 MIN_REDRAWS_PER_S = 30
@@ -50,17 +52,24 @@ class SyntheticStream:
     """A busy queue's events at a fixed rate, stamped with the time each was due.
 
     Two producers put, three consumers get and call ``task_done``; the counts stay
-    consistent (they replay exactly) and ``seq``/``op`` run without gaps."""
+    consistent (they replay exactly) and ``seq``/``op`` run without gaps.  It is a
+    :class:`core.sources.EventSource` with no process of its own."""
 
     def __init__(self, rate: int, seconds: float) -> None:
         self.rate = rate
         self.total = int(rate * seconds) // 3 * 3
         self.made = 0
         self.finished = False
+        self.state = NEW
+        self.closed = False
         self.t0 = 0.0
 
     def start(self) -> None:
         self.t0 = time.monotonic()
+        self.state = RUNNING
+
+    def live_processes(self) -> int:
+        return 0
 
     def poll(self, timeout: float = 0.0) -> list[Event]:
         time.sleep(min(timeout, 0.001))
@@ -70,13 +79,15 @@ class SyntheticStream:
         self.made += count
         if self.made >= self.total:
             self.finished = True
+            self.state = FINISHED
         return events
 
     def stop(self) -> None:
         self.finished = True
+        self.state = SOURCE_STOPPED
 
     def close(self) -> None:
-        pass
+        self.closed = True
 
 
 def make_events(first: int, count: int, rate: float) -> list[Event]:

@@ -35,15 +35,7 @@ from functools import partial
 from queue import Empty
 from typing import Any, Callable
 
-from benchmarks.workload import (
-    DRAIN_DEADLINE_S,
-    QUEUE_NAME,
-    QUICK_WORKLOADS,
-    WORKLOADS,
-    Observer,
-    Workload,
-    verify,
-)
+from benchmarks.workload import DRAIN_DEADLINE_S, QUEUE_NAME, QUICK_WORKLOADS, WORKLOADS, Observer, Workload, verify
 from core.queues.observed import ObservedJoinableQueue
 from core.queues.reporter import forget_reporter, install_local_reporter
 from core.sessions.processes import CHANNEL_BATCHES

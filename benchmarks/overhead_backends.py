@@ -20,10 +20,10 @@ import time
 from typing import Any, Callable
 
 from benchmarks.workload import DRAIN_DEADLINE_S, QUEUE_NAME, Observer, Workload, verify
+from core.queues.acting import acting_as
 from core.queues.async_queue import ObservedAsyncQueue
-from core.queues.async_queue import acting_as as task_acting_as
 from core.queues.inbox import Inbox
-from core.queues.thread_queue import ObservedQueue, acting_as
+from core.queues.thread_queue import ObservedQueue
 
 
 def _work(work_s: float) -> None:
@@ -67,20 +67,20 @@ async def _async_program(make_queue: Callable[[], Any], workload: Workload) -> N
     queue = make_queue()
 
     async def producer() -> None:
-        task_acting_as("producer-0")
-        for i in range(workload.tasks):
-            await queue.put(i)
-        await queue.put(None)
+        with acting_as("producer-0"):
+            for i in range(workload.tasks):
+                await queue.put(i)
+            await queue.put(None)
 
     async def consumer() -> None:
-        task_acting_as("consumer-0")
-        while True:
-            task = await queue.get()
-            if task is None:
-                break
-            _work(workload.work_s)
+        with acting_as("consumer-0"):
+            while True:
+                task = await queue.get()
+                if task is None:
+                    break
+                _work(workload.work_s)
+                queue.task_done()
             queue.task_done()
-        queue.task_done()
 
     producing = asyncio.create_task(producer())
     consuming = asyncio.create_task(consumer())

@@ -12,6 +12,7 @@ hundreds of thousands of them per second, and a tuple costs one allocation.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, NamedTuple
 
 # -- kinds -------------------------------------------------------------------
@@ -31,6 +32,9 @@ ACTOR_RETIRE = "actor_retire"
 GET_WAIT = "get_wait"
 #: An actor is about to block in ``put()`` because a bounded queue is full.
 PUT_WAIT = "put_wait"
+#: ``actor_exit``'s exit code for an actor that raised (a process that dies of an exception
+#: exits with it too).
+EXIT_RAISED = 1
 #: The user stopped the run (actor :data:`OBSERVER_ACTOR`): the actors that end after it
 #: were stopped, not crashed, whatever their exit code.
 RUN_STOP = "run_stop"
@@ -48,9 +52,19 @@ KINDS: frozenset[str] = frozenset(
 #: How each kind changes (depth, unfinished) of its queue.  Every other kind changes neither.
 COUNT_DELTAS: dict[str, tuple[int, int]] = {PUT: (1, 1), GET: (-1, 0), TASK_DONE: (0, -1)}
 
+#: The roles of a scenario's actors; an actor is named after its role and number
+#: (``producer-0``, ``consumer-2``), except ``main``, of which there is one.
+PRODUCER = "producer"
+CONSUMER = "consumer"
 MAIN_ACTOR = "main"
 #: The actor named on events that the observer itself reports.
 OBSERVER_ACTOR = "joinscope"
+
+
+def role_of(actor: str) -> str:
+    """The role in an actor's name: what comes before its last ``-`` (``main`` is its own)."""
+    role, dash, _ = actor.rpartition("-")
+    return role if dash else actor
 
 
 class Event(NamedTuple):
@@ -86,6 +100,16 @@ class Event(NamedTuple):
 #: A record may stop after ``unfinished`` (the rest are then ``None``): the
 #: put/get/task_done records do, which makes every batch cheaper to pickle.
 WIRE_FIELDS: tuple[str, ...] = Event._fields[1:]
+
+
+
+def wire_record(t: float, kind: str, actor: str, pid: int, queue: str | None = None, op: int = 0, item: Any = None,
+                depth: int | None = None, unfinished: int | None = None, released_by: int | None = None,
+                waited: float | None = None, error: str | None = None, exitcode: int | None = None) -> tuple:
+    """A whole wire record, by field name: for the events that are no queue's hot path
+    (the queues build theirs inline, and stop after ``unfinished``)."""
+    return (t, kind, actor, pid, queue, op, item, depth, unfinished, released_by, waited, error, exitcode)
+
 
 ITEM_TEXT_LIMIT = 200
 
@@ -157,6 +181,18 @@ def event_to_json(event: Event) -> dict[str, Any]:
     elif event.kind == ACTOR_EXIT:
         record["exitcode"] = event.exitcode
     return record
+
+
+def describe_exception(error: BaseException) -> str:
+    """An ``error`` event's text: ``Type: message (at file:line in function)`` of where it was raised."""
+    import traceback  # here: a traced program's processes import this module, and rarely fail
+
+    where = ""
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames:
+        last = frames[-1]
+        where = f" (at {os.path.basename(last.filename)}:{last.lineno} in {last.name})"
+    return f"{type(error).__name__}: {error}{where}"
 
 
 def describe_item(item: Any) -> str:

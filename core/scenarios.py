@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # What the actors are: processes on a ``multiprocessing.JoinableQueue``, threads on a
 # ``queue.Queue``, or coroutines on an ``asyncio.Queue`` (see :mod:`core.sessions`).
@@ -60,7 +60,6 @@ class ScenarioConfig:
     stall_timeout_s: float = 10.0
     #: What a run of this scenario is expected to end in: ``completed`` or ``stalled``.
     expected: str = "completed"
-    tags: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -126,7 +125,6 @@ SCENARIOS: dict[str, ScenarioConfig] = {
                         "so join() returns at once, long before the work is done.",
             join_order=JOIN_QUEUE_FIRST,
             producer_delay_ms=500.0,
-            tags=("pitfall",),
         ),
         ScenarioConfig(
             name="too-many-task-done",
@@ -134,7 +132,6 @@ SCENARIOS: dict[str, ScenarioConfig] = {
             description="The consumer marks the sentinel done twice. The second call finds unfinished at 0 "
                         "and raises ValueError; the work itself is complete.",
             consumer_code="consumer_double_done",
-            tags=("pitfall",),
         ),
         ScenarioConfig(
             name="forgot-task-done",
@@ -144,7 +141,6 @@ SCENARIOS: dict[str, ScenarioConfig] = {
             consumer_code="consumer_forgets_task_done",
             stall_timeout_s=3.0,
             expected="stalled",
-            tags=("pitfall",),
         ),
         ScenarioConfig(
             name="crash",
@@ -155,7 +151,6 @@ SCENARIOS: dict[str, ScenarioConfig] = {
             consumer_code="consumer_crashes",
             stall_timeout_s=3.0,
             expected="stalled",
-            tags=("pitfall",),
         ),
         ScenarioConfig(
             name="too-few-sentinels",
@@ -166,7 +161,6 @@ SCENARIOS: dict[str, ScenarioConfig] = {
             sentinels=1,
             stall_timeout_s=3.0,
             expected="stalled",
-            tags=("pitfall",),
         ),
         ScenarioConfig(
             name="bounded",

@@ -89,9 +89,7 @@ def bounded_trace(tmp_path_factory):
 @pytest.fixture
 def window(qtbot):
     """A shown main window, closed (every run stopped) after the test."""
-    from app.windows.main_window import (
-        MainWindow,  # Qt only for the tests that ask for a window
-    )
+    from app.windows.main_window import MainWindow  # Qt only for the tests that ask for a window
 
     window = MainWindow()
     qtbot.addWidget(window)

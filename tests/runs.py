@@ -9,7 +9,7 @@ import psutil
 from core.events import COUNT_DELTAS, Event
 from core.scenarios import scenario
 from core.sessions import open_session
-from core.sessions.processes import Session
+from core.sessions.processes import ProcessSession
 from core.sessions.runner import RunResult, run_session
 
 
@@ -40,7 +40,7 @@ def replay_mismatch(events: list[Event]) -> str | None:
     return None
 
 
-def poll_until(session: Session, events: list[Event], condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+def poll_until(session: ProcessSession, events: list[Event], condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
     """Poll ``session`` into ``events`` until ``condition()`` holds (fails after ``timeout_s``)."""
     deadline = time.monotonic() + timeout_s
     while not condition():

@@ -11,17 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.events import (
-    ACTOR_EXIT,
-    ACTOR_START,
-    ERROR,
-    GET,
-    JOIN_ENTER,
-    PUT,
-    RUN_STOP,
-    TASK_DONE,
-)
-from core.program.control import CONSUMER
+from core.events import ACTOR_EXIT, ACTOR_START, CONSUMER, ERROR, GET, JOIN_ENTER, PUT, RUN_STOP, TASK_DONE
 from core.recordings.trace import check_counts, read_trace
 from core.scenarios import SCENARIOS, scenario
 from core.sessions import open_session
@@ -243,8 +233,9 @@ class _Retired(Exception):
 @pytest.mark.timeout(20)
 def test_a_thread_retired_while_it_waits_leaves_the_item_and_the_wake_up_to_the_others(monkeypatch):
     from core.queues import thread_queue
+    from core.queues.acting import acting_as
     from core.queues.inbox import Inbox
-    from core.queues.thread_queue import ObservedQueue, acting_as
+    from core.queues.thread_queue import ObservedQueue
 
     monkeypatch.setattr(thread_queue, "WAIT_SLICE_S", 60.0)  # only a wake-up passed on can wake consumer-0
 

@@ -6,14 +6,7 @@ import pytest
 from app.bridge.controller import FINISHED_STATE, OVER
 from app.cli.main import main
 from app.windows.compare import CompareWindow
-from core.analysis.comparison import (
-    FINISHED,
-    STALLED,
-    MemoryPeak,
-    RunSummary,
-    StartupClock,
-    faster_line,
-)
+from core.analysis.comparison import FINISHED, STALLED, MemoryPeak, RunSummary, StartupClock, faster_line
 from core.analysis.model import RunModel
 from core.events import Event
 from core.scenarios import scenario

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import multiprocessing
 
-from core.program.control import PRODUCER, RunControl
+from core.events import PRODUCER
+from core.program.control import RunControl
 
 
 def _started(control: RunControl, role: str) -> int:

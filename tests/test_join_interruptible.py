@@ -9,8 +9,9 @@ from collections import deque
 import pytest
 
 import core.queues.observed as observed
+from core.queues.acting import acting_as
 from core.queues.observed import ObservedJoinableQueue
-from core.queues.reporter import acting_as, forget_reporter, install_local_reporter
+from core.queues.reporter import forget_reporter, install_local_reporter
 
 
 @pytest.fixture

@@ -6,14 +6,7 @@ from array import array
 import numpy as np
 
 from app.plots.lanes import BLANK, PALETTE, ROWS_PER_LANE, lane_pixels, lanes_image
-from core.analysis.model import (
-    CRASHED,
-    EXITED,
-    STARTING,
-    STATE_CODES,
-    WAITING_GET,
-    WORKING,
-)
+from core.analysis.model import CRASHED, EXITED, STARTING, STATE_CODES, WAITING_GET, WORKING
 
 
 def lane(*changes: tuple[float, str]) -> tuple[array, array]:

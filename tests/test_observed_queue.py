@@ -21,27 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.events import (
-    ERROR,
-    GET,
-    GET_WAIT,
-    JOIN_ENTER,
-    JOIN_RETURN,
-    MAIN_ACTOR,
-    PUT,
-    PUT_WAIT,
-    TASK_DONE,
-    Event,
-)
+from core.events import ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, Event
 from core.queues.observed import ObservedJoinableQueue
 from tests import helpers
-from tests.helpers import (
-    FACT_TIMEOUT_S,
-    Observation,
-    observer_errors,
-    of_queue,
-    replay_mismatches,
-)
+from tests.helpers import FACT_TIMEOUT_S, Observation, observer_errors, of_queue, replay_mismatches
 
 START_METHODS = [m for m in ("spawn", "forkserver", "fork") if m in multiprocessing.get_all_start_methods()]
 TOO_MANY = "task_done() called too many times"

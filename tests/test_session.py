@@ -8,10 +8,10 @@ from pathlib import Path
 
 import psutil
 
-from core.events import ACTOR_EXIT, ACTOR_START, GET, TASK_DONE
-from core.program.control import CONSUMER, PRODUCER
+from core.events import ACTOR_EXIT, ACTOR_START, CONSUMER, GET, PRODUCER, TASK_DONE
 from core.scenarios import scenario
-from core.sessions.processes import STOPPED, Session
+from core.sessions.processes import ProcessSession
+from core.sources import STOPPED
 from tests.runs import kinds, live_children, poll_until, replay_mismatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_consumers_can_be_added_and_retired_while_running():
     config = scenario("seed", tasks=60, work_ms=15.0, interval_ms=25.0, speed=1.0, consumers=1)
     events = []
-    with Session(config) as session:
+    with ProcessSession(config) as session:
         session.start()
         poll_until(session, events, lambda: kinds(events, GET))
         assert session.set_count(CONSUMER, 3) is None
@@ -43,7 +43,7 @@ def test_consumers_can_be_added_and_retired_while_running():
 def test_a_retired_consumer_finishes_the_task_it_holds():
     config = scenario("seed", tasks=6, work_ms=300.0, interval_ms=200.0, speed=1.0, consumers=2)
     events = []
-    with Session(config) as session:
+    with ProcessSession(config) as session:
         session.start()
         poll_until(session, events, lambda: kinds(events, GET, "consumer-1"))
         assert session.retire(CONSUMER) is None  # the newest: consumer-1, busy with a task
@@ -57,7 +57,7 @@ def test_a_retired_consumer_finishes_the_task_it_holds():
 def test_a_consumer_added_after_the_sentinels_gets_one_of_its_own():
     config = scenario("seed", tasks=8, work_ms=100.0, speed=1.0, consumers=1)
     events = []
-    with Session(config) as session:
+    with ProcessSession(config) as session:
         session.start()
         poll_until(session, events, lambda: any(e.kind == "put" and e.item is None for e in events))
         assert session.retire(CONSUMER) == "the sentinels are already queued: each consumer stops when it takes one"
@@ -73,7 +73,7 @@ def test_a_consumer_added_after_the_sentinels_gets_one_of_its_own():
 def test_producers_can_be_added_while_running():
     config = scenario("seed", tasks=20, work_ms=5.0, interval_ms=20.0, speed=1.0, producers=1)
     events = []
-    with Session(config) as session:
+    with ProcessSession(config) as session:
         session.start()
         poll_until(session, events, lambda: kinds(events, GET))
         assert session.add(PRODUCER) is None
@@ -88,7 +88,7 @@ def test_every_actor_is_counted_in_before_the_first_one_starts(monkeypatch):
     # only one, and put the sentinels while the others still had tasks to add.
     config = scenario("seed", tasks=2, work_ms=1.0, speed=100.0, producers=3, consumers=2)
     events = []
-    with Session(config) as session:
+    with ProcessSession(config) as session:
         free_at_first_start = []
         launch = session._launch
 
@@ -109,7 +109,7 @@ def test_every_actor_is_counted_in_before_the_first_one_starts(monkeypatch):
 def test_stop_ends_everything_within_a_second():
     config = scenario("seed", tasks=1000, work_ms=50.0, producers=2, consumers=3)
     events = []
-    with Session(config) as session:
+    with ProcessSession(config) as session:
         session.start()
         poll_until(session, events, lambda: len(kinds(events, ACTOR_START)) == 6)
         pids = [a.process.pid for a in session.actors()]
@@ -128,7 +128,7 @@ def test_stop_ends_everything_within_a_second():
 def test_stop_interrupts_main_waiting_in_queue_join():
     config = scenario("forgot-task-done", speed=20.0)
     events = []
-    with Session(config) as session:
+    with ProcessSession(config) as session:
         session.start()
         poll_until(session, events, lambda: any(e.kind == "join_enter" and e.queue for e in events))
         started = time.monotonic()

@@ -8,20 +8,10 @@ import pytest
 from app.cli.main import main as cli_main
 from core.analysis.diagnosis import EVERYONE_WAITS_S, stall_timeout
 from core.analysis.model import WAITING_GET, RunModel
-from core.events import (
-    ACTOR_START,
-    GET,
-    GET_WAIT,
-    JOIN_ENTER,
-    PUT,
-    RUN_STOP,
-    STEP_GRANT,
-    STEP_READY,
-    Event,
-)
+from core.events import ACTOR_START, GET, GET_WAIT, JOIN_ENTER, PUT, RUN_STOP, STEP_GRANT, STEP_READY, Event
 from core.scenarios import scenario
 from core.sessions import open_session
-from core.sessions.processes import Session
+from core.sessions.processes import ProcessSession
 from core.sessions.runner import COMPLETED, STALLED, run_session
 from core.stepping.stepper import MANUAL, ROUND_ROBIN
 from core.teaching.step_narration import StepNarrator
@@ -109,7 +99,7 @@ def test_a_granted_get_on_an_empty_queue_blocks_until_a_put_wakes_it(qtbot):
         model.apply(batch)
         events.extend(batch)
 
-    with Session(config, step=MANUAL) as session:
+    with ProcessSession(config, step=MANUAL) as session:
         session.start()
         stepper = session.stepper
         qtbot.waitUntil(lambda: (poll(session), len(stepper.ready) == 3)[1], timeout=20_000)

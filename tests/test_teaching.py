@@ -126,7 +126,7 @@ def test_quiz_answers_are_judged_by_what_really_happened(window, qtbot):
     asked: list[tuple[Question, str]] = []
     while len(asked) < 6 and window.controller.state == STEPPING:
         if teaching.step():  # no question for this step
-            qtbot.waitUntil(lambda: teaching._to_judge is None and bool(teaching.ready())
+            qtbot.waitUntil(lambda: teaching.lesson.awaiting_verdict is None and bool(teaching.ready())
                             or window.controller.state != STEPPING, timeout=10_000)
             continue
         question = teaching.question

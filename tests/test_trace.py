@@ -159,7 +159,7 @@ def test_header_only_trace_is_valid(tmp_path: Path) -> None:
 def test_header_records_scenario_and_extras() -> None:
     header = trace_header(scenario("race"), joinscope="0.1.0")
     assert header["format"] == FORMAT and header["version"] == VERSION
-    assert header["scenario"]["tags"] == ["pitfall"] and header["scenario"]["join_order"] == "queue-first"
+    assert header["scenario"]["name"] == "race" and header["scenario"]["join_order"] == "queue-first"
     assert header["start_method"] == "spawn" and header["python"].count(".") == 2
     assert header["joinscope"] == "0.1.0"
     with pytest.raises(ValueError):
@@ -167,12 +167,12 @@ def test_header_records_scenario_and_extras() -> None:
 
 
 def test_real_run_round_trips(tmp_path: Path) -> None:
-    from core.sessions.processes import Session
+    from core.sessions.processes import ProcessSession
 
     config = scenario("seed", speed=50)
     events: list[Event] = []
     path = tmp_path / "seed.jsonl"
-    with TraceWriter(path, trace_header(config)) as writer, Session(config) as session:
+    with TraceWriter(path, trace_header(config)) as writer, ProcessSession(config) as session:
         session.start()
         while not session.finished:
             batch = session.poll(0.05)

@@ -15,13 +15,14 @@ import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from app.bridge.pump import EventPump, EventSource, start_pump
+from app.bridge.pump import EventPump, start_pump
 from core.analysis.diagnosis import diagnose, stall_timeout
 from core.analysis.model import RunModel
 from core.analysis.timeline import Timeline
 from core.scenarios import ScenarioConfig
-from core.sessions import is_live_session, open_session
-from core.sessions.processes import FINISHED
+from core.sessions import open_session
+from core.sources import FINISHED as SOURCE_FINISHED
+from core.sources import EventSource, ScenarioSession
 from core.stepping.stepper import MANUAL
 
 IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED, REPLAYING, STEPPING = (
@@ -56,7 +57,10 @@ class RunController(QObject):
         super().__init__(parent)
         self.state = IDLE
         self.config: ScenarioConfig | None = None
+        #: What the run's events come from: a session it opened, a traced program, a recording.
         self.session: EventSource | None = None
+        #: The scenario's session, when the controller opened it itself: it can be paused, resized, stepped.
+        self._steered: ScenarioSession | None = None
         self.model = RunModel()
         self.timeline = Timeline()
         self.diagnosis: str | None = None
@@ -94,7 +98,10 @@ class RunController(QObject):
         self.viewing = None
         self._live = None
         self.run_reset.emit()
-        self.session = source if source is not None else open_session(config, step=MANUAL if step else None)
+        if source is None:
+            self.session = self._steered = open_session(config, step=MANUAL if step else None)
+        else:
+            self.session, self._steered = source, None
         self._pump, self._thread = start_pump(self.session)
         self._pump.events_arrived.connect(self._on_events)
         self._pump.drained.connect(self._on_drained)
@@ -109,7 +116,7 @@ class RunController(QObject):
             return False
         self.config = config
         self.diagnosis = None
-        self.session = None
+        self.session = self._steered = None
         self._set_state(REPLAYING)
         return True
 
@@ -138,9 +145,9 @@ class RunController(QObject):
     # -- step mode ------------------------------------------------------------------
     def step(self, actor: str | None = None) -> bool:
         """Let ``actor`` (default: the next in turn) make its operation; says why not through ``refused``."""
-        if not self.stepping or not is_live_session(self.session) or self.state != STEPPING:
+        if not self.stepping or self._steered is None or self.state != STEPPING:
             return False
-        refusal = self.session.step(actor)
+        refusal = self._steered.step(actor)
         if refusal:
             self.refused.emit(refusal)
             return False
@@ -149,16 +156,21 @@ class RunController(QObject):
     @property
     def ready_to_step(self) -> dict[str, tuple]:
         """The actors paused before an operation now, with that operation (empty while a step is under way)."""
-        session = self.session
-        if not self.stepping or not is_live_session(session) or session.stepper is None:
-            return {}
-        stepper = session.stepper
-        return dict(stepper.ready) if stepper.settled else {}
+        steered = self._steered
+        return steered.ready_to_step() if self.stepping and steered is not None else {}
+
+    @property
+    def stepping_now(self) -> bool:
+        """The run is in step mode and going on (not over, not stalled): a step may be asked for."""
+        return self.stepping and self.state == STEPPING
 
     @property
     def steps_granted(self) -> int:
-        session = self.session
-        return session.stepper.steps if is_live_session(session) and session.stepper is not None else 0
+        return self._steered.steps_granted if self._steered is not None else 0
+
+    def next_in_turn(self) -> str | None:
+        """Step mode: whose turn it is in round-robin order (``None``: nobody's)."""
+        return self._steered.next_in_turn() if self._steered is not None else None
 
     def view(self, position: int | None) -> None:
         """Show the run as it was after its first ``position`` events (``None``: as it is now).
@@ -191,14 +203,14 @@ class RunController(QObject):
         self.viewing_changed.emit(position)
 
     def pause(self) -> None:
-        if self.state in (RUNNING, STALLED) and is_live_session(self.session):
+        if self.state in (RUNNING, STALLED) and self._steered is not None:
             self._paused_at = self.run_time_now()
-            self.session.pause()
+            self._steered.pause()
             self._set_state(PAUSED)
 
     def resume(self) -> None:
-        if self.state == PAUSED and is_live_session(self.session):
-            self.session.resume()
+        if self.state == PAUSED and self._steered is not None:
+            self._steered.resume()
             self._last_event_at = time.monotonic()
             self._set_state(RUNNING)
 
@@ -217,8 +229,8 @@ class RunController(QObject):
         self._set_state(IDLE)
 
     def set_count(self, role: str, count: int) -> None:
-        if is_live_session(self.session) and self.state in (RUNNING, PAUSED, STALLED):
-            refusal = self.session.set_count(role, count)
+        if self._steered is not None and self.state in (RUNNING, PAUSED, STALLED):
+            refusal = self._steered.set_count(role, count)
             if refusal:
                 self.refused.emit(refusal)
 
@@ -241,8 +253,8 @@ class RunController(QObject):
             return self._paused_at  # the picture holds still while the run is paused
         if self.state not in (RUNNING, STALLED) or self.stepping or self.viewing is not None:
             return None
-        t0 = getattr(self.session, "t0", None)
-        if not isinstance(t0, float) or t0 <= 0.0:
+        t0 = self.session.t0 if self.session is not None else 0.0
+        if t0 <= 0.0:
             return None
         return time.monotonic() - t0
 
@@ -250,10 +262,9 @@ class RunController(QObject):
         """The live processes of the run shown: a scenario's actors, or a traced program's
         processes (0 for a source that cannot tell, and for a replay)."""
         session = self.session
-        if session is None or getattr(session, "closed", True):
+        if session is None or session.closed:
             return 0
-        count = getattr(session, "live_processes", None)
-        return count() if callable(count) else 0
+        return session.live_processes()
 
     # -- events ---------------------------------------------------------------------
     @Slot(object)
@@ -299,7 +310,7 @@ class RunController(QObject):
         pump.deleteLater()  # type: ignore[union-attr]
         thread.deleteLater()
         self._watchdog.stop()
-        completed = getattr(self.session, "state", None) == FINISHED
+        completed = self.session is not None and self.session.state == SOURCE_FINISHED
         if self.state == STALLED and not completed:
             return
         self._set_state(FINISHED_STATE if completed else STOPPED)
@@ -310,9 +321,8 @@ class RunController(QObject):
             return
         quiet = time.monotonic() - self._last_event_at
         model = self._live[0] if self._live is not None else self.model
-        session = self.session
         if self.state == STEPPING:
-            stalled = is_live_session(session) and session.stuck and quiet > STUCK_NOTICE_S
+            stalled = self._steered is not None and self._steered.stuck and quiet > STUCK_NOTICE_S
         else:
             stalled = quiet > stall_timeout(self.config, model)
         if stalled:

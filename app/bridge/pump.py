@@ -16,26 +16,10 @@ from __future__ import annotations
 
 import time
 import weakref
-from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
-from core.events import Event
-
-
-class EventSource(Protocol):
-    """What the pump drains: a :class:`core.sessions.processes.Session`, or a recording or a
-    synthetic stream with the same shape."""
-
-    finished: bool
-
-    def start(self) -> None: ...
-
-    def poll(self, timeout: float = 0.0) -> list[Event]: ...
-
-    def stop(self) -> None: ...
-
-    def close(self) -> None: ...
+from core.sources import EventSource
 
 FRAME_S = 1 / 60
 POLL_S = 0.01

@@ -13,13 +13,7 @@ import signal
 import sys
 from typing import TextIO
 
-from app.cli.exit_codes import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_STALLED,
-    EXIT_TERMINATED,
-)
+from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED, EXIT_TERMINATED
 from app.cli.pipe_output import PipeSafeOutput
 from core.analysis.model import RunModel
 from core.analysis.narrate import Narrator, counts_suffix, seconds_text

@@ -249,9 +249,9 @@ def _run_in_window(session: TraceSession, writer: TraceWriter | None, config: Sc
     from core.recordings.recording import RecordingSource
     from core.tracing.summary import TraceSummary
     summary = TraceSummary()
-    source = RecordingSource(session, writer) if writer is not None else session
-    show_trace(source, config, summary.add, scale)
-    return summary, getattr(source, "write_error", None)
+    recording = RecordingSource(session, writer) if writer is not None else None
+    show_trace(session, recording or session, config, summary.add, scale)
+    return summary, recording.write_error if recording is not None else None
 
 
 def _report(session: TraceSession, summary: TraceSummary, args: argparse.Namespace, write_error: OSError | None,

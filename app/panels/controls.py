@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets import LabelledSlider
-from core.program.control import CONSUMER, PRODUCER
+from core.events import CONSUMER, PRODUCER
 from core.scenarios import ASYNCIO, PROCESS, SCENARIOS, THREAD, ScenarioConfig
 
 MAX_LIVE_ACTORS = 8

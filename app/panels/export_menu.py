@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import pyqtgraph.exporters
 from PySide6.QtCore import QBuffer, QIODevice, QObject
@@ -21,12 +21,15 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app import preferences
-from app.bridge.controller import REPLAYING
+from app.bridge.controller import REPLAYING, RunController
 from app.plots.svg_export import scene_svg
 from core.events import Event
 from core.recordings.export import CSV, PERFETTO, export, replacing, save_trace
-from core.recordings.replay import load_recording
+from core.recordings.replay import Recording, load_recording
 from core.recordings.trace import TraceError, TraceReader, TraceWriter, trace_header
+
+if TYPE_CHECKING:
+    from app.plots.run_plots import RunPlots
 
 PNG, SVG, TRACE = "png", "svg", "trace"
 #: (what, file dialog filter, default suffix) of each run export.
@@ -44,16 +47,16 @@ RECORD_LIMIT_EVENTS = 2_000_000
 class RunRecorder(QObject):
     """Records the live run's events, as the window shows them, to a temporary trace."""
 
-    def __init__(self, controller: QObject) -> None:
+    def __init__(self, controller: RunController) -> None:
         super().__init__(controller)
         self.controller = controller
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._writer: TraceWriter | None = None
         self.path: str | None = None
         self.problem: str | None = None
-        controller.run_reset.connect(self._on_run_reset)  # type: ignore[attr-defined]
-        controller.run_started.connect(self._on_run_started)  # type: ignore[attr-defined]
-        controller.events_applied.connect(self._on_events)  # type: ignore[attr-defined]
+        controller.run_reset.connect(self._on_run_reset)
+        controller.run_started.connect(self._on_run_started)
+        controller.events_applied.connect(self._on_events)
 
     def _on_run_reset(self) -> None:
         self._discard()
@@ -64,12 +67,12 @@ class RunRecorder(QObject):
         self.path = os.path.join(self._folder.name, "run.jsonl")
         self.problem = None
         try:
-            self._writer = TraceWriter(self.path, trace_header(self.controller.config))  # type: ignore[attr-defined]
+            self._writer = TraceWriter(self.path, trace_header(self.controller.config))
         except OSError as error:
             self._fail(f"cannot record the run for export: {error.strerror or error}")
 
     def _on_events(self, events: list[Event]) -> None:
-        if self._writer is None or self.controller.state == REPLAYING:  # type: ignore[attr-defined]
+        if self._writer is None or self.controller.state == REPLAYING:
             return
         if self._writer.events_written + len(events) > RECORD_LIMIT_EVENTS:
             self._fail(f"the run passed {RECORD_LIMIT_EVENTS:,} events, too many to keep for export "
@@ -100,12 +103,21 @@ class RunRecorder(QObject):
 
 
 class ExportMenu(QObject):
-    """The File menu of ``window`` and the exports behind it (callable without dialogs)."""
+    """The File menu of ``window`` and the exports behind it (callable without dialogs).
 
-    def __init__(self, window: QMainWindow) -> None:
+    It exports what ``controller`` runs, or the recording ``shown_recording()`` returns
+    while one is replayed; ``plots`` as they are drawn; and it hands a recording the user
+    opens to ``open_replay``, which says whether it could be shown."""
+
+    def __init__(self, window: QMainWindow, controller: RunController, plots: RunPlots,
+                 open_replay: Callable[[Recording], bool], shown_recording: Callable[[], Recording | None]) -> None:
         super().__init__(window)
         self.window = window
-        self.recorder = RunRecorder(window.controller)  # type: ignore[attr-defined]
+        self.controller = controller
+        self.plots = plots
+        self._open_replay = open_replay
+        self._shown_recording = shown_recording
+        self.recorder = RunRecorder(controller)
         menu = window.menuBar().addMenu("&File")
         self.menu = menu
         self.open_action = self._add("Open recording…", QKeySequence.StandardKey.Open, self._on_open)
@@ -133,10 +145,7 @@ class ExportMenu(QObject):
 
     # -- what there is to export ----------------------------------------------------------
     def has_run(self) -> bool:
-        return self._replay() is not None or self.recorder.path is not None
-
-    def _replay(self):  # -> ReplayPanel | None
-        return getattr(self.window, "replay", None)
+        return self._shown_recording() is not None or self.recorder.path is not None
 
     def _update_actions(self) -> None:
         for action in self.run_actions.values():
@@ -155,7 +164,7 @@ class ExportMenu(QObject):
     # -- exports, without dialogs ---------------------------------------------------------
     def export_plots(self, path: str, kind: str) -> None:
         """Save the plots (all three, as shown) to ``path`` as ``kind`` (PNG or SVG)."""
-        scene = self.window.plots.scene()  # type: ignore[attr-defined]
+        scene = self.plots.scene()
         if kind == PNG:
             image = pyqtgraph.exporters.ImageExporter(scene).export(toBytes=True)
             buffer = QBuffer()
@@ -173,20 +182,19 @@ class ExportMenu(QObject):
 
     def export_run(self, path: str, to: str) -> int:
         """Save the run shown (replay or live) to ``path`` as ``to``; returns the events or rows written."""
-        replay = self._replay()
-        if replay is not None:
-            recording = replay.recording
+        recording = self._shown_recording()
+        if recording is not None:
             header, events, title = recording.header, recording.events, f"JoinScope · {recording.config.name}"
             return self._export(header, events, path, to, title)
         if self.recorder.path is None:
             raise ValueError(self.recorder.problem or "there is no run to export yet")
-        config = self.window.controller.config  # type: ignore[attr-defined]
-        title = f"JoinScope · {config.name}"
+        config = self.controller.config
+        title = f"JoinScope · {config.name if config is not None else 'run'}"
         if to == TRACE:
             with open(self.recorder.path, "rb") as source, replacing(path, "wb") as out:
                 shutil.copyfileobj(source, out)
             preferences.remember_recording(path)
-            return self.window.controller.model.events_seen  # type: ignore[attr-defined]
+            return self.controller.model.events_seen
         with TraceReader(self.recorder.path) as reader:
             return self._export(reader.header, reader, path, to, title)
 
@@ -215,7 +223,7 @@ class ExportMenu(QObject):
         except OSError as error:
             self._complain("This file cannot be read", f"{path}: {error.strerror or error}")
             return
-        if not self.window.open_replay(recording):  # type: ignore[attr-defined]
+        if not self._open_replay(recording):
             self._complain("A run is going on", "Stop the run before opening a recording.")
             return
         for warning in recording.warnings:

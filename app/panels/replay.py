@@ -28,16 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bridge.controller import REPLAYING
+from app.bridge.controller import REPLAYING, RunController
+from app.panels.controls import ControlPanel
 from app.panels.event_log import LOG_ROWS
 from core.events import Event
-from core.recordings.replay import (
-    SPEEDS,
-    Recording,
-    ReplayCursor,
-    ended_finished,
-    find_stall,
-)
+from core.recordings.replay import SPEEDS, Recording, ReplayCursor, ended_finished, find_stall
 from core.scenarios import SCENARIOS
 
 FRAME_MS = 16
@@ -58,10 +53,12 @@ class ReplayPanel(QObject):
     #: The panel was removed (a reset or another recording ended this replay).
     closed = Signal()
 
-    def __init__(self, window: QMainWindow, recording: Recording, speed: float = 1.0) -> None:
+    def __init__(self, window: QMainWindow, controller: RunController, controls: ControlPanel, recording: Recording,
+                 speed: float = 1.0) -> None:
+        """Docked in ``window``, showing ``recording`` through ``controller`` (``controls`` show its settings)."""
         super().__init__(window)
         self.window = window
-        self.controller = window.controller  # type: ignore[attr-defined]
+        self.controller = controller
         self.recording = recording
         self.cursor = ReplayCursor(recording)
         self.stall = find_stall(recording)
@@ -84,7 +81,6 @@ class ReplayPanel(QObject):
             (Qt.Key.Key_End, lambda: self.seek(len(recording.events))),
             (Qt.Key.Key_BracketRight, lambda: self._change_speed(1)),
             (Qt.Key.Key_BracketLeft, lambda: self._change_speed(-1)))]
-        controls = window.controls  # type: ignore[attr-defined]
         if recording.config.name in SCENARIOS:
             controls.select_scenario(recording.config.name)
         controls.show_config(recording.config)  # the recorded run's settings, greyed out while replaying

@@ -34,32 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bridge.controller import (
-    FINISHED_STATE,
-    IDLE,
-    REPLAYING,
-    STALLED,
-    STEPPING,
-    STOPPED,
-)
+from app.bridge.controller import FINISHED_STATE, IDLE, REPLAYING, STALLED, STEPPING, STOPPED, RunController
 from app.widgets import LabelledSlider
-from core.analysis.model import (
-    BLOCKED_PUT,
-    WAITING_GET,
-    WAITING_JOIN,
-    WORKING,
-    RunModel,
-)
-from core.sessions.processes import actor_functions
+from core.analysis.model import BLOCKED_PUT, WAITING_GET, WAITING_JOIN, WORKING, RunModel
+from core.events import CONSUMER, MAIN_ACTOR, PRODUCER
+from core.program.functions import actor_functions
 from core.stepping.stepper import step_order
 from core.teaching.fixes import FIXES
-from core.teaching.quiz import Question, Score, question_for
-from core.teaching.step_narration import (
-    StepNarrator,
-    Whereabouts,
-    step_is_over,
-    where_actors_are,
-)
+from core.teaching.lesson import ASKED, REFUSED, STEPPED, Lesson
+from core.teaching.quiz import Question, Score
+from core.teaching.step_narration import StepNarrator, Whereabouts
 
 #: Steps per second that Play offers.
 PLAY_RATES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
@@ -126,26 +110,23 @@ class CodeView(QTextBrowser):
 
 
 class TeachingPanel(QObject):
-    """Step controls, the code, the narration and the quiz, for the window's stepped run."""
+    """Step controls, the code, the narration and the quiz, for the window's stepped run.
+
+    The rules are the :class:`core.teaching.lesson.Lesson`'s; the panel draws it and
+    forwards clicks and keys to it."""
 
     #: A step was judged: (right?, the right answer).
     answered = Signal(bool, str)
     #: The story shown changed.
     story_changed = Signal(str)
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: QMainWindow, controller: RunController) -> None:
+        """Docked in ``window``, stepping the run of ``controller``."""
         super().__init__(window)
         self.window = window
-        self.controller = window.controller  # type: ignore[attr-defined]
-        self.narrator = StepNarrator(RunModel())
-        self.score = Score()
-        self.question: Question | None = None
-        self._question_for_actor: str | None = None
-        #: A question answered, waiting for its step to settle: (question, answer given, grant count).
-        self._to_judge: tuple[Question, str, int] | None = None
+        self.controller = controller
+        self.lesson = Lesson(controller, StepNarrator(RunModel()))
         self._lanes: list[str] = []
-        #: Why the run stalled, told after the last step's story.
-        self._stall: str | None = None
         self._build()
         self._play_timer = QTimer(self)
         self._play_timer.timeout.connect(self._on_play_tick)
@@ -163,6 +144,18 @@ class TeachingPanel(QObject):
         self.controller.stalled.connect(self._on_stalled)
         self.dock.hide()
         self._enable_keys()
+
+    @property
+    def narrator(self) -> StepNarrator:
+        return self.lesson.narrator
+
+    @property
+    def score(self) -> Score:
+        return self.lesson.score
+
+    @property
+    def question(self) -> Question | None:
+        return self.lesson.question
 
     # -- building -----------------------------------------------------------------------
     def _build(self) -> None:
@@ -205,6 +198,7 @@ class TeachingPanel(QObject):
         self.narration.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.quiz = QCheckBox("Quiz: predict before each step (Q)")
         self.quiz.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.quiz.toggled.connect(self._on_quiz_toggled)
         self.question_label = QLabel()
         self.question_label.setWordWrap(True)
         self.question_label.setStyleSheet("font-size:15px; font-weight:bold; color:#5f3dc4;")
@@ -262,19 +256,17 @@ class TeachingPanel(QObject):
             shortcut.setEnabled(active)
 
     def _on_run_started(self) -> None:
-        active = self.controller.stepping
-        if not active:
+        if not self.controller.stepping:
             self.dock.hide()
             self._refresh_timer.stop()
             return
         config = self.controller.config
-        self.narrator = StepNarrator(self.controller.model, config.maxsize, config.backend)
-        self.score = Score()
-        self._stall = None
-        self._clear_question()
-        self.verdict.setText("")
+        assert config is not None
+        self.lesson = Lesson(self.controller, StepNarrator(self.controller.model, config.maxsize, config.backend))
+        self.lesson.quiz = self.quiz.isChecked()
+        self._show_question()
         functions = actor_functions(config)
-        self.code.set_functions([functions[role] for role in ("main", "producer", "consumer")])
+        self.code.set_functions([functions[role] for role in (MAIN_ACTOR, PRODUCER, CONSUMER)])
         self.fix_button.setVisible(config.name in FIXES)
         self.dock.show()
         self._enable_keys()
@@ -282,12 +274,14 @@ class TeachingPanel(QObject):
         self.refresh()
 
     def _on_live_events(self, events: list) -> None:
-        self.narrator.feed(events)
+        verdict = self.lesson.feed(events)
+        if verdict is not None:
+            self.answered.emit(verdict.right, verdict.correct)
         self.refresh()
 
     def _on_stalled(self, diagnosis: str) -> None:
         if self.controller.stepping:
-            self._stall = diagnosis
+            self.lesson.stall = diagnosis
             self.refresh()
 
     def _on_state_changed(self, state: str) -> None:
@@ -300,46 +294,24 @@ class TeachingPanel(QObject):
         self._enable_keys()
         self.refresh()
 
+    def _on_quiz_toggled(self, on: bool) -> None:
+        self.lesson.quiz = on
+
     # -- commands ---------------------------------------------------------------------------
     def step(self, actor: str | None = None) -> bool:
         """Let ``actor`` (default: the next in turn) go — after asking the quiz question, if any."""
-        if self.controller.state != STEPPING:
-            return False
-        if self.controller.viewing is not None:
-            self.controller.view(None)
-        ready = self.ready()
-        if not ready or self._to_judge is not None:
-            return False
-        if self.question is not None:
-            return False  # answer first
-        chosen = actor if actor is not None else self._next_in_turn(ready)
-        if chosen not in ready:
-            self.controller.refused.emit(f"{chosen} cannot take a step now: it is not paused before an operation")
-            return False
-        if self.quiz.isChecked():
-            question = self._question(chosen, ready[chosen])
-            if question is not None:
-                self._ask(question, chosen)
-                return False
-        return self.controller.step(chosen)
+        attempt = self.lesson.step(actor)
+        if attempt.outcome == REFUSED:
+            self.controller.refused.emit(attempt.why)
+        elif attempt.outcome == ASKED:
+            self.pause()
+            self._show_question()
+        self.refresh()
+        return attempt.outcome == STEPPED
 
     def ready(self, places: dict[str, Whereabouts] | None = None) -> dict[str, tuple]:
-        """The actors that may be stepped now — once the events of the last step are all on
-        screen (the session knows a moment earlier), so nobody steps past what they saw.
-        ``places``: where the actors are now, if the caller has worked it out already."""
-        ready = self.controller.ready_to_step
-        if not ready:
-            return {}
-        steps, history = self.narrator.steps, self.controller.history
-        if len(steps) != self.controller.steps_granted or steps and not step_is_over(history, steps[-1].seq):
-            return {}
-        places = where_actors_are(history) if places is None else places
-        shown = {actor for actor, place in places.items() if place.paused}
-        return ready if shown == set(ready) else {}
-
-    def _next_in_turn(self, ready: dict[str, tuple]) -> str | None:
-        stepper = self.controller.session.stepper
-        return stepper.next_actor() if stepper is not None else next(iter(ready), None)
+        """The actors that may be stepped now (see :meth:`core.teaching.lesson.Lesson.ready`)."""
+        return self.lesson.ready(places)
 
     def toggle_play(self) -> None:
         if self._play_timer.isActive():
@@ -358,46 +330,36 @@ class TeachingPanel(QObject):
         self.play_button.setText("Play (P)")
 
     def back(self) -> None:
-        shown = self.shown_step()
-        if shown > 0:
-            self.view_step(shown - 1)
+        self.lesson.back()
 
     def forward(self) -> None:
         if self.controller.viewing is None:
             self.step()
         else:
-            self.view_step(self.shown_step() + 1)
+            self.lesson.forward()
 
     def to_present(self) -> None:
-        self.controller.view(None)
+        self.lesson.to_present()
 
     def view_step(self, number: int) -> None:
         """Show the run as it was after step ``number`` (0: before the first; the last: the present)."""
-        steps = self.narrator.steps
-        number = max(0, min(number, len(steps)))
-        self.controller.view(None if number >= len(steps) else steps[number].seq - 1)
+        self.lesson.view_step(number)
 
     def shown_step(self) -> int:
         """The number of the step the display stands after."""
-        viewing = self.controller.viewing
-        if viewing is None:
-            return len(self.narrator.steps)
-        return sum(1 for step in self.narrator.steps if step.seq <= viewing)
+        return self.lesson.shown_step()
 
     # -- the quiz -----------------------------------------------------------------------------
-    def _question(self, actor: str, item: tuple) -> Question | None:
-        model = self.controller.model
-        queue = next(iter(model.queues.values()), None)
-        depth, unfinished = (queue.depth, queue.unfinished) if queue else (0, 0)
-        joining = [w.actor for w in model.open_joins() if w.on_queue]
-        return question_for(actor, item, depth, unfinished, joining)
-
-    def _ask(self, question: Question, actor: str) -> None:
-        self.pause()
-        self.question = question
-        self._question_for_actor = actor
-        self.question_label.setText(question.text)
-        self.verdict.setText("")
+    def _show_question(self) -> None:
+        """The question asked (if any) and its answer buttons."""
+        for button in self.answer_buttons:
+            self.answers.removeWidget(button)
+            button.deleteLater()
+        self.answer_buttons = []
+        question = self.lesson.question
+        self.question_label.setText(question.text if question is not None else "")
+        if question is None:
+            return
         for choice in question.choices:
             button = QPushButton(choice)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -407,81 +369,60 @@ class TeachingPanel(QObject):
 
     def answer(self, given: str) -> None:
         """Take ``given`` as the answer to the question shown, and make the step it is about."""
-        question, actor = self.question, self._question_for_actor
-        if question is None:
-            return
-        self._clear_question()
-        if self.controller.step(actor):
-            self._to_judge = (question, given, len(self.narrator.steps) + 1)
-            self.verdict.setText(f"You said {given}. Let's see…")
-
-    def _clear_question(self) -> None:
-        self.question = None
-        self._question_for_actor = None
-        self.question_label.setText("")
-        for button in self.answer_buttons:
-            self.answers.removeWidget(button)
-            button.deleteLater()
-        self.answer_buttons = []
-
-    def _judge_if_over(self) -> None:
-        if self._to_judge is None:
-            return
-        question, given, number = self._to_judge
-        steps = self.narrator.steps
-        if len(steps) < number:
-            return
-        step = steps[number - 1]
-        if not step_is_over(self.controller.history, step.seq) and self.controller.state == STEPPING:
-            return
-        self._to_judge = None
-        right, correct = self.score.judge(question, step, given)
-        self.verdict.setText(("✔ Right! " if right else f"✘ Not quite: the answer is {correct}. ")
-                             + self.narrator.story(step))
-        self.verdict.setStyleSheet(f"font-size:15px; color:{'#2b8a3e' if right else '#c92a2a'};")
-        self.answered.emit(right, correct)
+        self.lesson.answer(given)
+        self._show_question()
+        self.refresh()
 
     # -- showing ------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Bring the controls, the list of actors, the code marks and the narration up to date."""
         if not self.controller.stepping:
             return
-        self._judge_if_over()
-        history = self.controller.history
-        viewing = self.controller.viewing
-        shown = history if viewing is None else history[:viewing]
-        steps = self.narrator.steps
-        number = self.shown_step()
+        lesson = self.lesson
+        verdict = lesson.judge_if_over()
+        if verdict is not None:
+            self.answered.emit(verdict.right, verdict.correct)
+        steps = lesson.steps
+        number = lesson.shown_step()
         self.scrubber.blockSignals(True)
         self.scrubber.setRange(0, len(steps))
         self.scrubber.setValue(number)
         self.scrubber.blockSignals(False)
-        places = where_actors_are(shown)
+        places = lesson.places()
         model = self.controller.model
         self._lanes = step_order(model.actors)
         self.code.show_places(places, self._lanes)
-        ready = self.ready(places) if viewing is None else {}
+        viewing = self.controller.viewing
+        ready = lesson.ready(places) if viewing is None else {}
         self._show_pending(places, model, ready)
-        story = self.narrator.story(steps[number - 1]) if number else self.narrator.story(None)
-        if viewing is None and self._stall:
-            story += f"\n\nStuck: nobody can take another step. {self._stall}"
-        if viewing is not None:
-            story = f"Looking back at step {number} of {len(steps)} — the processes wait where they are. {story}"
+        story = lesson.story()
         if story != self.narration.text():
             self.narration.setText(story)
             self.story_changed.emit(story)
         state = self.controller.state
-        live = state == STEPPING
-        self.where.setText(f"step {number} of {len(steps)}" + ("" if viewing is None else "  (looking back)")
-                           + ("" if live else f"  · run {state}"))
-        self.step_button.setEnabled(live and bool(ready) and self.question is None and self._to_judge is None)
-        self.play_button.setEnabled(live)
-        self.back_button.setEnabled(number > 0)
-        self.forward_button.setEnabled(viewing is not None or live)
-        self.present_button.setEnabled(viewing is not None)
-        self.score_label.setText(f"Quiz: {self.score}" if self.score.asked else "")
+        controls = lesson.controls(ready, over=None if self.controller.stepping_now else state)
+        self.where.setText(controls.where)
+        self.step_button.setEnabled(controls.step)
+        self.play_button.setEnabled(controls.play)
+        self.back_button.setEnabled(controls.back)
+        self.forward_button.setEnabled(controls.forward)
+        self.present_button.setEnabled(controls.present)
+        self.score_label.setText(f"Quiz: {lesson.score}" if lesson.score.asked else "")
+        self._show_verdict()
         for label in (self.question_label, self.verdict):
             label.setVisible(bool(label.text()))
+
+    def _show_verdict(self) -> None:
+        verdict, waiting = self.lesson.verdict, self.lesson.awaiting_verdict
+        if verdict is not None:
+            self.verdict.setText(("✔ Right! " if verdict.right else f"✘ Not quite: the answer is {verdict.correct}. ")
+                                 + verdict.story)
+            self.verdict.setStyleSheet(f"font-size:15px; color:{'#2b8a3e' if verdict.right else '#c92a2a'};")
+        elif waiting is not None:
+            self.verdict.setText(f"You said {waiting}. Let's see…")
+            self.verdict.setStyleSheet("font-size:15px;")
+        else:
+            self.verdict.setText("")
 
     def _show_pending(self, places: dict[str, Whereabouts], model: RunModel, ready: dict[str, tuple]) -> None:
         self.pending.clear()

@@ -6,26 +6,10 @@ from importlib.resources import files
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (
-    QLabel,
-    QMainWindow,
-    QScrollArea,
-    QSizePolicy,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from app import preferences
-from app.bridge.controller import (
-    FINISHED_STATE,
-    IDLE,
-    PAUSED,
-    REPLAYING,
-    STALLED,
-    STOPPED,
-    RunController,
-)
+from app.bridge.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
 from app.panels.controls import ControlPanel
 from app.panels.event_log import EventLog
 from app.panels.export_menu import ExportMenu
@@ -148,9 +132,10 @@ class MainWindow(QMainWindow):
         self.controller.finish_replayed.connect(self._on_finish_replayed)
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
         self.replay: ReplayPanel | None = None  # while a recording is shown
-        self.teaching = TeachingPanel(self)
+        self.teaching = TeachingPanel(self, self.controller)
         self.plots.lane_clicked.connect(self._on_lane_clicked)
-        self.exports = ExportMenu(self)
+        self.exports = ExportMenu(self, self.controller, self.plots, lambda recording: self.open_replay(recording) is not None,
+                                  lambda: self.replay.recording if self.replay is not None else None)
         self.compare_window: CompareWindow | None = None
         self.compare_action = QAction("Compare backends…", self)
         self.compare_action.setShortcut(QKeySequence(COMPARE_SHORTCUT))
@@ -179,7 +164,7 @@ class MainWindow(QMainWindow):
             self.replay.close_replay()
         if self._remember_recordings:
             preferences.remember_recording(recording.path)
-        self.replay = ReplayPanel(self, recording, speed)
+        self.replay = ReplayPanel(self, self.controller, self.controls, recording, speed)
         self.replay.closed.connect(self._on_replay_closed)
         self.replay.replay_finished.connect(self._on_replay_finished)
         return self.replay

@@ -11,15 +11,20 @@ import os
 import signal
 import sys
 from html import escape
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from core.scenarios import ScenarioConfig
+from core.sources import EventSource
+
+if TYPE_CHECKING:
+    from app.windows.main_window import MainWindow
+    from core.tracing.session import TraceSession
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 
-def open_trace_window(source: object, config: ScenarioConfig, remember_place: bool = True) -> "object":
-    """A shown main window already playing ``source`` (a :class:`core.tracing.session.TraceSession`);
+def open_trace_window(source: EventSource, config: ScenarioConfig, remember_place: bool = True) -> MainWindow:
+    """A shown main window already playing ``source`` (a traced program, or its recording);
     ``remember_place`` as :class:`app.windows.main_window.MainWindow` takes it."""
     from PySide6.QtWidgets import QLabel
 
@@ -37,15 +42,15 @@ def open_trace_window(source: object, config: ScenarioConfig, remember_place: bo
     heading.setWordWrap(True)
     heading.setObjectName("trace-heading")
     controls.layout().insertWidget(0, heading)
-    window.controller.start(config, source)  # type: ignore[arg-type]
+    window.controller.start(config, source)
     window.show()
     return window
 
 
-def show_trace(source: object, config: ScenarioConfig, on_events: Callable[[list], None],
-               scale: float | None = None) -> None:
-    """Run the window (drawn ``scale`` times as big) until the user closes it; ``on_events``
-    sees every batch of events."""
+def show_trace(program: TraceSession, source: EventSource, config: ScenarioConfig,
+               on_events: Callable[[list], None], scale: float | None = None) -> None:
+    """Run the window on ``source`` (``program``, or a recording of it), drawn ``scale``
+    times as big, until the user closes it; ``on_events`` sees every batch of events."""
     import PySide6  # noqa: F401  (the binding pyqtgraph must use)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -59,23 +64,30 @@ def show_trace(source: object, config: ScenarioConfig, on_events: Callable[[list
     font.setPointSize(max(font.pointSize(), 11))
     app.setFont(font)
     window = open_trace_window(source, config, remember_place=scale is None)
-    window.controller.events_applied.connect(on_events)  # type: ignore[attr-defined]
-    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, lambda: _interrupted(window, source)))
-    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))  # type: ignore[attr-defined]
+    window.controller.events_applied.connect(on_events)
+    ctrl_c = _CtrlC(window, program)
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, ctrl_c.pressed))
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))
     app.exec()
 
 
-def _interrupted(window: object, source: object) -> None:
+class _CtrlC:
     """Ctrl-C: the program got it too, from the terminal.  As without the window, it may end
     by itself (JoinScope passes a SIGINT on after a second, and stops it after another);
     the window closes when it has ended.  A second Ctrl-C, or one after the end, closes it now."""
-    from app.bridge.controller import OVER
 
-    controller = window.controller  # type: ignore[attr-defined]
-    interrupt = getattr(source, "interrupt", None)
-    if controller.state in OVER or interrupt is None or getattr(window, "_interrupted", False):
-        window.close()  # type: ignore[attr-defined]
-        return
-    window._interrupted = True  # type: ignore[attr-defined]
-    controller.state_changed.connect(lambda state: state in OVER and window.close())  # type: ignore[attr-defined]
-    interrupt()
+    def __init__(self, window: MainWindow, program: TraceSession) -> None:
+        self._window = window
+        self._program = program
+        self._pressed = False
+
+    def pressed(self) -> None:
+        from app.bridge.controller import OVER
+
+        window, controller = self._window, self._window.controller
+        if controller.state in OVER or self._pressed:
+            window.close()
+            return
+        self._pressed = True
+        controller.state_changed.connect(lambda state: state in OVER and window.close())
+        self._program.interrupt()

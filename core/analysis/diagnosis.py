@@ -7,16 +7,7 @@ one to empty it.  The text is one line, the same in the CLI and the window.
 """
 from __future__ import annotations
 
-from core.analysis.model import (
-    BLOCKED_PUT,
-    CRASHED,
-    WAITING_GET,
-    WAITING_JOIN,
-    WORKING,
-    ActorState,
-    JoinWait,
-    RunModel,
-)
+from core.analysis.model import BLOCKED_PUT, CRASHED, WAITING_GET, WAITING_JOIN, WORKING, ActorState, JoinWait, RunModel
 from core.analysis.narrate import ACTOR_UNITS
 from core.events import GET, TASK_DONE, describe_item
 from core.scenarios import ScenarioConfig

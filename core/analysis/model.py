@@ -20,16 +20,20 @@ from core.events import (
     ACTOR_EXIT,
     ACTOR_RETIRE,
     ACTOR_START,
+    CONSUMER,
     ERROR,
     GET,
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
+    MAIN_ACTOR,
+    PRODUCER,
     PUT,
     PUT_WAIT,
     RUN_STOP,
     TASK_DONE,
     Event,
+    role_of,
 )
 
 # Actor states, as the swimlanes and the narration name them.
@@ -123,11 +127,7 @@ _TIME, _KIND, _ACTOR, _QUEUE, _ITEM = (itemgetter(i) for i in (1, 2, 3, 5, 7))
 MAX_LANE_CHANGES = 100_000
 
 
-def role_of(actor: str) -> str:
-    return actor.rsplit("-", 1)[0] if "-" in actor else actor
-
-
-_ROLE_ORDER = {"producer": 0, "consumer": 1, "main": 2}
+_ROLE_ORDER = {PRODUCER: 0, CONSUMER: 1, MAIN_ACTOR: 2}
 
 
 def lane_order(actor: str) -> tuple[int, int, str]:

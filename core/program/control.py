@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.events import CONSUMER, PRODUCER
 from core.scenarios import MAX_ACTORS_PER_ROLE
-
-PRODUCER = "producer"
-CONSUMER = "consumer"
-ROLES = (PRODUCER, CONSUMER)
 
 #: A slot's state.  A producer that has added its last task is FINISHED until its process
 #: has ended: its slot is not free before, or a producer added meanwhile would share it.
@@ -84,10 +81,6 @@ class RunControl:
                 # It died before finishing: it no longer counts as producing.
                 self._cells[_PRODUCERS_ACTIVE] -= 1
             self._cells[index] = FREE
-
-    @property
-    def sentinels_sent(self) -> bool:
-        return bool(self._cells[_SENTINELS_SENT])
 
     # -- the workers' side ----------------------------------------------------------
     def is_retired(self, role: str, slot: int) -> bool:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import random
 from typing import Any, Iterator, Protocol
 
+from core.events import CONSUMER, PRODUCER
 from core.program import termination
-from core.program.control import CONSUMER, PRODUCER, RunControl
+from core.program.control import RunControl
 from core.scenarios import ScenarioConfig
 
 RETRY_MARK = "retry"

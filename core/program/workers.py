@@ -137,3 +137,5 @@ CONSUMER_CODE = {
     "consumer_retries": consumer_retries,
     "consumer_resubmits": consumer_resubmits,
 }
+MAIN_CODE = {"main": main, "main_joins_queue_first": main_joins_queue_first,
+             "main_sends_sentinels": main_sends_sentinels}

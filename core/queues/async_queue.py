@@ -10,8 +10,8 @@ loop, nothing else can run in between.  The depth is the length of the queue's o
 ``_queue`` and unfinished its ``_unfinished_tasks``, read at that moment; nothing is
 polled from outside.
 
-The actor of an event is the task's :func:`acting_as` name (a context variable, so
-each task has its own).  Tasks are stopped the asyncio way, by cancellation; a
+The actor of an event is the task's :class:`core.queues.acting.acting_as` name (a
+context variable, so each task has its own).  Tasks are stopped the asyncio way, by cancellation; a
 retired consumer is cancelled only while it waits in ``get()`` (see
 :attr:`ObservedAsyncQueue.waiting_getters`), where the stdlib gives the wake-up it
 may have been sent to the next getter, so no item is ever lost.
@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextvars import ContextVar
-from typing import Any, Callable
+from typing import Any
 
 from core.events import (
     _BIG_INT,
@@ -30,28 +29,18 @@ from core.events import (
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
-    MAIN_ACTOR,
     PUT,
     PUT_WAIT,
     TASK_DONE,
     jsonable_item,
+    wire_record,
 )
+from core.queues.acting import interrupt_check, named, unnamed_actor
 from core.queues.inbox import BACKLOG_RECORDS, Inbox, RecordingQueue
 
 _monotonic = time.monotonic
 #: More records than this not yet taken by the observer: put() and get() wait for it.
 _BACKLOG_LIMIT = BACKLOG_RECORDS
-_actor: ContextVar[str] = ContextVar("joinscope_actor", default=MAIN_ACTOR)
-_check: ContextVar[Callable[[], None] | None] = ContextVar("joinscope_check", default=None)
-
-
-def acting_as(actor: str, check: Callable[[], None] | None = None) -> None:
-    """From now on in the current task, events are recorded as ``actor``, and ``get()``
-    and ``put()`` call ``check`` first (it raises to stop: a retired consumer)."""
-    _actor.set(actor)
-    _check.set(check)
-
-
 class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
     """An ``asyncio.Queue`` whose ``put``, ``get``, ``task_done`` and ``join`` are reported to ``inbox``.
 
@@ -66,15 +55,15 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
     def _note(self, kind: str, item: Any = None, error: str | None = None) -> None:
         """Record an event that changes no count (a wait, an error)."""
         self._op += 1
-        self._record((_monotonic(), kind, _actor.get(), self._pid, self.name, self._op, item,  # type: ignore[misc]
-                      len(self._queue), self._unfinished_tasks, None, None, error, None))
+        self._record(wire_record(_monotonic(), kind, named() or unnamed_actor(), self._pid, self.name,  # type: ignore[misc]
+                                 self._op, item, len(self._queue), self._unfinished_tasks, error=error))
 
     # -- put -----------------------------------------------------------------------------
     async def put(self, item: Any) -> None:
         record = self._record
         if record is None:
             return await super().put(item)
-        check = _check.get()
+        check = interrupt_check()
         if check is not None:
             check()
         if self.full():
@@ -98,7 +87,7 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
         self._wakeup_next(self._getters)
         op = self._op = self._op + 1
         kind = type(item)
-        record((_monotonic(), PUT, _actor.get(), self._pid, self.name, op,
+        record((_monotonic(), PUT, (named() or unnamed_actor()), self._pid, self.name, op,
                 item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
                 len(self._queue), self._unfinished_tasks))
 
@@ -106,7 +95,7 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
     async def get(self) -> Any:
         if self._record is None:
             return await super().get()
-        check = _check.get()
+        check = interrupt_check()
         if check is not None:
             check()  # before taking anything: a retired consumer stops here
         if self._queue:
@@ -133,7 +122,7 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
         self._wakeup_next(self._putters)
         op = self._op = self._op + 1
         kind = type(item)
-        record((_monotonic(), GET, _actor.get(), self._pid, self.name, op,
+        record((_monotonic(), GET, (named() or unnamed_actor()), self._pid, self.name, op,
                 item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
                 len(self._queue), self._unfinished_tasks))
         return item
@@ -154,7 +143,7 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
         if not unfinished:
             self._finished.set()
             self._last_zero = op
-        record((_monotonic(), TASK_DONE, _actor.get(), self._pid, self.name, op, None, len(self._queue), unfinished))
+        record((_monotonic(), TASK_DONE, (named() or unnamed_actor()), self._pid, self.name, op, None, len(self._queue), unfinished))
 
     # -- join ----------------------------------------------------------------------------
     def _before_join_wait(self) -> None:
@@ -167,9 +156,9 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
             return await super().join()
         self._op += 1
         entered = _monotonic()
-        actor = _actor.get()
-        record((entered, JOIN_ENTER, actor, self._pid, self.name, self._op, None, len(self._queue),
-                self._unfinished_tasks, None, None, None, None))
+        actor = named() or unnamed_actor()
+        record(wire_record(entered, JOIN_ENTER, actor, self._pid, self.name, self._op, None, len(self._queue),
+                           self._unfinished_tasks))
         released_by = None
         if self._unfinished_tasks > 0:
             self._before_join_wait()
@@ -177,5 +166,5 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
             released_by = self._last_zero
         self._op += 1
         t = _monotonic()
-        record((t, JOIN_RETURN, actor, self._pid, self.name, self._op, None, len(self._queue), self._unfinished_tasks,
-                released_by, t - entered, None, None))
+        record(wire_record(t, JOIN_RETURN, actor, self._pid, self.name, self._op, None, len(self._queue),
+                           self._unfinished_tasks, released_by, t - entered))

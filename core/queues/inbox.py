@@ -19,7 +19,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from core.queues.reporter import WAIT_SLICE_S
+from core.queues.acting import WAIT_SLICE_S
 
 #: Records the actors may make before the observer has taken them (16 batches of 1,024,
 #: as the process backend's channel holds).

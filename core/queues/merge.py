@@ -18,14 +18,7 @@ from itertools import count as count_from
 from operator import itemgetter, ne, sub
 from typing import Iterable
 
-from core.events import (
-    ERROR,
-    JOIN_RETURN,
-    OBSERVER_ACTOR,
-    TASK_DONE,
-    WIRE_FIELDS,
-    Event,
-)
+from core.events import ERROR, JOIN_RETURN, OBSERVER_ACTOR, TASK_DONE, WIRE_FIELDS, Event, wire_record
 
 WIRE_LENGTH = len(WIRE_FIELDS)
 
@@ -165,9 +158,9 @@ class EventMerger:
             return True
         if not self._gap_is_lost(record[0], now, final):
             return False
-        self._emit(out, (record[0], ERROR, OBSERVER_ACTOR, 0, None, 0, queue, None, None, None, None,
-                         f"{op - expected} operation(s) of {queue} were never reported: "
-                         "the process that made them died first", None))
+        self._emit(out, wire_record(record[0], ERROR, OBSERVER_ACTOR, 0, item=queue,
+                                    error=f"{op - expected} operation(s) of {queue} were never reported: "
+                                          "the process that made them died first"))
         self.lost_ops += op - expected
         self._next_op[queue] = op + 1
         self._emit(out, record)

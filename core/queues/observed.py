@@ -39,18 +39,11 @@ from core.events import (
     PUT_WAIT,
     TASK_DONE,
     jsonable_item,
+    wire_record,
 )
-from core.queues import reporter as _reporting
-from core.queues.reporter import (
-    BATCH_EVENTS,
-    WAIT_SLICE_S,
-    Reporter,
-    _local,
-    current_actor,
-    current_pid,
-    interrupt_check,
-    reporter_for,
-)
+from core.queues import acting as _acting
+from core.queues.acting import WAIT_SLICE_S, current_actor, current_pid, interrupt_check, named
+from core.queues.reporter import BATCH_EVENTS, Reporter, reporter_for
 
 #: The shared counts: operation number, depth, unfinished, and the op of the task_done
 #: that last brought unfinished to 0.  The hot paths index them as 0..3 literally.
@@ -122,8 +115,8 @@ class ObservedJoinableQueue(JoinableQueue):
 
     def _record(self, kind: str, item: Any, op: int, depth: int, unfinished: int, t: float,
                 released_by: int | None = None, waited: float | None = None, error: str | None = None) -> None:
-        self._reporter.record((t, kind, current_actor(), current_pid(), self.name, op, item, depth, unfinished,  # type: ignore[union-attr]
-                               released_by, waited, error, None))
+        self._reporter.record(wire_record(t, kind, current_actor(), current_pid(), self.name, op, item,  # type: ignore[union-attr]
+                                          depth, unfinished, released_by, waited, error))
 
     def _note(self, kind: str, item: Any = None, error: str | None = None) -> None:
         """Record an event that changes no count (a wait, an error); call under ``_cond``."""
@@ -204,7 +197,7 @@ class ObservedJoinableQueue(JoinableQueue):
         item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
             else jsonable_item(obj)
         buffer = reporter.buffer
-        buffer.append((t, PUT, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name, op,
+        buffer.append((t, PUT, named() or _acting.process_actor or current_actor(), _acting.pid, self.name, op,
                          item, depth, unfinished))
         if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
             reporter.flush()
@@ -252,7 +245,7 @@ class ObservedJoinableQueue(JoinableQueue):
         item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
             else jsonable_item(obj)
         buffer = reporter.buffer
-        buffer.append((t, GET, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid, self.name, op,
+        buffer.append((t, GET, named() or _acting.process_actor or current_actor(), _acting.pid, self.name, op,
                          item, depth, unfinished))
         if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
             reporter.flush()
@@ -333,7 +326,7 @@ class ObservedJoinableQueue(JoinableQueue):
             counts[2] = unfinished
             depth = counts[1]
             t = _monotonic()
-            record = (t, TASK_DONE, _local.actor or _reporting._process_actor or current_actor(), _reporting._pid,
+            record = (t, TASK_DONE, named() or _acting.process_actor or current_actor(), _acting.pid,
                       self.name, op, None, depth, unfinished)
             if self._unfinished_tasks._semlock._is_zero():
                 counts[3] = op

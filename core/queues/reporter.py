@@ -1,4 +1,4 @@
-"""Per-process event reporting: who is acting, and how wire records reach the observer.
+"""Per-process event reporting: how wire records reach the observer.
 
 Each process that touches an observed queue has one :class:`Reporter` per event
 channel.  Recording an event appends a tuple to a deque (no lock, no syscall); the
@@ -16,23 +16,13 @@ import os
 import threading
 import time
 from collections import deque
-from multiprocessing import current_process, util
+from multiprocessing import util
 from typing import Any, Callable
-
-from core.events import MAIN_ACTOR
 
 FLUSH_INTERVAL_S = 0.02
 BATCH_EVENTS = 1024
-#: How often a wait that may be interrupted (a retired consumer, a stopped ``main``) looks up.
-WAIT_SLICE_S = 0.05
 
 Wire = tuple
-Send = Callable[[list], None]
-
-
-class Stopped(Exception):
-    """Raised inside an actor's blocking queue call when its run asks it to stop waiting."""
-
 
 class Reporter:
     """Buffers one process's wire records for one channel and sends them in batches.
@@ -177,85 +167,10 @@ def forget_reporter(channel: Any) -> None:
         _reporters.pop(id(channel), None)
 
 
-# -- who is acting -------------------------------------------------------------
-class _ThreadState(threading.local):
-    """Per-thread overrides; class defaults make a miss as cheap as a hit."""
-
-    actor: str | None = None
-    interrupt: Callable[[], None] | None = None
-
-
-_local = _ThreadState()
-_process_actor: str | None = None
-_pid = os.getpid()
-
-
-def set_process_actor(name: str) -> None:
-    """Name the actor of every event this process records (a worker calls this first)."""
-    global _process_actor
-    _process_actor = name
-
-
-def default_actor_name() -> str:
-    process = current_process()
-    return MAIN_ACTOR if process.name == "MainProcess" else process.name
-
-
-def current_actor() -> str:
-    """The actor of the calling thread: its ``acting_as`` name, else the process's."""
-    name = _local.actor
-    if name is not None:
-        return name
-    if _process_actor is None:
-        set_process_actor(default_actor_name())
-    return _process_actor  # type: ignore[return-value]
-
-
-def current_pid() -> int:
-    return _pid
-
-
-class acting_as:
-    """Context manager: events of the current thread are recorded as ``actor``, and
-    its blocking queue calls poll ``interrupt`` (which raises to stop waiting)."""
-
-    def __init__(self, actor: str, interrupt: Callable[[], None] | None = None) -> None:
-        self._actor = actor
-        self._interrupt = interrupt
-
-    def __enter__(self) -> "acting_as":
-        _local.actor = self._actor
-        _local.interrupt = self._interrupt
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _local.actor = None
-        _local.interrupt = None
-
-
-_process_interrupt: Callable[[], None] | None = None
-
-
-def set_process_interrupt(check: Callable[[], None] | None) -> None:
-    """Make the blocking queue calls of this process poll ``check``."""
-    global _process_interrupt
-    _process_interrupt = check
-
-
-def interrupt_check() -> Callable[[], None] | None:
-    check = _local.interrupt
-    return check if check is not None else _process_interrupt
-
-
 def _after_fork_in_child() -> None:
-    global _pid, _process_actor, _process_interrupt, _registry_lock, flush_requests
-    _pid = os.getpid()
+    global _registry_lock, flush_requests
     flush_requests = None  # the parent's, not ours (a multiprocessing child is given its own)
-    _process_actor = None
-    _process_interrupt = None
     _registry_lock = threading.Lock()
-    _local.actor = None
-    _local.interrupt = None
     for reporter in _reporters.values():
         reporter._after_fork()
 

@@ -10,7 +10,7 @@ the counts right after its operation, exactly as the lock saw them; nothing is r
 from outside the critical section.
 
 Threads cannot be killed or signalled.  So that a session can stop them, every
-blocking wait of a thread running under :class:`acting_as` with a ``check`` waits in
+blocking wait of a thread running under :class:`core.queues.acting.acting_as` with a ``check`` waits in
 slices of :data:`~core.queues.reporter.WAIT_SLICE_S` and calls ``check`` between them
 (``check`` raises to end the wait — the run was stopped, the consumer retired);
 ``check`` also runs before a ``get`` or ``put`` begins, where nothing is held.
@@ -31,49 +31,18 @@ from core.events import (
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
-    MAIN_ACTOR,
     PUT,
     PUT_WAIT,
     TASK_DONE,
     jsonable_item,
+    wire_record,
 )
+from core.queues.acting import WAIT_SLICE_S, interrupt_check, named, unnamed_actor
 from core.queues.inbox import BACKLOG_RECORDS, Inbox, RecordingQueue
-from core.queues.reporter import WAIT_SLICE_S
 
 _monotonic = time.monotonic
 #: More records than this not yet taken by the observer: put() and get() wait for it.
 _BACKLOG_LIMIT = BACKLOG_RECORDS
-
-
-class _Acting(threading.local):
-    """Who the current thread is, and what its blocking waits poll (class defaults: a miss is cheap)."""
-
-    actor: str = MAIN_ACTOR
-    check: Callable[[], None] | None = None
-
-
-_acting = _Acting()
-
-
-class acting_as:
-    """Context manager: the current thread's events are recorded as ``actor``, and its
-    blocking queue calls poll ``check`` (which raises to stop waiting)."""
-
-    def __init__(self, actor: str, check: Callable[[], None] | None = None) -> None:
-        self._actor = actor
-        self._check = check
-
-    def __enter__(self) -> "acting_as":
-        _acting.actor = self._actor
-        _acting.check = self._check
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        del _acting.actor, _acting.check
-
-
-def current_thread_actor() -> str:
-    return _acting.actor
 
 
 class ObservedQueue(RecordingQueue, queue.Queue):
@@ -95,8 +64,8 @@ class ObservedQueue(RecordingQueue, queue.Queue):
     def _note(self, kind: str, item: Any = None, error: str | None = None) -> None:
         """Record an event that changes no count (a wait, an error); call holding ``mutex``."""
         self._op += 1
-        self._record((_monotonic(), kind, _acting.actor, self._pid, self.name, self._op, item,  # type: ignore[misc]
-                      self._qsize(), self.unfinished_tasks, None, None, error, None))
+        self._record(wire_record(_monotonic(), kind, named() or unnamed_actor(), self._pid, self.name,  # type: ignore[misc]
+                                 self._op, item, self._qsize(), self.unfinished_tasks, error=error))
 
     def _wait(self, condition: threading.Condition, blocked: Callable[[], Any], timeout: float | None,
               check: Callable[[], None] | None, timed_out: type[Exception]) -> None:
@@ -126,7 +95,7 @@ class ObservedQueue(RecordingQueue, queue.Queue):
         record = self._record
         if record is None:
             return super().put(item, block, timeout)
-        check = _acting.check
+        check = interrupt_check()
         if check is not None:
             check()
         with self.not_full:
@@ -144,7 +113,7 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             self.not_empty.notify()
             op = self._op = self._op + 1
             kind = type(item)
-            record((_monotonic(), PUT, _acting.actor, self._pid, self.name, op,
+            record((_monotonic(), PUT, (named() or unnamed_actor()), self._pid, self.name, op,
                     item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
                     self._qsize(), unfinished))
         if len(self._backlog) > _BACKLOG_LIMIT:
@@ -161,7 +130,7 @@ class ObservedQueue(RecordingQueue, queue.Queue):
         record = self._record
         if record is None:
             return super().get(block, timeout)
-        check = _acting.check
+        check = interrupt_check()
         if check is not None:
             check()  # before taking anything: a retired consumer stops here
         with self.not_empty:
@@ -189,7 +158,7 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             self.not_full.notify()
             op = self._op = self._op + 1
             kind = type(item)
-            record((_monotonic(), GET, _acting.actor, self._pid, self.name, op,
+            record((_monotonic(), GET, (named() or unnamed_actor()), self._pid, self.name, op,
                     item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
                     self._qsize(), self.unfinished_tasks))
         if len(self._backlog) > _BACKLOG_LIMIT:
@@ -214,27 +183,28 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             op = self._op = self._op + 1
             if not unfinished:
                 self._last_zero = op
-            record((_monotonic(), TASK_DONE, _acting.actor, self._pid, self.name, op, None, self._qsize(), unfinished))
+            record((_monotonic(), TASK_DONE, (named() or unnamed_actor()), self._pid, self.name, op, None, self._qsize(), unfinished))
 
     # -- join ----------------------------------------------------------------------------
     def join(self) -> None:
         record = self._record
         if record is None:
             return super().join()
-        check = _acting.check
+        check = interrupt_check()
         with self.all_tasks_done:
             self._op += 1
             entered = _monotonic()
-            record((entered, JOIN_ENTER, _acting.actor, self._pid, self.name, self._op, None, self._qsize(),
-                    self.unfinished_tasks, None, None, None, None))
+            actor = named() or unnamed_actor()
+            record(wire_record(entered, JOIN_ENTER, actor, self._pid, self.name, self._op, None, self._qsize(),
+                               self.unfinished_tasks))
             released_by = None
             if self.unfinished_tasks:
                 self._wait(self.all_tasks_done, self._has_unfinished, None, check, TimeoutError)
                 released_by = self._last_zero
             self._op += 1
             t = _monotonic()
-            record((t, JOIN_RETURN, _acting.actor, self._pid, self.name, self._op, None, self._qsize(),
-                    self.unfinished_tasks, released_by, t - entered, None, None))
+            record(wire_record(t, JOIN_RETURN, actor, self._pid, self.name, self._op, None, self._qsize(),
+                               self.unfinished_tasks, released_by, t - entered))
 
     def _has_unfinished(self) -> bool:
         return self.unfinished_tasks > 0

@@ -1,30 +1,43 @@
 """An event source that also records: every batch it hands on is first appended to a trace file.
 
-The window's event pump drains any :class:`app.bridge.pump.EventSource`; wrapping one in a
+The window's event pump drains any :class:`core.sources.EventSource`; wrapping one in a
 :class:`RecordingSource` records a live run with no change to the pump or the window.
 A write that fails (a full disk) ends the recording, not the run: the file keeps
 every whole line written so far, and :attr:`write_error` says what happened.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from core.events import Event
 from core.recordings.trace import TraceWriter
+from core.sources import EventSource
 
 
 class RecordingSource:
-    def __init__(self, source: Any, writer: TraceWriter) -> None:
+    """``source``, whose events are written to ``writer`` as they pass (an :class:`EventSource` too)."""
+
+    def __init__(self, source: EventSource, writer: TraceWriter) -> None:
         self.source = source
         self.writer = writer
         self.write_error: OSError | None = None
 
-    def __getattr__(self, name: str) -> Any:  # state, returncode, …: the source's
-        return getattr(self.source, name)
+    @property
+    def state(self) -> str:
+        return self.source.state
+
+    @property
+    def t0(self) -> float:
+        return self.source.t0
+
+    @property
+    def closed(self) -> bool:
+        return self.source.closed
 
     @property
     def finished(self) -> bool:
         return self.source.finished
+
+    def live_processes(self) -> int:
+        return self.source.live_processes()
 
     def start(self) -> None:
         self.source.start()

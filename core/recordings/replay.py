@@ -152,10 +152,6 @@ def config_of(header: dict[str, Any]) -> ScenarioConfig:
         if key not in scenario or key == "name":
             continue
         value = scenario[key]
-        if key == "tags":
-            if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
-                continue
-            value = tuple(value)
         try:
             config = dataclasses.replace(config, **{key: value})
         except (TypeError, ValueError):

@@ -1,43 +1,37 @@
-"""Where the actors of a run live: processes, threads or asyncio tasks.
+"""The backends behind one session interface: a scenario's actors as processes, threads or asyncio tasks.
 
-``multiprocessing.JoinableQueue``, ``queue.Queue`` and ``asyncio.Queue`` share the
-lesson — ``put``, ``get``, ``task_done`` and a ``join`` that waits for unfinished to
-reach 0 — so JoinScope runs every scenario on any of them, with the same actors
-(``producer-N``, ``consumer-N``, ``main``: the window's lanes, the narration and the
-diagnosis know them by these names, and the trace header says which backend ran),
-the same events and the same exactness.  :func:`open_session` picks the session
-class from ``config.backend``; everything after that (``core.sessions.runner``, the CLI, the
-window) drives the three alike.
+JoinScope runs every scenario on any backend (:mod:`core.backends`), with the same
+actors (``producer-N``, ``consumer-N``, ``main``: the window's lanes, the narration and
+the diagnosis know them by these names, and the trace header says which backend ran),
+the same events and the same exactness.  :func:`open_session` picks the session class
+from ``config.backend``; everything after that (:mod:`core.sessions.runner`, the CLI,
+the window) drives the three alike, as a :class:`core.sources.ScenarioSession`.
 """
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (joinscope trace starts fast)
-if TYPE_CHECKING:
-    from typing import Any
-
-    from core.scenarios import ScenarioConfig
+from typing import TYPE_CHECKING
 
 from core.backends import ASYNCIO, THREAD
 
+if TYPE_CHECKING:
+    from core.scenarios import ScenarioConfig
+    from core.sessions.base import SessionBase
 
-def open_session(config: ScenarioConfig, step: str | None = None) -> Any:
+
+def open_session(config: ScenarioConfig, step: str | None = None) -> SessionBase:
     """A new, not yet started session for ``config`` on its backend, in step mode
-    (:mod:`core.stepping.gate`) with ``step``."""
+    (:mod:`core.stepping`) with ``step`` (see :data:`core.stepping.stepper.STEP_ORDERS`).
+
+    Each backend is imported when it is first asked for: a thread run need not load
+    multiprocessing's machinery, nor a process run asyncio's."""
     if config.backend == THREAD:
         from core.sessions.threads import ThreadSession
         return ThreadSession(config, step)
     if config.backend == ASYNCIO:
         from core.sessions.asyncio_tasks import AsyncioSession
         return AsyncioSession(config, step)
-    from core.sessions.processes import Session
-    return Session(config, step=step)
+    from core.sessions.processes import ProcessSession
+    return ProcessSession(config, step=step)
 
 
-def is_live_session(source: Any) -> bool:
-    """Whether ``source`` is a session of any backend (not a recording played back)."""
-    from core.sessions.in_process import InProcessSession
-    from core.sessions.processes import Session
-    return isinstance(source, (Session, InProcessSession))
-
-
-__all__ = ["open_session", "is_live_session"]
+__all__ = ["open_session"]

@@ -17,22 +17,14 @@ import threading
 import time
 from typing import Any, Awaitable
 
-from core.events import ACTOR_START, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
-from core.program.control import CONSUMER, PRODUCER
-from core.queues.async_queue import ObservedAsyncQueue, acting_as
-from core.queues.reporter import WAIT_SLICE_S, Stopped
+from core.events import ACTOR_START, CONSUMER, EXIT_RAISED, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PRODUCER
+from core.program.functions import actor_functions
+from core.queues.acting import WAIT_SLICE_S, Retired, Stopped, acting_as
+from core.queues.async_queue import ObservedAsyncQueue
 from core.scenarios import ScenarioConfig
-from core.sessions.in_process import (
-    EXIT_RAISED,
-    STOP_WAIT_S,
-    STOPPED,
-    TASK_QUEUE_NAME,
-    Actor,
-    InProcessSession,
-    Retired,
-    SessionPlan,
-)
-from core.sessions.processes import actor_functions
+from core.sessions.base import TASK_QUEUE_NAME
+from core.sessions.in_process import STOP_WAIT_S, InProcessActor, InProcessSession, SessionPlan
+from core.sources import STOPPED
 from core.stepping.gate import (
     BLOCKED_JOIN_PROCESS,
     EXIT,
@@ -69,8 +61,6 @@ class AsyncPlan(SessionPlan):
 
 class AsyncioSession(InProcessSession):
     """One run of a scenario on asyncio tasks.  Use as a context manager, or call :meth:`close`."""
-
-    backend = "asyncio"
 
     def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
         super().__init__(config, step)
@@ -185,7 +175,7 @@ class AsyncioSession(InProcessSession):
             self._loop.call_soon_threadsafe(self._create_task, actor)
         return None
 
-    def _create_task(self, actor: Actor) -> None:
+    def _create_task(self, actor: InProcessActor) -> None:
         """On the loop: the task of a registered actor (and main's sentinel for a late consumer)."""
         actor.handle = asyncio.create_task(self._run_actor(actor), name=f"joinscope-{actor.name}")
         if actor.needs_sentinel:
@@ -197,7 +187,7 @@ class AsyncioSession(InProcessSession):
         self._helpers.add(task)
         task.add_done_callback(lambda _: self._changed.set())  # type: ignore[union-attr]
 
-    async def _run_actor(self, actor: Actor) -> None:
+    async def _run_actor(self, actor: InProcessActor) -> None:
         """The task of one producer or consumer: :mod:`core.program.async_workers`' code."""
         plan = AsyncPlan(self, self.config, self._control, actor.role, actor.number, actor.slot)
 
@@ -206,40 +196,40 @@ class AsyncioSession(InProcessSession):
             if actor.role == CONSUMER and plan.retired():
                 raise Retired(actor.name)
 
-        acting_as(actor.name, check)
         code = actor_functions(self.config)[actor.role]
         exitcode: int | None = 0
         failure: BaseException | None = None
         gate = self._gate
-        self._actor_starts(actor)
-        try:
+        with acting_as(actor.name, check):
+            self._actor_starts(actor)
             try:
-                await code(self.queue, plan)
+                try:
+                    await code(self.queue, plan)
+                except Exception as error:  # the actor's own failure: the task dies of it, as a process would
+                    if isinstance(error, (Retired, Stopped)) or gate is None:
+                        raise
+                    exitcode, failure = EXIT_RAISED, error
+                if gate is not None:
+                    await gate.pause_async(EXIT, where=returning_from(code))
+            except Retired:
+                pass
+            except (asyncio.CancelledError, Stopped):
+                if self._stop.is_set() or not plan.retired():
+                    exitcode = None  # cancelled by stop (a retired consumer's cancelled get() ends it normally)
             except Exception as error:  # the actor's own failure: the task dies of it, as a process would
-                if isinstance(error, (Retired, Stopped)) or gate is None:
-                    raise
                 exitcode, failure = EXIT_RAISED, error
-            if gate is not None:
-                await gate.pause_async(EXIT, where=returning_from(code))
-        except Retired:
-            pass
-        except (asyncio.CancelledError, Stopped):
-            if self._stop.is_set() or not plan.retired():
-                exitcode = None  # cancelled by stop (a retired consumer's cancelled get() ends it normally)
-        except Exception as error:  # the actor's own failure: the task dies of it, as a process would
-            exitcode, failure = EXIT_RAISED, error
-        finally:
-            self._ended(actor, exitcode, failure)
-            self._changed.set()  # type: ignore[union-attr]
+            finally:
+                self._ended(actor, exitcode, failure)
+                self._changed.set()  # type: ignore[union-attr]
 
-    def _retired(self, actor: Actor) -> None:
+    def _retired(self, actor: InProcessActor) -> None:
         if actor.role == CONSUMER:
             try:
                 self._loop.call_soon_threadsafe(self._wake_retired, actor)
             except RuntimeError:
                 pass
 
-    def _wake_retired(self, actor: Actor) -> None:
+    def _wake_retired(self, actor: InProcessActor) -> None:
         """On the loop: a retired consumer waiting in get() stops waiting (it holds no task there)."""
         task = actor.handle
         if task is not None and task in self.queue.waiting_getters:  # type: ignore[union-attr]
@@ -247,28 +237,28 @@ class AsyncioSession(InProcessSession):
 
     async def _put_sentinel(self) -> None:
         """``main`` puts one more ``None`` for a consumer that joined after the sentinels went out."""
-        acting_as(MAIN_ACTOR)
-        await self.queue.put(None)  # type: ignore[union-attr]
+        with acting_as(MAIN_ACTOR):
+            await self.queue.put(None)
 
     # -- main -------------------------------------------------------------------------
     async def _play_main(self) -> None:
         code = actor_functions(self.config)[MAIN_ACTOR]
-        acting_as(MAIN_ACTOR)
         exitcode: int | None = 0
         failure: BaseException | None = None
-        self._record(ACTOR_START, "main")
         gate = self._gate
-        if gate is not None:
-            gate.bind(MAIN_INDEX, thread_only=True)
-        try:
-            await code(self.queue, self)
+        with acting_as(MAIN_ACTOR):
+            self._record(ACTOR_START, MAIN_ACTOR)
             if gate is not None:
-                await gate.pause_async(EXIT, where=returning_from(code))
-        except (asyncio.CancelledError, Stopped):
-            exitcode = None
-        except Exception as error:  # a bug in main's code must not pass silently
-            exitcode, failure = EXIT_RAISED, error
-        self._record_end(MAIN_ACTOR, "main", exitcode, failure)
+                gate.bind(MAIN_INDEX, thread_only=True)
+            try:
+                await code(self.queue, self)
+                if gate is not None:
+                    await gate.pause_async(EXIT, where=returning_from(code))
+            except (asyncio.CancelledError, Stopped):
+                exitcode = None
+            except Exception as error:  # a bug in main's code must not pass silently
+                exitcode, failure = EXIT_RAISED, error
+            self._record_end(MAIN_ACTOR, MAIN_ACTOR, exitcode, failure)
         self._main_done.set()
         self._changed.set()  # type: ignore[union-attr]
 

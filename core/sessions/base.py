@@ -1,74 +1,157 @@
-"""What every session shares, whatever its actors are: processes, threads or asyncio tasks.
+"""What every scenario session shares, whatever its actors are: processes, threads or asyncio tasks.
 
-:class:`core.sessions.processes.Session` (processes) and
+:class:`core.sessions.processes.ProcessSession` and
 :class:`core.sessions.in_process.InProcessSession` (threads, asyncio tasks) differ in how
-actors start, stop and report; they share everything here — running once, the
-actor registry and its questions (who is alive, who is active), the sliders'
-``set_count``, ``main``'s side of :class:`core.program.plan.MainRun` (join the producers,
-claim the sentinels), when a run is over and caught up, and the session's side of
-step mode (:mod:`core.stepping.gate`): announcing paused actors once the run has
-settled, granting steps.
+actors start, stop and report; they share everything here — running once, the actor
+registry and its questions (who is alive, who is active), the sliders' ``set_count``,
+``main``'s side of :class:`core.program.plan.MainRun` (join the producers, claim the
+sentinels) and its life on a thread of its own, the sentinel ``main`` puts for a late
+consumer, how an event of the session's own process is recorded, ``poll`` (take what
+arrived, see whether the run is over, number the events), and the session's side of
+step mode (:mod:`core.stepping`): announcing paused actors once the run has settled,
+granting steps.
 
-A subclass sets ``_inbox`` (its own process's records, anything with ``len``),
+A subclass sets ``_inbox`` (its own process's records: ``append`` and ``len``),
 ``_control`` (a :class:`core.program.control.RunControl`) and ``queue``, and provides
-``_record``, ``_spawn``, ``close`` and ``_take_local`` (fold in the records its own
-process made so far), and its ``poll`` calls :meth:`SessionBase._settle_step` while
-running; its actors have ``name``,
-``role``, ``slot``, ``pid``, ``alive``, ``retiring`` and an ``exited`` event.
+``start``, ``stop``, ``close``, ``pause``, ``resume``, ``_spawn`` (start one more actor)
+and ``_take`` (hand what has arrived to the merger).
 """
 from __future__ import annotations
 
 import os
 import threading
 import time
-from typing import Any
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-from core.events import ACTOR_RETIRE, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
-from core.program.control import CONSUMER, PRODUCER
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_RETIRE,
+    ACTOR_START,
+    CONSUMER,
+    ERROR,
+    EXIT_RAISED,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    MAIN_ACTOR,
+    PRODUCER,
+    Event,
+    describe_exception,
+    wire_record,
+)
+from core.program.control import RunControl
+from core.program.functions import actor_functions
+from core.queues.acting import WAIT_SLICE_S, Stopped, acting_as
 from core.queues.merge import EventMerger
-from core.queues.reporter import WAIT_SLICE_S, Stopped
+from core.queues.reporter import Reporter
 from core.scenarios import ScenarioConfig
+from core.sources import FINISHED, NEW, RUNNING, STOPPED
 from core.stepping.gate import (
     BLOCKED_JOIN_PROCESS,
+    EXIT,
     JOIN,
     MAIN_INDEX,
     StepGate,
     actor_index,
     process_join_target,
+    returning_from,
 )
 from core.stepping.stepper import Stepper
 
-NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
+#: The name of a scenario's one queue in its events.
 TASK_QUEUE_NAME = "tasks"
 
 
-class SessionBase:
-    """One run of a scenario, whatever runs its actors.  Use as a context manager, or call ``close``."""
+@dataclass
+class Actor:
+    """A producer or consumer of a run, whatever runs it."""
+
+    name: str
+    role: str
+    number: int
+    slot: int
+    exited: threading.Event = field(default_factory=threading.Event)
+    exitcode: int | None = None
+    retiring: bool = False
+    #: It joined after the sentinels went out: ``main`` puts one more ``None`` for it.
+    needs_sentinel: bool = False
+
+    @property
+    def alive(self) -> bool:
+        return not self.exited.is_set()
+
+    @property
+    def pid(self) -> int | None:
+        """Its own process's id (``None``: it lives in the session's process)."""
+        return None
+
+
+ActorT = TypeVar("ActorT", bound=Actor)
+
+
+class SessionBase(ABC, Generic[ActorT]):
+    """One run of a scenario, whatever runs its actors.  Use as a context manager, or call ``close``.
+
+    It is a :class:`core.sources.ScenarioSession`."""
+
+    _inbox: Any
+    _control: RunControl
+    #: What ``main``'s records are flushed through before it pauses in step mode (processes only).
+    _main_reporter: Reporter | None = None
 
     def __init__(self, config: ScenarioConfig) -> None:
         self.config = config
         self.stepper: Stepper | None = None
-        self._actors: dict[str, Any] = {}
+        self._actors: dict[str, ActorT] = {}
         self._actors_lock = threading.Lock()
         self._numbers = {PRODUCER: 0, CONSUMER: 0}
         self._stop = threading.Event()
         self._main_done = threading.Event()
         self._read_lock = threading.Lock()
+        self._pid = os.getpid()
         self.t0 = 0.0
         self._merger: EventMerger | None = None
         self.state = NEW
         self.closed = False
         self.paused = False
+        #: The observed queue the actors share (made by the subclass; asyncio's, once its loop runs).
+        self.queue: Any = None
 
-    def __enter__(self) -> "SessionBase":
+    def __enter__(self) -> SessionBase:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
-        raise NotImplementedError
+    # -- what each backend does its own way ---------------------------------------------
+    @abstractmethod
+    def start(self) -> None: ...
 
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def pause(self) -> None: ...
+
+    @abstractmethod
+    def resume(self) -> None: ...
+
+    @abstractmethod
+    def _spawn(self, role: str) -> str | None:
+        """Start one more actor of ``role``; returns why not, or ``None``."""
+
+    @abstractmethod
+    def _take(self, timeout: float) -> None:
+        """Hand every record that has arrived to the merger, waiting up to ``timeout`` for a first."""
+
+    def _retired(self, actor: ActorT) -> None:
+        """Make a retired actor notice soon (a process or thread polls; a task waiting in get() is woken)."""
+
+    # -- the run ------------------------------------------------------------------------
     def _begin(self) -> None:
         """The run starts now (once): its clock, its merger, and ``main`` in step mode."""
         if self.state != NEW:
@@ -78,16 +161,7 @@ class SessionBase:
         self.state = RUNNING
         if self.stepper is not None:
             self.stepper.gate.launched(MAIN_INDEX)
-            self.stepper.add_actor(MAIN_ACTOR, MAIN_INDEX, os.getpid(), in_process=True)
-
-    @property
-    def stepping(self) -> bool:
-        return self.stepper is not None
-
-    @property
-    def _gate(self) -> StepGate | None:
-        """Step mode's gate, where the actors pause (``None`` outside step mode)."""
-        return self.stepper.gate if self.stepper is not None else None
+            self.stepper.add_actor(MAIN_ACTOR, MAIN_INDEX, self._pid, in_process=True)
 
     @property
     def finished(self) -> bool:
@@ -99,24 +173,54 @@ class SessionBase:
         """Every event reported so far has come out of ``poll``."""
         return self._merger is not None and not self._merger.pending and not len(self._inbox)
 
+    def poll(self, timeout: float = 0.0) -> list[Event]:
+        """The next events, in ``seq`` order; waits up to ``timeout`` for the first batch."""
+        merger = self._merger
+        if merger is None:
+            return []
+        with self._read_lock:
+            self._take(timeout)
+            if self.state == RUNNING and self._main_done.is_set() and not self.live_processes():
+                self.state = FINISHED
+                self._take(0.0)
+            if self.stepper is not None and self.state == RUNNING:
+                self._settle_step()
+            return merger.pop_ready(final=self.state in (FINISHED, STOPPED))
+
     def _record(self, kind: str, item: Any = None, actor: str = MAIN_ACTOR, *, waited: float | None = None,
                 error: str | None = None, exitcode: int | None = None, pid: int | None = None) -> None:
-        raise NotImplementedError
+        """An event of the session's own process (``main``'s joins, launches, exits, a stop)."""
+        self._inbox.append(wire_record(time.monotonic(), kind, actor, self._pid if pid is None else pid, item=item,
+                                       waited=waited, error=error, exitcode=exitcode))
 
-    def _take_local(self) -> None:
-        raise NotImplementedError
+    def _record_end(self, actor: str, role: str, exitcode: int | None, error: BaseException | None,
+                    pid: int | None = None) -> None:
+        """An actor ended: its error first (unless its queue reported it), then its exit."""
+        if error is not None and not getattr(error, "joinscope_reported", False):
+            self._record(ERROR, actor=actor, error=describe_exception(error), pid=pid)
+        self._record(ACTOR_EXIT, role, actor, exitcode=exitcode, pid=pid)
 
     # -- step mode --------------------------------------------------------------------
+    @property
+    def stepping(self) -> bool:
+        return self.stepper is not None
+
+    @property
+    def _gate(self) -> StepGate | None:
+        """Step mode's gate, where the actors pause (``None`` outside step mode)."""
+        return self.stepper.gate if self.stepper is not None else None
+
     def _settle_step(self) -> None:
         """Announce the paused actors once the run has settled; in round-robin mode, grant
         the next step at once (call where the session reads its events)."""
-        stepper = self.stepper
-        ready = stepper.settle(self._gone)  # type: ignore[union-attr]
+        stepper, merger = self.stepper, self._merger
+        assert stepper is not None and merger is not None
+        ready = stepper.settle(self._gone)
         if ready:
-            self._take_local()  # what main (or a thread, or a task) recorded before it paused
-            self._merger.add(ready)  # type: ignore[union-attr]
-        if stepper.auto and stepper.settled and stepper.ready:  # type: ignore[union-attr]
-            stepper.grant(deliver=lambda record: self._merger.add([record]))  # type: ignore[union-attr]
+            self._take(0.0)  # what main (or a thread, or a task) recorded before it paused
+            merger.add(ready)
+        if stepper.auto and stepper.settled and stepper.ready:
+            stepper.grant(deliver=lambda record: merger.add([record]))
 
     def step(self, actor: str | None = None) -> str | None:
         """Let ``actor`` (default: the next in round-robin order) make the operation it
@@ -125,8 +229,21 @@ class SessionBase:
             return "the run is not in step mode"
         if self.state != RUNNING:
             return "the run is not running"
-        _, refusal = self.stepper.grant(actor, deliver=self._inbox.append)  # type: ignore[attr-defined]
+        _, refusal = self.stepper.grant(actor, deliver=self._inbox.append)
         return refusal
+
+    def ready_to_step(self) -> dict[str, tuple]:
+        """The actors paused before an operation now, with that operation (empty while a step is under way)."""
+        stepper = self.stepper
+        return dict(stepper.ready) if stepper is not None and stepper.settled else {}
+
+    @property
+    def steps_granted(self) -> int:
+        return self.stepper.steps if self.stepper is not None else 0
+
+    def next_in_turn(self) -> str | None:
+        """Whose turn it is in round-robin order (``None``: nobody can step)."""
+        return self.stepper.next_actor() if self.stepper is not None else None
 
     @property
     def stuck(self) -> bool:
@@ -134,7 +251,7 @@ class SessionBase:
         return self.stepper is not None and self.state == RUNNING and self.stepper.stuck
 
     # -- actors -----------------------------------------------------------------------
-    def actors(self, role: str | None = None) -> list[Any]:
+    def actors(self, role: str | None = None) -> list[ActorT]:
         with self._actors_lock:
             return [a for a in self._actors.values() if role is None or a.role == role]
 
@@ -142,7 +259,7 @@ class SessionBase:
         """Producers and consumers still running (processes, threads or tasks)."""
         return sum(1 for actor in self.actors() if actor.alive)
 
-    def active(self, role: str) -> list[Any]:
+    def active(self, role: str) -> list[ActorT]:
         """Actors of ``role`` still running and not asked to retire."""
         return [a for a in self.actors(role) if a.alive and not a.retiring]
 
@@ -161,16 +278,13 @@ class SessionBase:
             return "the number of actors is fixed while stepping"
         return self._spawn(role)
 
-    def _spawn(self, role: str) -> str | None:
-        raise NotImplementedError
-
     def _claim(self, role: str) -> tuple[int, int, bool] | str:
         """A slot for a new actor of ``role``, its number, and whether the sentinels went out
         without one for it — or why there is no room for it."""
-        slot = self._control.free_slot(role)  # type: ignore[attr-defined]
+        slot = self._control.free_slot(role)
         if slot is None:
             return f"no room for another {role}"
-        refusal, needs_sentinel = self._control.activate(role, slot)  # type: ignore[attr-defined]
+        refusal, needs_sentinel = self._control.activate(role, slot)
         if refusal:
             return refusal
         number = self._numbers[role]
@@ -187,15 +301,12 @@ class SessionBase:
         if not candidates:
             return f"no active {role} to retire"
         actor = candidates[-1]
-        refusal = self._control.retire(role, actor.slot)  # type: ignore[attr-defined]
+        refusal = self._control.retire(role, actor.slot)
         if refusal is None:
             actor.retiring = True
             self._record(ACTOR_RETIRE, role, actor.name, pid=actor.pid)
             self._retired(actor)
         return refusal
-
-    def _retired(self, actor: Any) -> None:
-        """Make a retired actor notice soon (a process or thread polls; a task waiting in get() is woken)."""
 
     def set_count(self, role: str, count: int) -> str | None:
         """Add or retire actors of ``role`` until ``count`` are active; the first refusal, if any."""
@@ -206,13 +317,44 @@ class SessionBase:
                 return refusal
         return None
 
-    # -- main's side (core.program.plan.MainRun) ------------------------------------------------
+    # -- main ---------------------------------------------------------------------------
+    def _play_main(self) -> None:
+        """``main``'s code, on a thread of the session's own (processes and threads)."""
+        code = actor_functions(self.config)[MAIN_ACTOR]
+        exitcode: int | None = 0
+        failure: BaseException | None = None
+        gate = self._gate
+        with acting_as(MAIN_ACTOR, self._raise_if_stopped):
+            self._record(ACTOR_START, MAIN_ACTOR)
+            if gate is not None:
+                gate.bind(MAIN_INDEX, thread_only=True)
+            try:
+                code(self.queue, self)
+                if gate is not None:
+                    gate.pause(EXIT, self._main_reporter, where=returning_from(code), check=self._raise_if_stopped)
+            except Stopped:
+                exitcode = None
+            except Exception as error:  # a bug in main's code must not pass silently
+                exitcode, failure = EXIT_RAISED, error
+            self._record_end(MAIN_ACTOR, MAIN_ACTOR, exitcode, failure)
+        self._main_done.set()
+
+    def _put_late_sentinel(self) -> None:
+        """``main`` puts one more ``None`` for a consumer that joined after the sentinels went
+        out (on a thread of its own: a bounded queue may make ``put`` wait)."""
+        with acting_as(MAIN_ACTOR, self._raise_if_stopped):
+            try:
+                self.queue.put(None)
+            except Stopped:
+                pass
+
+    # -- main's side (core.program.plan.MainRun) ------------------------------------------
     def _raise_if_stopped(self) -> None:
         if self._stop.is_set():
             raise Stopped("the run was stopped")
 
     def sentinels_not_yet_sent(self) -> int:
-        return self._control.claim_sentinels(self.config.sentinels)  # type: ignore[attr-defined]
+        return self._control.claim_sentinels(self.config.sentinels)
 
     def join_producers(self) -> None:
         self._join_all(PRODUCER)

@@ -13,23 +13,18 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from multiprocessing import parent_process
 from typing import Any
 
-from core.events import ACTOR_START, ERROR
+from core.events import ACTOR_START, CONSUMER, ERROR, EXIT_RAISED, describe_exception, wire_record
 from core.program import termination
-from core.program.control import CONSUMER, RunControl
+from core.program.control import RunControl
+from core.program.functions import actor_functions
 from core.program.plan import Plan
-from core.program.workers import CONSUMER_CODE, PRODUCER_CODE
-from core.queues.reporter import (
-    Stopped,
-    current_pid,
-    set_process_actor,
-    set_process_interrupt,
-)
+from core.queues.acting import Retired, current_pid, set_process_actor, set_process_interrupt
 from core.scenarios import ScenarioConfig
 from core.stepping.gate import EXIT, actor_index, returning_from
+from core.stepping.stepped_queues import SteppedJoinableQueue
 
 EXIT_TERMINATED = termination.EXIT_TERMINATED
 #: The exit code of an actor whose observer died.
@@ -38,10 +33,6 @@ EXIT_PARENT_GONE = 70
 #: share too few cores, the window keeps drawing and the actors wait for it (through
 #: the bounded event channel) rather than the other way round.
 ACTOR_NICENESS = 10
-
-
-class Retired(Stopped):
-    """Raised in a retired consumer's ``get()``: it takes no new task and exits."""
 
 
 def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl, config: ScenarioConfig) -> None:
@@ -53,10 +44,9 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
     termination.install()
     _exit_with_parent()
     reporter = queue._reporter
-    gate = getattr(queue, "step_gate", None)
+    gate = queue.step_gate if isinstance(queue, SteppedJoinableQueue) else None
     if gate is None:  # in step mode the observer announces the start, in a fixed order
-        reporter.record((time.monotonic(), ACTOR_START, name, current_pid(), None, 0, role, None, None, None, None, None,
-                         None))
+        reporter.record(wire_record(time.monotonic(), ACTOR_START, name, current_pid(), item=role))
     else:
         gate.bind(actor_index(role, slot))
     plan = Plan(config, control, role, number, slot)
@@ -68,8 +58,7 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
         set_process_interrupt(stop_if_retired)
     else:
         set_process_interrupt(termination.check)
-    code = (PRODUCER_CODE if role == "producer" else CONSUMER_CODE)[
-        config.producer_code if role == "producer" else config.consumer_code]
+    code = actor_functions(config)[role]
     exitcode = 0
     try:
         try:
@@ -78,9 +67,9 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
             pass
         except Exception as error:  # the actor's own failure: report it, then exit like a crash
             if not getattr(error, "joinscope_reported", False):
-                reporter.record((time.monotonic(), ERROR, name, current_pid(), None, 0, None, None, None, None, None,
-                                 describe_exception(error), None))
-            exitcode = 1
+                reporter.record(wire_record(time.monotonic(), ERROR, name, current_pid(),
+                                            error=describe_exception(error)))
+            exitcode = EXIT_RAISED
         if gate is not None:
             gate.pause(EXIT, reporter, where=returning_from(code))
     finally:
@@ -92,16 +81,6 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
         reporter.close()
     if exitcode:
         sys.exit(exitcode)
-
-
-def describe_exception(error: BaseException) -> str:
-    """``Type: message (file:line in function)`` of where it was raised."""
-    where = ""
-    frames = traceback.extract_tb(error.__traceback__)
-    if frames:
-        last = frames[-1]
-        where = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name})"
-    return f"{type(error).__name__}: {error}{where}"
 
 
 def _exit_with_parent() -> None:

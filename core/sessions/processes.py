@@ -1,10 +1,10 @@
-"""A run: the actor processes, ``main``, and the stream of events they report.
+"""The process backend: producers and consumers are processes on a real ``multiprocessing.JoinableQueue``.
 
-The session starts producers and consumers through an explicit multiprocessing
-context (``spawn`` unless the scenario says otherwise), plays ``main`` on a thread
-of its own, adds and retires actors while the run goes on, and stops everything
-within a second when asked.  :meth:`Session.poll` is the one place events come
-out: the CLI calls it in a loop, the window's event pump on its thread.
+The session starts them through an explicit multiprocessing context (``spawn`` unless
+the scenario says otherwise), plays ``main`` on a thread of its own, adds and retires
+actors while the run goes on, and stops everything within a second when asked.
+:meth:`ProcessSession.poll` is the one place events come out: the CLI calls it in a
+loop, the window's event pump on its thread.
 
 Events of the session's own process (``main``'s joins, actor exits) never pass
 through the channel: they go to a local inbox.  ``poll`` takes the inbox *before*
@@ -19,36 +19,21 @@ import signal
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for_sentinels
 from queue import Empty
-from typing import Any, Callable
+from typing import Any
 
-from core.events import (
-    ACTOR_EXIT,
-    ACTOR_LAUNCH,
-    ACTOR_START,
-    ERROR,
-    MAIN_ACTOR,
-    OBSERVER_ACTOR,
-    RUN_STOP,
-    Event,
-)
-from core.program import workers
-from core.program.control import CONSUMER, PRODUCER, RunControl
+from core.events import ACTOR_EXIT, ACTOR_LAUNCH, CONSUMER, OBSERVER_ACTOR, PRODUCER, RUN_STOP
+from core.program.control import RunControl
+from core.queues.acting import WAIT_SLICE_S
 from core.queues.observed import ObservedJoinableQueue
-from core.queues.reporter import (
-    WAIT_SLICE_S,
-    Stopped,
-    acting_as,
-    current_pid,
-    forget_reporter,
-    install_local_reporter,
-)
-from core.scenarios import JOIN_QUEUE_FIRST, SENTINELS_FROM_MAIN, ScenarioConfig
-from core.sessions.base import FINISHED, RUNNING, STOPPED, TASK_QUEUE_NAME, SessionBase
+from core.queues.reporter import forget_reporter, install_local_reporter
+from core.scenarios import ScenarioConfig
+from core.sessions.base import TASK_QUEUE_NAME, Actor, SessionBase
 from core.sessions.process_actor import run_actor
-from core.stepping.gate import EXIT, MAIN_INDEX, StepGate, actor_index, returning_from
+from core.sources import RUNNING, STOPPED
+from core.stepping.gate import StepGate, actor_index
 from core.stepping.stepped_queues import SteppedJoinableQueue
 from core.stepping.stepper import ROUND_ROBIN, Stepper
 
@@ -64,15 +49,10 @@ THREAD_JOIN_S = 2.0
 CHANNEL_BATCHES = 16
 
 @dataclass
-class ActorProcess:
-    name: str
-    role: str
-    number: int
-    slot: int
-    process: Any
-    exited: threading.Event = field(default_factory=threading.Event)
-    exitcode: int | None = None
-    retiring: bool = False
+class ActorProcess(Actor):
+    """A producer or consumer that is a process of its own."""
+
+    process: Any = None
 
     @property
     def alive(self) -> bool:
@@ -113,27 +93,7 @@ def _release(queue: Any, discard: bool) -> None:
             connection.close()
 
 
-def main_code(config: ScenarioConfig) -> Callable[..., None]:
-    """The ``main`` function of :mod:`core.program.workers` that ``config`` runs."""
-    if config.join_order == JOIN_QUEUE_FIRST:
-        return workers.main_joins_queue_first
-    if config.sentinels_from == SENTINELS_FROM_MAIN:
-        return workers.main_sends_sentinels
-    return workers.main
-
-
-def actor_functions(config: ScenarioConfig) -> dict[str, Callable[..., None]]:
-    """The functions of :mod:`core.program.workers` that the producers, consumers and ``main`` of ``config`` run."""
-    if config.backend == "asyncio":
-        from core.program import async_workers
-        return {PRODUCER: async_workers.PRODUCER_CODE[config.producer_code],
-                CONSUMER: async_workers.CONSUMER_CODE[config.consumer_code],
-                MAIN_ACTOR: async_workers.MAIN_CODE[main_code(config).__name__]}
-    return {PRODUCER: workers.PRODUCER_CODE[config.producer_code], CONSUMER: workers.CONSUMER_CODE[config.consumer_code],
-            MAIN_ACTOR: main_code(config)}
-
-
-class Session(SessionBase):
+class ProcessSession(SessionBase[ActorProcess]):
     """One run of a scenario.  Use as a context manager, or call :meth:`close`.
 
     With ``step`` the run is in step mode (:mod:`core.stepping.gate`): every actor pauses
@@ -145,7 +105,7 @@ class Session(SessionBase):
         self._ctx = multiprocessing.get_context(config.start_method)
         self._channel = self._ctx.Queue(CHANNEL_BATCHES)
         self._inbox: deque[tuple] = deque()
-        self._local_reporter = install_local_reporter(self._channel, self._inbox.extend)
+        self._main_reporter = install_local_reporter(self._channel, self._inbox.extend)
         if step is None:
             self.queue = ObservedJoinableQueue(config.maxsize, ctx=self._ctx, events=self._channel,
                                                name=TASK_QUEUE_NAME)
@@ -188,7 +148,7 @@ class Session(SessionBase):
         if self.state != RUNNING:
             return
         self._stop.set()
-        self._record(RUN_STOP, actor=OBSERVER_ACTOR, pid=os.getpid())
+        self._record(RUN_STOP, actor=OBSERVER_ACTOR)
         if self.paused:
             self.resume()
         for actor in self.actors():
@@ -197,7 +157,7 @@ class Session(SessionBase):
         deadline = time.monotonic() + STOP_GRACE_S
         while self.live_processes() and time.monotonic() < deadline:
             with self._read_lock:
-                self._drain(0.02)  # keep their last events flowing so their exits are not blocked
+                self._take(0.02)  # keep their last events flowing so their exits are not blocked
             self.queue.discard_queued(WAIT_SLICE_S / 10)  # and their last tasks, for the same reason
         for actor in self.actors():
             if actor.exitcode is None:  # not reaped yet: SIGKILL (harmless if it just exited)
@@ -239,24 +199,7 @@ class Session(SessionBase):
         self.closed = True
 
     # -- events -----------------------------------------------------------------------
-    def poll(self, timeout: float = 0.0) -> list[Event]:
-        """The next events, in ``seq`` order; waits up to ``timeout`` for the first batch."""
-        if self._merger is None:
-            return []
-        with self._read_lock:
-            self._drain(timeout)
-            if self.state == RUNNING and self._main_done.is_set() and not self.live_processes():
-                self.state = FINISHED
-                self._drain(0.0)
-            if self.stepper is not None and self.state == RUNNING:
-                self._settle_step()
-            final = self.state in (FINISHED, STOPPED)
-            return self._merger.pop_ready(final=final)
-
-    def _take_local(self) -> None:
-        self._drain(0.0)
-
-    def _drain(self, timeout: float) -> None:
+    def _take(self, timeout: float) -> None:
         local = self._inbox
         local_records = [local.popleft() for _ in range(len(local))]
         records = list(local_records)
@@ -274,11 +217,6 @@ class Session(SessionBase):
             self._merger.add(records)  # type: ignore[union-attr]
         if any(record[1] == ACTOR_EXIT for record in local_records):
             self._merger.note_exit()  # type: ignore[union-attr]
-
-    def _record(self, kind: str, item: Any = None, actor: str = MAIN_ACTOR, *, waited: float | None = None,
-                error: str | None = None, exitcode: int | None = None, pid: int | None = None) -> None:
-        self._inbox.append((time.monotonic(), kind, actor, current_pid() if pid is None else pid, None, 0, item,
-                            None, None, None, waited, error, exitcode))
 
     # -- actors -----------------------------------------------------------------------
     def _spawn(self, role: str) -> str | None:
@@ -302,26 +240,14 @@ class Session(SessionBase):
             self._control.release(role, slot)
             raise
         with self._actors_lock:
-            self._actors[name] = ActorProcess(name, role, number, slot, process)
+            self._actors[name] = ActorProcess(name, role, number, slot, process=process)
         if self.stepper is not None:
             self.stepper.add_actor(name, actor_index(role, slot), process.pid)  # type: ignore[arg-type]
         self._record(ACTOR_LAUNCH, role, name, pid=process.pid)
         if needs_sentinel:
-            self._put_sentinel_for(name)
-
-    def _put_sentinel_for(self, consumer: str) -> None:
-        """``main`` puts one more ``None`` for a consumer that joined after the sentinels
-        went out (on a thread: a bounded queue may make ``put`` wait)."""
-        def put() -> None:
-            with acting_as(MAIN_ACTOR, self._raise_if_stopped):
-                try:
-                    self.queue.put(None)
-                except Stopped:
-                    pass
-
-        thread = threading.Thread(target=put, name=f"joinscope-sentinel-{consumer}", daemon=True)
-        thread.start()
-        self._threads.append(thread)
+            thread = threading.Thread(target=self._put_late_sentinel, name=f"joinscope-sentinel-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def _watch_exits(self) -> None:
         """Reap actors as they exit and report each ``actor_exit`` with its exit code."""
@@ -341,25 +267,3 @@ class Session(SessionBase):
                     self._record(ACTOR_EXIT, actor.role, actor.name, exitcode=exitcode, pid=actor.process.pid)
                     actor.exitcode = exitcode
                     actor.exited.set()
-
-    # -- main -------------------------------------------------------------------------
-    def _play_main(self) -> None:
-        code = main_code(self.config)
-        exitcode: int | None = 0
-        if self.stepper is not None:
-            self.stepper.gate.bind(MAIN_INDEX, thread_only=True)
-        with acting_as(MAIN_ACTOR, self._raise_if_stopped):
-            self._record(ACTOR_START, "main")
-            try:
-                code(self.queue, self)
-                if self.stepper is not None:
-                    self.stepper.gate.pause(EXIT, self._local_reporter, where=returning_from(code))
-            except Stopped:
-                exitcode = None
-            except Exception as error:  # a bug in main's code must not pass silently
-                from core.sessions.process_actor import describe_exception
-                self._record(ERROR, error=describe_exception(error))
-                exitcode = 1
-            self._record(ACTOR_EXIT, "main", exitcode=exitcode)
-        self._main_done.set()
-

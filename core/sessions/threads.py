@@ -3,7 +3,7 @@
 They run the very functions of :mod:`core.program.workers` that the processes run; only the
 queue (:class:`~core.queues.thread_queue.ObservedQueue`) and the plan's sleeps
 differ.  A thread cannot be killed, so everything it may block in is interruptible:
-the queue's waits poll a check every :data:`~core.queues.reporter.WAIT_SLICE_S`, and the
+the queue's waits poll a check every :data:`~core.queues.acting.WAIT_SLICE_S`, and the
 plan sleeps on the session's stop event.  Stop therefore ends every thread within a
 slice, and nothing is left behind.
 
@@ -19,23 +19,15 @@ import threading
 import time
 from typing import Any
 
-from core.events import ACTOR_START, MAIN_ACTOR
-from core.program.control import CONSUMER, PRODUCER
-from core.queues.reporter import WAIT_SLICE_S, Stopped
-from core.queues.thread_queue import ObservedQueue, acting_as
+from core.events import CONSUMER, EXIT_RAISED, PRODUCER
+from core.program.functions import actor_functions
+from core.queues.acting import WAIT_SLICE_S, Retired, Stopped, acting_as
+from core.queues.thread_queue import ObservedQueue
 from core.scenarios import ScenarioConfig
-from core.sessions.in_process import (
-    EXIT_RAISED,
-    STOP_WAIT_S,
-    STOPPED,
-    TASK_QUEUE_NAME,
-    Actor,
-    InProcessSession,
-    Retired,
-    SessionPlan,
-)
-from core.sessions.processes import actor_functions, main_code
-from core.stepping.gate import EXIT, MAIN_INDEX, returning_from
+from core.sessions.base import TASK_QUEUE_NAME
+from core.sessions.in_process import STOP_WAIT_S, InProcessActor, InProcessSession, SessionPlan
+from core.sources import STOPPED
+from core.stepping.gate import EXIT, returning_from
 from core.stepping.stepped_queues import SteppedThreadQueue
 
 
@@ -62,8 +54,6 @@ class ThreadPlan(SessionPlan):
 class ThreadSession(InProcessSession):
     """One run of a scenario on threads.  Use as a context manager, or call :meth:`close`."""
 
-    backend = "thread"
-
     def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
         super().__init__(config, step)
         if self._gate is None:
@@ -80,7 +70,7 @@ class ThreadSession(InProcessSession):
         actors = [self._register(role) for role, count in ((PRODUCER, self.config.producers),
                                                            (CONSUMER, self.config.consumers)) for _ in range(count)]
         for actor in actors:
-            if isinstance(actor, Actor):
+            if isinstance(actor, InProcessActor):
                 self._launch(actor)
         self._start_thread(self._play_main, "joinscope-main")
 
@@ -141,12 +131,12 @@ class ThreadSession(InProcessSession):
         self._launch(actor)
         return None
 
-    def _launch(self, actor: Actor) -> None:
+    def _launch(self, actor: InProcessActor) -> None:
         actor.handle = self._start_thread(self._run_actor, f"joinscope-{actor.name}", actor)
         if actor.needs_sentinel:
-            self._start_thread(self._put_sentinel, f"joinscope-sentinel-{actor.name}")
+            self._start_thread(self._put_late_sentinel, f"joinscope-sentinel-{actor.name}")
 
-    def _run_actor(self, actor: Actor) -> None:
+    def _run_actor(self, actor: InProcessActor) -> None:
         """The thread of one producer or consumer: :mod:`core.program.workers`' code, as a process runs it."""
         plan = ThreadPlan(self, self.config, self._control, actor.role, actor.number, actor.slot)
 
@@ -176,35 +166,3 @@ class ThreadSession(InProcessSession):
                 exitcode = None
             finally:
                 self._ended(actor, exitcode, failure)
-
-    def _put_sentinel(self) -> None:
-        """``main`` puts one more ``None`` for a consumer that joined after the sentinels went out."""
-        with acting_as(MAIN_ACTOR, self._raise_if_stopped):
-            try:
-                self.queue.put(None)
-            except Stopped:
-                pass
-
-    # -- main -------------------------------------------------------------------------
-    def _play_main(self) -> None:
-        code = main_code(self.config)
-        exitcode: int | None = 0
-        failure: BaseException | None = None
-        gate = self._gate
-        with acting_as(MAIN_ACTOR, self._raise_if_stopped):
-            self._record(ACTOR_START, "main")
-            if gate is not None:
-                gate.bind(MAIN_INDEX, thread_only=True)
-            try:
-                code(self.queue, self)
-                if gate is not None:
-                    gate.pause(EXIT, None, where=returning_from(code), check=self._raise_if_stopped)
-            except Stopped:
-                exitcode = None
-            except Exception as error:  # a bug in main's code must not pass silently
-                exitcode, failure = EXIT_RAISED, error
-            self._record_end(MAIN_ACTOR, "main", exitcode, failure)
-        self._main_done.set()
-
-
-__all__ = ["ThreadSession", "ThreadPlan"]

@@ -15,9 +15,10 @@ import sys
 from contextvars import ContextVar
 from typing import Any, Callable
 
+from core.events import PRODUCER
 from core.program import async_workers, workers
-from core.program.control import PRODUCER
-from core.queues.reporter import WAIT_SLICE_S, Reporter, interrupt_check
+from core.queues.acting import WAIT_SLICE_S, interrupt_check
+from core.queues.reporter import Reporter
 from core.scenarios import MAX_ACTORS_PER_ROLE
 
 # -- operations an actor pauses before --------------------------------------------------

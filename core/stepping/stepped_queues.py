@@ -26,11 +26,12 @@ import threading
 from typing import Any, Callable
 
 from core.events import GET_WAIT, PUT_WAIT
+from core.queues.acting import WAIT_SLICE_S, interrupt_check
 from core.queues.async_queue import ObservedAsyncQueue
 from core.queues.inbox import Inbox
 from core.queues.observed import ObservedJoinableQueue
-from core.queues.reporter import WAIT_SLICE_S, Reporter, interrupt_check
-from core.queues.thread_queue import ObservedQueue, _acting
+from core.queues.reporter import Reporter
+from core.queues.thread_queue import ObservedQueue
 from core.stepping.gate import (
     BLOCKED_GET,
     BLOCKED_JOIN,
@@ -136,19 +137,19 @@ class SteppedThreadQueue(ObservedQueue):
         return self._qsize(), self.unfinished_tasks
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        self.step_gate.pause(PUT, None, check=_acting.check)
+        self.step_gate.pause(PUT, None, check=interrupt_check())
         super().put(item, block, timeout)
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        self.step_gate.pause(GET, None, check=_acting.check)
+        self.step_gate.pause(GET, None, check=interrupt_check())
         return super().get(block, timeout)
 
     def task_done(self) -> None:
-        self.step_gate.pause(TASK_DONE, None, check=_acting.check)
+        self.step_gate.pause(TASK_DONE, None, check=interrupt_check())
         super().task_done()
 
     def join(self) -> None:
-        self.step_gate.pause(JOIN, None, check=_acting.check)
+        self.step_gate.pause(JOIN, None, check=interrupt_check())
         super().join()
         self.step_gate.moving()
 

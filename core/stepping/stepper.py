@@ -14,8 +14,7 @@ import time
 from collections import Counter
 from typing import Any, Callable
 
-from core.events import ACTOR_START, STEP_GRANT, STEP_READY
-from core.program.control import CONSUMER, PRODUCER
+from core.events import ACTOR_START, CONSUMER, MAIN_ACTOR, PRODUCER, STEP_GRANT, STEP_READY, role_of, wire_record
 from core.stepping.gate import (
     _ARRIVALS,
     _FUNCTION,
@@ -137,15 +136,13 @@ class Stepper:
                 if name not in self._announced and name in self._announce_start:
                     # An actor process's start is announced here, in step order, not by the
                     # process itself: processes start up in whatever order the OS runs them.
-                    records.append((now, ACTOR_START, name, self._pids[name], None, 0, name.rpartition("-")[0], None, None,
-                                    None, None, None, None))
+                    records.append(wire_record(now, ACTOR_START, name, self._pids[name], item=role_of(name)))
                 item = self._describe(row)
                 self.ready[name] = item
                 self._announced[name] = row[_ARRIVALS]
                 # Every paused actor is announced at every settle: a step is over, for whoever
                 # watches the events, when the ``step_ready`` records after its grant arrive.
-                records.append((now, STEP_READY, name, self._pids[name], None, 0, item, None, None,
-                                None, None, None, None))
+                records.append(wire_record(now, STEP_READY, name, self._pids[name], item=item))
             return records
 
     def _describe(self, row: tuple[int, ...]) -> tuple:
@@ -198,8 +195,7 @@ class Stepper:
             self.settled = False
             self._last_granted = name
             self.steps += 1
-            record = (time.monotonic(), STEP_GRANT, name, self._pids[name], None, 0, item, None, None,
-                      None, None, None, None)
+            record = wire_record(time.monotonic(), STEP_GRANT, name, self._pids[name], item=item)
             if deliver is not None:
                 deliver(record)
             self.gate.grant(self._rows[name])
@@ -211,6 +207,6 @@ def step_order(names: Any) -> list[str]:
     (the order in which the tutorial's program is written)."""
     def key(name: str) -> tuple[int, int]:
         role, _, number = name.rpartition("-")
-        rank = {"main": 0, PRODUCER: 1, CONSUMER: 2}.get(role or name, 3)
+        rank = {MAIN_ACTOR: 0, PRODUCER: 1, CONSUMER: 2}.get(role or name, 3)
         return rank, int(number) if number.isdecimal() else 0
     return sorted(names, key=key)

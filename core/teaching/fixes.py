@@ -10,13 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
-from core.scenarios import (
-    JOIN_PRODUCERS_FIRST,
-    SCENARIOS,
-    SENTINELS_FROM_MAIN,
-    ScenarioConfig,
-)
-from core.sessions.processes import actor_functions
+from core.program.functions import actor_functions
+from core.scenarios import JOIN_PRODUCERS_FIRST, SCENARIOS, SENTINELS_FROM_MAIN, ScenarioConfig
 
 
 @dataclass(frozen=True)
@@ -36,7 +31,7 @@ class Fix:
 
     def changed_settings(self) -> list[tuple[str, object, object]]:
         """(setting, broken value, fixed value) for the settings that differ, other than the code and the names."""
-        ignored = {"name", "title", "description", "expected", "tags", "stall_timeout_s", "producer_code",
+        ignored = {"name", "title", "description", "expected", "stall_timeout_s", "producer_code",
                    "consumer_code", "join_order"}
         return [(f.name, getattr(self.broken, f.name), getattr(self.fixed, f.name))
                 for f in dataclasses.fields(ScenarioConfig)
@@ -45,7 +40,7 @@ class Fix:
 
 def _fixed(pitfall: str, title: str, **changes: object) -> ScenarioConfig:
     return dataclasses.replace(SCENARIOS[pitfall], name=f"{pitfall}-fixed", title=title, expected="completed",
-                               tags=("fix",), **changes)  # type: ignore[arg-type]
+                               **changes)  # type: ignore[arg-type]
 
 
 FIXES: dict[str, Fix] = {fix.pitfall: fix for fix in (

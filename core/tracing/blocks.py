@@ -18,13 +18,7 @@ from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 from core.events import GET, GET_WAIT, PUT, PUT_WAIT, TASK_DONE, Event
 from core.queues.merge import EventMerger
-from core.recordings.trace import (
-    _ENCODE,
-    _NAME_CACHE_LIMIT,
-    MAX_COUNT,
-    MAX_SECONDS,
-    TraceWriter,
-)
+from core.recordings.trace import _ENCODE, _NAME_CACHE_LIMIT, MAX_COUNT, MAX_SECONDS, TraceWriter
 
 _as_event = partial(tuple.__new__, Event)
 

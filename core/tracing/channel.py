@@ -24,8 +24,8 @@ from multiprocessing import parent_process
 from multiprocessing.connection import Client, Connection
 from typing import Any
 
-from core.events import ACTOR_EXIT, ACTOR_START
-from core.queues.reporter import current_actor, current_pid
+from core.events import ACTOR_EXIT, ACTOR_START, role_of, wire_record
+from core.queues.acting import current_actor, current_pid
 
 #: A control message (not a batch of records): a JoinableQueue was created, with its name.
 QUEUE_CREATED = "queue_created"
@@ -34,11 +34,6 @@ _PROTOCOL = pickle.HIGHEST_PROTOCOL
 #: When this process started, if it is a multiprocessing child (set by the patched
 #: ``Process._bootstrap``); its ``actor_start`` carries this time.
 process_started_at: float | None = None
-
-
-def role_of_process(actor: str) -> str:
-    """The role an actor's lane is labelled with: its name up to the last ``-``."""
-    return actor.rsplit("-", 1)[0] if "-" in actor else actor
 
 
 class TraceChannel:
@@ -79,8 +74,8 @@ class TraceChannel:
         """This multiprocessing child is about to exit with ``exitcode`` (sent only if it reported)."""
         if self.connected:
             actor = current_actor()
-            self.put([(time.monotonic(), ACTOR_EXIT, actor, current_pid(), None, 0, role_of_process(actor),
-                       None, None, None, None, None, exitcode)])
+            self.put([wire_record(time.monotonic(), ACTOR_EXIT, actor, current_pid(), item=role_of(actor),
+                                  exitcode=exitcode)])
 
     def _send(self, data: bytes) -> None:
         with self._lock:
@@ -96,9 +91,8 @@ class TraceChannel:
                     self._greeted = pid
                     actor = current_actor()
                     started = process_started_at if process_started_at is not None else time.monotonic()
-                    conn.send_bytes(pickle.dumps([(started, ACTOR_START, actor, current_pid(), None, 0,
-                                                   role_of_process(actor), None, None, None, None, None, None)],
-                                                 _PROTOCOL))
+                    conn.send_bytes(pickle.dumps([wire_record(started, ACTOR_START, actor, current_pid(),
+                                                              item=role_of(actor))], _PROTOCOL))
                 conn.send_bytes(data)
             except Exception:  # noqa: BLE001  (whatever it is, it must not reach the program)
                 # JoinScope is gone (or refused us): the program carries on unobserved.

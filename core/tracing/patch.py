@@ -19,10 +19,11 @@ import time
 from multiprocessing import context, popen_fork, process, spawn
 from typing import Any
 
-from core.events import JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR
+from core.events import JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, wire_record
+from core.queues import acting
 from core.queues import reporter as _reporting
+from core.queues.acting import current_actor, current_pid
 from core.queues.observed import ObservedJoinableQueue
-from core.queues.reporter import current_actor, current_pid
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
 from core.tracing.handshake import FlushHandshake
@@ -156,7 +157,7 @@ def _bootstrap(self: Any, parent_sentinel: Any = None) -> int:
     _reporting.flush_requests = getattr(self, "_joinscope_flush", None)
     # Named afresh once this process knows its own name (a spawn child's re-import of the main
     # module runs before, as "MainProcess").
-    _reporting._process_actor = None
+    acting.set_process_actor(None)
     exitcode = _originals["bootstrap"](self, parent_sentinel)
     # The reporter's last flush already ran in the exit function of the original.
     if _installed is not None:
@@ -172,12 +173,11 @@ def _join(self: Any, timeout: float | None = None) -> None:
     target = self.name if self.name != "MainProcess" else MAIN_ACTOR
     actor, pid = current_actor(), current_pid()
     entered = time.monotonic()
-    reporter.record((entered, JOIN_ENTER, actor, pid, None, 0, target, None, None, None, None, None, None))
+    reporter.record(wire_record(entered, JOIN_ENTER, actor, pid, item=target))
     reporter.flush()
     try:
         _originals["join"](self, timeout)
     finally:
         returned = time.monotonic()
-        reporter.record((returned, JOIN_RETURN, actor, pid, None, 0, target, None, None, None, returned - entered,
-                         None, None))
+        reporter.record(wire_record(returned, JOIN_RETURN, actor, pid, item=target, waited=returned - entered))
         reporter.flush()  # multiprocessing joins children at exit, after the reporter's last flush

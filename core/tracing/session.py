@@ -1,7 +1,7 @@
 """``TraceSession``: run a user's program under observation and turn its reports into events.
 
-It has the shape of :class:`core.sessions.processes.Session` that the CLI loop and the window's
-event pump drive (``start``, ``poll``, ``stop``, ``close``, ``finished``, ``state``): the
+It is a :class:`core.sources.EventSource`, which the CLI loop and the window's event pump
+drive as they drive a scenario's session: the
 program is a child process whose standard streams are JoinScope's own; every process
 of it that reports connects to a private Unix socket; :meth:`poll` reads what arrived
 and merges it with :class:`core.queues.merge.EventMerger` into numbered events.
@@ -23,25 +23,14 @@ import sys
 import threading
 import time
 from collections import deque
-from multiprocessing.connection import (
-    Connection,
-    answer_challenge,
-    deliver_challenge,
-    wait,
-)
+from multiprocessing.connection import Connection, answer_challenge, deliver_challenge, wait
 from pickle import UnpicklingError
 from typing import Any, Sequence
 
-from core.events import (
-    ACTOR_EXIT,
-    ACTOR_START,
-    MAIN_ACTOR,
-    OBSERVER_ACTOR,
-    RUN_STOP,
-    Event,
-)
+from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event, role_of, wire_record
+from core.sources import FINISHED, NEW, RUNNING, STOPPED
 from core.tracing.blocks import BlockMerger, EventBlock
-from core.tracing.channel import QUEUE_CREATED, load_message, role_of_process
+from core.tracing.channel import QUEUE_CREATED, load_message
 from core.tracing.launch import LaunchedProgram
 from core.tracing.processes import alive, descendants, stop_trees
 
@@ -59,10 +48,6 @@ HANDSHAKE_S = 2.0
 #: How long a count of the program's live processes is reused (it reads ``/proc``, and the
 #: window's status bar asks every frame).
 LIVE_COUNT_REUSE_S = 0.5
-
-#: The states of :class:`core.sessions.processes.Session`, which the window's controller reads (not imported
-#: from there: that module brings the scenario machinery, and ``joinscope trace`` starts fast).
-NEW, RUNNING, FINISHED, STOPPED = "new", "running", "finished", "stopped"
 
 COMPLETED, TIMED_OUT, INTERRUPTED, STOPPED_BY_USER = "completed", "timed out", "interrupted", "stopped"
 
@@ -146,8 +131,7 @@ class TraceSession:
             launched.hand_over()
         self._dir, self._server, self._authkey = launched.directory, launched.server, launched.authkey
         self._merger = BlockMerger(self.t0)
-        self._inbox.append((self.t0, ACTOR_START, MAIN_ACTOR, self.process.pid, None, 0, MAIN_ACTOR,
-                            None, None, None, None, None, None))
+        self._inbox.append(wire_record(self.t0, ACTOR_START, MAIN_ACTOR, self.process.pid, item=MAIN_ACTOR))
         try:  # readable when the program ends, so a poll wakes at once (Linux 5.3+)
             self._exit_fd = os.pidfd_open(self.process.pid)
         except (AttributeError, OSError):
@@ -168,8 +152,7 @@ class TraceSession:
             roots += self._leftover_pids()
             if roots:
                 # Said before the signals go: the processes that end on them were stopped, not crashed.
-                self._inbox.append((time.monotonic(), RUN_STOP, OBSERVER_ACTOR, os.getpid(), None, 0, None,
-                                    None, None, None, None, None, None))
+                self._inbox.append(wire_record(time.monotonic(), RUN_STOP, OBSERVER_ACTOR, os.getpid()))
                 stop_trees(roots, STOP_GRACE_S, lambda: self._receive(0.02))
                 self.process.wait()  # type: ignore[union-attr]
 
@@ -252,8 +235,8 @@ class TraceSession:
             self._watch_program()
 
     def _record(self, kind: str, item: Any = None, exitcode: int | None = None) -> None:
-        self._inbox.append((time.monotonic(), kind, MAIN_ACTOR, self.process.pid, None, 0, item,  # type: ignore[union-attr]
-                            None, None, None, None, None, exitcode))
+        self._inbox.append(wire_record(time.monotonic(), kind, MAIN_ACTOR, self.process.pid,  # type: ignore[union-attr]
+                                       item=item, exitcode=exitcode))
 
     def _receive(self, timeout: float) -> None:
         records = [self._inbox.popleft() for _ in range(len(self._inbox))]
@@ -306,8 +289,7 @@ class TraceSession:
         del self._peers[conn]
         conn.close()
         if peer.child and not peer.exited:
-            records.append((time.monotonic(), ACTOR_EXIT, peer.actor, peer.pid, None, 0, role_of_process(peer.actor),
-                            None, None, None, None, None, None))
+            records.append(wire_record(time.monotonic(), ACTOR_EXIT, peer.actor, peer.pid, item=role_of(peer.actor)))
         self._merger.note_exit()  # type: ignore[union-attr]
 
     def _leftover_pids(self) -> list[int]:

@@ -22,8 +22,8 @@ import sys
 import threading
 from typing import Any, Callable
 
-from core.queues import thread_queue
-from core.queues.reporter import default_actor_name, reporter_for
+from core.queues.acting import default_actor_name, name_unnamed_by
+from core.queues.reporter import reporter_for
 from core.queues.thread_queue import ObservedQueue
 
 PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
@@ -41,33 +41,22 @@ def thread_actor() -> str:
     return thread.name if process == "main" else f"{process}/{thread.name}"
 
 
-class _ThreadActing(threading.local):
-    """Stands in for the thread backend's ``_acting``: the actor is the current thread."""
-
-    check: Callable[[], None] | None = None
-
-    @property
-    def actor(self) -> str:
-        return thread_actor()
-
-
-class _TaskActor:
-    """Stands in for the asyncio backend's actor variable: the actor is the current task."""
-
-    @staticmethod
-    def get() -> str:
-        import asyncio
+def traced_actor() -> str:
+    """The actor of a thread or task in a traced program: its asyncio task, else its thread."""
+    asyncio = sys.modules.get("asyncio")  # a program that never imported it has no task
+    task = None
+    if asyncio is not None:
         try:
             task = asyncio.current_task()
         except RuntimeError:  # no running loop: a plain call from a thread
             task = None
-        if task is None:
-            return thread_actor()
-        name = task.get_name()
-        if name.startswith("Task-"):  # unnamed: say what it runs, e.g. "main (Task-1)"
-            coroutine = getattr(task.get_coro(), "__name__", None)
-            return f"{coroutine} ({name})" if coroutine else name
-        return name
+    if task is None:
+        return thread_actor()
+    name = task.get_name()
+    if name.startswith("Task-"):  # unnamed: say what it runs, e.g. "main (Task-1)"
+        coroutine = getattr(task.get_coro(), "__name__", None)
+        return f"{coroutine} ({name})" if coroutine else name
+    return name
 
 
 class _ChannelSink:
@@ -85,9 +74,10 @@ class _ChannelSink:
 def install(channel: Any, kinds: tuple[str, ...], name_queue: Callable[[], str]) -> None:
     """Observe the ``queue.Queue`` and/or ``asyncio.Queue`` (per ``kinds``) made from now on,
     reporting to ``channel``; ``name_queue()`` names each new queue (unique in the run)."""
+    if THREAD in kinds or ASYNCIO in kinds:
+        name_unnamed_by(traced_actor)
     if THREAD in kinds and "thread" not in _originals:
         _originals["thread"] = queue.Queue
-        thread_queue._acting = _ThreadActing()
 
         class Queue(ObservedQueue):
             __doc__ = queue.Queue.__doc__
@@ -116,11 +106,9 @@ def _patch_asyncio(channel: Any, name_queue: Callable[[], str]) -> None:
     import asyncio
     import asyncio.queues
 
-    from core.queues import async_queue
     from core.queues.async_queue import ObservedAsyncQueue
 
     _originals["asyncio"] = asyncio.Queue
-    async_queue._actor = _TaskActor()  # type: ignore[assignment]
 
     class AsyncQueue(ObservedAsyncQueue):
         __doc__ = asyncio.Queue.__doc__
