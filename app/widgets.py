@@ -1,7 +1,7 @@
 """Small widgets the window is built from."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
@@ -85,7 +85,8 @@ def counts_legend() -> QLabel:
     legend = QLabel(" &nbsp; ".join([
         f"{swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
         f"{swatch(theme.DEPTH, '━━')} queue depth",
-        f'<span style="background:{band}; color:{band};">&nbsp;&nbsp;&nbsp;</span> in progress (got, not yet task_done)',
+        f'<span style="background:{band}; color:{band};">&nbsp;&nbsp;&nbsp;</span> '
+        "in progress (got, not yet task_done)",
         f"{swatch(theme.JOIN, '▼')} join() entered",
         f"{swatch(theme.JOIN, '┆')} join() returned",
     ]))

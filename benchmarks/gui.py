@@ -26,16 +26,16 @@ from operator import itemgetter
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
-from app.bridge.controller import FINISHED_STATE, STOPPED  # noqa: E402
-from app.windows.main_window import MainWindow  # noqa: E402
-from core.events import GET, PUT, TASK_DONE, Event  # noqa: E402
-from core.scenarios import scenario  # noqa: E402
-from core.sources import FINISHED, NEW, RUNNING  # noqa: E402
-from core.sources import STOPPED as SOURCE_STOPPED  # noqa: E402
+from app.bridge.controller import FINISHED_STATE, STOPPED
+from app.windows.main_window import MainWindow
+from core.events import GET, PUT, TASK_DONE, Event
+from core.scenarios import scenario
+from core.sources import FINISHED, NEW, RUNNING
+from core.sources import STOPPED as SOURCE_STOPPED
 
 RATES = (1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 600_000)
 MIN_REDRAWS_PER_S = 30

@@ -31,9 +31,10 @@ import multiprocessing
 import statistics
 import time
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 from queue import Empty
-from typing import Any, Callable
+from typing import Any
 
 from benchmarks.workload import DRAIN_DEADLINE_S, QUEUE_NAME, QUICK_WORKLOADS, WORKLOADS, Observer, Workload, verify
 from core.queues.observed import ObservedJoinableQueue

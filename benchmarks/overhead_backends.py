@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from benchmarks.workload import DRAIN_DEADLINE_S, QUEUE_NAME, Observer, Workload, verify
 from core.queues.acting import acting_as

@@ -22,13 +22,13 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import psutil  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import psutil
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
-from app.bridge.controller import STOPPED  # noqa: E402
-from app.windows.main_window import MainWindow  # noqa: E402
-from core.scenarios import MAX_TASKS, scenario  # noqa: E402
+from app.bridge.controller import STOPPED
+from app.windows.main_window import MainWindow
+from core.scenarios import MAX_TASKS, scenario
 
 WARM_UP_S = 20.0
 REPORT_EVERY_S = 60.0

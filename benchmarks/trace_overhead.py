@@ -4,9 +4,10 @@ The program (``benchmarks/tiny_tasks_program.py``: 1 producer, 1 consumer, 50,00
 tiny tasks, main joins the queue; the consumer is a daemon that main's exit ends) is
 run plainly (``python program.py``), under ``joinscope trace --no-gui --record FILE`` and,
 to show what writing the record costs, under ``joinscope trace --no-gui`` (observing,
-merging and summing up, nothing written), alternating, for several rounds in one run.  Wall time is measured from launching the
-command to its exit, so the traced time includes everything JoinScope adds: its own
-start-up, the bootstrap, observing every operation, merging and writing the trace.
+merging and summing up, nothing written), alternating, for several rounds in one run.
+Wall time is measured from launching the command to its exit, so the traced time
+includes everything JoinScope adds: its own start-up, the bootstrap, observing every
+operation, merging and writing the trace.
 Each traced run's trace is then read back and checked (every put, get and task_done
 present once, ``seq`` contiguous, the counts replaying exactly), after the clock stopped.
 
@@ -77,7 +78,8 @@ def check(record: str, tasks: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.trace_overhead", description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help=f"plain/traced pairs (default {DEFAULT_ROUNDS})")
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                        help=f"plain/traced pairs (default {DEFAULT_ROUNDS})")
     parser.add_argument("--tasks", type=int, default=DEFAULT_TASKS, help=f"tasks (default {DEFAULT_TASKS})")
     args = parser.parse_args(argv)
     for package in ("app", "core"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Callable
 
 from core.events import GET, JOIN_RETURN, PUT, TASK_DONE
 from core.queues.merge import EventMerger

@@ -3,36 +3,39 @@
 ``multiprocessing.JoinableQueue``, ``queue.Queue`` and ``asyncio.Queue`` share the
 lesson — ``put``, ``get``, ``task_done`` and a ``join`` that waits for unfinished to
 reach 0 — so JoinScope runs every scenario on any of them.  This module imports
-nothing of JoinScope's: the command line's parser and a traced program's processes use
-the names without loading the sessions (:mod:`core.sessions`).
+nothing (not even ``typing``): the command line's parser and ``joinscope trace``, whose
+start-up is part of every traced program's wall time, use it before anything else loads.
 """
 from __future__ import annotations
-
-from typing import NamedTuple
 
 PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
 BACKENDS = (PROCESS, THREAD, ASYNCIO)
 
 
-class Backend(NamedTuple):
+class Backend:
     """How a backend is spoken of."""
 
-    name: str
-    #: What one actor is: "process", "thread", "task".
-    unit: str
-    #: More than one: "processes", "threads", "tasks".
-    units: str
-    #: The stdlib queue its actors share, as a program names it.
-    queue_class: str
+    __slots__ = ("actors", "name", "queue_class", "unit", "units")
+
+    def __init__(self, name: str, unit: str, units: str, actors: str, queue_class: str) -> None:
+        self.name = name
+        #: What one actor is: "process", "thread", "task".
+        self.unit = unit
+        #: More than one: "processes", "threads", "tasks".
+        self.units = units
+        #: The actors, said in full: "processes", "threads", "asyncio tasks".
+        self.actors = actors
+        #: The stdlib queue its actors share, as programs name it: "JoinableQueue", "queue.Queue", "asyncio.Queue".
+        self.queue_class = queue_class
 
 
 DESCRIPTIONS: dict[str, Backend] = {
-    PROCESS: Backend(PROCESS, "process", "processes", "multiprocessing.JoinableQueue"),
-    THREAD: Backend(THREAD, "thread", "threads", "queue.Queue"),
-    ASYNCIO: Backend(ASYNCIO, "task", "tasks", "asyncio.Queue"),
+    PROCESS: Backend(PROCESS, "process", "processes", "processes", "JoinableQueue"),
+    THREAD: Backend(THREAD, "thread", "threads", "threads", "queue.Queue"),
+    ASYNCIO: Backend(ASYNCIO, "task", "tasks", "asyncio tasks", "asyncio.Queue"),
 }
 
 
 def describe(name: str) -> Backend:
     """The description of backend ``name`` (an unknown name, as a recording may hold, is its own unit)."""
-    return DESCRIPTIONS.get(name) or Backend(name, name, name, name)
+    return DESCRIPTIONS.get(name) or Backend(name, name, name, name, name)

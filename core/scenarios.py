@@ -11,9 +11,7 @@ import dataclasses
 import multiprocessing
 from dataclasses import dataclass
 
-# What the actors are: processes on a ``multiprocessing.JoinableQueue``, threads on a
-# ``queue.Queue``, or coroutines on an ``asyncio.Queue`` (see :mod:`core.sessions`).
-from core.backends import ASYNCIO, BACKENDS, PROCESS, THREAD  # noqa: F401  (re-exported with the scenarios)
+from core.backends import BACKENDS, PROCESS
 
 JOIN_PRODUCERS_FIRST = "producers-first"
 JOIN_QUEUE_FIRST = "queue-first"
@@ -87,7 +85,8 @@ def validate(config: ScenarioConfig) -> list[str]:
         value = getattr(config, name)
         if not isinstance(value, (int, float)) or not 0 <= value <= 3_600_000:
             problems.append(f"{name} must be between 0 and 3600000 ms, not {value!r}")
-    if config.work_ms is not None and (not isinstance(config.work_ms, (int, float)) or not 0 <= config.work_ms <= 3_600_000):
+    work_ms = config.work_ms
+    if work_ms is not None and (not isinstance(work_ms, (int, float)) or not 0 <= work_ms <= 3_600_000):
         problems.append(f"work time must be between 0 and 3600000 ms, not {config.work_ms!r}")
     if not isinstance(config.speed, (int, float)) or not 0.001 <= config.speed <= 100_000:
         problems.append(f"speed must be between 0.001 and 100000, not {config.speed!r}")

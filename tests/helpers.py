@@ -10,8 +10,9 @@ import multiprocessing
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from queue import Empty
-from typing import Any, Callable
+from typing import Any
 
 from core.events import COUNT_DELTAS, ERROR, WIRE_FIELDS, Event
 from core.queues.merge import EventMerger
@@ -49,7 +50,7 @@ class Observation:
         self.queues: list[ObservedJoinableQueue] = []
         self.processes: list[Any] = []
 
-    def __enter__(self) -> "Observation":
+    def __enter__(self) -> Observation:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import psutil
 
@@ -35,12 +35,14 @@ def replay_mismatch(events: list[Event]) -> str | None:
         delta = COUNT_DELTAS.get(event.kind, (0, 0))
         depth, unfinished = depth + delta[0], unfinished + delta[1]
         if (depth, unfinished) != (event.depth, event.unfinished):
-            return f"event {event.seq} ({event.kind}) says {event.depth}/{event.unfinished}, replay gives {depth}/{unfinished}"
+            return (f"event {event.seq} ({event.kind}) says {event.depth}/{event.unfinished}, "
+                    f"replay gives {depth}/{unfinished}")
         counts[event.queue] = (depth, unfinished)
     return None
 
 
-def poll_until(session: ProcessSession, events: list[Event], condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+def poll_until(session: ProcessSession, events: list[Event], condition: Callable[[], bool],
+               timeout_s: float = 20.0) -> None:
     """Poll ``session`` into ``events`` until ``condition()`` holds (fails after ``timeout_s``)."""
     deadline = time.monotonic() + timeout_s
     while not condition():

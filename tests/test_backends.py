@@ -64,7 +64,7 @@ def test_every_scenario_ends_as_on_processes(name, backend):
     ("too-few-sentinels", "never received a sentinel (1 None sent for 3 consumers)"),
 ])
 def test_pitfalls_get_the_same_diagnosis(name, clue, backend):
-    result, events = run_scenario(name, backend=backend, stall_timeout_s=STALL_S, **STEADY.get(name, {}))
+    result, _events = run_scenario(name, backend=backend, stall_timeout_s=STALL_S, **STEADY.get(name, {}))
     clue = clue.format(unit={"thread": "thread", "asyncio": "task"}[backend])
     assert result.outcome == STALLED and clue in result.diagnosis
     assert result.model.live_processes() == 0
@@ -94,7 +94,7 @@ def test_too_many_task_done_is_the_queues_own_value_error(backend):
 @pytest.mark.parametrize("backend", IN_PROCESS_BACKENDS)
 def test_race_join_returns_before_the_first_put(backend):
     result, events = run_scenario("race", backend=backend)
-    early = [e for e in events if e.kind == "join_return" and e.queue is not None][0]
+    early = next(e for e in events if e.kind == "join_return" and e.queue is not None)
     assert early.released_by is None and early.seq < kinds(events, PUT)[0].seq
     assert result.model.joins[0].producers_unfinished == ("producer-0",)
 

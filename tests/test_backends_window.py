@@ -20,7 +20,7 @@ def test_a_thread_backend_seed_run_completes_in_the_window(window, qtbot):
     assert isinstance(window.controller.session, ThreadSession)
     model = window.controller.model
     assert (model.puts, model.gets, model.task_dones) == (11, 11, 11)
-    assert [j for j in window.controller.timeline.joins if j.on_queue][0].returned is not None
+    assert next(j for j in window.controller.timeline.joins if j.on_queue).returned is not None
     assert window.controls.backend.currentData() == "thread"
     assert "task_done 11" in window.status.text() and "live threads 0" in window.status.text()
     assert not [t for t in threading.enumerate() if t.name.startswith("joinscope-")]

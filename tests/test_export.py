@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_perfetto_has_a_track_per_actor_with_its_state_spans(capsys, tmp_path, r
     end_us = events[-1].t * 1e6
     for actor, lane in spans.items():
         lane.sort(key=lambda r: r["ts"])
-        for before, after in zip(lane, lane[1:]):  # one span ends where the next begins
+        for before, after in itertools.pairwise(lane):  # one span ends where the next begins
             assert before["ts"] + before["dur"] == pytest.approx(after["ts"], abs=0.01)
             assert before["name"] != after["name"]
         exits = [e for e in events if e.actor == actor and e.kind == "actor_exit"]

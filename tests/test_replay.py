@@ -144,7 +144,8 @@ def test_lanes_are_ordered_by_role_then_number_whatever_the_names():
 
     names = ["main", "consumer-10", "weird", "consumer-2", "producer-0", "producer-²", "consumer-" + "9" * 5000, ""]
     ordered = sorted(names, key=lane_order)
-    assert ordered[:2] == ["producer-0", "producer-²"] and ordered[2:5] == ["consumer-" + "9" * 5000, "consumer-2", "consumer-10"]
+    assert ordered[:2] == ["producer-0", "producer-²"]
+    assert ordered[2:5] == ["consumer-" + "9" * 5000, "consumer-2", "consumer-10"]
     assert ordered[5] == "main" and set(ordered[6:]) == {"weird", ""}
 
 

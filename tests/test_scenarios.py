@@ -27,7 +27,7 @@ def test_seed_is_the_tutorials_program():
     main_joins = [e for e in events if e.actor == "main" and e.kind == JOIN_RETURN]
     assert main_joins[0].item == "producer-0" and main_joins[1].queue == "tasks"
     last_done = kinds(events, TASK_DONE)[-1]
-    entered = [e for e in events if e.kind == "join_enter" and e.queue == "tasks"][0]
+    entered = next(e for e in events if e.kind == "join_enter" and e.queue == "tasks")
     assert last_done.unfinished == 0
     if entered.unfinished > 0:  # main waited: the last task_done released it
         assert main_joins[1].released_by == last_done.seq and main_joins[1].waited > 0
@@ -70,7 +70,7 @@ def test_pitfalls_that_hang_end_by_the_stall_timeout_with_a_diagnosis(name, clue
 
 
 def test_too_few_sentinels_lets_the_queue_join_return():
-    result, events = run_scenario("too-few-sentinels", stall_timeout_s=1.0)
+    _result, events = run_scenario("too-few-sentinels", stall_timeout_s=1.0)
     assert queue_join_returns(events)[0].released_by is not None
 
 

@@ -74,7 +74,7 @@ def test_a_signal_to_the_window_ends_every_child_within_two_seconds(signum):
         process.send_signal(signum)
         _, alive = psutil.wait_procs(children, timeout=2.0)
         ended = time.monotonic() - sent
-        out, err = process.communicate(timeout=10)
+        _out, err = process.communicate(timeout=10)
     finally:
         finish(process)
     assert not alive, f"left behind: {[p.pid for p in alive]}"
@@ -120,7 +120,7 @@ def test_twenty_start_run_stop_close_cycles_leave_nothing(qtbot):
         window = MainWindow()
         window.show()
         window.start_run(scenario("throughput", producers=2, consumers=2, tasks=100_000_000))
-        qtbot.waitUntil(lambda: window.controller.model.task_dones > 200, timeout=20_000)
+        qtbot.waitUntil(lambda window=window: window.controller.model.task_dones > 200, timeout=20_000)
         with qtbot.waitSignal(window.run_over, timeout=2_000):
             window.controls.stop_button.click()
         window.close()

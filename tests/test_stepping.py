@@ -56,7 +56,7 @@ def test_round_robin_runs_repeat_exactly(name, backend):
 def test_stepping_ends_each_pitfall_as_on_processes(backend):
     for name in ("race", "forgot-task-done", "too-many-task-done"):
         on_processes, _, _ = _stepped_run(name)
-        here, events, narrator = _stepped_run(name, backend=backend)
+        here, _events, narrator = _stepped_run(name, backend=backend)
         assert here.outcome == on_processes.outcome, name
         assert (here.model.puts, here.model.gets, here.model.task_dones) == \
             (on_processes.model.puts, on_processes.model.gets, on_processes.model.task_dones), name
@@ -121,14 +121,14 @@ def test_a_granted_get_on_an_empty_queue_blocks_until_a_put_wakes_it(qtbot):
 
 
 def test_each_pitfall_gets_its_own_explanation_when_it_bites():
-    race, _, narrator = _stepped_run("race")
+    _race, _, narrator = _stepped_run("race")
     stories = " ".join(narrator.story(step) for step in narrator.steps)
     assert "returned at once" in stories and "too early" in stories and "producer-0" in stories
     crash, _, narrator = _stepped_run("crash")
     assert crash.outcome == STALLED and "crashed" in crash.diagnosis
     stories = " ".join(narrator.story(step) for step in narrator.steps)
     assert "Nobody will call task_done() for that task" in stories
-    too_many, _, narrator = _stepped_run("too-many-task-done")
+    _too_many, _, narrator = _stepped_run("too-many-task-done")
     assert any("ValueError" in narrator.story(step) for step in narrator.steps)
 
 

@@ -126,7 +126,7 @@ def test_quiz_answers_are_judged_by_what_really_happened(window, qtbot):
     asked: list[tuple[Question, str]] = []
     while len(asked) < 6 and window.controller.state == STEPPING:
         if teaching.step():  # no question for this step
-            qtbot.waitUntil(lambda: teaching.lesson.awaiting_verdict is None and bool(teaching.ready())
+            qtbot.waitUntil(lambda: (teaching.lesson.awaiting_verdict is None and bool(teaching.ready()))
                             or window.controller.state != STEPPING, timeout=10_000)
             continue
         question = teaching.question
@@ -135,7 +135,7 @@ def test_quiz_answers_are_judged_by_what_really_happened(window, qtbot):
         asked.append((question, given))
         count = len(verdicts)
         teaching.answer(given)
-        qtbot.waitUntil(lambda: len(verdicts) > count, timeout=10_000)
+        qtbot.waitUntil(lambda count=count: len(verdicts) > count, timeout=10_000)
         _wait_ready(window, qtbot)
     assert len(verdicts) == len(asked) >= 4
     for (question, given), (right, correct) in zip(asked, verdicts):

@@ -341,7 +341,7 @@ def test_after_ctrl_c_the_processes_a_program_left_running_are_stopped_too(tmp_p
         assert process.stdout.readline() == "ready\n"
         tree = psutil.Process(process.pid).children(recursive=True)
         os.killpg(process.pid, signal.SIGINT)  # main leaves at once; its worker would wait forever
-        out, err = process.communicate(timeout=15)
+        _out, err = process.communicate(timeout=15)
     finally:
         if process.poll() is None:
             process.kill()
@@ -366,7 +366,7 @@ def test_queue_queue_threads_are_traced_exactly(tmp_path):
 
 
 def test_asyncio_queue_tasks_are_traced_exactly_and_the_exit_code_passes_through(tmp_path):
-    events, notes, result = trace_and_compare(tmp_path, "asyncio_queue.py", "3")
+    events, _notes, result = trace_and_compare(tmp_path, "asyncio_queue.py", "3")
     assert result.returncode == 3 and result.stdout == "done True\n"
     assert_exact(events)
     kinds = Counter(e.kind for e in events if e.queue is not None)
@@ -378,7 +378,7 @@ def test_asyncio_queue_tasks_are_traced_exactly_and_the_exit_code_passes_through
 
 
 def test_queues_limits_what_is_observed(tmp_path):
-    events, notes, _ = trace_and_compare(tmp_path, "thread_queue.py")
+    events, _notes, _ = trace_and_compare(tmp_path, "thread_queue.py")
     assert any(e.queue for e in events)
     record = tmp_path / "only-process.jsonl"
     result = traced("--no-gui", "--queues", "process", "--record", str(record), str(PROGRAMS / "thread_queue.py"))

@@ -99,7 +99,7 @@ class EventPump(QObject):
         self.events_arrived.emit(batch)
 
 
-_threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
 def running_pump_threads() -> list[QThread]:

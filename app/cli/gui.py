@@ -3,29 +3,21 @@ optionally start a run (or play a recording) and screenshot its end."""
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import sys
+from typing import TYPE_CHECKING
 
 from core.recordings.replay import Recording
 from core.scenarios import ScenarioConfig
 
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-
-
-def _application(args: argparse.Namespace):
-    import PySide6  # noqa: F401  (the binding pyqtgraph must use)
+if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-    from app.cli.window_options import qt_scale
 
-    with qt_scale(getattr(args, "scale", None)):
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("JoinScope")
-    font = app.font()
-    font.setPointSize(max(font.pointSize(), 11))  # legible on a projector
-    app.setFont(font)
-    return app
+def _application(args: argparse.Namespace) -> QApplication:
+    """Qt and the windows are loaded here, when a command opens one: not by the command line."""
+    from app.windows.application import make_application
+
+    return make_application(getattr(args, "scale", None))
 
 
 def remembering(args: argparse.Namespace) -> dict[str, bool]:

@@ -17,6 +17,7 @@ from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_S
 from app.cli.pipe_output import PipeSafeOutput
 from core.analysis.model import RunModel
 from core.analysis.narrate import Narrator, counts_suffix, seconds_text
+from core.backends import PROCESS, describe
 from core.events import Event
 from core.recordings.trace import TraceWriter, trace_header
 from core.scenarios import SCENARIOS, ScenarioConfig, scenario
@@ -101,7 +102,7 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
 
 def _actors_are(config: ScenarioConfig) -> str:
     """What the actors are: processes (and how they start), threads or asyncio tasks."""
-    return {"thread": "threads", "asyncio": "asyncio tasks"}.get(config.backend, config.start_method)
+    return config.start_method if config.backend == PROCESS else describe(config.backend).actors
 
 
 def _print_events(events: list[Event], narrator: Narrator, out: TextIO) -> None:
@@ -151,4 +152,4 @@ def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, ou
         print(f"  trace: {record} ({model.events_seen} events)", file=out)
 
 
-__all__ = ["run_headless", "config_from_args", "EXIT_BAD_INPUT"]
+__all__ = ["EXIT_BAD_INPUT", "config_from_args", "run_headless"]

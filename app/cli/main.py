@@ -1,23 +1,24 @@
 """The ``joinscope`` command line.
 
-``joinscope run`` plays a scenario headless and narrates it; ``compare`` runs it on two
-backends at once in a window (``app/windows/compare.py``); ``replay`` and ``export``
-open recordings (``app/cli/trace_files.py``); with no subcommand
-JoinScope runs the ``seed`` scenario the same way (the window will take that place).
-Bad arguments get one line naming the problem and exit code 2.
+``joinscope`` (or ``joinscope gui``) opens the window; ``run`` plays a scenario headless
+and narrates it; ``compare`` runs it on two backends at once in a window
+(``app/windows/compare.py``); ``replay`` and ``export`` open recordings
+(``app/cli/trace_files.py``); ``trace`` runs the user's own program under observation
+(``app/cli/trace_cmd.py``).  Bad arguments get one line naming the problem and exit code 2.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
-if TYPE_CHECKING:
-    from typing import Callable, NoReturn, Sequence
-
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from app.cli.window_options import add_window_options
 from core.backends import BACKENDS  # names only: it imports nothing
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import NoReturn
 
 # The scenarios (and multiprocessing) are imported by the commands that use them:
 # ``joinscope trace`` launches the user's program before it needs either.
@@ -65,7 +66,8 @@ def _backend_pair(text: str) -> tuple[str, str]:
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     import multiprocessing
 
-    from core.scenarios import BACKENDS, MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
+    from core.backends import BACKENDS
+    from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
     names = ", ".join(SCENARIOS)
     parser.add_argument("--scenario", default="seed", metavar="NAME",
                         help=f"what to run: {names} (default: seed)")
@@ -133,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.trace_cmd import run_trace, trace_parser
         return run_trace(trace_parser(_Parser).parse_args(args_list[1:]))
     parser = build_parser()
-    if not args_list or args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
         args_list.insert(0, "gui")
     args = parser.parse_args(args_list)
     if args.command == "trace":

@@ -16,6 +16,7 @@ import sys
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
 from app.cli.window_options import add_scale_option
+from core.backends import BACKENDS, describe  # names only: it imports nothing
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-QUEUE_KINDS = ("process", "thread", "asyncio")
+QUEUE_KINDS = BACKENDS
 
 
 def _queue_kinds(text: str) -> tuple[str, ...]:
@@ -87,7 +88,7 @@ def _add_trace_arguments(trace: argparse.ArgumentParser) -> None:
     trace.add_argument("--timeout", type=_seconds, metavar="S", dest="timeout_s",
                        help="stop the program (and every process it started) if it runs longer than S seconds; "
                             "exit code 3")
-    trace.add_argument("--queues", type=_queue_kinds, default=("process", "thread", "asyncio"), metavar="KINDS",
+    trace.add_argument("--queues", type=_queue_kinds, default=BACKENDS, metavar="KINDS",
                        help="which queues to observe, comma-separated: process (multiprocessing.JoinableQueue), "
                             "thread (queue.Queue), asyncio (asyncio.Queue); default all three")
     add_scale_option(trace)
@@ -195,7 +196,7 @@ class _HeadlessSignals:
         self.received: list[int] = []
         self._previous: dict[int, Any] = {}
 
-    def __enter__(self) -> "_HeadlessSignals":
+    def __enter__(self) -> _HeadlessSignals:
         self._previous = {signum: signal.signal(signum, lambda signum, _: self.received.append(signum))
                           for signum in (signal.SIGINT, signal.SIGTERM)
                           if signal.getsignal(signum) is not signal.SIG_IGN}
@@ -261,8 +262,7 @@ def _report(session: TraceSession, summary: TraceSummary, args: argparse.Namespa
     err = err if err is not None else sys.stderr
     lines = []
     if session.queues_created == 0:
-        names = {"process": "JoinableQueue", "thread": "queue.Queue", "asyncio": "asyncio.Queue"}
-        kinds = [names[kind] for kind in getattr(args, "queues", QUEUE_KINDS)]
+        kinds = [describe(kind).queue_class for kind in args.queues]
         what = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
         lines.append(f"{args.script} created no {what}, so there was nothing to trace")
     else:
@@ -285,4 +285,4 @@ def _report(session: TraceSession, summary: TraceSummary, args: argparse.Namespa
     err.flush()
 
 
-__all__ = ["add_trace_parser", "run_trace", "EXIT_BAD_INPUT"]
+__all__ = ["EXIT_BAD_INPUT", "add_trace_parser", "run_trace"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from app.cli.window_options import add_window_options

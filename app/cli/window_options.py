@@ -2,19 +2,15 @@
 do when its run (or replay) is over.
 
 ``--scale`` is for a projector: Qt draws the whole window — text, plots, lines —
-that much bigger, as a high-resolution screen would.  It must be known when the
-application object is made, so it travels in Qt's own ``QT_SCALE_FACTOR``.
+that much bigger, as a high-resolution screen would (see
+:func:`app.windows.application.make_application`).
 """
 from __future__ import annotations
 
 import argparse
-import os
-from contextlib import contextmanager
-from typing import Iterator
 
 #: The range of ``--scale``: from half size to four times.
 MIN_SCALE, MAX_SCALE = 0.5, 4.0
-SCALE_VARIABLE = "QT_SCALE_FACTOR"
 
 
 def _scale(text: str) -> float:
@@ -39,24 +35,3 @@ def add_window_options(parser: argparse.ArgumentParser, over: str) -> None:
     add_scale_option(parser)
     parser.add_argument("--screenshot", metavar="FILE", help=f"when {over}, save a PNG of the window")
     parser.add_argument("--exit-when-done", action="store_true", dest="exit_when_done", help=f"quit when {over}")
-
-
-@contextmanager
-def qt_scale(scale: float | None) -> Iterator[None]:
-    """Around making the application object: ask Qt to draw ``scale`` times as big.
-
-    Qt reads the variable then; it is put back as it was afterwards, so that the processes
-    started later (a traced program, which may use Qt itself) inherit the environment
-    unchanged."""
-    if scale is None:
-        yield
-        return
-    previous = os.environ.get(SCALE_VARIABLE)
-    os.environ[SCALE_VARIABLE] = f"{scale:g}"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ[SCALE_VARIABLE]
-        else:
-            os.environ[SCALE_VARIABLE] = previous

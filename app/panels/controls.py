@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets import LabelledSlider
+from core.backends import ASYNCIO, PROCESS, THREAD
 from core.events import CONSUMER, PRODUCER
-from core.scenarios import ASYNCIO, PROCESS, SCENARIOS, THREAD, ScenarioConfig
+from core.scenarios import SCENARIOS, ScenarioConfig
 
 MAX_LIVE_ACTORS = 8
 WORK_STEP_MS = 10

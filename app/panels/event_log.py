@@ -17,15 +17,19 @@ ALL = "all"
 _actor_of = itemgetter(3)
 
 
+#: The root of a flat table: its rows have no parent.
+_NO_PARENT = QModelIndex()
+
+
 class EventLogModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: deque[Event] = deque(maxlen=LOG_ROWS)
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
+    def rowCount(self, parent: QModelIndex = _NO_PARENT) -> int:  # noqa: N802 (Qt's name)
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex = _NO_PARENT) -> int:  # noqa: N802
         return len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802

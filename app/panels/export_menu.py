@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from typing import TYPE_CHECKING, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import pyqtgraph.exporters
 from PySide6.QtCore import QBuffer, QIODevice, QObject
@@ -128,7 +129,8 @@ class ExportMenu(QObject):
                                              lambda _=False, kind=kind: self._on_export_plots(kind))
                              for kind in PLOT_FORMATS}
         menu.addSeparator()
-        self.run_actions = {to: self._add(f"Export run as {what}…", QKeySequence.StandardKey.Save if to == TRACE else None,
+        save = QKeySequence.StandardKey.Save
+        self.run_actions = {to: self._add(f"Export run as {what}…", save if to == TRACE else None,
                                           lambda _=False, to=to: self._on_export_run(to))
                             for to, (what, _, _) in RUN_FORMATS.items()}
         menu.aboutToShow.connect(self._update_actions)

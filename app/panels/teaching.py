@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
@@ -119,6 +119,8 @@ class TeachingPanel(QObject):
     answered = Signal(bool, str)
     #: The story shown changed.
     story_changed = Signal(str)
+    #: The learner asked to see this pitfall fixed (a :class:`core.teaching.fixes.Fix`).
+    fix_requested = Signal(object)
 
     def __init__(self, window: QMainWindow, controller: RunController) -> None:
         """Docked in ``window``, stepping the run of ``controller``."""
@@ -461,9 +463,8 @@ class TeachingPanel(QObject):
         self.step()
 
     def show_fix(self) -> None:
-        from app.windows.fix_dialog import FixDialog
+        """Ask for the run's pitfall side by side with its fix (the window opens it)."""
         config = self.controller.config
         if config is not None and config.name in FIXES:
-            self.fix_dialog = FixDialog(FIXES[config.name], self.window)
-            self.fix_dialog.show()
+            self.fix_requested.emit(FIXES[config.name])
 

@@ -111,7 +111,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         if 0 <= row < len(self._lanes):
             self.lane_clicked.emit(self._lanes[row])
 
-    def lane_centre(self, actor: str):  # noqa: ANN201 (a QPointF in scene coordinates)
+    def lane_centre(self, actor: str):
         """Where ``actor``'s swimlane is on screen, mid-way along the visible time (for tests)."""
         view = self.lanes.getViewBox()
         (start, stop), _ = view.viewRange()
@@ -216,11 +216,13 @@ class RunPlots(pg.GraphicsLayoutWidget):
                 colour = theme.JOIN_EARLY
             else:
                 who = f" ({mark.released_by_actor})" if mark.released_by_actor else ""
-                text = f"{mark.actor} waited {seconds_text(mark.waited)} · released by task_done #{mark.released_by}{who}"
+                text = (f"{mark.actor} waited {seconds_text(mark.waited)} · "
+                        f"released by task_done #{mark.released_by}{who}")
                 colour = theme.JOIN
-            line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
-                                   label=text, labelOpts={"position": 0.93, "color": colour, "fill": (255, 255, 255, 200),
-                                                          "anchors": [(1, 0), (1, 0)]})
+            dashed = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
+            line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=dashed, label=text,
+                                   labelOpts={"position": 0.93, "color": colour, "fill": (255, 255, 255, 200),
+                                              "anchors": [(1, 0), (1, 0)]})
             self.counts.addItem(line)
             self._join_lines.append(line)
 

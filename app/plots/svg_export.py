@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pyqtgraph.exporters
 

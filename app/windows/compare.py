@@ -1,7 +1,7 @@
 """Side by side: one scenario on two backends at once, and a table of what differs.
 
 Both runs start together, each a real session with its own controller and event
-pump (``app/bridge/live_runs.py``).  Their plots are stacked with one time axis — panning
+pump (``app/windows/live_runs.py``).  Their plots are stacked with one time axis — panning
 or zooming either moves both, since the two sessions' clocks both start at their
 own start — and the table beside them holds only measured facts
 (:mod:`core.analysis.comparison`): start-up, wall time, throughput, peak memory, outcome and
@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.bridge.controller import FINISHED_STATE, OVER, STALLED
-from app.bridge.live_runs import LiveRun, LiveRuns
 from app.panels.controls import BACKEND_CHOICES
 from app.widgets import counts_legend, lane_legend
+from app.windows.live_runs import LiveRun, LiveRuns
 from core.analysis.comparison import (
     FINISHED,
     STOPPED,
@@ -44,7 +44,8 @@ from core.analysis.comparison import (
     faster_line,
 )
 from core.analysis.comparison import STALLED as STALLED_OUTCOME
-from core.scenarios import PROCESS, THREAD, ScenarioConfig
+from core.backends import PROCESS, THREAD
+from core.scenarios import ScenarioConfig
 
 #: How often the actors' memory is sampled (short-lived actors at high speed need it often).
 MEMORY_SAMPLE_MS = 40

@@ -2,7 +2,7 @@
 
 Two columns, each with the code that differs (the changed lines marked), a live
 run of that version with its own plots, and how the run ended.  Both runs are real
-sessions with their own event pumps (``app/bridge/live_runs.py``), started together at a
+sessions with their own event pumps (``app/windows/live_runs.py``), started together at a
 brisk speed.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QTextBrowser, QWidget
 
 from app.bridge.controller import RunController
-from app.bridge.live_runs import LiveRuns
 from app.plots.run_plots import RunPlots
+from app.windows.live_runs import LiveRuns
 from core.scenarios import ScenarioConfig
 from core.teaching.fixes import Fix
 
@@ -59,8 +59,9 @@ class FixDialog(QDialog):
         changed = fix.changed_functions()
         settings = fix.changed_settings()
         self.live = LiveRuns(2, self)
-        for column, (config, title, colour, run) in enumerate(
-                ((fix.broken, "Broken", "#ffc9c9", self.live.runs[0]), (fix.fixed, "Fixed", "#b2f2bb", self.live.runs[1]))):
+        sides = ((fix.broken, "Broken", "#ffc9c9", self.live.runs[0]),
+                 (fix.fixed, "Fixed", "#b2f2bb", self.live.runs[1]))
+        for column, (config, title, colour, run) in enumerate(sides):
             mine = [pair[1 + column] for pair in changed]
             theirs = [pair[2 - column] for pair in changed]
             heading = QLabel(f"<h3>{title}: {html.escape(config.title)}</h3>")

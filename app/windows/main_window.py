@@ -19,10 +19,13 @@ from app.panels.teaching import TeachingPanel
 from app.plots.run_plots import REDRAW_HZ, RunPlots
 from app.widgets import counts_legend, lane_legend
 from app.windows.compare import CompareWindow
+from app.windows.fix_dialog import FixDialog
 from core.analysis.model import CRASHED
 from core.analysis.narrate import how_it_ended, seconds_text
+from core.backends import BACKENDS, PROCESS, THREAD, describe
 from core.recordings.replay import Recording
-from core.scenarios import BACKENDS, PROCESS, THREAD, ScenarioConfig
+from core.scenarios import ScenarioConfig
+from core.teaching.fixes import Fix
 
 COMPARE_SHORTCUT = "Ctrl+Shift+B"
 #: While a live run is quiet (everyone waits), how often the plots are drawn again to show
@@ -133,9 +136,12 @@ class MainWindow(QMainWindow):
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
         self.replay: ReplayPanel | None = None  # while a recording is shown
         self.teaching = TeachingPanel(self, self.controller)
+        self.teaching.fix_requested.connect(self.open_fix)
+        self.fix_dialog: FixDialog | None = None
         self.plots.lane_clicked.connect(self._on_lane_clicked)
-        self.exports = ExportMenu(self, self.controller, self.plots, lambda recording: self.open_replay(recording) is not None,
-                                  lambda: self.replay.recording if self.replay is not None else None)
+        self.exports = ExportMenu(self, self.controller, self.plots,
+                                  open_replay=lambda recording: self.open_replay(recording) is not None,
+                                  shown_recording=lambda: self.replay.recording if self.replay is not None else None)
         self.compare_window: CompareWindow | None = None
         self.compare_action = QAction("Compare backends…", self)
         self.compare_action.setShortcut(QKeySequence(COMPARE_SHORTCUT))
@@ -182,6 +188,15 @@ class MainWindow(QMainWindow):
         self.compare_window = CompareWindow(config, backends, self)
         self.compare_window.show()
         return self.compare_window
+
+    def open_fix(self, fix: Fix) -> FixDialog:
+        """A pitfall and its fix, run side by side in a dialog of their own."""
+        if self.fix_dialog is not None:
+            self.fix_dialog.close()
+            self.fix_dialog.deleteLater()
+        self.fix_dialog = FixDialog(fix, self)
+        self.fix_dialog.show()
+        return self.fix_dialog
 
     def _on_lane_clicked(self, actor: str) -> None:
         if self.controller.stepping:
@@ -252,7 +267,8 @@ class MainWindow(QMainWindow):
         self.log.append(events)
         self._dirty = True
         model = self.controller.model
-        problems = (len(model.errors), sum(1 for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None))
+        crashed = sum(1 for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None)
+        problems = (len(model.errors), crashed)
         if problems != self._problems_shown:
             self._problems_shown = problems
             self._show_problems()
@@ -297,8 +313,7 @@ class MainWindow(QMainWindow):
     def _actor_units(self) -> str:
         """What the live count counts: processes, threads or asyncio tasks."""
         config = self.controller.config
-        backend = config.backend if config is not None else "process"
-        return {"thread": "threads", "asyncio": "tasks"}.get(backend, "processes")
+        return describe(config.backend if config is not None else PROCESS).units
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if self._remember_place:
@@ -307,7 +322,7 @@ class MainWindow(QMainWindow):
         if self.replay is not None:
             self.replay.close_replay()
         # Dialogs with runs of their own: a child deleted with the window gets no closeEvent.
-        for dialog in (self.compare_window, getattr(self.teaching, "fix_dialog", None)):
+        for dialog in (self.compare_window, self.fix_dialog):
             if dialog is not None:
                 dialog.close()
         self.controller.shutdown()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
+from collections.abc import Callable
 from html import escape
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from core.scenarios import ScenarioConfig
 from core.sources import EventSource
@@ -51,18 +51,11 @@ def show_trace(program: TraceSession, source: EventSource, config: ScenarioConfi
                on_events: Callable[[list], None], scale: float | None = None) -> None:
     """Run the window on ``source`` (``program``, or a recording of it), drawn ``scale``
     times as big, until the user closes it; ``on_events`` sees every batch of events."""
-    import PySide6  # noqa: F401  (the binding pyqtgraph must use)
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from app.cli.window_options import qt_scale
+    from app.windows.application import make_application
 
-    with qt_scale(scale):
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("JoinScope")
-    font = app.font()
-    font.setPointSize(max(font.pointSize(), 11))
-    app.setFont(font)
+    app = make_application(scale)
     window = open_trace_window(source, config, remember_place=scale is None)
     window.controller.events_applied.connect(on_events)
     ctrl_c = _CtrlC(window, program)

@@ -9,14 +9,15 @@ Qt: the window folds events and takes samples, this module says what they mean.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import psutil
 
 from core.analysis.model import CRASHED, RunModel
+from core.backends import ASYNCIO, PROCESS, THREAD
 from core.events import ACTOR_START, MAIN_ACTOR, PUT, Event
-from core.scenarios import ASYNCIO, PROCESS, THREAD, ScenarioConfig
+from core.scenarios import ScenarioConfig
 
 MIB = 1024 * 1024
 #: How a run ended, as the table says it.
@@ -27,7 +28,6 @@ SAME_TIME_S = 0.005
 CRASHING_CODE = "consumer_crashes"
 
 #: What the actors of each backend are, for headings and sentences.
-ACTORS = {PROCESS: "processes", THREAD: "threads", ASYNCIO: "asyncio tasks"}
 #: One plain fact about what a crashing actor does on each backend (shown when the scenario has no crash).
 CRASH_FACTS = {
     PROCESS: "a process that dies takes the task it holds with it; the queue and the other processes go on, "

@@ -8,8 +8,8 @@ one to empty it.  The text is one line, the same in the CLI and the window.
 from __future__ import annotations
 
 from core.analysis.model import BLOCKED_PUT, CRASHED, WAITING_GET, WAITING_JOIN, WORKING, ActorState, JoinWait, RunModel
-from core.analysis.narrate import ACTOR_UNITS
-from core.events import GET, TASK_DONE, describe_item
+from core.backends import PROCESS, describe
+from core.events import CONSUMER, GET, TASK_DONE, describe_item
 from core.scenarios import ScenarioConfig
 
 #: A run in which every live actor waits (in get(), put() or join()) and nothing has
@@ -33,7 +33,7 @@ def stall_timeout(config: ScenarioConfig, model: RunModel) -> float:
     return config.stall_timeout_s
 
 
-def diagnose(model: RunModel, quiet_for_s: float, backend: str = "process") -> str:
+def diagnose(model: RunModel, quiet_for_s: float, backend: str = PROCESS) -> str:
     """One line: who waits for what, and the likely reason it will never happen."""
     waits = model.open_joins()
     queue_wait = next((w for w in waits if w.on_queue), None)
@@ -78,7 +78,7 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, backend: str) -> str:
     if crashed:
         dead = crashed[0]
         held = describe_item(dead.last_item)
-        how = f"exit code {dead.exitcode}" if backend == "process" else f"its {ACTOR_UNITS.get(backend, backend)} died"
+        how = f"exit code {dead.exitcode}" if backend == PROCESS else f"its {describe(backend).unit} died"
         return (f"{head}: {dead.name} crashed ({how}) holding task {held}, "
                 f"whose task_done() will never come")
     if depth > 0 and not live_consumers:
@@ -110,8 +110,8 @@ def _consumers(model: RunModel, queue: str | None = None) -> list[ActorState]:
     """Who takes tasks (from ``queue``, if given): a scenario's consumers, and in a traced
     program (whose processes are named as it likes) every actor that got an item."""
     if queue is None:
-        return [a for a in model.actors.values() if a.role == "consumer" or a.gets > 0]
-    return [a for a in model.actors.values() if a.role == "consumer" or model.taken[(a.name, queue, GET)] > 0]
+        return [a for a in model.actors.values() if a.role == CONSUMER or a.gets > 0]
+    return [a for a in model.actors.values() if a.role == CONSUMER or model.taken[(a.name, queue, GET)] > 0]
 
 
 def _names(names: list[str]) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import repeat
 from operator import is_, itemgetter
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -178,14 +179,14 @@ class RunModel:
         return [a for a in self.actors.values() if a.role == role]
 
     def live_processes(self) -> int:
-        return sum(1 for a in self.actors.values() if a.role != "main" and a.alive and a.pid is not None)
+        return sum(1 for a in self.actors.values() if a.role != MAIN_ACTOR and a.alive and a.pid is not None)
 
     def open_joins(self) -> list[JoinWait]:
         return list(self._open_joins.values())
 
     def producers_unfinished(self) -> tuple[str, ...]:
         """Producers that have not exited, including those expected but not yet started."""
-        producers = self.actors_of("producer")
+        producers = self.actors_of(PRODUCER)
         names = [p.name for p in producers if p.alive]
         missing = self.expected_producers - len(producers)
         names += [f"producer-{len(producers) + i}" for i in range(max(missing, 0))]

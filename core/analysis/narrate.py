@@ -7,9 +7,10 @@ a ``join()`` returned) and not only what happened.
 from __future__ import annotations
 
 import signal
-from typing import Iterable
+from collections.abc import Iterable
 
 from core.analysis.model import STOP_EXIT_CODES, RunModel
+from core.backends import PROCESS, describe
 from core.events import (
     ACTOR_EXIT,
     ACTOR_RETIRE,
@@ -19,6 +20,7 @@ from core.events import (
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
+    MAIN_ACTOR,
     PUT,
     PUT_WAIT,
     RUN_STOP,
@@ -34,13 +36,13 @@ NARRATED_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, JOIN_ENTER,
 
 def is_told(event: Event) -> bool:
     """Whether :meth:`Narrator.line` has a sentence for ``event`` (without making it)."""
-    return event.kind in NARRATED_KINDS and (event.kind != ACTOR_START or event.actor != "main")
+    return event.kind in NARRATED_KINDS and (event.kind != ACTOR_START or event.actor != MAIN_ACTOR)
 
 
 class Narrator:
     """Turns events into sentences; remembers which item each actor got last."""
 
-    def __init__(self, model: RunModel, maxsize: int = 0, backend: str = "process") -> None:
+    def __init__(self, model: RunModel, maxsize: int = 0, backend: str = PROCESS) -> None:
         self.model = model
         self.maxsize = maxsize
         #: What the actors are (processes, threads, asyncio tasks): how an actor ends reads differently.
@@ -94,7 +96,7 @@ class Narrator:
         if kind == ACTOR_RETIRE:
             return f"{who} was asked to retire: it finishes what it holds, then exits"
         if kind == ACTOR_START:
-            return f"{who} starting" if who != "main" else None
+            return f"{who} starting" if who != MAIN_ACTOR else None
         if kind == ACTOR_EXIT:
             if event.exitcode == 0:
                 return f"{who} finished"
@@ -138,14 +140,13 @@ def counts_suffix(event: Event) -> str:
 
 
 #: What an actor is, by backend, as the narration names it.
-ACTOR_UNITS = {"process": "process", "thread": "thread", "asyncio": "task"}
 
 
-def how_it_ended(exitcode: int, backend: str = "process") -> str:
+def how_it_ended(exitcode: int, backend: str = PROCESS) -> str:
     """How an actor with this (non-zero) exit code ended, for a person to read (a thread or
     a task has no exit code of its own: 1 means it died of an exception)."""
-    if backend != "process":
-        return f"died of an exception (its {ACTOR_UNITS.get(backend, backend)} ended)"
+    if backend != PROCESS:
+        return f"died of an exception (its {describe(backend).unit} ended)"
     if exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name

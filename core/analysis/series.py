@@ -49,7 +49,7 @@ class Series:
             self._data[name][row] = value
         self.size = row + 1
 
-    def extend(self, **columns: "np.ndarray | list") -> None:
+    def extend(self, **columns: np.ndarray | list) -> None:
         count = len(next(iter(columns.values())))
         if not count:
             return

@@ -7,7 +7,7 @@ Fix it ask here.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from core.backends import ASYNCIO
 from core.events import CONSUMER, MAIN_ACTOR, PRODUCER

@@ -5,12 +5,13 @@ and the run's decisions (retire, sentinels).  Keeping it here keeps the code in
 from __future__ import annotations
 
 import random
-from typing import Any, Iterator, Protocol
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from core.events import CONSUMER, PRODUCER
 from core.program import termination
 from core.program.control import RunControl
-from core.scenarios import ScenarioConfig
+from core.scenarios import SENTINELS_FROM_PRODUCER, ScenarioConfig
 
 RETRY_MARK = "retry"
 
@@ -68,7 +69,7 @@ class Plan:
 
     def last_producer_to_finish(self) -> bool:
         """Whether this producer should send the sentinels (see ``RunControl.finish_producer``)."""
-        return self._control.finish_producer(self.slot) and self.config.sentinels_from == "producer"
+        return self._control.finish_producer(self.slot) and self.config.sentinels_from == SENTINELS_FROM_PRODUCER
 
     def sentinels(self) -> int:
         return self._control.claim_sentinels(self.config.sentinels)
@@ -115,4 +116,4 @@ class MainRun(Protocol):
     def sentinels_not_yet_sent(self) -> int: ...
 
 
-__all__ = ["Plan", "MainRun", "CONSUMER", "PRODUCER"]
+__all__ = ["CONSUMER", "PRODUCER", "MainRun", "Plan"]

@@ -14,9 +14,9 @@ costs one lookup, not a call.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from multiprocessing import current_process
-from typing import Callable
 
 from core.events import MAIN_ACTOR
 

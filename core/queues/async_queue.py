@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from core.events import (
     _BIG_INT,
@@ -38,10 +39,26 @@ from core.events import (
 from core.queues.acting import interrupt_check, named, unnamed_actor
 from core.queues.inbox import BACKLOG_RECORDS, Inbox, RecordingQueue
 
+if TYPE_CHECKING:
+    class _StdlibAsyncQueue(asyncio.Queue[Any]):
+        """The private parts of ``asyncio.Queue`` the methods below mirror (typeshed does not declare them)."""
+
+        _queue: deque[Any]
+        _unfinished_tasks: int
+        _finished: asyncio.Event
+        _getters: deque[asyncio.Future[None]]
+        _putters: deque[asyncio.Future[None]]
+
+        def _wakeup_next(self, waiters: deque[asyncio.Future[None]]) -> None: ...
+else:
+    _StdlibAsyncQueue = asyncio.Queue
+
 _monotonic = time.monotonic
 #: More records than this not yet taken by the observer: put() and get() wait for it.
 _BACKLOG_LIMIT = BACKLOG_RECORDS
-class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
+
+
+class ObservedAsyncQueue(RecordingQueue, _StdlibAsyncQueue):
     """An ``asyncio.Queue`` whose ``put``, ``get``, ``task_done`` and ``join`` are reported to ``inbox``.
 
     Without an ``inbox`` it reports nothing and behaves as the plain class."""
@@ -87,8 +104,8 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
         self._wakeup_next(self._getters)
         op = self._op = self._op + 1
         kind = type(item)
-        record((_monotonic(), PUT, (named() or unnamed_actor()), self._pid, self.name, op,
-                item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
+        record((_monotonic(), PUT, named() or unnamed_actor(), self._pid, self.name, op,
+                item if (kind is int and -_BIG_INT < item < _BIG_INT) or item is None else jsonable_item(item),
                 len(self._queue), self._unfinished_tasks))
 
     # -- get -----------------------------------------------------------------------------
@@ -122,8 +139,8 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
         self._wakeup_next(self._putters)
         op = self._op = self._op + 1
         kind = type(item)
-        record((_monotonic(), GET, (named() or unnamed_actor()), self._pid, self.name, op,
-                item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
+        record((_monotonic(), GET, named() or unnamed_actor(), self._pid, self.name, op,
+                item if (kind is int and -_BIG_INT < item < _BIG_INT) or item is None else jsonable_item(item),
                 len(self._queue), self._unfinished_tasks))
         return item
 
@@ -143,7 +160,8 @@ class ObservedAsyncQueue(RecordingQueue, asyncio.Queue):
         if not unfinished:
             self._finished.set()
             self._last_zero = op
-        record((_monotonic(), TASK_DONE, (named() or unnamed_actor()), self._pid, self.name, op, None, len(self._queue), unfinished))
+        record((_monotonic(), TASK_DONE, named() or unnamed_actor(), self._pid, self.name, op, None, len(self._queue),
+                unfinished))
 
     # -- join ----------------------------------------------------------------------------
     def _before_join_wait(self) -> None:

@@ -17,7 +17,8 @@ import os
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.queues.acting import WAIT_SLICE_S
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from functools import partial
 from itertools import compress, repeat, zip_longest
 from itertools import count as count_from
 from operator import itemgetter, ne, sub
-from typing import Iterable
 
 from core.events import ERROR, JOIN_RETURN, OBSERVER_ACTOR, TASK_DONE, WIRE_FIELDS, Event, wire_record
 

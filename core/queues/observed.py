@@ -22,7 +22,6 @@ import itertools
 import os
 import time
 from multiprocessing import get_context, parent_process
-from multiprocessing.queues import JoinableQueue
 from multiprocessing.reduction import ForkingPickler
 from queue import Empty, Full
 from typing import Any
@@ -44,6 +43,7 @@ from core.events import (
 from core.queues import acting as _acting
 from core.queues.acting import WAIT_SLICE_S, current_actor, current_pid, interrupt_check, named
 from core.queues.reporter import BATCH_EVENTS, Reporter, reporter_for
+from core.queues.stdlib import StdlibJoinableQueue
 
 #: The shared counts: operation number, depth, unfinished, and the op of the task_done
 #: that last brought unfinished to 0.  The hot paths index them as 0..3 literally.
@@ -75,7 +75,7 @@ def _new_queue_id() -> str:
     return f"queue-{number}" if parent_process() is None else f"queue-{number}@{os.getpid()}"
 
 
-class ObservedJoinableQueue(JoinableQueue):
+class ObservedJoinableQueue(StdlibJoinableQueue):
     """A ``JoinableQueue`` whose ``put``, ``get``, ``task_done`` and ``join`` are reported.
 
     ``events`` is the channel (a multiprocessing queue) that receives batches of wire
@@ -91,10 +91,10 @@ class ObservedJoinableQueue(JoinableQueue):
         self.name = name or _new_queue_id()
         self._bind()
 
-    def __getstate__(self) -> tuple:
+    def __getstate__(self) -> Any:
         return super().__getstate__() + (self._events, self._shared_counts, self.name)
 
-    def __setstate__(self, state: tuple) -> None:
+    def __setstate__(self, state: Any) -> None:
         super().__setstate__(state[:-3])
         self._events, self._shared_counts, self.name = state[-3:]
         self._bind()
@@ -194,11 +194,11 @@ class ObservedJoinableQueue(JoinableQueue):
             finally:
                 lock.release()
         kind = type(obj)
-        item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
-            else jsonable_item(obj)
+        item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None \
+            or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) else jsonable_item(obj)
         buffer = reporter.buffer
-        buffer.append((t, PUT, named() or _acting.process_actor or current_actor(), _acting.pid, self.name, op,
-                         item, depth, unfinished))
+        buffer.append((t, PUT, named() or _acting.process_actor or current_actor(), _acting.pid, self.name, op, item,
+                       depth, unfinished))
         if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
             reporter.flush()
 
@@ -242,11 +242,11 @@ class ObservedJoinableQueue(JoinableQueue):
         self._sem.release()
         obj = _loads(res)
         kind = type(obj)
-        item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) \
-            else jsonable_item(obj)
+        item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None \
+            or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) else jsonable_item(obj)
         buffer = reporter.buffer
-        buffer.append((t, GET, named() or _acting.process_actor or current_actor(), _acting.pid, self.name, op,
-                         item, depth, unfinished))
+        buffer.append((t, GET, named() or _acting.process_actor or current_actor(), _acting.pid, self.name, op, item,
+                       depth, unfinished))
         if t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
             reporter.flush()
         return obj

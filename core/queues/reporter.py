@@ -16,8 +16,9 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from multiprocessing import util
-from typing import Any, Callable
+from typing import Any
 
 FLUSH_INTERVAL_S = 0.02
 BATCH_EVENTS = 1024
@@ -104,7 +105,7 @@ class Reporter:
             else:
                 try:
                     asked = requests.wait_for_request(FLUSH_INTERVAL_S)
-                except Exception:  # noqa: BLE001  (a broken semaphore: flush on the clock alone)
+                except Exception:
                     requests = None
                     continue
                 if self._stop.is_set() and not asked:
@@ -116,7 +117,7 @@ class Reporter:
             if asked:
                 try:
                     requests.answer()  # type: ignore[union-attr]
-                except Exception:  # noqa: BLE001  (the asker waits its fixed delay instead)
+                except Exception:
                     requests = None
                 if self._stop.is_set():
                     return

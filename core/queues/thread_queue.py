@@ -21,8 +21,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from queue import Empty, Full
-from typing import Any, Callable
+from typing import Any
 
 from core.events import (
     _BIG_INT,
@@ -113,8 +114,8 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             self.not_empty.notify()
             op = self._op = self._op + 1
             kind = type(item)
-            record((_monotonic(), PUT, (named() or unnamed_actor()), self._pid, self.name, op,
-                    item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
+            record((_monotonic(), PUT, named() or unnamed_actor(), self._pid, self.name, op,
+                    item if (kind is int and -_BIG_INT < item < _BIG_INT) or item is None else jsonable_item(item),
                     self._qsize(), unfinished))
         if len(self._backlog) > _BACKLOG_LIMIT:
             self._inbox.wait_for_room(check)  # type: ignore[union-attr]
@@ -158,8 +159,8 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             self.not_full.notify()
             op = self._op = self._op + 1
             kind = type(item)
-            record((_monotonic(), GET, (named() or unnamed_actor()), self._pid, self.name, op,
-                    item if kind is int and -_BIG_INT < item < _BIG_INT or item is None else jsonable_item(item),
+            record((_monotonic(), GET, named() or unnamed_actor(), self._pid, self.name, op,
+                    item if (kind is int and -_BIG_INT < item < _BIG_INT) or item is None else jsonable_item(item),
                     self._qsize(), self.unfinished_tasks))
         if len(self._backlog) > _BACKLOG_LIMIT:
             self._inbox.wait_for_room(check)  # type: ignore[union-attr]
@@ -183,7 +184,8 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             op = self._op = self._op + 1
             if not unfinished:
                 self._last_zero = op
-            record((_monotonic(), TASK_DONE, (named() or unnamed_actor()), self._pid, self.name, op, None, self._qsize(), unfinished))
+            record((_monotonic(), TASK_DONE, named() or unnamed_actor(), self._pid, self.name, op, None, self._qsize(),
+                    unfinished))
 
     # -- join ----------------------------------------------------------------------------
     def join(self) -> None:

@@ -21,8 +21,9 @@ import csv
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from core.analysis.model import FINAL_STATES, STATES, RunModel, lane_order
 from core.events import ERROR, JOIN_RETURN, Event

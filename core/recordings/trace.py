@@ -20,8 +20,9 @@ import math
 import os
 import platform
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from core.events import (
     ACTOR_EXIT,
@@ -135,7 +136,7 @@ class TraceWriter:
             self._file.close()
             raise
 
-    def __enter__(self) -> "TraceWriter":
+    def __enter__(self) -> TraceWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -403,7 +404,7 @@ class TraceReader:
             raise
         self._events = self._read_events()
 
-    def __enter__(self) -> "TraceReader":
+    def __enter__(self) -> TraceReader:
         return self
 
     def __exit__(self, *exc: object) -> None:

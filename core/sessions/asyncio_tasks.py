@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any, Awaitable
+from collections.abc import Awaitable
+from typing import Any
 
 from core.events import ACTOR_START, CONSUMER, EXIT_RAISED, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PRODUCER
 from core.program.functions import actor_functions
@@ -40,7 +41,7 @@ from core.stepping.stepped_queues import SteppedAsyncQueue
 class AsyncPlan(SessionPlan):
     """A plan whose sleeps are ``await asyncio.sleep(...)``: the other tasks run meanwhile."""
 
-    _session: "AsyncioSession"
+    _session: AsyncioSession
 
     def _check(self) -> None:
         self._session._raise_if_stopped()

@@ -6,8 +6,8 @@ does the same work on its event pump, step by step, instead of in one loop.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from core.analysis.diagnosis import diagnose, stall_timeout
 from core.analysis.model import RunModel
@@ -42,7 +42,8 @@ def run_session(session: SessionBase, model: RunModel | None = None,
     """Start ``session`` and run it until it completes, stalls or is interrupted.
 
     A stall is ``config.stall_timeout_s`` without any event while the run is not
-    over — in step mode, at once when nobody is left to step — ; the session is then stopped and the diagnosis names the likely cause.
+    over — in step mode, at once when nobody is left to step —; the session is then stopped
+    and the diagnosis names the likely cause.
     ``interrupted`` is asked between polls (signal handlers set what it returns:
     an exception raised from a handler could land inside a poll and lose the
     events it had taken but not yet merged).
@@ -70,7 +71,7 @@ def run_session(session: SessionBase, model: RunModel | None = None,
                 quiet_since = now
                 take(events)
             elif session.state == RUNNING and (now - quiet_since > stall_timeout(session.config, model)
-                                               or session.stuck and session.caught_up):
+                                               or (session.stuck and session.caught_up)):
                 outcome, diagnosis = STALLED, diagnose(model, now - quiet_since, session.config.backend)
                 session.stop()
     except (KeyboardInterrupt, Terminated) as interruption:

@@ -34,7 +34,7 @@ from core.stepping.stepped_queues import SteppedThreadQueue
 class ThreadPlan(SessionPlan):
     """A plan whose sleeps end at once when the run stops and wait while it is paused."""
 
-    _session: "ThreadSession"
+    _session: ThreadSession
 
     def _check(self) -> None:
         self._session.pause_point()

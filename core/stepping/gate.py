@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Callable
+from typing import Any
 
 from core.events import PRODUCER
 from core.program import async_workers, workers

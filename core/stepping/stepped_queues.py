@@ -23,7 +23,8 @@ already serves its waiters in order.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.events import GET_WAIT, PUT_WAIT
 from core.queues.acting import WAIT_SLICE_S, interrupt_check
@@ -54,10 +55,10 @@ class SteppedJoinableQueue(ObservedJoinableQueue):
         super().__init__(maxsize, ctx=ctx, events=events, name=name)
         self.step_gate = gate
 
-    def __getstate__(self) -> tuple:
+    def __getstate__(self) -> Any:
         return super().__getstate__() + (self.step_gate,)
 
-    def __setstate__(self, state: tuple) -> None:
+    def __setstate__(self, state: Any) -> None:
         super().__setstate__(state[:-1])
         self.step_gate = state[-1]
 
@@ -165,7 +166,7 @@ class SteppedThreadQueue(ObservedQueue):
             gate.join_line(line)
         try:
             gate.blocked(state, None)
-            while blocked() or line is not None and not gate.first_in_line(line):
+            while blocked() or (line is not None and not gate.first_in_line(line)):
                 condition.wait(WAIT_SLICE_S)
                 if check is not None:
                     check()

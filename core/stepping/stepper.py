@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.events import ACTOR_START, CONSUMER, MAIN_ACTOR, PRODUCER, STEP_GRANT, STEP_READY, role_of, wire_record
 from core.stepping.gate import (
@@ -90,7 +91,7 @@ class Stepper:
             self._pids[name] = pid
             if in_process:
                 self._in_process.add(name)
-            if announce_start if announce_start is not None else name != "main":
+            if announce_start if announce_start is not None else name != MAIN_ACTOR:
                 self._announce_start.add(name)
             self.settled = False
 

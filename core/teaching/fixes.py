@@ -7,8 +7,8 @@ shows the two versions of the code that differ; nothing here is Qt.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from core.program.functions import actor_functions
 from core.scenarios import JOIN_PRODUCERS_FIRST, SCENARIOS, SENTINELS_FROM_MAIN, ScenarioConfig

@@ -170,7 +170,7 @@ class Lesson:
         if not ready:
             return {}
         steps = self.steps
-        if len(steps) != run.steps_granted or steps and not step_is_over(run.history, steps[-1].seq):
+        if len(steps) != run.steps_granted or (steps and not step_is_over(run.history, steps[-1].seq)):
             return {}
         places = where_actors_are(run.history) if places is None else places
         shown = {actor for actor, place in places.items() if place.paused}

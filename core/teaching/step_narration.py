@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from core.analysis.model import RunModel
 from core.analysis.narrate import how_it_ended, seconds_text
+from core.backends import ASYNCIO, PROCESS, describe
 from core.events import (
     ACTOR_EXIT,
     ERROR,
@@ -22,6 +23,7 @@ from core.events import (
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
+    MAIN_ACTOR,
     PUT,
     PUT_WAIT,
     STEP_GRANT,
@@ -32,7 +34,6 @@ from core.events import (
 )
 
 #: What an actor is, by backend.
-_UNIT = {"process": "process", "thread": "thread", "asyncio": "task"}
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Step:
 class StepNarrator:
     """Groups events into steps and says what each step did."""
 
-    def __init__(self, model: RunModel, maxsize: int = 0, backend: str = "process") -> None:
+    def __init__(self, model: RunModel, maxsize: int = 0, backend: str = PROCESS) -> None:
         self.model = model
         self.maxsize = maxsize
         #: What the actors are: the stories say where the backends differ.
@@ -154,18 +155,18 @@ class StepNarrator:
             exit_event = next((e for e in step.events if e.kind == ACTOR_EXIT and e.actor == who), None)
             function = step.operation[2] or "its function"
             if exit_event is not None and exit_event.exitcode not in (0, None):
-                if self.backend != "process":
-                    return f"{who} left {function}(): its {_UNIT[self.backend]} died of the exception."
+                if self.backend != PROCESS:
+                    return f"{who} left {function}(): its {describe(self.backend).unit} died of the exception."
                 return f"{who} left {function}() and its process {how_it_ended(exit_event.exitcode)}."
-            if who == "main":
+            if who == MAIN_ACTOR:
                 return "main returned from main(): the program is over."
-            return f"{who} returned from {function}(), and its {_UNIT[self.backend]} ended."
+            return f"{who} returned from {function}(), and its {describe(self.backend).unit} ended."
         return f"{who} made a step ({operation})."
 
     def _backend_note(self, step: Step) -> str:
         """Where this backend differs, said once: at the first step where it shows."""
         backend, operation = self.backend, step.operation[0]
-        if backend == "asyncio" and operation != "task_done" and any(
+        if backend == ASYNCIO and operation != "task_done" and any(
                 e.kind == TASK_DONE and e.actor == step.actor for e in step.events):
             return ("On asyncio, task_done() is a plain call, not awaited: a task can only pause at an await, so "
                     f"{step.actor} ran on through task_done() to its next await in the same step.")
@@ -182,7 +183,7 @@ class StepNarrator:
                               "wakes it.)",
                     "asyncio": "(On asyncio, join() is awaited: main's coroutine is suspended and the loop runs "
                                "the other tasks meanwhile.)"}.get(backend, "")
-        if step.number == 1 and backend == "process":
+        if step.number == 1 and backend == PROCESS:
             return ("(Each actor is a process started with spawn: a fresh interpreter that imports the code and "
                     "unpickles its arguments — a tenth of a second, where a thread starts in microseconds.)")
         return ""

@@ -11,10 +11,11 @@ path writes.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from itertools import groupby, islice, repeat
 from operator import le, mod
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from core.events import GET, GET_WAIT, PUT, PUT_WAIT, TASK_DONE, Event
 from core.queues.merge import EventMerger
@@ -48,7 +49,7 @@ class EventBlock(NamedTuple):
         return list(map(_as_event, zip(range(first, first + len(self.times)), self.times, *self.columns)))
 
     @classmethod
-    def of(cls, event: Event) -> "EventBlock":
+    def of(cls, event: Event) -> EventBlock:
         return cls(event.seq, [event.t], [(value,) for value in event[2:]])
 
 
@@ -84,7 +85,8 @@ def count_runs(block: EventBlock) -> Iterator[EventBlock]:
     start = 0
     for _, run in groupby(with_counts):
         end = start + sum(1 for _ in run)
-        yield EventBlock(block.first_seq + start, block.times[start:end], [column[start:end] for column in block.columns])
+        yield EventBlock(block.first_seq + start, block.times[start:end],
+                         [column[start:end] for column in block.columns])
         start = end
 
 

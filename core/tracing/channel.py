@@ -94,7 +94,7 @@ class TraceChannel:
                     conn.send_bytes(pickle.dumps([wire_record(started, ACTOR_START, actor, current_pid(),
                                                               item=role_of(actor))], _PROTOCOL))
                 conn.send_bytes(data)
-            except Exception:  # noqa: BLE001  (whatever it is, it must not reach the program)
+            except Exception:
                 # JoinScope is gone (or refused us): the program carries on unobserved.
                 self._dead = True
 

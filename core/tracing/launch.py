@@ -17,12 +17,13 @@ import os
 import subprocess
 import time
 
+from core.backends import BACKENDS
 from core.tracing.bootstrap import BOOTSTRAP_CODE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
     import socket
-    from typing import Sequence
+    from collections.abc import Sequence
 # json, socket and tempfile (which brings shutil and the compressors) are imported once
 # the program is on its way.
 
@@ -35,7 +36,7 @@ class LaunchedProgram:
     """The program's main process, waiting for the channel's address and key."""
 
     def __init__(self, python: str, script: str, args: Sequence[str],
-                 queues: Sequence[str] = ("process", "thread", "asyncio")) -> None:
+                 queues: Sequence[str] = BACKENDS) -> None:
         #: Which queues the program's patch observes (see core.tracing.task_queues).
         self.queues = list(queues)
         read_end, self._write_end = os.pipe()

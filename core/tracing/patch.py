@@ -19,6 +19,8 @@ import time
 from multiprocessing import context, popen_fork, process, spawn
 from typing import Any
 
+from core.backends import BACKENDS as KINDS
+from core.backends import PROCESS
 from core.events import JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, wire_record
 from core.queues import acting
 from core.queues import reporter as _reporting
@@ -27,7 +29,6 @@ from core.queues.observed import ObservedJoinableQueue
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
 from core.tracing.handshake import FlushHandshake
-from core.tracing.task_queues import KINDS, PROCESS
 from core.tracing.task_queues import install as install_task_queues
 
 #: How long a termination waits for its target's last events (its flusher sends every 20 ms).
@@ -81,7 +82,7 @@ def _start(self: Any) -> None:
         try:
             ctx = context._default_context.get_context(getattr(self, "_start_method", None))
             self._joinscope_flush = FlushHandshake(ctx)
-        except Exception:  # noqa: BLE001  (no semaphore to be had: terminate() waits the fixed delay)
+        except Exception:
             pass
     _originals["start"](self)
     handshake = getattr(self, "_joinscope_flush", None)
@@ -104,7 +105,7 @@ def _terminate(self: Any) -> None:
         if handshake is not None:
             try:
                 answered = handshake.flush_now(0.0 if recently else TERMINATE_DELAY_S)
-            except Exception:  # noqa: BLE001  (whatever it is, it must not reach the program)
+            except Exception:
                 answered = False
             if not answered and not recently:
                 _last_delay = time.monotonic()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Callable
+from collections.abc import Callable
 
 #: How often the tree is looked over again while it is being frozen or waited for.
 _LOOK_S = 0.02

@@ -23,10 +23,12 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge, wait
 from pickle import UnpicklingError
-from typing import Any, Sequence
+from typing import Any
 
+from core.backends import BACKENDS
 from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event, role_of, wire_record
 from core.sources import FINISHED, NEW, RUNNING, STOPPED
 from core.tracing.blocks import BlockMerger, EventBlock
@@ -67,7 +69,7 @@ def _clear_receive_timeout(fd: int) -> None:
 class _Peer:
     """What is known about the process at the other end of one connection."""
 
-    __slots__ = ("actor", "pid", "child", "exited")
+    __slots__ = ("actor", "child", "exited", "pid")
 
     def __init__(self) -> None:
         self.actor: str | None = None
@@ -80,7 +82,7 @@ class TraceSession:
     """One traced run of ``script`` with ``args``.  Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, script: str, args: Sequence[str] = (), *, timeout_s: float | None = None,
-                 python: str = sys.executable, queues: Sequence[str] = ("process", "thread", "asyncio")) -> None:
+                 python: str = sys.executable, queues: Sequence[str] = BACKENDS) -> None:
         self.script = script
         #: Which queues are observed: "process" (JoinableQueue), "thread" (queue.Queue), "asyncio".
         self.queues = list(queues)
@@ -111,7 +113,7 @@ class TraceSession:
         self._live_count = 0
         self._live_counted_at = float("-inf")
 
-    def __enter__(self) -> "TraceSession":
+    def __enter__(self) -> TraceSession:
         return self
 
     def __exit__(self, *exc: object) -> None:

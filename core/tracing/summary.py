@@ -8,8 +8,9 @@ as :class:`core.events.Event` lists (the window) or column blocks (``--no-gui``)
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from itertools import compress, repeat
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
 from core.tracing.blocks import EventBlock

@@ -11,8 +11,9 @@ classes, so ``isinstance`` checks and subclasses of ``queue.Queue`` keep working
 
 Actors are named after what acts: the program's main thread is ``main`` (a child
 process's main thread, that process's name), another thread its ``Thread.name``, and
-an asyncio task its name — for a task nobody named, what it runs: ``main (Task-1)``.  Queues made before the script runs (by modules
-imported first) are the originals and are not observed.
+an asyncio task its name — for a task nobody named, what it runs: ``main (Task-1)``.
+Queues made before the script runs (by modules imported first) are the originals and
+are not observed.
 """
 from __future__ import annotations
 
@@ -20,14 +21,14 @@ import importlib.abc
 import queue
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from core.backends import ASYNCIO, THREAD
+from core.events import MAIN_ACTOR
 from core.queues.acting import default_actor_name, name_unnamed_by
 from core.queues.reporter import reporter_for
 from core.queues.thread_queue import ObservedQueue
-
-PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
-KINDS = (PROCESS, THREAD, ASYNCIO)
 
 _originals: dict[str, Any] = {}
 
@@ -38,7 +39,7 @@ def thread_actor() -> str:
     process = default_actor_name()
     if thread is threading.main_thread():
         return process
-    return thread.name if process == "main" else f"{process}/{thread.name}"
+    return thread.name if process == MAIN_ACTOR else f"{process}/{thread.name}"
 
 
 def traced_actor() -> str:
@@ -90,7 +91,8 @@ def install(channel: Any, kinds: tuple[str, ...], name_queue: Callable[[], str])
         for variant in ("LifoQueue", "PriorityQueue"):  # the same queue, in another order
             original = getattr(queue, variant)
             _originals[variant] = original
-            storage = {key: value for key, value in vars(original).items() if key in ("_init", "_qsize", "_put", "_get")}
+            storage = {key: value for key, value in vars(original).items()
+                       if key in ("_init", "_qsize", "_put", "_get")}
             setattr(queue, variant, type(variant, (Queue,), {**storage, "__module__": "queue",
                                                                 "__doc__": original.__doc__}))
         queue.Queue = Queue  # type: ignore[misc]

@@ -1,0 +1,54 @@
+"""The application object every window of JoinScope runs in, drawn at the scale asked for.
+
+``--scale`` must be known when the application object is made: it travels in Qt's own
+``QT_SCALE_FACTOR``, which is put back as it was at once, so that the processes started
+later (a traced program, which may use Qt itself) inherit the environment unchanged.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import PySide6  # noqa: F401  (the binding pyqtgraph must use, imported first)
+from PySide6.QtWidgets import QApplication
+
+SCALE_VARIABLE = "QT_SCALE_FACTOR"
+#: The smallest point size of the application's font: legible on a projector.
+MIN_POINT_SIZE = 11
+
+
+def make_application(scale: float | None = None) -> QApplication:
+    """The application (made now, or the one there is), drawn ``scale`` times as big."""
+    with qt_scale(scale):
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("JoinScope")
+    font = app.font()
+    font.setPointSize(max(font.pointSize(), MIN_POINT_SIZE))
+    app.setFont(font)
+    return app
+
+
+@contextmanager
+def qt_scale(scale: float | None) -> Iterator[None]:
+    """Around making the application object: ask Qt to draw ``scale`` times as big.
+
+    Qt reads the variable then; it is put back as it was afterwards, so that the processes
+    started later (a traced program, which may use Qt itself) inherit the environment
+    unchanged."""
+    if scale is None:
+        yield
+        return
+    previous = os.environ.get(SCALE_VARIABLE)
+    os.environ[SCALE_VARIABLE] = f"{scale:g}"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[SCALE_VARIABLE]
+        else:
+            os.environ[SCALE_VARIABLE] = previous
