@@ -159,6 +159,13 @@ def _encodable(text: str) -> bool:
     return True
 
 
+def counts_of(event: Event) -> tuple[int, int]:
+    """``(depth, unfinished)`` right after ``event``, an operation of a queue (which always carries them)."""
+    if event.depth is None or event.unfinished is None:
+        raise ValueError(f"event {event.seq} ({event.kind}) carries no queue counts")
+    return event.depth, event.unfinished
+
+
 def event_to_json(event: Event) -> dict[str, Any]:
     """The trace-file object of ``event``: the fields its kind uses, tuples as lists."""
     record: dict[str, Any] = {

@@ -35,7 +35,7 @@ def wire(record: tuple) -> dict[str, Any]:
 class Observation:
     """One observed run in this process: the channel, the queues, the children, every record.
 
-    Records of this process go to a local inbox, as :class:`core.sessions.processes.Session` arranges;
+    Records of this process go to a local inbox, as :class:`core.sessions.processes.ProcessSession` arranges;
     children report through the channel.  :meth:`close` releases everything, also when
     the test failed half-way.
     """

@@ -1,8 +1,6 @@
 """The session: live changes of actors, stopping, and what it leaves behind."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 

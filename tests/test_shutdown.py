@@ -89,7 +89,7 @@ def test_workers_exit_on_their_own_when_joinscope_is_killed(while_stopping):
         children = workers_of(process, 5)
         if while_stopping:  # killed mid-stop: workers already on their way out must not hang in it
             process.send_signal(signal.SIGTERM)
-            time.sleep(0.03)  # noqa: a fixed moment on purpose: during the stop, not after it
+            time.sleep(0.03)  # a fixed moment on purpose: during the stop, not after it
         killed = time.monotonic()
         process.kill()
         process.wait()

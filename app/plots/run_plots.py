@@ -111,12 +111,6 @@ class RunPlots(pg.GraphicsLayoutWidget):
         if 0 <= row < len(self._lanes):
             self.lane_clicked.emit(self._lanes[row])
 
-    def lane_centre(self, actor: str):
-        """Where ``actor``'s swimlane is on screen, mid-way along the visible time (for tests)."""
-        view = self.lanes.getViewBox()
-        (start, stop), _ = view.viewRange()
-        return view.mapViewToScene(pg.Point((start + stop) / 2, self._lanes.index(actor)))
-
     # -- drawing ------------------------------------------------------------------------
     def clear_run(self) -> None:
         self.band.setPath(QPainterPath())

@@ -108,8 +108,7 @@ class MemoryPeak:
                 self.baseline = now
             value = None if now is None else max(now - (self.baseline or now), 0)
         else:
-            sizes = [rss_bytes(pid) for pid in actor_pids(model, self._own_pid)]
-            sizes = [size for size in sizes if size is not None]
+            sizes = [size for size in map(rss_bytes, actor_pids(model, self._own_pid)) if size is not None]
             value = sum(sizes) if sizes else None
         if value is not None:
             self.samples += 1
@@ -207,8 +206,8 @@ def comparison_rows(first: RunSummary, second: RunSummary) -> list[tuple[str, st
         ("total wall time: run start → last event", _seconds(first.duration_s), _seconds(second.duration_s)),
     ]
     rates = [s.throughput for s in (first, second)]
-    rows.append(("throughput: task_done calls / s over the whole run",
-                 *("—" if r is None else f"{r:,.1f} /s" for r in rates)))
+    first_rate, second_rate = ("—" if r is None else f"{r:,.1f} /s" for r in rates)
+    rows.append(("throughput: task_done calls / s over the whole run", first_rate, second_rate))
     rows.append((memory_label((first.backend, second.backend)), memory_text(first), memory_text(second)))
     rows.append(("outcome", outcome_text(first), outcome_text(second)))
     rows.append(("what a crash does", crash_text(first), crash_text(second)))

@@ -88,9 +88,10 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, backend: str) -> str:
         return _diagnose_full_queue(model, blocked[0], live_consumers)
     missing = unfinished - depth
     if missing > 0:
-        held = [(a.name, model.taken[(a.name, wait.target, GET)], model.taken[(a.name, wait.target, TASK_DONE)])
-                for a in takers]
-        who = "; ".join(f"{name} got {got} item(s) and marked {done} done" for name, got, done in held if got > done)
+        holding = [(a.name, model.taken[(a.name, wait.target, GET)], model.taken[(a.name, wait.target, TASK_DONE)])
+                   for a in takers]
+        who = "; ".join(f"{name} got {got} item(s) and marked {done} done" for name, got, done in holding
+                        if got > done)
         idle = "every consumer is idle in get()" if live_consumers and all(
             c.state == WAITING_GET for c in live_consumers) else "no task is in progress"
         return (f"{head} while the queue holds {depth} and {idle}: {missing} task_done() call(s) are missing"

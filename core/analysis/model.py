@@ -34,6 +34,7 @@ from core.events import (
     RUN_STOP,
     TASK_DONE,
     Event,
+    counts_of,
     role_of,
 )
 
@@ -223,7 +224,7 @@ class RunModel:
             if queue is None:
                 queue = self.queues[name] = QueueState(name)
             final = events[count - 1 - queues[::-1].index(name)] if name != last.queue else last
-            queue.depth, queue.unfinished = final.depth, final.unfinished
+            queue.depth, queue.unfinished = counts_of(final)
         by_queue = Counter(zip(queues, kinds))
         by_actor = Counter(zip(actors, queues, kinds))
         for (name, kind), number in by_queue.items():
@@ -325,14 +326,14 @@ class RunModel:
             actor.joining = target
             self._set(actor, WAITING_JOIN, event.t)
         elif kind == JOIN_RETURN:
-            wait = self._open_joins.pop(actor.name, None)
-            if wait is not None:
-                wait.returned = event.t
-                wait.waited = event.waited
-                wait.released_by = event.released_by
-                if wait.on_queue:
-                    wait.producers_unfinished = self.producers_unfinished()
-                self.joins.append(wait)
+            opened = self._open_joins.pop(actor.name, None)
+            if opened is not None:
+                opened.returned = event.t
+                opened.waited = event.waited
+                opened.released_by = event.released_by
+                if opened.on_queue:
+                    opened.producers_unfinished = self.producers_unfinished()
+                self.joins.append(opened)
             actor.joining = None
             self._set(actor, RUNNING, event.t)
         elif kind == ACTOR_START:

@@ -117,12 +117,12 @@ class Timeline:
                 self._open[event.actor] = mark
                 self.joins.append(mark)
             elif event.kind == JOIN_RETURN:
-                mark = self._open.pop(event.actor, None)
-                if mark is not None:
-                    mark.returned = event.t
-                    mark.waited = event.waited
-                    mark.released_by = event.released_by
-                    mark.released_by_actor = self._done_by.get(event.released_by)  # type: ignore[arg-type]
+                opened = self._open.pop(event.actor, None)
+                if opened is not None:
+                    opened.returned = event.t
+                    opened.waited = event.waited
+                    opened.released_by = event.released_by
+                    opened.released_by_actor = self._done_by.get(event.released_by)  # type: ignore[arg-type]
 
     def _count_completions(self, times: list[float]) -> None:
         bins = (np.asarray(times) / RATE_BASE_S).astype(np.int64)

@@ -8,6 +8,7 @@ Fix it ask here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from core.backends import ASYNCIO
 from core.events import CONSUMER, MAIN_ACTOR, PRODUCER
@@ -24,7 +25,7 @@ def main_code_name(config: ScenarioConfig) -> str:
     return workers.main.__name__
 
 
-def actor_functions(config: ScenarioConfig) -> dict[str, Callable[..., object]]:
+def actor_functions(config: ScenarioConfig) -> dict[str, Callable[..., Any]]:
     """The functions that the producers, consumers and ``main`` of ``config`` run, by role."""
     module = async_workers if config.backend == ASYNCIO else workers
     return {PRODUCER: module.PRODUCER_CODE[config.producer_code],

@@ -124,7 +124,7 @@ class ObservedAsyncQueue(RecordingQueue, _StdlibAsyncQueue):
             try:
                 item = await super().get()  # waits for an item, then calls get_nowait
             finally:
-                self.waiting_getters.discard(task)  # type: ignore[arg-type]
+                self.waiting_getters.discard(task)
         if len(self._backlog) > _BACKLOG_LIMIT:
             await self._inbox.room()  # type: ignore[union-attr]
         return item

@@ -116,7 +116,7 @@ class Reporter:
                 self.flush()
             if asked:
                 try:
-                    requests.answer()  # type: ignore[union-attr]
+                    requests.answer()
                 except Exception:
                     requests = None
                 if self._stop.is_set():

@@ -11,7 +11,7 @@ from outside the critical section.
 
 Threads cannot be killed or signalled.  So that a session can stop them, every
 blocking wait of a thread running under :class:`core.queues.acting.acting_as` with a ``check`` waits in
-slices of :data:`~core.queues.reporter.WAIT_SLICE_S` and calls ``check`` between them
+slices of :data:`~core.queues.acting.WAIT_SLICE_S` and calls ``check`` between them
 (``check`` raises to end the wait — the run was stopped, the consumer retired);
 ``check`` also runs before a ``get`` or ``put`` begins, where nothing is held.
 Without ``check`` (a plain program) the waits are the stdlib's.

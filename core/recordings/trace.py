@@ -208,7 +208,7 @@ class TraceWriter:
                     raise _NotPlain
                 append(_BARE_LINE % (seq, t, kind_json, actor_json, pid, queue_json, op, item_json))
             else:
-                if depth > MAX_COUNT or unfinished > MAX_COUNT:
+                if depth is None or unfinished is None or depth > MAX_COUNT or unfinished > MAX_COUNT:
                     raise _NotPlain
                 append(_QUEUE_LINE % (seq, t, kind_json, actor_json, pid, queue_json, op, item_json,
                                       depth, unfinished))
@@ -329,8 +329,14 @@ def _get(record: dict[str, Any], key: str) -> Any:
         raise _Bad(f"the {key!r} key is missing") from None
 
 
-def _whole(record: dict[str, Any], key: str, low: int = 0, nullable: bool = False,
-           high: int | None = None) -> int | None:
+def _whole(record: dict[str, Any], key: str, low: int = 0, high: int | None = None) -> int:
+    value = _whole_or_none(record, key, low, high, nullable=False)
+    assert value is not None
+    return value
+
+
+def _whole_or_none(record: dict[str, Any], key: str, low: int = 0, high: int | None = None,
+                   nullable: bool = True) -> int | None:
     value = _get(record, key)
     if (value is None and nullable) or (type(value) is int and value >= low and (high is None or value <= high)):
         return value
@@ -346,14 +352,20 @@ def _text(record: dict[str, Any], key: str, nullable: bool = False) -> str | Non
     raise _Bad(f"{key} must be a string{' or null' if nullable else ''}, not {_show(value)}")
 
 
-def _seconds(record: dict[str, Any], key: str, nullable: bool = False) -> float | None:
+def _seconds(record: dict[str, Any], key: str) -> float:
     value = _get(record, key)
-    if value is None and nullable:
+    if type(value) in (int, float) and 0 <= value <= MAX_SECONDS:
+        return float(value)
+    raise _Bad(f"{key} must be a number of seconds >= 0 and <= {MAX_SECONDS:g}, not {_show(value)}")
+
+
+def _seconds_or_none(record: dict[str, Any], key: str) -> float | None:
+    value = _get(record, key)
+    if value is None:
         return None
     if type(value) in (int, float) and 0 <= value <= MAX_SECONDS:
         return float(value)
-    raise _Bad(f"{key} must be a number of seconds >= 0 and <= {MAX_SECONDS:g}{' or null' if nullable else ''}, "
-               f"not {_show(value)}")
+    raise _Bad(f"{key} must be a number of seconds >= 0 and <= {MAX_SECONDS:g} or null, not {_show(value)}")
 
 
 def _item(value: Any) -> Any:
@@ -475,7 +487,7 @@ class TraceReader:
             except _Bad as problem:
                 raise self._error(str(problem)) from None
             expected_seq += 1
-            last_t = _seconds(record, "t")  # type: ignore[assignment]
+            last_t = _seconds(record, "t")
             if event is not None:
                 yield event
         if self._unknown:
@@ -497,7 +509,7 @@ class TraceReader:
                 raise _Bad(f"seq {seq} appears twice")
             raise _Bad(f"seq {'jumps' if seq > last else 'goes back'} from {last} to {seq}")
         t = _seconds(record, "t")
-        if t < last_t:  # type: ignore[operator]
+        if t < last_t:
             raise _Bad(f"t goes back from {last_t} to {t}")
         kind = _text(record, "kind")
         if kind not in KINDS:
@@ -522,10 +534,10 @@ class TraceReader:
         item = _item(_get(record, "item"))
         released_by = waited = error = exitcode = None
         if kind == JOIN_RETURN:
-            released_by = _whole(record, "released_by", 1, nullable=True)
+            released_by = _whole_or_none(record, "released_by", 1)
             if released_by is not None and released_by >= seq:
                 raise _Bad(f"released_by must name an earlier event, not seq {released_by}")
-            waited = _seconds(record, "waited", nullable=True)
+            waited = _seconds_or_none(record, "waited")
         elif kind == ERROR:
             error = _text(record, "error", nullable=True)
         elif kind == ACTOR_EXIT:

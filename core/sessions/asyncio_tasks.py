@@ -104,7 +104,7 @@ class AsyncioSession(InProcessSession):
                                            name=TASK_QUEUE_NAME)
         for actor in self.actors():
             self._create_task(actor)
-        self._main_task = asyncio.create_task(self._play_main(), name="joinscope-main")
+        self._main_task = asyncio.create_task(self._play_main_task(), name="joinscope-main")
         if self._stop.is_set():
             self._cancel_all()
         while True:
@@ -238,11 +238,13 @@ class AsyncioSession(InProcessSession):
 
     async def _put_sentinel(self) -> None:
         """``main`` puts one more ``None`` for a consumer that joined after the sentinels went out."""
+        assert self.queue is not None  # made before any task runs
         with acting_as(MAIN_ACTOR):
             await self.queue.put(None)
 
     # -- main -------------------------------------------------------------------------
-    async def _play_main(self) -> None:
+    async def _play_main_task(self) -> None:
+        """``main``'s code, as a task on the loop (its joins of the actors are awaited: :class:`AsyncMainRun`)."""
         code = actor_functions(self.config)[MAIN_ACTOR]
         exitcode: int | None = 0
         failure: BaseException | None = None
@@ -252,7 +254,7 @@ class AsyncioSession(InProcessSession):
             if gate is not None:
                 gate.bind(MAIN_INDEX, thread_only=True)
             try:
-                await code(self.queue, self)
+                await code(self.queue, AsyncMainRun(self))
                 if gate is not None:
                     await gate.pause_async(EXIT, where=returning_from(code))
             except (asyncio.CancelledError, Stopped):
@@ -263,13 +265,7 @@ class AsyncioSession(InProcessSession):
         self._main_done.set()
         self._changed.set()  # type: ignore[union-attr]
 
-    async def join_producers(self) -> None:
-        await self._join_all(PRODUCER)
-
-    async def join_consumers(self) -> None:
-        await self._join_all(CONSUMER)
-
-    async def _join_all(self, role: str) -> None:
+    async def await_all(self, role: str) -> None:
         """Await every actor task of ``role``, including any added while main waits."""
         while True:
             waiting = [a for a in self.actors(role) if a.alive]
@@ -289,3 +285,20 @@ class AsyncioSession(InProcessSession):
             self._record(JOIN_RETURN, actor.name, waited=time.monotonic() - entered)
             if gate is not None:
                 gate.moving()
+
+
+class AsyncMainRun:
+    """What ``main``'s asyncio code asks of its run (:class:`core.program.plan.MainRun`, with
+    the joins awaited): the loop goes on while ``main`` waits for an actor's task to end."""
+
+    def __init__(self, session: AsyncioSession) -> None:
+        self._session = session
+
+    def sentinels_not_yet_sent(self) -> int:
+        return self._session.sentinels_not_yet_sent()
+
+    async def join_producers(self) -> None:
+        await self._session.await_all(PRODUCER)
+
+    async def join_consumers(self) -> None:
+        await self._session.await_all(CONSUMER)

@@ -102,7 +102,8 @@ class ProcessSession(SessionBase[ActorProcess]):
 
     def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
         super().__init__(config)
-        self._ctx = multiprocessing.get_context(config.start_method)
+        #: The start method's context (``Any``: typeshed's ``BaseContext`` lacks ``Process``).
+        self._ctx: Any = multiprocessing.get_context(config.start_method)
         self._channel = self._ctx.Queue(CHANNEL_BATCHES)
         self._inbox: deque[tuple] = deque()
         self._main_reporter = install_local_reporter(self._channel, self._inbox.extend)
@@ -242,7 +243,7 @@ class ProcessSession(SessionBase[ActorProcess]):
         with self._actors_lock:
             self._actors[name] = ActorProcess(name, role, number, slot, process=process)
         if self.stepper is not None:
-            self.stepper.add_actor(name, actor_index(role, slot), process.pid)  # type: ignore[arg-type]
+            self.stepper.add_actor(name, actor_index(role, slot), process.pid)
         self._record(ACTOR_LAUNCH, role, name, pid=process.pid)
         if needs_sentinel:
             thread = threading.Thread(target=self._put_late_sentinel, name=f"joinscope-sentinel-{name}", daemon=True)

@@ -14,6 +14,7 @@ import inspect
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
+from types import FrameType
 from typing import Any
 
 from core.events import PRODUCER
@@ -60,7 +61,7 @@ def returning_from(function: Callable[..., Any]) -> tuple[int, int]:
 
 def _caller_in_worker_code() -> tuple[int, int]:
     """(function code, line) of the innermost frame running :mod:`core.program.workers` code."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         name = _WORKER_CODES.get(frame.f_code)
         if name is not None:

@@ -24,7 +24,7 @@ class Fix:
     def broken(self) -> ScenarioConfig:
         return SCENARIOS[self.pitfall]
 
-    def changed_functions(self) -> list[tuple[str, Callable[..., None], Callable[..., None]]]:
+    def changed_functions(self) -> list[tuple[str, Callable[..., object], Callable[..., object]]]:
         """(role, broken function, fixed function) for each role whose code differs."""
         broken, fixed = actor_functions(self.broken), actor_functions(self.fixed)
         return [(role, broken[role], fixed[role]) for role in broken if broken[role] is not fixed[role]]

@@ -30,6 +30,7 @@ from core.events import (
     STEP_READY,
     TASK_DONE,
     Event,
+    counts_of,
     describe_item,
 )
 
@@ -56,7 +57,7 @@ class Step:
         """The queue's (depth, unfinished) after the last operation of the step."""
         for event in reversed(self.events):
             if event.queue is not None:
-                return event.depth, event.unfinished  # type: ignore[return-value]
+                return counts_of(event)
         return self.before
 
 
@@ -123,19 +124,21 @@ class StepNarrator:
             if put is None:
                 return f"{who} called put()."
             what = "None, the sentinel that tells a consumer to stop," if put.item is None else describe_item(put.item)
-            return (f"{who} put {what} on the queue: depth {put.depth - 1} → {put.depth}, unfinished "
-                    f"{put.unfinished - 1} → {put.unfinished} (every put() adds an unfinished task).")
+            depth, unfinished = counts_of(put)
+            return (f"{who} put {what} on the queue: depth {depth - 1} → {depth}, unfinished "
+                    f"{unfinished - 1} → {unfinished} (every put() adds an unfinished task).")
         if operation == "get":
             got = next((e for e in mine if e.kind == GET), None)
             if got is None:
                 return (f"{who} called get() on an empty queue, so it blocks: it waits until someone puts an "
                         f"item.")
+            depth, unfinished = counts_of(got)
             if got.item is None:
-                return (f"{who} got None, the sentinel: depth {got.depth + 1} → {got.depth}; it leaves its loop. "
-                        f"The sentinel still counts as unfinished ({got.unfinished}) until its task_done().")
+                return (f"{who} got None, the sentinel: depth {depth + 1} → {depth}; it leaves its loop. "
+                        f"The sentinel still counts as unfinished ({unfinished}) until its task_done().")
             waited = " after waiting" if GET_WAIT in kinds else ""
-            return (f"{who} got {describe_item(got.item)}{waited}: depth {got.depth + 1} → {got.depth}, while "
-                    f"unfinished stays {got.unfinished} — a task counts until task_done() says it is finished.")
+            return (f"{who} got {describe_item(got.item)}{waited}: depth {depth + 1} → {depth}, while "
+                    f"unfinished stays {unfinished} — a task counts until task_done() says it is finished.")
         if operation == "task_done":
             if error is not None:
                 return (f"{who} called task_done() with unfinished already 0: ValueError, task_done() called "
@@ -143,7 +146,8 @@ class StepNarrator:
             done = next((e for e in mine if e.kind == TASK_DONE), None)
             if done is None:
                 return f"{who} called task_done()."
-            return f"{who} called task_done(): unfinished {done.unfinished + 1} → {done.unfinished}."
+            _, unfinished = counts_of(done)
+            return f"{who} called task_done(): unfinished {unfinished + 1} → {unfinished}."
         if operation == "join" and target not in self.model.actors:
             return self._queue_join(step, mine, unfinished_before)
         if operation == "join":
@@ -229,8 +233,9 @@ class StepNarrator:
                 continue
             if event.kind == GET:
                 what = "None, the sentinel" if event.item is None else describe_item(event.item)
+                depth, _ = counts_of(event)
                 sentences.append(f"That woke {event.actor}, which was waiting in get(): it got {what} "
-                                 f"(depth {event.depth + 1} → {event.depth}).")
+                                 f"(depth {depth + 1} → {depth}).")
             elif event.kind == PUT:
                 sentences.append(f"That made room, so {event.actor}'s put() of {describe_item(event.item)} "
                                  f"went through (depth {event.depth}).")

@@ -42,7 +42,7 @@ class EventBlock(NamedTuple):
 
     first_seq: int
     times: list[float]
-    columns: list[Sequence[Any]]
+    columns: Sequence[Sequence[Any]]
 
     def events(self) -> list[Event]:
         first = self.first_seq
@@ -70,7 +70,7 @@ class BlockMerger(EventMerger):
         return [piece if type(piece) is EventBlock else EventBlock.of(piece)
                 for piece in super().pop_ready(now, final=final)]
 
-    def _emit_columns(self, columns: list[tuple], count: int) -> list:  # type: ignore[override]
+    def _emit_columns(self, columns: list[tuple], count: int) -> list:
         first_seq, times, columns = self._number_columns(columns, count)
         return [EventBlock(first_seq, times, columns[1:])]
 
@@ -137,6 +137,7 @@ class BlockTraceWriter(TraceWriter):
         name_of = names.__getitem__
         item_types = set(map(type, items))
         try:
+            templates: Iterable[bytes]
             if item_types <= _BLOCK_LINE_BY_ITEM_TYPE.keys():
                 templates = map(_BLOCK_LINE_BY_ITEM_TYPE.__getitem__, map(type, items))
             else:  # strings, tuples…: each as JSON (whole numbers as they are)

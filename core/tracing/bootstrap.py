@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+from types import TracebackType
 
 #: What JoinScope passes to ``python -c``.  Dropping ``sys.path[0]`` (the working
 #: directory, under ``-c``) first means a ``core`` package there cannot stand in for ours.
@@ -92,8 +93,8 @@ def _run_as_main(script: str) -> None:
     exec(_main_code, module.__dict__)
 
 
-def _script_frames(tb: object) -> object:
+def _script_frames(tb: TracebackType | None) -> TracebackType | None:
     """The traceback from the script's own module frame on (``None`` for a syntax error)."""
-    while tb is not None and tb.tb_frame.f_code is not _main_code:  # type: ignore[attr-defined]
-        tb = tb.tb_next  # type: ignore[attr-defined]
+    while tb is not None and tb.tb_frame.f_code is not _main_code:
+        tb = tb.tb_next
     return tb

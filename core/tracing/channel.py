@@ -83,7 +83,7 @@ class TraceChannel:
                 return
             try:
                 pid = os.getpid()
-                conn = self._conn if self._pid == pid else self._connect()
+                conn = self._conn if self._conn is not None and self._pid == pid else self._connect()
                 if self._greeted != pid and parent_process() is not None:
                     # A multiprocessing child announces itself before its first records (the
                     # session reports the main process), once it knows its name: a spawn

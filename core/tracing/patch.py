@@ -58,20 +58,20 @@ def install(channel: TraceChannel, *, program_main: bool = False, queues: tuple[
     if program_main:
         _program_pid = os.getpid()
     install_task_queues(channel, _queue_kinds, _next_queue_name)
+    # The stdlib's own names are replaced (setattr: they are private, or typed as classes).
     _originals.update(JoinableQueue=context.BaseContext.JoinableQueue, get_preparation_data=spawn.get_preparation_data,
-                      bootstrap=process.BaseProcess._bootstrap, join=process.BaseProcess.join)
+                      bootstrap=getattr(process.BaseProcess, "_bootstrap"), join=process.BaseProcess.join,
+                      start=process.BaseProcess.start, terminate=popen_fork.Popen.terminate)
     if PROCESS in _queue_kinds:
-        context.BaseContext.JoinableQueue = _observed_joinable_queue  # type: ignore[method-assign]
+        setattr(context.BaseContext, "JoinableQueue", _observed_joinable_queue)
         # ``multiprocessing.JoinableQueue`` was bound to the default context when multiprocessing
         # was imported; bind it again so the module-level name (and a later from-import) is patched.
-        multiprocessing.JoinableQueue = context._default_context.JoinableQueue  # type: ignore[attr-defined]
-    spawn.get_preparation_data = _preparation_data
-    process.BaseProcess._bootstrap = _bootstrap  # type: ignore[method-assign]
-    process.BaseProcess.join = _join  # type: ignore[method-assign]
-    _originals["start"] = process.BaseProcess.start
-    process.BaseProcess.start = _start  # type: ignore[method-assign]
-    _originals["terminate"] = popen_fork.Popen.terminate
-    popen_fork.Popen.terminate = _terminate  # type: ignore[method-assign]
+        setattr(multiprocessing, "JoinableQueue", getattr(context, "_default_context").JoinableQueue)
+    setattr(spawn, "get_preparation_data", _preparation_data)
+    setattr(process.BaseProcess, "_bootstrap", _bootstrap)
+    setattr(process.BaseProcess, "join", _join)
+    setattr(process.BaseProcess, "start", _start)
+    setattr(popen_fork.Popen, "terminate", _terminate)
 
 
 def _start(self: Any) -> None:

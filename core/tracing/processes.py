@@ -19,7 +19,7 @@ _LOOK_S = 0.02
 
 def _parents() -> dict[int, int]:
     """Every process's parent, from ``/proc/PID/stat`` (empty where there is no ``/proc``)."""
-    parents = {}
+    parents: dict[int, int] = {}
     try:
         names = os.listdir("/proc")
     except OSError:

@@ -248,7 +248,7 @@ class TraceSession:
         for ready in wait(waitables, timeout):
             if ready is self._server:
                 self._accept()
-            elif ready is not self._exit_fd:
+            elif isinstance(ready, Connection):
                 self._read(ready, records)
         if records:
             self._merger.add(records)  # type: ignore[union-attr]
@@ -291,7 +291,8 @@ class TraceSession:
         del self._peers[conn]
         conn.close()
         if peer.child and not peer.exited:
-            records.append(wire_record(time.monotonic(), ACTOR_EXIT, peer.actor, peer.pid, item=role_of(peer.actor)))
+            actor = peer.actor or f"process {peer.pid}"
+            records.append(wire_record(time.monotonic(), ACTOR_EXIT, actor, peer.pid, item=role_of(actor)))
         self._merger.note_exit()  # type: ignore[union-attr]
 
     def _leftover_pids(self) -> list[int]:
