@@ -134,3 +134,28 @@ def test_stop_interrupts_main_waiting_in_queue_join():
         assert time.monotonic() - started < 1.0
         poll_until(session, events, lambda: session.finished)
     assert kinds(events, ACTOR_EXIT, "main")[0].exitcode is None
+
+
+def _got_out_of_put_order(events: list, tasks: int) -> list[str]:
+    """Each producer's items that were got before an item it had put earlier (in the order the gets were counted)."""
+    problems = []
+    gets = sorted((e for e in events if e.kind == GET and e.item is not None), key=lambda e: e.op)
+    for producer in range(2):
+        numbers = [e.item[0] for e in gets if producer * tasks <= e.item[0] < (producer + 1) * tasks]
+        late = [(before, after) for before, after in zip(numbers, numbers[1:]) if after < before]
+        if late:
+            problems.append(f"producer-{producer}: {len(late)} item(s) got out of order, first {late[0]}")
+    return problems
+
+
+def test_items_are_got_in_the_order_they_left_the_queue():
+    """Two producers and three consumers at full rate: each producer's items leave the pipe in
+    the order it put them, and the gets are counted in the order the items leave it."""
+    from tests.runs import run_scenario
+
+    tasks = 4_000
+    result, events = run_scenario("throughput", producers=2, consumers=3, tasks=tasks, producer_code="producer")
+    assert result.outcome == "completed"
+    assert len(kinds(events, GET)) == 2 * tasks + 3
+    assert _got_out_of_put_order(events, tasks) == []
+    assert replay_mismatch(events) is None

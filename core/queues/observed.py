@@ -221,24 +221,9 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
         if check is not None:
             check()
         if block and timeout is None:
-            res = self._receive(reporter, check)
+            res, op, depth, unfinished, t = self._receive(reporter, check)
         else:
-            res = self._receive_within(reporter, block, timeout)
-        # Count the get before its slot goes back to the putters: a put that was waiting
-        # on a full queue must not be counted first (its depth would read maxsize + 1).
-        lock = self._cond_lock
-        if not lock.acquire(False):
-            _acquire_soon(lock)
-        try:
-            counts = self._counts
-            op = counts[0] + 1
-            counts[0] = op
-            depth = counts[1] - 1
-            counts[1] = depth
-            unfinished = counts[2]
-            t = _monotonic()
-        finally:
-            lock.release()
+            res, op, depth, unfinished, t = self._receive_within(reporter, block, timeout)
         self._sem.release()
         obj = _loads(res)
         kind = type(obj)
@@ -251,9 +236,31 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
             reporter.flush()
         return obj
 
-    def _receive(self, reporter: Reporter, check: Any) -> bytes:
-        """The bytes of the next item, waiting as long as it takes (``get()`` with no
-        timeout); reports a ``get_wait`` and flushes before it waits."""
+    def _take_item(self) -> tuple[bytes, int, int, int, float]:
+        """Read the next item's bytes and count its get: ``(bytes, op, depth, unfinished, t)``.
+
+        Call holding the read lock, with an item in the pipe.  The get is numbered before
+        the lock is let go, so the gets are counted in the order their items leave the pipe
+        (another consumer cannot take and count the next item first); and before its slot
+        goes back to the putters, so a put that was waiting on a full queue is not counted
+        first (its depth would read maxsize + 1)."""
+        data = self._recv_bytes()
+        lock = self._cond_lock
+        if not lock.acquire(False):
+            _acquire_soon(lock)
+        try:
+            counts = self._counts
+            op = counts[0] + 1
+            counts[0] = op
+            depth = counts[1] - 1
+            counts[1] = depth
+            return data, op, depth, counts[2], _monotonic()
+        finally:
+            lock.release()
+
+    def _receive(self, reporter: Reporter, check: Any) -> tuple[bytes, int, int, int, float]:
+        """The next item, counted (see :meth:`_take_item`), waiting as long as it takes
+        (``get()`` with no timeout); reports a ``get_wait`` and flushes before it waits."""
         rlock = self._rlock
         waiting = False
         if not rlock.acquire(False):
@@ -274,12 +281,13 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
                 # Once more with an item there: a consumer retired while it waited must leave
                 # it (it may be a sentinel, counted out for it) to the others.
                 check()
-            return self._recv_bytes()
+            return self._take_item()
         finally:
             rlock.release()
 
-    def _receive_within(self, reporter: Reporter, block: bool, timeout: float | None) -> bytes:
-        """The stdlib's non-blocking and timed receive, without giving the slot back."""
+    def _receive_within(self, reporter: Reporter, block: bool,
+                        timeout: float | None) -> tuple[bytes, int, int, int, float]:
+        """The stdlib's non-blocking and timed receive, counted, without giving the slot back."""
         if block:
             if self._counts[_DEPTH] <= 0:
                 self._announce_get_wait(reporter)
@@ -292,7 +300,7 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
                     raise Empty
             elif not self._poll():
                 raise Empty
-            return self._recv_bytes()
+            return self._take_item()
         finally:
             self._rlock.release()
 

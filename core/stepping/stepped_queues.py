@@ -103,7 +103,7 @@ class SteppedJoinableQueue(ObservedJoinableQueue):
         finally:
             gate.leave_line(PUTTERS)
 
-    def _receive(self, reporter: Reporter, check: Any) -> bytes:
+    def _receive(self, reporter: Reporter, check: Any) -> tuple[bytes, int, int, int, float]:
         """A ``get()`` that may wait: first come, first served among the waiting getters."""
         gate = self.step_gate
         gate.join_line(GETTERS)
@@ -119,9 +119,8 @@ class SteppedJoinableQueue(ObservedJoinableQueue):
                 while not self._poll(WAIT_SLICE_S):
                     if check is not None:
                         check()
-                data = self._recv_bytes()
                 gate.moving()  # before the get is counted: see Stepper.settle
-                return data
+                return self._take_item()
         finally:
             gate.leave_line(GETTERS)
 
