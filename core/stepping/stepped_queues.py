@@ -62,9 +62,47 @@ class SteppedJoinableQueue(ObservedJoinableQueue):
         super().__setstate__(state[:-1])
         self.step_gate = state[-1]
 
+    # -- a put returns once its item is in the pipe ----------------------------------------
+    # A put() returns when its item is in this process's buffer; a feeder thread writes it to
+    # the pipe later.  Two producers' feeders could then write in either order, and which item
+    # a later get() takes would depend on scheduling: a stepped run would not repeat.
+    def _reset(self, *args: Any, **kwargs: Any) -> None:
+        super()._reset(*args, **kwargs)
+        self._sent = threading.Condition(threading.Lock())
+        self._sent_count = 0
+        self._put_count = 0
+
+    def _start_thread(self) -> None:
+        send = self._writer.send_bytes
+
+        def send_and_count(data: bytes) -> None:
+            send(data)
+            self._count_sent()
+
+        self._send_bytes = send_and_count
+        super()._start_thread()
+
+    def _count_sent(self) -> None:
+        with self._sent:
+            self._sent_count += 1
+            self._sent.notify_all()
+
+    def _on_queue_feeder_error(self, e: Exception, obj: Any) -> None:
+        super()._on_queue_feeder_error(e, obj)
+        self._count_sent()  # the item is lost (the error says so): nothing more to wait for
+
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
         self.step_gate.pause(PUT, self._reporter)
         super().put(obj, block, timeout)
+        with self._sent:
+            self._put_count += 1
+            mine = self._put_count
+        check = interrupt_check()
+        with self._sent:
+            while self._sent_count < mine:
+                self._sent.wait(WAIT_SLICE_S)
+                if check is not None:
+                    check()
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         self.step_gate.pause(GET, self._reporter)
