@@ -1,7 +1,9 @@
 """Small widgets the window is built from."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
@@ -11,25 +13,26 @@ from core.analysis.model import EXITED
 
 
 class LabelledSlider(QWidget):
-    """A slider with its name and its current value shown, in the units of the setting.
+    """A slider over a list of values (its stops), with its name and its value shown in the
+    setting's units.
 
-    ``to_value``/``from_value`` map slider positions to values (for a log scale, say);
+    A value given to :meth:`set_value` that is not a stop — a scenario's own, or one from
+    the command line — becomes one, so the slider always shows, and gives back, exactly the
+    value it was given.  ``None`` (e.g. "random") sorts before every number.
     ``value_changed`` fires with the value when the user lets go or steps with keys.
     """
 
     value_changed = Signal(object)
 
-    def __init__(self, name: str, minimum: int, maximum: int, *, unit: str = "",
-                 to_value: Callable[[int], float] | None = None, from_value: Callable[[float], int] | None = None,
-                 text: Callable[[float], str] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, stops: Sequence[Any], *, text: Callable[[Any], str] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._to_value = to_value or (lambda position: position)
-        self._from_value = from_value or (lambda value: int(value))
-        self._text = text or (lambda value: f"{value:g}{unit}")
+        self._stops = sorted(stops, key=_stop_order)
+        self._text = text or (lambda value: f"{value:g}")
         self.name_label = QLabel(name)
         self.name_label.setMinimumWidth(120)
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(minimum, maximum)
+        self.slider.setRange(0, len(self._stops) - 1)
         self.slider.setAccessibleName(name)
         self.value_label = QLabel()
         self.value_label.setMinimumWidth(70)
@@ -44,25 +47,39 @@ class LabelledSlider(QWidget):
         self.slider.actionTriggered.connect(self._on_action)
         self._show(self.slider.value())
 
-    def value(self) -> float:
-        return self._to_value(self.slider.value())
+    @property
+    def stops(self) -> list[Any]:
+        return list(self._stops)
 
-    def set_value(self, value: float) -> None:
-        """Move the slider without emitting ``value_changed``."""
+    def value(self) -> Any:
+        return self._stops[self.slider.value()]
+
+    def set_value(self, value: Any) -> None:
+        """Move the slider to ``value`` (made a stop if it is none) without emitting ``value_changed``."""
+        if value not in self._stops:
+            self._stops.insert(bisect_left([_stop_order(stop) for stop in self._stops], _stop_order(value)), value)
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, len(self._stops) - 1)
+            self.slider.blockSignals(False)
+        position = self._stops.index(value)
         self.slider.blockSignals(True)
-        self.slider.setValue(self._from_value(value))
+        self.slider.setValue(position)
         self.slider.blockSignals(False)
-        self._show(self.slider.value())
+        self._show(position)
 
     def _show(self, position: int) -> None:
-        self.value_label.setText(self._text(self._to_value(position)))
+        self.value_label.setText(self._text(self._stops[position]))
 
     def _emit(self) -> None:
         self.value_changed.emit(self.value())
 
     def _on_action(self, action: int) -> None:
         if not self.slider.isSliderDown():  # keys, wheel and page clicks act at once
-            self.value_changed.emit(self._to_value(self.slider.sliderPosition()))
+            self.value_changed.emit(self._stops[self.slider.sliderPosition()])
+
+
+def _stop_order(value: Any) -> float:
+    return float("-inf") if value is None else float(value)
 
 
 def lane_legend() -> QLabel:

@@ -242,3 +242,36 @@ def test_settings_edited_by_hand_or_by_another_version_are_ignored(qtbot):
     window.exports.recent_menu.aboutToShow.emit()
     assert not window.exports.recent_menu.actions()
     window.close()
+
+
+def _as_the_command_line_runs(name: str):
+    from app.cli.headless import config_from_args
+    from app.cli.main import build_parser
+
+    parser = build_parser()
+    return config_from_args(parser.parse_args(["run", "--scenario", name]), parser)
+
+
+def test_every_scenario_starts_from_the_controls_as_the_command_line_runs_it(window, qtbot):
+    """The sliders show and send each scenario's real values (throughput's 10,000 tasks with no
+    work, not 1,000 of random work), also after switching scenarios back and forth."""
+    from core.scenarios import SCENARIOS
+
+    controls = window.controls
+    names = list(SCENARIOS)
+    for name, other in zip(names, names[1:] + names[:1]):
+        controls.select_scenario(name)
+        controls.select_scenario(other)
+        controls.scenario.setCurrentIndex(controls.scenario.findData(name))  # as the user picks it
+        expected = _as_the_command_line_runs(name)
+        assert controls.config() == expected, name
+        with qtbot.waitSignal(window.controller.run_started, timeout=10_000):
+            controls.start_button.click()
+        assert window.controller.config == expected, name
+        with qtbot.waitSignal(window.run_over, timeout=20_000):
+            window.controller.stop()
+    assert controls.tasks.value() == SCENARIOS[names[-1]].tasks
+    controls.select_scenario("throughput")
+    assert controls.work.value_label.text() == "no work" and controls.tasks.value_label.text() == "10,000"
+    controls.select_scenario("seed")
+    assert controls.work.value_label.text() == "random 0–1 s"

@@ -22,20 +22,26 @@ from core.events import CONSUMER, PRODUCER
 from core.scenarios import SCENARIOS, ScenarioConfig
 
 MAX_LIVE_ACTORS = 8
-WORK_STEP_MS = 10
 #: The backends the picker offers: what the actors are, and the queue they share.
 BACKEND_CHOICES = ((PROCESS, "processes · multiprocessing.JoinableQueue"), (THREAD, "threads · queue.Queue"),
                    (ASYNCIO, "asyncio tasks · asyncio.Queue"))
+# What each slider offers, roughly evenly spaced on a log scale; a scenario's or the command
+# line's own value is added where it is missing (see LabelledSlider), so every run shows and
+# sends its real settings.
+TASKS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200, 300, 500, 1_000, 2_000,
+         5_000, 10_000, 20_000, 50_000, 100_000)
+#: Work per task in ms; ``None`` is the tutorial's: each task's own random value, 0–1 s.
+WORK_MS = (None, 0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 150.0, 200.0, 300.0, 500.0, 1000.0, 2000.0)
+INTERVAL_MS = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+MAXSIZES = (0, 1, 2, 3, 4, 5, 8, 10, 15, 20, 50, 100, 1_000, 10_000)
 #: The speeds the slider offers: slow enough to follow by eye, fast enough to skip ahead.
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 100.0)
 
 
-def _speed(position: int) -> float:
-    return SPEEDS[position]
-
-
-def _speed_position(speed: float) -> int:
-    return min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
+def _work_text(work_ms: float | None) -> str:
+    if work_ms is None:
+        return "random 0–1 s"
+    return "no work" if work_ms == 0 else f"{work_ms:g} ms"
 
 
 class ControlPanel(QWidget):
@@ -71,17 +77,13 @@ class ControlPanel(QWidget):
         self.description.setWordWrap(True)
         self.description.setMinimumHeight(70)
 
-        self.producers = LabelledSlider("Producers", 1, MAX_LIVE_ACTORS)
-        self.consumers = LabelledSlider("Consumers", 1, MAX_LIVE_ACTORS)
-        self.tasks = LabelledSlider("Tasks per producer", 1, 1000)
-        self.work = LabelledSlider("Work per task", 0, 200, to_value=lambda p: None if p == 0 else p * WORK_STEP_MS,
-                                   from_value=lambda v: 0 if v is None else round(v / WORK_STEP_MS),
-                                   text=lambda v: "random 0–1 s" if v is None else f"{v:g} ms")
-        self.interval = LabelledSlider("Production interval", 0, 100, to_value=lambda p: p * WORK_STEP_MS,
-                                       from_value=lambda v: round(v / WORK_STEP_MS), text=lambda v: f"{v:g} ms")
-        self.maxsize = LabelledSlider("Maxsize", 0, 100, text=lambda v: "unbounded" if v == 0 else f"{v:g}")
-        self.speed = LabelledSlider("Speed", 0, len(SPEEDS) - 1, to_value=_speed, from_value=_speed_position,
-                                    text=lambda v: f"{v:g}×")
+        self.producers = LabelledSlider("Producers", range(1, MAX_LIVE_ACTORS + 1))
+        self.consumers = LabelledSlider("Consumers", range(1, MAX_LIVE_ACTORS + 1))
+        self.tasks = LabelledSlider("Tasks per producer", TASKS, text=lambda v: f"{v:,}")
+        self.work = LabelledSlider("Work per task", WORK_MS, text=_work_text)
+        self.interval = LabelledSlider("Production interval", INTERVAL_MS, text=lambda v: f"{v:g} ms")
+        self.maxsize = LabelledSlider("Maxsize", MAXSIZES, text=lambda v: "unbounded" if v == 0 else f"{v:,}")
+        self.speed = LabelledSlider("Speed", SPEEDS, text=lambda v: f"{v:g}×")
         self.producers.value_changed.connect(lambda v: self.actors_changed.emit(PRODUCER, int(v)))
         self.consumers.value_changed.connect(lambda v: self.actors_changed.emit(CONSUMER, int(v)))
 
@@ -127,6 +129,9 @@ class ControlPanel(QWidget):
         self.problems.setWordWrap(True)
         self.problems.setObjectName("problems")
         layout.addWidget(self.problems)
+        #: The settings shown: the sliders' values replace its own when a run starts, the rest
+        #: (seed, timeouts, the code the actors run…) it keeps.
+        self._shown = SCENARIOS[self.scenario.currentData()]
         self.scenario.currentIndexChanged.connect(self._on_scenario_changed)
         self._on_scenario_changed()
 
@@ -141,9 +146,11 @@ class ControlPanel(QWidget):
         self.show_config(dataclasses.replace(config, backend=self.backend.currentData() or PROCESS))
 
     def show_config(self, config: ScenarioConfig) -> None:
-        self.producers.set_value(min(config.producers, MAX_LIVE_ACTORS))
-        self.consumers.set_value(min(config.consumers, MAX_LIVE_ACTORS))
-        self.tasks.set_value(min(config.tasks, 1000))
+        """Show ``config`` (and start it, unless the sliders are moved before Start)."""
+        self._shown = config
+        self.producers.set_value(config.producers)
+        self.consumers.set_value(config.consumers)
+        self.tasks.set_value(config.tasks)
         self.work.set_value(config.work_ms)
         self.interval.set_value(config.interval_ms)
         self.maxsize.set_value(config.maxsize)
@@ -151,12 +158,11 @@ class ControlPanel(QWidget):
         self.backend.setCurrentIndex(max(self.backend.findData(config.backend), 0))
 
     def config(self) -> ScenarioConfig:
-        """The scenario picked, with the sliders' values."""
-        base = SCENARIOS[self.scenario.currentData()]
-        return dataclasses.replace(base, producers=int(self.producers.value()), consumers=int(self.consumers.value()),
-                                   tasks=int(self.tasks.value()), work_ms=self.work.value(),
-                                   interval_ms=float(self.interval.value()), maxsize=int(self.maxsize.value()),
-                                   speed=float(self.speed.value()), backend=self.backend.currentData())
+        """The settings shown, with the sliders' and the backend picker's values."""
+        return dataclasses.replace(self._shown, producers=self.producers.value(), consumers=self.consumers.value(),
+                                   tasks=self.tasks.value(), work_ms=self.work.value(),
+                                   interval_ms=self.interval.value(), maxsize=self.maxsize.value(),
+                                   speed=self.speed.value(), backend=self.backend.currentData())
 
     def set_run_state(self, state: str, paused: bool) -> None:
         """Enable what makes sense in ``state`` (the controller's state names)."""

@@ -174,8 +174,7 @@ class TeachingPanel(QObject):
         self.back_button.clicked.connect(self.back)
         self.forward_button.clicked.connect(self.forward)
         self.present_button.clicked.connect(self.to_present)
-        self.rate = LabelledSlider("Play speed", 0, len(PLAY_RATES) - 1, to_value=lambda p: PLAY_RATES[p],
-                                   from_value=lambda v: PLAY_RATES.index(v), text=lambda v: f"{v:g} steps/s")
+        self.rate = LabelledSlider("Play speed", PLAY_RATES, text=lambda v: f"{v:g} steps/s")
         self.rate.set_value(1.0)
         self.rate.value_changed.connect(self._on_rate_changed)
         self.scrubber = QSlider(Qt.Orientation.Horizontal)
