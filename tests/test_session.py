@@ -1,6 +1,7 @@
 """The session: live changes of actors, stopping, and what it leaves behind."""
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def _got_out_of_put_order(events: list, tasks: int) -> list[str]:
     gets = sorted((e for e in events if e.kind == GET and e.item is not None), key=lambda e: e.op)
     for producer in range(2):
         numbers = [e.item[0] for e in gets if producer * tasks <= e.item[0] < (producer + 1) * tasks]
-        late = [(before, after) for before, after in zip(numbers, numbers[1:]) if after < before]
+        late = [(before, after) for before, after in itertools.pairwise(numbers) if after < before]
         if late:
             problems.append(f"producer-{producer}: {len(late)} item(s) got out of order, first {late[0]}")
     return problems
