@@ -5,6 +5,11 @@ controller's timeline and model as numpy views; :meth:`RunPlots.redraw` is calle
 from one timer, at most :data:`REDRAW_HZ` times a second, and only when something
 changed.  While *following*, the view shows the newest :data:`FOLLOW_WINDOW_S`; any
 pan or zoom by the user stops following until they ask for it again.
+
+Curves are drawn for the range in view (a long run in bins that keep every peak).  A
+run that is over is shown whole (:meth:`RunPlots.fit`), and so is any run when the user
+asks for it (:meth:`RunPlots.show_all`: the plots' "A" button, or Home in the window):
+the counts, the band, the markers, the rate and the lanes, drawn for that whole range.
 """
 from __future__ import annotations
 
@@ -48,7 +53,10 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._count_top = 0.0
         #: The model last drawn (the lanes are drawn again for a new range), and the live clock then.
         self._model: RunModel | None = None
+        self._timeline: Timeline | None = None
         self._now: float | None = None
+        #: The whole run is shown, 0 to this time (following, a run that is over): drawn whole.
+        self._fitted_end: float | None = None
 
         self.counts = self.addPlot(row=0, col=0)
         self.counts.setLabel("left", "tasks")
@@ -86,6 +94,10 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(2, 3)
         for plot in (self.counts, self.rate, self.lanes):
             plot.getViewBox().sigRangeChangedManually.connect(self._on_user_moved_view)
+            # pyqtgraph's "A" button would fit the view to what is drawn, which is only what was in
+            # view: it shows the whole run instead.
+            plot.autoBtn.clicked.disconnect()
+            plot.autoBtn.clicked.connect(self.show_all)
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setTextPen(theme.FOREGROUND)
                 plot.getAxis(axis).label.setFont(_font())
@@ -95,6 +107,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
     def follow(self, on: bool = True) -> None:
         if on != self.following:
             self.following = on
+            self._fitted_end = None
             self._count_top = 0.0  # following again: fit the counts afresh
             self.following_changed.emit(on)
 
@@ -123,7 +136,9 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._join_lines = []
         self._lanes = []
         self._model = None
+        self._timeline = None
         self._now = None
+        self._fitted_end = None
         self.lane_image.clear()
         self.counts.setXRange(0, 10, padding=0)
         self._count_top = 0.0
@@ -135,8 +150,11 @@ class RunPlots(pg.GraphicsLayoutWidget):
         :meth:`app.bridge.controller.RunController.run_time_now`) carries the last counts and every
         actor's state on up to that moment."""
         self._model = model
+        self._timeline = timeline
         self._now = now
         end = max(timeline.last_t, model.last_t, now or 0.0)
+        if self._fitted_end is not None and end > self._fitted_end:
+            self._fitted_end = None  # the run went on: follow its newest part again
         self._draw_counts(timeline, end)
         self._draw_joins(timeline)
         starts, rates = timeline.completion_rate()
@@ -144,7 +162,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             width = starts[1] - starts[0] if len(starts) > 1 else timeline.last_t
             self.rate_curve.setData(np.append(starts, starts[-1] + width), np.append(rates, rates[-1]))
         self._draw_lanes(model)
-        if self.following:
+        if self.following and self._fitted_end is None:
             self._follow_to(end)
 
     @property
@@ -166,28 +184,50 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.counts.setXRange(start, min(stop, FOLLOW_WINDOW_S) if start == 0.0 else stop, padding=0)
 
     def fit(self, end: float) -> None:
-        """Show the whole run, 0 to ``end`` (a finished run, while following)."""
+        """Show the whole run, 0 to ``end`` (a run that is over, while following)."""
         if self.following:
-            self.counts.setXRange(0.0, max(end, 0.1) * 1.02, padding=0)
-            if self._model is not None:
-                # The swimlanes are an image of the range they were drawn for: draw them for this one.
-                self._draw_lanes(self._model)
+            self._show_whole(end)
 
-    def _draw_counts(self, timeline: Timeline, end: float) -> None:
+    def show_all(self) -> None:
+        """Show the whole run so far, whatever was in view (and stop following it)."""
+        self.follow(False)
+        self._show_whole(self._run_end())
+        self.view_moved.emit()
+
+    def _run_end(self) -> float:
+        timeline, model = self._timeline, self._model
+        return max(timeline.last_t if timeline else 0.0, model.last_t if model else 0.0, self._now or 0.0)
+
+    def _show_whole(self, end: float) -> None:
+        """Set the view to 0 … ``end`` and draw everything for that range: the curves and the
+        swimlanes are drawn for the range they show, and a long run's last 30 s are not all of it."""
+        end = max(end, 0.1)
+        if self.following:
+            self._fitted_end = end
+        self.counts.setXRange(0.0, end * 1.02, padding=0)
+        if self._timeline is not None:
+            self._count_top = 0.0
+            self._draw_counts(self._timeline, end, whole=True)
+        if self._model is not None:
+            self._draw_lanes(self._model)
+
+    def _draw_counts(self, timeline: Timeline, end: float, whole: bool = False) -> None:
         if not timeline.queues:
             return
         series = next(iter(timeline.queues.values()))
         t = series.column("t")
         end = max(end, float(t[-1]))
         (view_start, view_end), _ = self.counts.viewRange()
-        if self.following:
+        if whole or self._fitted_end is not None:
+            view_start, view_end = 0.0, end
+        elif self.following:
             view_start, view_end = max(0.0, end - FOLLOW_WINDOW_S), end
         x, depth, unfinished = visible_steps(t, series.column("depth"), series.column("unfinished"),
                                              view_start, view_end, end, MAX_CURVE_POINTS)
         self.depth_curve.setData(x, depth)
         self.unfinished_curve.setData(x, unfinished)
         self.band.setPath(band_path(x, depth, unfinished))
-        if self.following and len(unfinished):
+        if (self.following or whole) and len(unfinished):
             self._keep_headroom(float(max(unfinished.max(), depth.max())))
 
     def _keep_headroom(self, highest: float) -> None:

@@ -149,6 +149,13 @@ class MainWindow(QMainWindow):
         self.exports.menu.insertAction(self.exports.open_action, self.compare_action)
         self.exports.menu.insertSeparator(self.exports.open_action)
         self.controls.compare_requested.connect(lambda: self.open_compare())
+        view_menu = self.menuBar().addMenu("&View")
+        self.show_all_action = view_menu.addAction("Show the whole run")
+        self.show_all_action.setShortcut(QKeySequence(Qt.Key.Key_Home))
+        self.show_all_action.setToolTip("Every plot and swimlane from the start to now (Home; the plots' A button)")
+        self.show_all_action.triggered.connect(lambda: self.plots.show_all())
+        self.follow_action = view_menu.addAction("Follow newest")
+        self.follow_action.triggered.connect(lambda: self.plots.follow(True))
         self.plots.following_changed.connect(self._on_following_changed)
         self.plots.view_moved.connect(self._mark_dirty)
         self._on_state_changed(self.controller.state)
@@ -220,6 +227,7 @@ class MainWindow(QMainWindow):
 
     def _on_state_changed(self, state: str) -> None:
         self.controls.set_run_state(state, state == PAUSED)
+        self.show_all_action.setEnabled(state != REPLAYING)  # the replay's Home goes to its start
         if state == FINISHED_STATE:
             self._show_banner(self._finished_text(), BANNER_DONE)
         self._dirty = True

@@ -1,0 +1,103 @@
+"""The plots show the whole run when it is over or when asked, not only the last 30 s they followed."""
+from __future__ import annotations
+
+import pytest
+
+from app.plots.run_plots import FOLLOW_WINDOW_S
+from core.analysis.model import RunModel
+from core.analysis.timeline import Timeline
+from core.events import ACTOR_START, GET, PUT, TASK_DONE, Event
+
+pytestmark = pytest.mark.timeout(60)
+
+#: A run much longer than the window the plots follow.
+RUN_S = 100.0
+
+
+def long_run() -> list[Event]:
+    """One producer puts a task every second for 100 s; a consumer takes and finishes each at once,
+    except the first five, which pile up (a staircase at the start the end must still show)."""
+    events: list[Event] = []
+    depth = unfinished = 0
+
+    def add(t: float, kind: str, actor: str, item: object = None) -> None:
+        nonlocal depth, unfinished
+        if kind == PUT:
+            depth, unfinished = depth + 1, unfinished + 1
+        elif kind == GET:
+            depth -= 1
+        elif kind == TASK_DONE:
+            unfinished -= 1
+        seq = len(events) + 1
+        events.append(Event(seq, t, kind, actor, 1, "tasks" if kind != ACTOR_START else None, seq, item,
+                            depth if kind != ACTOR_START else None, unfinished if kind != ACTOR_START else None))
+
+    add(0.0, ACTOR_START, "producer-0")
+    add(0.0, ACTOR_START, "consumer-0")
+    for i in range(5):
+        add(0.1 + i, PUT, "producer-0", i)
+    for i in range(5, int(RUN_S)):
+        add(float(i), PUT, "producer-0", i)
+        add(i + 0.2, GET, "consumer-0", i)
+        add(i + 0.4, TASK_DONE, "consumer-0")
+    return events
+
+
+@pytest.fixture
+def plots(qtbot):
+    from app.plots.run_plots import RunPlots
+
+    widget = RunPlots()
+    qtbot.addWidget(widget)
+    widget.resize(900, 600)
+    widget.show()
+    events = long_run()
+    model, timeline = RunModel(), Timeline()
+    model.apply(events)
+    timeline.extend(events)
+    widget.redraw(timeline, model)
+    return widget, timeline, model
+
+
+def _spans(curve) -> tuple[float, float]:
+    x, _ = curve.getData()
+    return float(x[0]), float(x[-1])
+
+
+def test_following_shows_the_newest_part_only(plots):
+    widget, _, _ = plots
+    (start, stop), _ = widget.counts.viewRange()
+    assert stop - start == pytest.approx(FOLLOW_WINDOW_S)
+    first, _ = _spans(widget.depth_curve)
+    assert first > RUN_S - FOLLOW_WINDOW_S - 2
+
+
+def test_a_run_that_is_over_is_drawn_whole(plots):
+    widget, timeline, model = plots
+    widget.fit(model.last_t)
+    (start, stop), _ = widget.counts.viewRange()
+    assert start == 0.0 and stop >= RUN_S - 1
+    assert _spans(widget.depth_curve)[0] <= 0.1 and _spans(widget.depth_curve)[1] >= RUN_S - 1
+    _, unfinished = widget.unfinished_curve.getData()
+    assert unfinished[:6].tolist() == [0, 1, 2, 3, 4, 5]  # the staircase at the start is still there
+    assert not widget.band.path().isEmpty() and widget.band.path().boundingRect().left() <= 0.1
+    drawn = widget.lane_image.mapRectToParent(widget.lane_image.boundingRect())
+    assert drawn.left() == pytest.approx(0.0) and drawn.right() >= RUN_S - 1
+    # A later redraw (a last event, the quiet timer) keeps it whole.
+    widget.redraw(timeline, model)
+    assert _spans(widget.depth_curve)[0] <= 0.1
+
+
+def test_the_a_button_shows_everything_however_the_view_was_moved(plots, qtbot):
+    widget, _, _ = plots
+    widget.counts.setXRange(60, 70, padding=0)
+    widget.follow(False)
+    widget.counts.autoBtn.clicked.emit(widget.counts.autoBtn)
+    (start, stop), _ = widget.counts.viewRange()
+    assert start == 0.0 and stop >= RUN_S - 1
+    assert _spans(widget.unfinished_curve) == pytest.approx((0.0, RUN_S - 0.6), abs=0.2)
+    _, unfinished = widget.unfinished_curve.getData()
+    _, top = widget.counts.viewRange()[1]
+    assert unfinished[:6].tolist() == [0, 1, 2, 3, 4, 5] and top > unfinished.max()
+    x, _ = widget.rate_curve.getData()
+    assert x[0] == 0.0 and x[-1] >= RUN_S - 1
