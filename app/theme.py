@@ -1,7 +1,7 @@
 """Colours and fonts, chosen to read on a projector: strong hues, thick lines, large text."""
 from __future__ import annotations
 
-from core.analysis import model
+from core.analysis import model, outcome
 
 DEPTH = "#1f77b4"
 UNFINISHED = "#d62728"
@@ -12,6 +12,15 @@ RATE = "#9467bd"
 BACKGROUND = "w"
 FOREGROUND = "#222222"
 PLOT_FONT_PT = 11
+
+_BANNER = "padding:8px; font-size:15px; border:2px solid {edge}; background:{fill}; color:{text};"
+#: The banner over the plots, by outcome (see core.analysis.outcome): green only for a clean run.
+BANNERS: dict[str, str] = {
+    outcome.CLEAN: _BANNER.format(fill="#e6f4ea", edge="#2ca02c", text="#1e4620"),
+    outcome.WARNING: _BANNER.format(fill="#fff3cd", edge="#e0a800", text="#7a4f00"),
+    outcome.STALLED: _BANNER.format(fill="#fff3cd", edge="#e0a800", text="#7a4f00"),
+    outcome.FAILED: _BANNER.format(fill="#fde2e1", edge="#c92a2a", text="#7d1212"),
+}
 
 #: Swimlane colour of each actor state.
 STATE_COLOURS: dict[str, str] = {

@@ -275,3 +275,18 @@ def test_every_scenario_starts_from_the_controls_as_the_command_line_runs_it(win
     assert controls.work.value_label.text() == "no work" and controls.tasks.value_label.text() == "10,000"
     controls.select_scenario("seed")
     assert controls.work.value_label.text() == "random 0–1 s"
+
+
+@pytest.mark.parametrize(("name", "level", "headline"), [
+    ("seed", "clean", "<b>Finished.</b>"),
+    ("race", "warning", "<b>Finished, but: main's join() returned at once"),
+    ("too-many-task-done", "failed", "<b>Failed: consumer-0 exited with code 1"),
+])
+def test_the_banner_is_green_only_for_a_clean_run(window, qtbot, name, level, headline):
+    from app import theme
+
+    with qtbot.waitSignal(window.run_over, timeout=30_000):
+        window.start_run(scenario(name, speed=40.0, seed=1))
+    assert window.banner.isVisible()
+    assert window.banner.text().startswith(headline)
+    assert window.banner.styleSheet() == theme.BANNERS[level]

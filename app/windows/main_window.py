@@ -1,6 +1,7 @@
 """The main window: controls on the left, live plots and swimlanes, the event log below."""
 from __future__ import annotations
 
+from html import escape
 from importlib.resources import files
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
@@ -8,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
-from app import preferences
+from app import preferences, theme
 from app.bridge.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
 from app.panels.controls import ControlPanel
 from app.panels.event_log import EventLog
@@ -22,6 +23,8 @@ from app.windows.compare import CompareWindow
 from app.windows.fix_dialog import FixDialog
 from core.analysis.model import CRASHED
 from core.analysis.narrate import how_it_ended, seconds_text
+from core.analysis.outcome import STALLED as STALLED_OUTCOME
+from core.analysis.outcome import judge
 from core.backends import BACKENDS, PROCESS, THREAD, describe
 from core.recordings.replay import Recording
 from core.scenarios import ScenarioConfig
@@ -31,8 +34,6 @@ COMPARE_SHORTCUT = "Ctrl+Shift+B"
 #: While a live run is quiet (everyone waits), how often the plots are drawn again to show
 #: the waits growing.
 QUIET_REDRAW_S = 0.25
-BANNER_STALL = "background:#fff3cd; color:#7a4f00; border:2px solid #e0a800; padding:8px; font-size:15px;"
-BANNER_DONE = "background:#e6f4ea; color:#1e4620; border:2px solid #2ca02c; padding:8px; font-size:15px;"
 
 
 _garbage_collector: GarbageCollector | None = None
@@ -62,6 +63,8 @@ class MainWindow(QMainWindow):
         collect_garbage_on_the_gui_thread()
         self._remember_place = remember_place
         self._remember_recordings = remember_recordings
+        #: It shows a user's own program (``joinscope trace``): judged as a program, not a scenario.
+        self.traced = False
         self.setWindowTitle("JoinScope — multiprocessing.JoinableQueue, live")
         self.setWindowIcon(QIcon(str(files("resources") / "joinscope.svg")))
         self.controller = RunController(self)
@@ -229,7 +232,7 @@ class MainWindow(QMainWindow):
         self.controls.set_run_state(state, state == PAUSED)
         self.show_all_action.setEnabled(state != REPLAYING)  # the replay's Home goes to its start
         if state == FINISHED_STATE:
-            self._show_banner(self._finished_text(), BANNER_DONE)
+            self._show_finished()
         self._dirty = True
         self._update_status()
         if state in (FINISHED_STATE, STALLED, STOPPED):
@@ -247,28 +250,29 @@ class MainWindow(QMainWindow):
         self._dirty = True
 
     def _on_finish_replayed(self) -> None:
-        self._show_banner(self._finished_text(), BANNER_DONE)
+        self._show_finished()
 
     def _on_stalled(self, diagnosis: str) -> None:
-        self._show_banner(f"<b>Stalled.</b> {diagnosis}", BANNER_STALL)
+        self._show_banner(f"<b>Stalled.</b> {escape(diagnosis, quote=False)}", theme.BANNERS[STALLED_OUTCOME])
 
     def _show_banner(self, text: str, style: str) -> None:
         self.banner.setText(text)
         self.banner.setStyleSheet(style)
         self.banner.show()
 
-    def _finished_text(self) -> str:
+    def _show_finished(self) -> None:
+        """The banner of a run that ended by itself: green only if it ended cleanly; otherwise
+        what went wrong comes first (see :mod:`core.analysis.outcome`)."""
         model = self.controller.model
-        joins = [j for j in model.joins if j.on_queue]
-        text = f"<b>Finished.</b> {model.puts} puts, {model.gets} gets, {model.task_dones} task_done calls."
-        for join in joins:
-            if join.released_by is None:
-                text += f" {join.actor}'s join() returned at once (unfinished was 0)"
-                if join.producers_unfinished:
-                    text += f" — too early: {', '.join(join.producers_unfinished)} had not finished."
-            else:
-                text += f" {join.actor} waited {seconds_text(join.waited)} in join()."
-        return text
+        config = self.controller.config
+        outcome = judge(model, config.backend if config is not None else PROCESS, traced=self.traced)
+        text = f"<b>{escape(outcome.headline, quote=False)}</b>"
+        text += "".join(f" {escape(reason, quote=False)}" for reason in outcome.reasons)
+        text += f" {model.puts} puts, {model.gets} gets, {model.task_dones} task_done calls."
+        for join in model.joins:
+            if join.on_queue and join.released_by is not None:
+                text += f" {escape(join.actor, quote=False)} waited {seconds_text(join.waited)} in join()."
+        self._show_banner(text, theme.BANNERS[outcome.level])
 
     # -- events and redraws ---------------------------------------------------------------
     def _on_events(self, events: list) -> None:

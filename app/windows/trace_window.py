@@ -31,6 +31,7 @@ def open_trace_window(source: EventSource, config: ScenarioConfig, remember_plac
     from app.windows.main_window import MainWindow
 
     window = MainWindow(remember_place=remember_place)
+    window.traced = True
     window.setWindowTitle(f"JoinScope — tracing {config.title}")
     controls = window.controls
     # A scenario's settings and Start/Pause/Reset do not apply to someone else's program; Stop

@@ -139,9 +139,6 @@ def counts_suffix(event: Event) -> str:
     return f"depth {event.depth:>3}  unfinished {event.unfinished:>3}"
 
 
-#: What an actor is, by backend, as the narration names it.
-
-
 def how_it_ended(exitcode: int, backend: str = PROCESS) -> str:
     """How an actor with this (non-zero) exit code ended, for a person to read (a thread or
     a task has no exit code of its own: 1 means it died of an exception)."""
