@@ -82,9 +82,19 @@ def _stop_order(value: Any) -> float:
     return float("-inf") if value is None else float(value)
 
 
+def _swatch(colour: str, glyph: str) -> str:
+    return f'<span style="color:{colour}; font-weight:bold;">{glyph}</span>'
+
+
+def _rgba(colour: tuple[int, int, int, int]) -> str:
+    red, green, blue, alpha = colour
+    return f"rgba({red},{green},{blue},{alpha / 255:.2f})"
+
+
 def lane_legend() -> QLabel:
-    """The swimlanes' colours, named, in one line under the plots."""
-    cells = [f'<span style="background:{colour}; color:{colour};">&nbsp;&nbsp;&nbsp;</span>&nbsp;{state}'
+    """The swimlanes' colours, named, in one line under the plots (a striped state's swatch
+    is striped too)."""
+    cells = [f"{_swatch(colour, '▤▤' if state in theme.STRIPED_STATES else '██')}&nbsp;{state}"
              for state, colour in theme.STATE_COLOURS.items() if state != EXITED]
     legend = QLabel("Swimlanes: " + " &nbsp; ".join(cells) + " &nbsp; (blank: exited)")
     legend.setWordWrap(True)
@@ -93,19 +103,19 @@ def lane_legend() -> QLabel:
 
 
 def counts_legend() -> QLabel:
-    """What the count plot's lines, band and marks mean, in one line above the plots
-    (a legend inside the plot would cover the curves)."""
-    def swatch(colour: str, glyph: str) -> str:
-        return f'<span style="color:{colour}; font-weight:bold;">{glyph}</span>'
-    red, green, blue, alpha = theme.IN_PROGRESS
-    band = f"rgba({red},{green},{blue},{alpha / 255:.2f})"
+    """What every line, band, mark and shade of the plots means, in one line above them (a
+    legend inside a plot would cover the curves)."""
+    shade = _rgba(theme.IN_PROGRESS)
+    paused = _rgba(theme.PAUSE_SHADE)
     legend = QLabel(" &nbsp; ".join([
-        f"{swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
-        f"{swatch(theme.DEPTH, '━━')} queue depth",
-        f'<span style="background:{band}; color:{band};">&nbsp;&nbsp;&nbsp;</span> '
+        f"{_swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
+        f"{_swatch(theme.DEPTH, '━━')} queue depth",
+        f'<span style="background:{shade}; color:{shade};">&nbsp;&nbsp;&nbsp;</span> '
         "in progress (got, not yet task_done)",
-        f"{swatch(theme.JOIN, '▼')} join() entered",
-        f"{swatch(theme.JOIN, '┆')} join() returned",
+        f"{_swatch(theme.JOIN, '▼')} join() entered",
+        f"{_swatch(theme.JOIN, '┆')} join() returned (⚠ at once: too early?)",
+        f"{_swatch(theme.RATE, '━━')} tasks done per second",
+        f'<span style="background:{paused}; color:{paused};">&nbsp;&nbsp;&nbsp;</span> paused',
     ]))
     legend.setWordWrap(True)
     legend.setObjectName("counts-legend")

@@ -38,6 +38,14 @@ EXIT_RAISED = 1
 #: The user stopped the run (actor :data:`OBSERVER_ACTOR`): the actors that end after it
 #: were stopped, not crashed, whatever their exit code.
 RUN_STOP = "run_stop"
+#: The user paused the run (actor :data:`OBSERVER_ACTOR`): every actor is held where it is
+#: until :data:`RUN_RESUME`.  Waits that span a pause include it; the plots mark it.
+RUN_PAUSE = "run_pause"
+RUN_RESUME = "run_resume"
+#: The run was declared stalled (actor :data:`OBSERVER_ACTOR`): no event came for its stall
+#: timeout while something waited, or, in step mode, nobody can take another step.  Its
+#: ``item`` is the diagnosis, as the window and the command line said it then.
+STALL = "stall"
 #: Step mode: an actor has paused before its next operation, which its ``item`` names
 #: as ``[operation, target, function, line]`` (see :mod:`core.stepping.gate`).
 STEP_READY = "step_ready"
@@ -46,7 +54,7 @@ STEP_GRANT = "step_grant"
 
 KINDS: frozenset[str] = frozenset(
     {PUT, GET, TASK_DONE, JOIN_ENTER, JOIN_RETURN, ACTOR_LAUNCH, ACTOR_START, ACTOR_RETIRE, ACTOR_EXIT, ERROR,
-     GET_WAIT, PUT_WAIT, RUN_STOP, STEP_READY, STEP_GRANT}
+     GET_WAIT, PUT_WAIT, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, STEP_READY, STEP_GRANT}
 )
 
 #: How each kind changes (depth, unfinished) of its queue.  Every other kind changes neither.

@@ -11,7 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from core.events import ACTOR_EXIT, ACTOR_START, CONSUMER, ERROR, GET, JOIN_ENTER, PUT, RUN_STOP, TASK_DONE
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_START,
+    CONSUMER,
+    ERROR,
+    GET,
+    JOIN_ENTER,
+    PUT,
+    RUN_PAUSE,
+    RUN_RESUME,
+    RUN_STOP,
+    TASK_DONE,
+)
 from core.recordings.trace import check_counts, read_trace
 from core.scenarios import SCENARIOS, scenario
 from core.sessions import open_session
@@ -181,6 +193,7 @@ def test_pause_holds_the_actors_and_resume_lets_them_finish(backend):
         session.start()
         poll_until(session, events, lambda: len(kinds(events, TASK_DONE)) >= 3)
         session.pause()
+        poll_until(session, events, lambda: kinds(events, RUN_PAUSE))  # the pause is an event of the run
         events.extend(session.poll(0.2))  # what was under way when the pause came
         held = len(events)
         for _ in range(10):  # ten work times: nothing moves
@@ -188,6 +201,7 @@ def test_pause_holds_the_actors_and_resume_lets_them_finish(backend):
         assert len(events) == held
         session.resume()
         poll_until(session, events, lambda: session.finished)
+    assert len(kinds(events, RUN_PAUSE)) == len(kinds(events, RUN_RESUME)) == 1
     assert len(kinds(events, TASK_DONE)) == 41 and replay_mismatch(events) is None
 
 

@@ -67,5 +67,5 @@ def test_a_long_run_keeps_its_plots_and_lanes_bounded(monkeypatch):
     assert series.column("t")[-1] == events[-1].t  # the newest row is exact
     assert all(len(times) <= 1_000 for times, _ in model.transitions.values())
     assert timeline.completed == model.task_dones == 20_000
-    _starts, rates = timeline.completion_rate(bin_s=0.5)
+    _starts, rates = timeline.binned_rate(0.5)
     assert rates.sum() * 0.5 == pytest.approx(20_000)

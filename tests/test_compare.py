@@ -5,6 +5,7 @@ import pytest
 
 from app.bridge.controller import FINISHED_STATE, OVER
 from app.cli.main import main
+from app.plots.run_plots import X_PADDING
 from app.windows.compare import CompareWindow
 from core.analysis.comparison import FINISHED, STALLED, MemoryPeak, RunSummary, StartupClock, faster_line
 from core.analysis.model import RunModel
@@ -75,13 +76,14 @@ def test_the_stacked_plots_share_one_time_axis(qtbot):
     with qtbot.waitSignal(compare.compared, timeout=30_000):
         pass
     end = max(max(run.controller.model.last_t for run in compare.runs), 0.1)  # as RunPlots.fit shows it
-    assert first.counts.viewRange()[0] == pytest.approx([0.0, end * 1.02])  # both whole, on one axis
+    whole = pytest.approx([-end * X_PADDING, end * (1 + X_PADDING)])
+    assert first.counts.viewRange()[0] == whole  # both whole, on one axis
     second.counts.setXRange(0.25, 0.5, padding=0)
     assert first.counts.viewRange()[0] == pytest.approx([0.25, 0.5])
     first.lanes.setXRange(0.1, 0.2, padding=0)  # each plot's own plots stay linked too
     assert second.counts.viewRange()[0] == pytest.approx([0.1, 0.2])
     compare.follow_button.click()  # both over: back to the whole of both runs
-    assert second.counts.viewRange()[0] == pytest.approx([0.0, end * 1.02])
+    assert second.counts.viewRange()[0] == whole
     first.follow(True)
     second.follow(True)
     second.counts.getViewBox().sigRangeChangedManually.emit(None)  # as a mouse drag on one

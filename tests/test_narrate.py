@@ -41,3 +41,23 @@ def test_following_events_counts_the_sentences_it_skips_and_keeps_what_each_task
     line = told.line(task_done)
     assert followed.line(task_done) == line
     assert line.endswith(f"marked {describe_item(events[last_get].item)} done")
+
+
+def test_a_pause_is_told_and_a_join_says_how_much_of_its_wait_was_paused():
+    from core.analysis.model import RunModel
+    from core.analysis.narrate import Narrator
+    from core.events import JOIN_ENTER, JOIN_RETURN, OBSERVER_ACTOR, RUN_PAUSE, RUN_RESUME, Event
+
+    model = RunModel()
+    narrator = Narrator(model)
+    events = [Event(1, 1.0, JOIN_ENTER, "main", 1, "tasks", 1, None, 2, 2),
+              Event(2, 2.0, RUN_PAUSE, OBSERVER_ACTOR, 1, None, 0, None, None, None),
+              Event(3, 5.0, RUN_RESUME, OBSERVER_ACTOR, 1, None, 0, None, None, None),
+              Event(4, 6.0, JOIN_RETURN, "main", 1, "tasks", 2, None, 0, 0, released_by=9, waited=5.0)]
+    lines = []
+    for event in events:
+        model.apply([event])
+        lines.append(narrator.line(event))
+    assert lines[1] == "the run was paused: every process is held where it is"
+    assert lines[2] == "the run goes on after 3.00 s"
+    assert lines[3].startswith("main found that all tasks are processed (waited 5.00 s, 3.00 s of it paused,")

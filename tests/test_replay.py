@@ -30,7 +30,7 @@ def snapshot(model: RunModel, timeline: Timeline) -> dict:
         "lanes": {name: (list(times), list(codes)) for name, (times, codes) in model.transitions.items()},
         "joins": [(j.actor, j.target, j.returned, j.released_by) for j in model.joins],
         "series": None if series is None else [series.column(c).tolist() for c in ("t", "depth", "unfinished")],
-        "done": [a.tolist() for a in timeline.completion_rate(bin_s=0.01)],
+        "done": [a.tolist() for a in timeline.binned_rate(0.01)],
         "marks": [(m.actor, m.entered, m.returned, m.released_by_actor) for m in timeline.joins],
     }
 

@@ -204,8 +204,8 @@ class RunController(QObject):
 
     def pause(self) -> None:
         if self.state in (RUNNING, STALLED) and self._steered is not None:
+            self._steered.pause()  # first: the picture holds still at the pause, which is an event too
             self._paused_at = self.run_time_now()
-            self._steered.pause()
             self._set_state(PAUSED)
 
     def resume(self) -> None:

@@ -10,7 +10,13 @@ from core.recordings.replay import Recording
 from core.scenarios import ScenarioConfig
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
+
+
+def run_until_closed(app: QApplication, window: QWidget) -> int:
+    from app.windows.application import run_until_closed as run
+
+    return run(app, window)
 
 
 def _application(args: argparse.Namespace) -> QApplication:
@@ -62,7 +68,7 @@ def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
     window.show()
     if args.play or args.exit_when_done:
         panel.play()
-    return app.exec()
+    return run_until_closed(app, window)
 
 
 def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
@@ -78,7 +84,7 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     window.show()
     if args.autostart:
         window.start_run(config)
-    return app.exec()
+    return run_until_closed(app, window)
 
 
 def run_compare_gui(args: argparse.Namespace, config: ScenarioConfig, backends: tuple[str, str]) -> int:
@@ -90,4 +96,4 @@ def run_compare_gui(args: argparse.Namespace, config: ScenarioConfig, backends: 
     window.compared.connect(lambda: _when_over(args, app, window))
     _close_on_signals(window)
     window.show()
-    return app.exec()
+    return run_until_closed(app, window)

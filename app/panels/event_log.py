@@ -13,6 +13,10 @@ from core.events import KINDS, Event, describe_item
 #: Events kept for the table; older ones drop off the top.
 LOG_ROWS = 5000
 COLUMNS = ("seq", "time (s)", "actor", "kind", "item", "depth", "unfinished")
+ACTOR_COLUMN, ITEM_COLUMN = 2, 4
+#: The actor column widens to the longest name up to this; longer names are cut in the middle
+#: with "…", their whole name in the cell's tooltip.
+MAX_ACTOR_COLUMN_PX = 300
 ALL = "all"
 _actor_of = itemgetter(3)
 
@@ -38,10 +42,14 @@ class EventLogModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+        if not index.isValid():
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.ToolTipRole and column in (ACTOR_COLUMN, ITEM_COLUMN):
+            return self.data(index)  # a name or an item cut short shows whole here
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
         event = self._rows[index.row()]
-        column = index.column()
         if column == 0:
             return event.seq
         if column == 1:
@@ -120,7 +128,8 @@ class EventLog(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(4, 220)
+        self.table.setColumnWidth(ITEM_COLUMN, 220)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setAlternatingRowColors(True)
         self.actor_filter = QComboBox()
         self.actor_filter.addItem(ALL)
@@ -141,12 +150,22 @@ class EventLog(QWidget):
 
     def append(self, events: list[Event]) -> None:
         known = {self.actor_filter.itemText(i) for i in range(self.actor_filter.count())}
-        for actor in sorted(set(map(_actor_of, events)) - known):
+        new = sorted(set(map(_actor_of, events)) - known)
+        for actor in new:
             self.actor_filter.addItem(actor)
+        if new:
+            self._fit_actor_column(new)
         at_bottom = self.table.verticalScrollBar().value() >= self.table.verticalScrollBar().maximum() - 2
         self.model.append(events)
         if at_bottom:
             self.table.scrollToBottom()
+
+    def _fit_actor_column(self, names: list[str]) -> None:
+        """Widen the actor column for the longest name (``SyncManager-1/ForkPoolWorker-2``), up to a limit."""
+        metrics = self.table.fontMetrics()
+        wanted = max(metrics.horizontalAdvance(name) for name in names) + 2 * metrics.averageCharWidth()
+        if wanted > self.table.columnWidth(ACTOR_COLUMN):
+            self.table.setColumnWidth(ACTOR_COLUMN, min(wanted, MAX_ACTOR_COLUMN_PX))
 
     def clear(self) -> None:
         self.model.clear()

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.bridge.controller import FINISHED_STATE, IDLE, REPLAYING, STALLED, STEPPING, STOPPED, RunController
 from app.widgets import LabelledSlider
-from core.analysis.model import BLOCKED_PUT, WAITING_GET, WAITING_JOIN, WORKING, RunModel
+from core.analysis.model import BLOCKED_PUT, JOINING_PROCESS, WAITING_GET, WAITING_JOIN, WORKING, RunModel
 from core.events import CONSUMER, MAIN_ACTOR, PRODUCER
 from core.program.functions import actor_functions
 from core.stepping.stepper import step_order
@@ -437,6 +437,7 @@ class TeachingPanel(QObject):
                 text = {WAITING_GET: f"○ {actor} is blocked in get(): the queue is empty",
                         BLOCKED_PUT: f"○ {actor} is blocked in put(): the queue is full",
                         WAITING_JOIN: f"○ {actor} is blocked in {target}join()",
+                        JOINING_PROCESS: f"○ {actor} is blocked in {target}join()",
                         WORKING: f"◆ {actor} is working on its task"}.get(state, f"… {actor} is on its way")
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, actor)

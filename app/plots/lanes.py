@@ -34,6 +34,9 @@ def _rgba(colour: str) -> tuple[int, int, int, int]:
 #: Colour of each state code; the last row (index -1) is transparent, for BLANK.
 PALETTE = np.array([_rgba(theme.STATE_COLOURS.get(state, "#dddddd")) for state in STATES] + [(0, 0, 0, 0)],
                    np.uint8)
+#: The codes drawn striped: every other row of their lane is white (see theme.STRIPED_STATES).
+_STRIPED = np.array([STATE_CODES[state] for state in theme.STRIPED_STATES], np.int8)
+_STRIPE = np.array((255, 255, 255, 255), np.uint8)
 
 
 def lane_pixels(times: array, codes: array, start: float, stop: float, width: int, now: float) -> np.ndarray:
@@ -65,4 +68,8 @@ def lanes_image(lanes: list[tuple[array, array]], start: float, stop: float, wid
     for position, (times, lane_codes) in enumerate(lanes):
         row = (count - 1 - position) * ROWS_PER_LANE
         codes[row + 1: row + ROWS_PER_LANE - 1] = lane_pixels(times, lane_codes, start, stop, width, now)
-    return PALETTE[codes]
+    image = PALETTE[codes]
+    striped = np.isin(codes, _STRIPED)
+    striped[::2] = False  # the stripes: every other row
+    image[striped] = _STRIPE
+    return image

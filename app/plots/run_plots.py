@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
-from PySide6.QtGui import QPainterPath
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from app import theme
@@ -31,7 +31,14 @@ FOLLOW_WINDOW_S = 30.0
 FOLLOW_MARGIN = 0.2
 #: The most points a count curve gets; past that, a run is drawn in bins (see visible_steps).
 MAX_CURVE_POINTS = 600
-AXIS_WIDTH_PX = 120
+#: The left axes' width: the lanes' names fit (``SyncManager-1/ForkPoolWorker-2`` too), up to
+#: the most; a longer name is cut with "…" (its whole name is in the event log).
+AXIS_WIDTH_PX, MAX_AXIS_WIDTH_PX = 120, 320
+#: What a left axis needs besides its tick labels: its title and tick marks.
+AXIS_LABEL_ROOM_PX = 48
+#: Room kept left of 0 and right of the end, as a share of the view: marks at the very start or
+#: end of a run (the race's join at 0.01 s) are drawn whole.
+X_PADDING = 0.015
 #: Room kept above the highest count for the join labels, as a share of it.
 LABEL_HEADROOM = 0.3
 
@@ -71,11 +78,14 @@ class RunPlots(pg.GraphicsLayoutWidget):
                                                pen=pg.mkPen("k"))
         self.counts.addItem(self.join_entries)
         self._join_lines: list[pg.InfiniteLine] = []
+        #: The user's pauses, shaded on each plot: when it began -> one region per plot.
+        self._pause_shades: dict[float, list[pg.LinearRegionItem]] = {}
 
         self.rate = self.addPlot(row=1, col=0)
         self.rate.setLabel("left", "done / s")
-        self.rate_curve = self.rate.plot(pen=pg.mkPen(theme.RATE, width=2), stepMode="right",
-                                         fillLevel=0, brush=pg.mkBrush(148, 103, 189, 60))
+        self.rate_curve = self.rate.plot(pen=pg.mkPen(theme.RATE, width=2), fillLevel=0,
+                                         brush=pg.mkBrush(*theme.RATE_FILL))
+        self._rate_window: float | None = None
         self.rate.setXLink(self.counts)
 
         self.lanes = self.addPlot(row=2, col=0)
@@ -134,13 +144,17 @@ class RunPlots(pg.GraphicsLayoutWidget):
         for line in self._join_lines:
             self.counts.removeItem(line)
         self._join_lines = []
+        for shades in self._pause_shades.values():
+            for plot, shade in zip((self.counts, self.rate, self.lanes), shades):
+                plot.removeItem(shade)
+        self._pause_shades = {}
         self._lanes = []
         self._model = None
         self._timeline = None
         self._now = None
         self._fitted_end = None
         self.lane_image.clear()
-        self.counts.setXRange(0, 10, padding=0)
+        self._set_x_range(0.0, 10.0)
         self._count_top = 0.0
         self.counts.enableAutoRange(y=True)
         self.follow(True)
@@ -157,13 +171,19 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self._fitted_end = None  # the run went on: follow its newest part again
         self._draw_counts(timeline, end)
         self._draw_joins(timeline)
-        starts, rates = timeline.completion_rate()
-        if len(starts):
-            width = starts[1] - starts[0] if len(starts) > 1 else timeline.last_t
-            self.rate_curve.setData(np.append(starts, starts[-1] + width), np.append(rates, rates[-1]))
+        self._draw_rate(timeline, end)
+        self._draw_pauses(model, end)
         self._draw_lanes(model)
         if self.following and self._fitted_end is None:
             self._follow_to(end)
+
+    def _draw_rate(self, timeline: Timeline, end: float) -> None:
+        window = timeline.rate_window(end)
+        if window != self._rate_window:
+            self._rate_window = window
+            self.rate.setLabel("left", f"done / s<br>(last {window:g} s)")
+        times, rates = timeline.completion_rate(window, end)
+        self.rate_curve.setData(np.append(0.0, times), np.append(0.0, rates))
 
     @property
     def drawn_now(self) -> float:
@@ -181,7 +201,13 @@ class RunPlots(pg.GraphicsLayoutWidget):
         else:
             start = end - FOLLOW_WINDOW_S * (1 - FOLLOW_MARGIN)
             stop = start + FOLLOW_WINDOW_S
-        self.counts.setXRange(start, min(stop, FOLLOW_WINDOW_S) if start == 0.0 else stop, padding=0)
+        self._set_x_range(start, min(stop, FOLLOW_WINDOW_S) if start == 0.0 else stop)
+
+    def _set_x_range(self, start: float, stop: float) -> None:
+        """Show ``start`` … ``stop``, with a little room either side for the marks at its edges."""
+        pad = (stop - start) * X_PADDING
+        self.counts.setXRange(start - pad if start == 0.0 else start, stop + pad, padding=0)
+        self._place_join_labels()
 
     def fit(self, end: float) -> None:
         """Show the whole run, 0 to ``end`` (a run that is over, while following)."""
@@ -204,7 +230,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         end = max(end, 0.1)
         if self.following:
             self._fitted_end = end
-        self.counts.setXRange(0.0, end * 1.02, padding=0)
+        self._set_x_range(0.0, end)
         if self._timeline is not None:
             self._count_top = 0.0
             self._draw_counts(self._timeline, end, whole=True)
@@ -242,30 +268,78 @@ class RunPlots(pg.GraphicsLayoutWidget):
         marks = [m for m in timeline.joins if m.on_queue]
         self.join_entries.setData([m.entered for m in marks], [m.unfinished_at_entry or 0 for m in marks],
                                   data=[m.actor for m in marks])
+        added = False
         for mark in marks[len(self._join_lines):]:
             if mark.returned is None:
                 break
-            if mark.released_by is None:
-                text = f"{mark.actor}: join() returned at once (unfinished 0)"
-                colour = theme.JOIN_EARLY
+            if mark.released_by is None:  # nothing was unfinished: returned at once (the race)
+                text = f"⚠ {mark.actor}'s join() returned at once (unfinished 0)"
+                style = pg.QtCore.Qt.PenStyle.DotLine
             else:
                 who = f" ({mark.released_by_actor})" if mark.released_by_actor else ""
                 text = (f"{mark.actor} waited {seconds_text(mark.waited)} · "
                         f"released by task_done #{mark.released_by}{who}")
-                colour = theme.JOIN
-            dashed = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
-            line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=dashed, label=text,
-                                   labelOpts={"position": 0.93, "color": colour, "fill": (255, 255, 255, 200),
-                                              "anchors": [(1, 0), (1, 0)]})
+                style = pg.QtCore.Qt.PenStyle.DashLine
+            line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(theme.JOIN, width=2, style=style),
+                                   label=text, labelOpts={"position": 0.93, "color": theme.FOREGROUND,
+                                                          "fill": (255, 255, 255, 220)})
             self.counts.addItem(line)
             self._join_lines.append(line)
+            added = True
+        if added:
+            self._place_join_labels()
+
+    def _place_join_labels(self) -> None:
+        """Each join's label beside its line, on the side with room: right of a line in the left
+        half of the view (a join at the start of a run), left of one in the right half."""
+        (start, stop), _ = self.counts.viewRange()
+        middle = (start + stop) / 2
+        for line in self._join_lines:
+            anchor = (0, 0) if line.value() < middle else (1, 0)
+            if line.label.anchors[0] != anchor:
+                line.label.anchors = [anchor, anchor]
+                line.label.updatePosition()
+
+    def _draw_pauses(self, model: RunModel, end: float) -> None:
+        """Shade each pause of the user's across the plots (one still going reaches ``end``)."""
+        for begin, finish in model.pauses:
+            if begin is None:
+                continue
+            region = (begin, finish if finish is not None else end)
+            shades = self._pause_shades.get(begin)
+            if shades is None:
+                shades = self._pause_shades[begin] = [self._pause_shade(plot)
+                                                      for plot in (self.counts, self.rate, self.lanes)]
+            for shade in shades:
+                if shade.getRegion() != region:
+                    shade.setRegion(region)
+
+    @staticmethod
+    def _pause_shade(plot: pg.PlotItem) -> pg.LinearRegionItem:
+        shade = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*theme.PAUSE_SHADE), pen=pg.mkPen(None))
+        shade.setZValue(-2)
+        plot.addItem(shade)
+        return shade
+
+    def _fit_lane_names(self, names: list[str]) -> None:
+        """Label each lane with its actor's whole name: the left axes (all three, so the plots
+        stay aligned) widen to the longest, up to :data:`MAX_AXIS_WIDTH_PX`; past that a name is
+        cut in the middle with "…".  (pyqtgraph drops a tick label that does not fit.)"""
+        axis = self.lanes.getAxis("left")
+        metrics = QFontMetrics(axis.style.get("tickFont") or QFont())
+        room = MAX_AXIS_WIDTH_PX - AXIS_LABEL_ROOM_PX
+        shown = [metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, room) for name in names]
+        widest = max((metrics.horizontalAdvance(text) for text in shown), default=0)
+        width = min(max(AXIS_WIDTH_PX, widest + AXIS_LABEL_ROOM_PX), MAX_AXIS_WIDTH_PX)
+        for plot in (self.counts, self.rate, self.lanes):
+            plot.getAxis("left").setWidth(width)
+        axis.setTicks([[(len(names) - 1 - i, text) for i, text in enumerate(shown)]])
 
     def _draw_lanes(self, model: RunModel) -> None:
         names = sorted(model.transitions, key=lane_order)
         if names != self._lanes:
             self._lanes = names
-            ticks = [(len(names) - 1 - i, name) for i, name in enumerate(names)]
-            self.lanes.getAxis("left").setTicks([ticks])
+            self._fit_lane_names(names)
             self.lanes.setYRange(-0.5, max(len(names), 1) - 0.5, padding=0.05)
         view = self.lanes.getViewBox()
         (start, stop), _ = view.viewRange()

@@ -14,11 +14,22 @@ from contextlib import contextmanager
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import PySide6  # noqa: F401  (the binding pyqtgraph must use, imported first)
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QApplication, QWidget
 
 SCALE_VARIABLE = "QT_SCALE_FACTOR"
 #: The smallest point size of the application's font: legible on a projector.
 MIN_POINT_SIZE = 11
+
+
+def run_until_closed(app: QApplication, window: QWidget) -> int:
+    """Run the event loop until the application quits, then delete ``window`` while Qt and
+    Python are both still whole: left to the interpreter's exit, the plots' graphics items are
+    destroyed in no particular order, and one whose layout changed can crash it then."""
+    code = app.exec()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return code
 
 
 def make_application(scale: float | None = None) -> QApplication:

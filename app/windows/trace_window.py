@@ -54,7 +54,7 @@ def show_trace(program: TraceSession, source: EventSource, config: ScenarioConfi
     times as big, until the user closes it; ``on_events`` sees every batch of events."""
     from PySide6.QtCore import QTimer
 
-    from app.windows.application import make_application
+    from app.windows.application import make_application, run_until_closed
 
     app = make_application(scale)
     window = open_trace_window(source, config, remember_place=scale is None)
@@ -62,7 +62,7 @@ def show_trace(program: TraceSession, source: EventSource, config: ScenarioConfi
     ctrl_c = _CtrlC(window, program)
     signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, ctrl_c.pressed))
     signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))
-    app.exec()
+    run_until_closed(app, window)
 
 
 class _CtrlC:

@@ -7,7 +7,17 @@ one to empty it.  The text is one line, the same in the CLI and the window.
 """
 from __future__ import annotations
 
-from core.analysis.model import BLOCKED_PUT, CRASHED, WAITING_GET, WAITING_JOIN, WORKING, ActorState, JoinWait, RunModel
+from core.analysis.model import (
+    BLOCKED_PUT,
+    CRASHED,
+    JOINING_PROCESS,
+    WAITING_GET,
+    WAITING_JOIN,
+    WORKING,
+    ActorState,
+    JoinWait,
+    RunModel,
+)
 from core.backends import PROCESS, describe
 from core.events import CONSUMER, GET, TASK_DONE, describe_item
 from core.scenarios import ScenarioConfig
@@ -16,7 +26,7 @@ from core.scenarios import ScenarioConfig
 #: happened for this long is stalled, whatever the scenario's timeout: nobody is left
 #: who could wake anyone.
 EVERYONE_WAITS_S = 1.0
-_WAITING = frozenset({WAITING_GET, BLOCKED_PUT, WAITING_JOIN})
+_WAITING = frozenset({WAITING_GET, BLOCKED_PUT, WAITING_JOIN, JOINING_PROCESS})
 
 
 def everyone_waits(model: RunModel) -> bool:

@@ -31,7 +31,12 @@ from core.events import (
     PRODUCER,
     PUT,
     PUT_WAIT,
+    RUN_PAUSE,
+    RUN_RESUME,
     RUN_STOP,
+    STALL,
+    STEP_GRANT,
+    STEP_READY,
     TASK_DONE,
     Event,
     counts_of,
@@ -48,8 +53,13 @@ WAITING_JOIN = "waiting in join()"
 EXITED = "exited"
 CRASHED = "crashed"
 STOPPED = "stopped"
-#: Every state, in a fixed order: the swimlanes store a state as its index here.
-STATES = (STARTING, RUNNING, WORKING, WAITING_GET, BLOCKED_PUT, WAITING_JOIN, EXITED, CRASHED, STOPPED)
+#: Step mode: held at the gate before its next operation until it is let through.
+PAUSED = "paused before an operation"
+#: In ``join()`` of a process (``p.join()``), not of a queue.
+JOINING_PROCESS = "joining a process"
+#: Every state, in a fixed order: the swimlanes store a state as its index here (new ones go last).
+STATES = (STARTING, RUNNING, WORKING, WAITING_GET, BLOCKED_PUT, WAITING_JOIN, EXITED, CRASHED, STOPPED, PAUSED,
+          JOINING_PROCESS)
 STATE_CODES = {state: code for code, state in enumerate(STATES)}
 FINAL_STATES = frozenset({EXITED, CRASHED, STOPPED})
 #: Exit codes that mean "ended by JoinScope's stop", not by the actor's own failure.
@@ -122,6 +132,8 @@ _STATE_AFTER = {(kind, empty): STATE_CODES[state]
                                     (PUT_WAIT, BLOCKED_PUT)) for empty in (False, True)}
 _STATE_AFTER[(GET, False)] = STATE_CODES[WORKING]
 _STATE_AFTER[(GET, True)] = STATE_CODES[RUNNING]
+#: The observer's own events (actor ``joinscope``): they change the run, not an actor.
+_OBSERVER_KINDS = frozenset({RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL})
 #: The counter of ActorState/QueueState each counted kind adds to.
 _COUNTED = {PUT: "puts", GET: "gets", TASK_DONE: "task_dones"}
 _TIME, _KIND, _ACTOR, _QUEUE, _ITEM = (itemgetter(i) for i in (1, 2, 3, 5, 7))
@@ -158,6 +170,10 @@ class RunModel:
         #: tasks (a traced program's main may read a results queue and never mark them done).
         self.taken: Counter[tuple[str, str | None, str]] = Counter()
         self._open_joins: dict[str, JoinWait] = {}
+        #: When the user paused the run: ``[start, end]`` each, ``end`` ``None`` while it lasts.
+        self.pauses: list[list[float | None]] = []
+        #: The diagnosis of the stall the run was declared in (a ``stall`` event), if any.
+        self.stall: str | None = None
         #: Each actor's state changes, oldest first — the swimlanes' data: the times
         #: (``array('d')``) and the states as codes into :data:`STATES` (``array('b')``),
         #: nine bytes a change, at most :data:`MAX_LANE_CHANGES` (see :mod:`core.analysis.compaction`).
@@ -244,14 +260,20 @@ class RunModel:
         codes = np.fromiter(map(_STATE_AFTER.__getitem__, zip(kinds, empty)), np.int8, count)
         times = np.fromiter(map(_TIME, events), np.float64, count)
         gets = np.fromiter(map(GET.__eq__, kinds), np.bool_, count) if GET in kinds else None
+        # An actor waiting in a join makes no operation itself: one recorded in its name comes from
+        # another thread of its process (the sentinel main puts for a consumer added late, say),
+        # and the lane goes on showing the wait.
+        joining = self._open_joins
         if len(present) == 1:
             ids = None
-            self._record_changes(self.actors[present[0]], codes, times)
+            if present[0] not in joining:
+                self._record_changes(self.actors[present[0]], codes, times)
         else:
             ids = np.fromiter(map(present.index, actors), np.int16, count)
             for number, name in enumerate(present):
-                mine = ids == number
-                self._record_changes(self.actors[name], codes[mine], times[mine])
+                if name not in joining:
+                    mine = ids == number
+                    self._record_changes(self.actors[name], codes[mine], times[mine])
         if gets is not None:
             for number, name in enumerate(present):
                 mine = gets if ids is None else gets & (ids == number)
@@ -264,6 +286,27 @@ class RunModel:
                     self.queues[queue].sentinels_put += 1
                 elif is_empty and kind == GET:
                     self.actors[name].sentinels_got += 1
+
+    def _apply_observer(self, event: Event) -> None:
+        kind = event.kind
+        if kind == RUN_STOP:
+            self.stopped = True
+            self._end_pause(event.t)
+        elif kind == RUN_PAUSE:
+            self.pauses.append([event.t, None])
+        elif kind == RUN_RESUME:
+            self._end_pause(event.t)
+        elif kind == STALL:
+            self.stall = event.item if isinstance(event.item, str) else None
+
+    def _end_pause(self, t: float) -> None:
+        if self.pauses and self.pauses[-1][1] is None:
+            self.pauses[-1][1] = t
+
+    @property
+    def paused(self) -> bool:
+        """The run is paused now."""
+        return bool(self.pauses) and self.pauses[-1][1] is None
 
     def _record_changes(self, actor: ActorState, codes: np.ndarray, times: np.ndarray) -> None:
         """Append where ``actor``'s state changes in ``codes`` (at ``times``) to its lane."""
@@ -308,8 +351,8 @@ class RunModel:
         self.events_seen += 1
         self.last_seq = event.seq
         self.last_t = event.t
-        if kind == RUN_STOP:  # the observer's own event: no actor, no lane
-            self.stopped = True
+        if kind in _OBSERVER_KINDS:  # the observer's own events: no actor, no lane
+            self._apply_observer(event)
             return
         actor = self._actor(event)
         queue = None
@@ -324,7 +367,13 @@ class RunModel:
             wait = JoinWait(actor.name, target, event.queue is not None, event.t, event.unfinished)
             self._open_joins[actor.name] = wait
             actor.joining = target
-            self._set(actor, WAITING_JOIN, event.t)
+            self._set(actor, WAITING_JOIN if wait.on_queue else JOINING_PROCESS, event.t)
+        elif kind == STEP_READY:
+            if actor.state not in FINAL_STATES:
+                self._set(actor, PAUSED, event.t)
+        elif kind == STEP_GRANT:
+            if actor.state == PAUSED:
+                self._set(actor, RUNNING, event.t)
         elif kind == JOIN_RETURN:
             opened = self._open_joins.pop(actor.name, None)
             if opened is not None:

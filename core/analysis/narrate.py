@@ -23,7 +23,10 @@ from core.events import (
     MAIN_ACTOR,
     PUT,
     PUT_WAIT,
+    RUN_PAUSE,
+    RUN_RESUME,
     RUN_STOP,
+    STALL,
     TASK_DONE,
     Event,
     describe_item,
@@ -31,7 +34,7 @@ from core.events import (
 
 #: The kinds :meth:`Narrator.line` has a sentence for (an actor_start of main excepted).
 NARRATED_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, JOIN_ENTER, JOIN_RETURN, ACTOR_RETIRE,
-                            ACTOR_START, ACTOR_EXIT, RUN_STOP, ERROR})
+                            ACTOR_START, ACTOR_EXIT, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, ERROR})
 
 
 def is_told(event: Event) -> bool:
@@ -105,6 +108,14 @@ class Narrator:
             return f"{who} {how_it_ended(event.exitcode, self.backend)}"
         if kind == RUN_STOP:
             return "the run was stopped: every actor is asked to end now"
+        if kind == RUN_PAUSE:
+            return f"the run was paused: every {describe(self.backend).unit} is held where it is"
+        if kind == RUN_RESUME:
+            pause = self.model.pauses[-1] if self.model.pauses else None
+            length = f" after {seconds_text(event.t - pause[0])}" if pause is not None and pause[0] is not None else ""
+            return f"the run goes on{length}"
+        if kind == STALL:
+            return f"stalled: {event.item}"
         if kind == ERROR:
             return f"{who}: {event.error}"
         return None
@@ -116,7 +127,9 @@ class Narrator:
         if event.released_by is None:
             line = f"{who}'s {event.queue}.join() returned at once: unfinished was 0"
         else:
-            line = (f"{who} found that all tasks are processed (waited {seconds_text(event.waited)}, "
+            paused = self._paused_during(event.t - event.waited, event.t) if event.waited is not None else 0.0
+            of_which = f", {seconds_text(paused)} of it paused" if paused else ""
+            line = (f"{who} found that all tasks are processed (waited {seconds_text(event.waited)}{of_which}, "
                     f"released by task_done #{event.released_by})")
         # As the model found them when it applied this return: the narration may come after a
         # whole batch was applied, and the late producer's exit may be in it.
@@ -126,6 +139,12 @@ class Narrator:
         if unfinished:
             line += f" — but {', '.join(unfinished)} had not finished adding tasks!"
         return line
+
+
+    def _paused_during(self, start: float, end: float) -> float:
+        """How much of ``start`` … ``end`` the run spent paused."""
+        return sum(max(0.0, min(end, stop if stop is not None else end) - max(start, begin))
+                   for begin, stop in self.model.pauses if begin is not None)
 
 
 def seconds_text(seconds: float | None) -> str:

@@ -21,10 +21,17 @@ from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
 
 _COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
 _TIME, _KIND, _QUEUE, _DEPTH, _UNFINISHED = (itemgetter(i) for i in (1, 2, 5, 8, 9))
-RATE_BINS = 50
-RATE_MIN_BIN_S = 0.05
-#: Completions are counted in bins this wide; the rate plot's bins are whole multiples.
+#: Completions are counted in bins this wide; the rate's window is a whole multiple.
 RATE_BASE_S = 0.01
+#: The windows the rate is averaged over, one picked per run (see :func:`rate_window`).
+RATE_WINDOWS_S = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+#: The rate's window spans about this share of the run…
+RATE_WINDOW_SHARE = 1 / 20
+#: …and at least this many completions at the run's average rate, so a slow run's rate is
+#: not drawn as spikes of one task per narrow bin.
+RATE_WINDOW_TASKS = 4
+#: Points the rate is drawn with at most.
+RATE_POINTS = 1200
 #: Rows of a queue's count history past which its older half is summarised (16 bytes a row).
 MAX_STEP_ROWS = 900_000
 #: ``task_done`` calls that brought unfinished to 0 remembered for naming what released a join.
@@ -141,16 +148,43 @@ class Timeline:
         """Tasks completed so far (``task_done`` calls)."""
         return int(self._done_counts[:self._done_bins].sum())
 
-    def completion_rate(self, bin_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Tasks completed per second, in bins of ``bin_s`` rounded to a whole number of
-        :data:`RATE_BASE_S` (bin start times, rates).
+    def rate_window(self, end: float | None = None) -> float:
+        """The window the completion rate is averaged over for a run that has lasted ``end``
+        seconds: a twentieth of it, at least four completions' worth at its average rate,
+        rounded up to one of :data:`RATE_WINDOWS_S`."""
+        end = max(self.last_t if end is None else end, RATE_BASE_S)
+        done = self.completed
+        wanted = max(end * RATE_WINDOW_SHARE, RATE_WINDOW_TASKS * end / done if done else 0.0)
+        return next((w for w in RATE_WINDOWS_S if w >= wanted), RATE_WINDOWS_S[-1])
 
-        Without ``bin_s`` the bins are about a fiftieth of the run, so a short run and a
-        long one both show their shape."""
+    def completion_rate(self, window_s: float | None = None, end: float | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Tasks completed per second over the ``window_s`` before each moment, from 0 to ``end``
+        (the times, the rates).  Early on, while the run is younger than the window, the rate is
+        over the run so far, so the curve's last value is always an honest rate, and its mean
+        over the run is the run's average rate.  Without ``window_s``: :meth:`rate_window`."""
+        end = max(self.last_t if end is None else end, RATE_BASE_S)
         if not self._done_bins:
             return np.zeros(0), np.zeros(0)
-        if bin_s is None:
-            bin_s = max(RATE_MIN_BIN_S, self.last_t / RATE_BINS)
+        window_s = self.rate_window(end) if window_s is None else window_s
+        span = max(1, round(window_s / RATE_BASE_S))
+        bins = max(int(np.ceil(end / RATE_BASE_S)), self._done_bins)
+        counts = np.zeros(bins + 1, np.int64)
+        counts[1:self._done_bins + 1] = self._done_counts[:self._done_bins]
+        done_before = np.cumsum(counts)  # done_before[i]: completions in the bins before bin i
+        step = max(1, -(-bins // RATE_POINTS))
+        at = np.arange(step, bins + step, step)
+        at[-1] = min(at[-1], bins)
+        at = np.unique(at)
+        since = np.maximum(at - span, 0)
+        rates = (done_before[at] - done_before[since]) / ((at - since) * RATE_BASE_S)
+        return at * RATE_BASE_S, rates
+
+    def binned_rate(self, bin_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Tasks completed per second in bins of ``bin_s`` rounded to a whole number of
+        :data:`RATE_BASE_S` (bin start times, rates)."""
+        if not self._done_bins:
+            return np.zeros(0), np.zeros(0)
         per_bin = max(1, round(bin_s / RATE_BASE_S))
         bins = -(-self._done_bins // per_bin)
         counts = np.zeros(bins * per_bin, np.int64)

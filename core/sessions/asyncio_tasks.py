@@ -146,20 +146,16 @@ class AsyncioSession(InProcessSession):
             self._loop.close()
         self.closed = True
 
-    def pause(self) -> None:
+    def _freeze(self) -> None:
         """Freeze every task: the loop itself waits in a callback until :meth:`resume`."""
-        if self.paused:
-            return
         self._unpaused.clear()
-        self.paused = True
         try:
             self._loop.call_soon_threadsafe(self._hold)
         except RuntimeError:  # the loop has already ended
             pass
 
-    def resume(self) -> None:
+    def _thaw(self) -> None:
         self._unpaused.set()
-        self.paused = False
 
     def _hold(self) -> None:
         while not self._unpaused.wait(WAIT_SLICE_S):

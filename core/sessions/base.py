@@ -35,7 +35,10 @@ from core.events import (
     JOIN_ENTER,
     JOIN_RETURN,
     MAIN_ACTOR,
+    OBSERVER_ACTOR,
     PRODUCER,
+    RUN_PAUSE,
+    RUN_RESUME,
     Event,
     describe_exception,
     wire_record,
@@ -135,10 +138,12 @@ class SessionBase(ABC, Generic[ActorT]):
     def close(self) -> None: ...
 
     @abstractmethod
-    def pause(self) -> None: ...
+    def _freeze(self) -> None:
+        """Hold every actor where it is (each backend in its own way)."""
 
     @abstractmethod
-    def resume(self) -> None: ...
+    def _thaw(self) -> None:
+        """Let the actors :meth:`_freeze` held go on."""
 
     @abstractmethod
     def _spawn(self, role: str) -> str | None:
@@ -147,6 +152,23 @@ class SessionBase(ABC, Generic[ActorT]):
     @abstractmethod
     def _take(self, timeout: float) -> None:
         """Hand every record that has arrived to the merger, waiting up to ``timeout`` for a first."""
+
+    def pause(self) -> None:
+        """Hold every actor where it is until :meth:`resume`; the pause is an event of the run
+        (``run_pause``), so its picture and its recording show it.  ``main`` keeps waiting."""
+        if self.paused or self.state != RUNNING:
+            return
+        self._record(RUN_PAUSE, actor=OBSERVER_ACTOR)
+        self._freeze()
+        self.paused = True
+
+    def resume(self) -> None:
+        if not self.paused:
+            return
+        self._thaw()
+        self.paused = False
+        if self.state == RUNNING and not self._stop.is_set():
+            self._record(RUN_RESUME, actor=OBSERVER_ACTOR)
 
     def _retired(self, actor: ActorT) -> None:
         """Make a retired actor notice soon (a process or thread polls; a task waiting in get() is woken)."""

@@ -86,6 +86,7 @@ class InProcessSession(SessionBase[InProcessActor]):
         self._stop.set()
         self._record(RUN_STOP, actor=OBSERVER_ACTOR)
         self._unpaused.set()
+        self.paused = False
         return True
 
     def _take(self, timeout: float) -> None:

@@ -167,14 +167,12 @@ class ProcessSession(SessionBase[ActorProcess]):
             thread.join(THREAD_JOIN_S)
         self.state = STOPPED
 
-    def pause(self) -> None:
-        """Freeze every actor process (SIGSTOP); ``main`` simply keeps waiting."""
+    def _freeze(self) -> None:
+        """Freeze every actor process (SIGSTOP)."""
         self._signal_actors(signal.SIGSTOP)
-        self.paused = True
 
-    def resume(self) -> None:
+    def _thaw(self) -> None:
         self._signal_actors(signal.SIGCONT)
-        self.paused = False
 
     def _signal_actors(self, signum: int) -> None:
         for actor in self.actors():

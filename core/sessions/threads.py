@@ -103,14 +103,12 @@ class ThreadSession(InProcessSession):
         self._join_threads(STOP_WAIT_S)
         self.closed = True
 
-    def pause(self) -> None:
+    def _freeze(self) -> None:
         """Hold every actor at its next pause point (see the module's docstring)."""
         self._unpaused.clear()
-        self.paused = True
 
-    def resume(self) -> None:
+    def _thaw(self) -> None:
         self._unpaused.set()
-        self.paused = False
 
     def pause_point(self) -> float:
         """Wait here while the run is paused (raises if it is stopped); the seconds waited."""
