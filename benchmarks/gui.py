@@ -71,6 +71,9 @@ class SyntheticStream:
     def live_processes(self) -> int:
         return 0
 
+    def note_stall(self, diagnosis: str) -> None:
+        """(A synthetic stream never stalls long enough to be told.)"""
+
     def poll(self, timeout: float = 0.0) -> list[Event]:
         time.sleep(min(timeout, 0.001))
         due = min(int((time.monotonic() - self.t0) * self.rate), self.total)

@@ -53,6 +53,11 @@ class EventSource(Protocol):
         """Its actors (processes, threads or tasks), or the traced program's processes, still running."""
         ...
 
+    def note_stall(self, diagnosis: str) -> None:
+        """The run was declared stalled, for ``diagnosis``: a ``stall`` event joins its events
+        (so its recording says so where it happened)."""
+        ...
+
 
 class ScenarioSession(EventSource, Protocol):
     """A scenario's session: a source JoinScope runs itself, which it can also steer."""

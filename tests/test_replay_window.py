@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QByteArray, Qt
@@ -16,6 +17,8 @@ from core.recordings.replay import load_recording
 from core.recordings.trace import read_trace
 from core.scenarios import scenario
 from tests.runs import replay_mismatch
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -269,3 +272,55 @@ def test_a_recording_paused_past_the_stall_timeout_shows_no_stall(window, seed_t
         replay.seek(position)
         assert "Stalled" not in window.banner.text() or not window.banner.isVisible(), position
     assert window.banner.isVisible() and window.banner.text().startswith("<b>Finished.</b>")
+
+
+def test_a_stalled_run_records_its_verdict_and_its_replay_says_it_at_that_event(window, tmp_path, qtbot):
+    """``joinscope run`` prints the stall's diagnosis; the recording carries it (a ``stall`` event,
+    actor joinscope), and the replay raises the same banner with the same words at that event."""
+    import subprocess
+    import sys
+
+    from core.events import OBSERVER_ACTOR, STALL
+
+    record = tmp_path / "crash.jsonl"
+    result = subprocess.run([sys.executable, "-m", "app", "run", "--scenario", "crash", "--speed", "40",
+                             "--timeout", "0.5", "--quiet", "--record", str(record)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    recording = load_recording(record)
+    stalls = [i for i, e in enumerate(recording.events) if e.kind == STALL]
+    assert len(stalls) == 1
+    stall = recording.events[stalls[0]]
+    assert stall.actor == OBSERVER_ACTOR and stall.item in result.stdout  # the words the command line said
+    replay = window.open_replay(recording)
+    replay.seek(stalls[0])
+    assert not window.banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Right)  # the stall event itself
+    assert window.banner.isVisible()
+    assert window.banner.text() == f"<b>Stalled.</b> {stall.item}".replace("&", "&amp;")
+    assert "crashed" in stall.item
+
+
+def test_a_traced_program_replays_as_itself(window, tmp_path, qtbot):
+    """Its command line, not the seed scenario's controls; the title names the file shown; a
+    --timeout that stopped it is a stall, said at its event."""
+    import subprocess
+    import sys
+
+    from core.events import STALL
+
+    record = tmp_path / "hang.jsonl"
+    program = ROOT / "tests" / "programs" / "hang.py"
+    result = subprocess.run([sys.executable, "-m", "app", "trace", "--no-gui", "--timeout", "2",
+                             "--record", str(record), str(program)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    recording = load_recording(record)
+    stall = next(e for e in recording.events if e.kind == STALL)
+    assert stall.item.startswith("the program ran longer than --timeout 2 s: ")
+    window.open_replay(recording)
+    assert window.windowTitle() == "JoinScope — replay of hang.jsonl"
+    assert window.controls.program.isVisible() and str(program) in window.controls.program.text()
+    assert not window.controls.scenario.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert window.banner.isVisible() and window.banner.text().startswith("<b>Stalled.</b> the program ran longer")

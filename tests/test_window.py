@@ -290,3 +290,57 @@ def test_the_banner_is_green_only_for_a_clean_run(window, qtbot, name, level, he
     assert window.banner.isVisible()
     assert window.banner.text().startswith(headline)
     assert window.banner.styleSheet() == theme.BANNERS[level]
+
+
+def test_a_stall_the_window_declares_is_an_event_of_the_run(window, qtbot):
+    with qtbot.waitSignal(window.controller.stalled, timeout=30_000) as stalled:
+        window.start_run(scenario("crash", speed=40.0, seed=1, stall_timeout_s=0.5))
+    qtbot.waitUntil(lambda: window.controller.model.stall is not None, timeout=10_000)
+    assert window.controller.model.stall == stalled.args[0]
+    window.story.flush()
+    assert "stalled: " + stalled.args[0] in window.story.text.toPlainText()
+    with qtbot.waitSignal(window.run_over, timeout=10_000):
+        window.controller.stop()
+
+
+def test_the_story_follows_the_run_until_the_reader_scrolls_back(window, qtbot):
+    """Long lines that wrap, and a panel that narrows or gets shorter (text wrapped anew, another
+    panel's text growing above it), move the scroll bar's end without anyone scrolling: the
+    story keeps following; only a scroll holds it."""
+    from PySide6.QtWidgets import QAbstractSlider
+
+    from app.panels.story import TITLE_HELD
+    from core.events import ERROR, Event
+
+    window.controller.config = scenario("crash")
+    window.resize(1024, 700)
+    window.show()
+    window.story.flush()
+    qtbot.waitExposed(window)
+    story, bar = window.story, window.story.text.verticalScrollBar()
+    events = _story_events(40)
+    window.controller.model.apply(events)
+    story.add(events)
+    story.flush()
+    seq = len(events)
+    for round_ in range(5):
+        crash = Event(seq + 1, 9.0 + round_, ERROR, f"consumer-{round_}", 1, None, 0, None, None, None,
+                      error="RuntimeError: " + "a long message that wraps over several lines " * 4)
+        seq += 1
+        window.controller.model.apply([crash])
+        story.add([crash])
+        story.flush()
+        story.setFixedSize(360 - 40 * round_, 300 - 40 * round_)  # wrapped anew, fewer lines in view...
+        qtbot.wait(50)
+        story.add(_story_events(41 + round_)[-3:])  # ...and the run goes on
+        story.flush()
+        assert story.following and bar.value() == bar.maximum(), round_
+        assert story.title.text() != TITLE_HELD
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepSub)  # the reader scrolls back
+    held_at = bar.value()
+    more = _story_events(45)[120:]
+    story.add(more)
+    story.flush()
+    assert not story.following and bar.value() == held_at and story.title.text() == TITLE_HELD
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)
+    assert story.following and story.title.text() != TITLE_HELD

@@ -327,6 +327,8 @@ class RunController(QObject):
             stalled = quiet > stall_timeout(self.config, model)
         if stalled:
             self.diagnosis = diagnose(model, quiet, self.config.backend)
+            if self.session is not None:
+                self.session.note_stall(self.diagnosis)  # the recording says so where it happened
             self.stalled.emit(self.diagnosis)  # first: whoever reacts to the state sees the diagnosis shown
             self._set_state(STALLED)
 

@@ -61,7 +61,6 @@ def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
     from app.windows.main_window import MainWindow
 
     window = MainWindow(**remembering(args))
-    window.setWindowTitle(f"JoinScope — replay of {recording.path}")
     panel = window.open_replay(recording, args.speed)
     panel.replay_finished.connect(lambda: _when_over(args, app, window))
     _close_on_signals(window)

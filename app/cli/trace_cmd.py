@@ -22,6 +22,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before t
 if TYPE_CHECKING:
     from typing import Any, TextIO
 
+    from core.analysis.model import RunModel
     from core.scenarios import ScenarioConfig
     from core.tracing.blocks import BlockTraceWriter as TraceWriter
     from core.tracing.launch import LaunchedProgram
@@ -216,6 +217,7 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _H
     summary = TraceSummary()
     write_error: OSError | None = None
     received = signals.received
+    model = _diagnosing(session) if session.timeout_s is not None else None
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(*HEADLESS_GC_THRESHOLDS)
@@ -231,6 +233,9 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _H
                 blocks = session.poll_blocks(POLL_S)
                 if blocks:
                     summary.add_blocks(blocks)
+                    if model is not None:
+                        for block in blocks:
+                            model.apply(block.events())
                     if writer is not None and write_error is None:
                         try:
                             writer.write_blocks(blocks)
@@ -242,6 +247,21 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _H
         if writer is not None:
             writer.close()
     return summary, write_error
+
+
+def _diagnosing(session: TraceSession) -> RunModel:
+    """A run model the program's events are folded into, so that a ``--timeout`` says why the
+    program did not end, as a stalled scenario does (only with ``--timeout``: folding costs)."""
+    import time
+
+    from core.analysis.diagnosis import diagnose
+    from core.analysis.model import RunModel
+
+    model = RunModel()
+    session.diagnose_timeout = lambda timeout_s: (
+        f"the program ran longer than --timeout {timeout_s:g} s: "
+        + diagnose(model, time.monotonic() - session.t0 - model.last_t))
+    return model
 
 
 def _run_in_window(session: TraceSession, writer: TraceWriter | None, config: ScenarioConfig,

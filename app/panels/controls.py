@@ -125,6 +125,13 @@ class ControlPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(settings)
         layout.addLayout(buttons)
+        #: Says which program is shown when it is a user's own, not a scenario (see show_program).
+        self.program = QLabel()
+        self.program.setWordWrap(True)
+        self.program.setObjectName("program-heading")
+        self.program.hide()
+        layout.insertWidget(0, self.program)
+        self._settings = settings
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setObjectName("problems")
@@ -134,6 +141,13 @@ class ControlPanel(QWidget):
         self._shown = SCENARIOS[self.scenario.currentData()]
         self.scenario.currentIndexChanged.connect(self._on_scenario_changed)
         self._on_scenario_changed()
+
+    def show_program(self, heading: str | None) -> None:
+        """Show a user's own program (``heading``, rich text) instead of a scenario's settings,
+        which do not apply to it; ``None``: the scenarios again."""
+        self.program.setText(heading or "")
+        self.program.setVisible(heading is not None)
+        self._settings.setVisible(heading is None)
 
     def select_scenario(self, name: str) -> None:
         self.scenario.setCurrentIndex(self.scenario.findData(name))

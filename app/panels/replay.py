@@ -13,6 +13,7 @@ forward / back, Home / End the start / end, ] / [ faster / slower.
 from __future__ import annotations
 
 import time
+from html import escape
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -40,6 +41,17 @@ FRAME_MS = 16
 NARRATION_LINES = 3
 #: How far back the panel looks for narrated events (most events are narrated).
 NARRATION_LOOKBACK = 50
+
+
+def traced_program(recording: Recording) -> str | None:
+    """The command line of the user's program a recording traced (``joinscope trace``), if it did."""
+    traced = recording.header.get("traced")
+    if not isinstance(traced, dict) or not isinstance(traced.get("script"), str):
+        return None
+    args = traced.get("args")
+    words = [traced["script"], *(arg for arg in args if isinstance(arg, str))] if isinstance(args, list) else [
+        traced["script"]]
+    return " ".join(words)
 
 
 class ReplayPanel(QObject):
@@ -81,9 +93,14 @@ class ReplayPanel(QObject):
             (Qt.Key.Key_End, lambda: self.seek(len(recording.events))),
             (Qt.Key.Key_BracketRight, lambda: self._change_speed(1)),
             (Qt.Key.Key_BracketLeft, lambda: self._change_speed(-1)))]
-        if recording.config.name in SCENARIOS:
-            controls.select_scenario(recording.config.name)
-        controls.show_config(recording.config)  # the recorded run's settings, greyed out while replaying
+        program = traced_program(recording)
+        if program is not None:  # a user's own program: its command line, not a scenario's settings
+            controls.show_program(f"Replaying a trace of <b>{escape(program, quote=False)}</b>")
+        else:
+            controls.show_program(None)
+            if recording.config.name in SCENARIOS:
+                controls.select_scenario(recording.config.name)
+            controls.show_config(recording.config)  # the recorded run's settings, greyed out while replaying
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.show_replayed(self.cursor.model, self.cursor.timeline, [], rebuilt=True)
         self._show_position()

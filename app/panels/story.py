@@ -50,6 +50,12 @@ class StoryPanel(QWidget):
         #: How many untold events the last pending line counts (0: it is a sentence).
         self._untold_at_end = 0
         self._reset_text = False
+        #: The text shows its newest line, until the reader scrolls back (and again once they
+        #: scroll to the end).  Kept, not read off the scroll bar: text that wraps anew, or a
+        #: long line arriving, moves the bar's end without anyone scrolling.
+        self._follows = True
+        #: The panel is moving the text itself: the scroll bar's changes are not the reader's.
+        self._moving = False
 
         self.title = QLabel(TITLE)
         self.title.setWordWrap(True)
@@ -69,6 +75,7 @@ class StoryPanel(QWidget):
         self._timer.timeout.connect(self.flush)
         self._timer.start()
         self.text.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.text.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
         controller.run_reset.connect(self.clear)
         controller.events_applied.connect(self.add)
         controller.state_changed.connect(self.flush)  # the end of a run is told at once
@@ -79,6 +86,7 @@ class StoryPanel(QWidget):
         self._pending.clear()
         self._untold_at_end = 0
         self._reset_text = True
+        self._follows = True
 
     def add(self, events: list[Event]) -> None:
         narrator = self._narrator_now()
@@ -108,9 +116,8 @@ class StoryPanel(QWidget):
 
     @property
     def following(self) -> bool:
-        """Whether the text shows its newest line (the reader has not scrolled back)."""
-        bar = self.text.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 1
+        """Whether the text follows its newest line (the reader has not scrolled back)."""
+        return self._follows
 
     def flush(self) -> None:
         """Bring the text up to date with the lines narrated since the last time, unless the
@@ -126,17 +133,35 @@ class StoryPanel(QWidget):
         self._pending.clear()
         self._untold_at_end = 0
         self._reset_text = False
-        if reset:
-            self.text.setPlainText(text)
-        else:
-            self.text.appendPlainText(text)
+        self._moving = True
+        try:
+            if reset:
+                self.text.setPlainText(text)
+            else:
+                self.text.appendPlainText(text)
+        finally:
+            self._moving = False
         self.title.setText(TITLE)
-        bar = self.text.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self._scroll_to_end()
 
-    def _on_scrolled(self) -> None:
-        if self._pending and self.following:
+    def _scroll_to_end(self) -> None:
+        bar = self.text.verticalScrollBar()
+        self._moving = True
+        try:
+            bar.setValue(bar.maximum())
+        finally:
+            self._moving = False
+
+    def _on_scrolled(self, value: int) -> None:
+        if self._moving:
+            return
+        self._follows = value >= self.text.verticalScrollBar().maximum() - 1
+        if self._pending and self._follows:
             self.flush()
+
+    def _on_range_changed(self, low: int, high: int) -> None:
+        if self._follows:  # new lines, or the old ones wrapped anew: still at the end
+            self._scroll_to_end()
 
     def story(self) -> str:
         """Everything the panel tells, shown or waiting (for tests and the curious)."""

@@ -1,6 +1,7 @@
 """The main window: controls on the left, live plots and swimlanes, the event log below."""
 from __future__ import annotations
 
+import os
 from html import escape
 from importlib.resources import files
 
@@ -14,7 +15,7 @@ from app.bridge.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALL
 from app.panels.controls import ControlPanel
 from app.panels.event_log import EventLog
 from app.panels.export_menu import ExportMenu
-from app.panels.replay import ReplayPanel
+from app.panels.replay import ReplayPanel, traced_program
 from app.panels.story import StoryPanel
 from app.panels.teaching import TeachingPanel
 from app.plots.run_plots import REDRAW_HZ, RunPlots
@@ -63,9 +64,10 @@ class MainWindow(QMainWindow):
         collect_garbage_on_the_gui_thread()
         self._remember_place = remember_place
         self._remember_recordings = remember_recordings
-        #: It shows a user's own program (``joinscope trace``): judged as a program, not a scenario.
-        self.traced = False
-        self.setWindowTitle("JoinScope — multiprocessing.JoinableQueue, live")
+        #: The user's own program the window traces (``joinscope trace``): its command line.  It is
+        #: judged as a program, not a scenario, and its title says so.
+        self.program: str | None = None
+        self.setWindowTitle("JoinScope")
         self.setWindowIcon(QIcon(str(files("resources") / "joinscope.svg")))
         self.controller = RunController(self)
         self.controller.frame_synced = True  # _redraw() tells it each frame
@@ -183,7 +185,31 @@ class MainWindow(QMainWindow):
         self.replay = ReplayPanel(self, self.controller, self.controls, recording, speed)
         self.replay.closed.connect(self._on_replay_closed)
         self.replay.replay_finished.connect(self._on_replay_finished)
+        self._update_title()
         return self.replay
+
+    def trace(self, program: str) -> None:
+        """Show a user's own program, traced (``joinscope trace``), instead of the scenarios."""
+        self.program = program
+        self.controls.show_program(self._program_heading())
+        self._update_title()
+
+    def _program_heading(self) -> str | None:
+        return None if self.program is None else f"Tracing <b>{escape(self.program, quote=False)}</b>"
+
+    def _update_title(self) -> None:
+        """The title says what is shown: the file replayed, the program traced, or the scenario
+        and what its actors are."""
+        if self.replay is not None:
+            shown = f"replay of {os.path.basename(self.replay.recording.path)}"
+        elif self.program is not None:
+            shown = f"tracing {self.program}"
+        else:
+            config = self.controller.config if self.controller.state != IDLE else None
+            config = config or self.controls.config()
+            backend = describe(config.backend)
+            shown = f"{config.name}: {backend.actors} on a {backend.queue_class}"
+        self.setWindowTitle(f"JoinScope — {shown}")
 
     def open_compare(self, backends: tuple[str, str] | None = None) -> CompareWindow:
         """The settings the controls show, run on ``backends`` at once in a window of their own
@@ -214,6 +240,8 @@ class MainWindow(QMainWindow):
 
     def _on_replay_closed(self) -> None:
         self.replay = None
+        self.controls.show_program(self._program_heading())
+        self._update_title()
 
     def _on_replay_finished(self) -> None:
         self._redraw()
@@ -230,6 +258,7 @@ class MainWindow(QMainWindow):
 
     def _on_state_changed(self, state: str) -> None:
         self.controls.set_run_state(state, state == PAUSED)
+        self._update_title()
         self.show_all_action.setEnabled(state != REPLAYING)  # the replay's Home goes to its start
         if state == FINISHED_STATE:
             self._show_finished()
@@ -265,7 +294,8 @@ class MainWindow(QMainWindow):
         what went wrong comes first (see :mod:`core.analysis.outcome`)."""
         model = self.controller.model
         config = self.controller.config
-        outcome = judge(model, config.backend if config is not None else PROCESS, traced=self.traced)
+        traced = self.program is not None or (self.replay is not None and traced_program(self.replay.recording))
+        outcome = judge(model, config.backend if config is not None else PROCESS, traced=bool(traced))
         text = f"<b>{escape(outcome.headline, quote=False)}</b>"
         text += "".join(f" {escape(reason, quote=False)}" for reason in outcome.reasons)
         text += f" {model.puts} puts, {model.gets} gets, {model.task_dones} task_done calls."

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
-from html import escape
 from typing import TYPE_CHECKING
 
 from core.scenarios import ScenarioConfig
@@ -26,23 +25,15 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 def open_trace_window(source: EventSource, config: ScenarioConfig, remember_place: bool = True) -> MainWindow:
     """A shown main window already playing ``source`` (a traced program, or its recording);
     ``remember_place`` as :class:`app.windows.main_window.MainWindow` takes it."""
-    from PySide6.QtWidgets import QLabel
-
     from app.windows.main_window import MainWindow
 
     window = MainWindow(remember_place=remember_place)
-    window.traced = True
-    window.setWindowTitle(f"JoinScope — tracing {config.title}")
+    window.trace(config.title)
+    # A scenario's Start/Pause/Reset do not apply to someone else's program; Stop (which ends it
+    # and every process it started) and Follow newest do.
     controls = window.controls
-    # A scenario's settings and Start/Pause/Reset do not apply to someone else's program; Stop
-    # (which ends it and every process it started) and Follow newest do.
-    controls.scenario.parentWidget().hide()
     for button in (controls.start_button, controls.pause_button, controls.reset_button):
         button.hide()
-    heading = QLabel(f"Tracing <b>{escape(config.title)}</b>")
-    heading.setWordWrap(True)
-    heading.setObjectName("trace-heading")
-    controls.layout().insertWidget(0, heading)
     window.controller.start(config, source)
     window.show()
     return window

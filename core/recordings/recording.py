@@ -39,6 +39,9 @@ class RecordingSource:
     def live_processes(self) -> int:
         return self.source.live_processes()
 
+    def note_stall(self, diagnosis: str) -> None:
+        self.source.note_stall(diagnosis)
+
     def start(self) -> None:
         self.source.start()
 

@@ -28,7 +28,7 @@ from core.analysis.diagnosis import diagnose
 from core.analysis.model import RunModel
 from core.analysis.narrate import Narrator
 from core.analysis.timeline import Timeline
-from core.events import ACTOR_EXIT, ERROR, JOIN_RETURN, MAIN_ACTOR, RUN_STOP, Event
+from core.events import ACTOR_EXIT, ERROR, JOIN_RETURN, MAIN_ACTOR, RUN_STOP, STALL, Event
 from core.recordings.choices import REPLAY_SPEEDS
 from core.recordings.trace import TraceError, TraceReader
 from core.scenarios import SCENARIOS, ScenarioConfig
@@ -93,7 +93,14 @@ def find_stall(recording: Recording) -> Stall | None:
     the stop and the ends of its processes.  A silence the run went on after is no
     stall (the run was paused, or only slow), however long.  The diagnosis is the one
     the live run printed, from the state before the silence.
+
+    A recording made since the ``stall`` event exists says so itself: the stall is where
+    that event is, with the diagnosis it carries.
     """
+    for index, event in enumerate(recording.events):
+        if event.kind == STALL:
+            before = recording.times[index - 1] if index else 0.0
+            return Stall(index, float(recording.times[index] - before), str(event.item))
     times = recording.times
     if len(times) < 2:
         return None

@@ -39,6 +39,7 @@ from core.events import (
     PRODUCER,
     RUN_PAUSE,
     RUN_RESUME,
+    STALL,
     Event,
     describe_exception,
     wire_record,
@@ -214,6 +215,10 @@ class SessionBase(ABC, Generic[ActorT]):
         """An event of the session's own process (``main``'s joins, launches, exits, a stop)."""
         self._inbox.append(wire_record(time.monotonic(), kind, actor, self._pid if pid is None else pid, item=item,
                                        waited=waited, error=error, exitcode=exitcode))
+
+    def note_stall(self, diagnosis: str) -> None:
+        """The run was declared stalled (see :class:`core.sources.EventSource`)."""
+        self._record(STALL, diagnosis, OBSERVER_ACTOR)
 
     def _record_end(self, actor: str, role: str, exitcode: int | None, error: BaseException | None,
                     pid: int | None = None) -> None:

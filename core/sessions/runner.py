@@ -73,6 +73,7 @@ def run_session(session: SessionBase, model: RunModel | None = None,
             elif session.state == RUNNING and (now - quiet_since > stall_timeout(session.config, model)
                                                or (session.stuck and session.caught_up)):
                 outcome, diagnosis = STALLED, diagnose(model, now - quiet_since, session.config.backend)
+                session.note_stall(diagnosis)
                 session.stop()
     except (KeyboardInterrupt, Terminated) as interruption:
         outcome, interrupted_by = INTERRUPTED, type(interruption)

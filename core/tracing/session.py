@@ -23,13 +23,23 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge, wait
 from pickle import UnpicklingError
 from typing import Any
 
 from core.backends import BACKENDS
-from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event, role_of, wire_record
+from core.events import (
+    ACTOR_EXIT,
+    ACTOR_START,
+    MAIN_ACTOR,
+    OBSERVER_ACTOR,
+    RUN_STOP,
+    STALL,
+    Event,
+    role_of,
+    wire_record,
+)
 from core.sources import FINISHED, NEW, RUNNING, STOPPED
 from core.tracing.blocks import BlockMerger, EventBlock
 from core.tracing.channel import QUEUE_CREATED, load_message
@@ -66,6 +76,10 @@ def _clear_receive_timeout(fd: int) -> None:
         sock.detach()  # the connection keeps the descriptor
 
 
+def _ran_too_long(timeout_s: float) -> str:
+    return f"the program ran longer than --timeout {timeout_s:g} s"
+
+
 class _Peer:
     """What is known about the process at the other end of one connection."""
 
@@ -88,6 +102,9 @@ class TraceSession:
         self.queues = list(queues)
         self.args = list(args)
         self.timeout_s = timeout_s
+        #: What a ``stall`` event says when the program runs past ``timeout_s`` (the command sets
+        #: one that reads its run model, when it keeps one).
+        self.diagnose_timeout: Callable[[float], str] = _ran_too_long
         self.python = python
         self.state = NEW
         self.outcome: str | None = None
@@ -236,6 +253,11 @@ class TraceSession:
         if self.state == RUNNING:
             self._watch_program()
 
+    def note_stall(self, diagnosis: str) -> None:
+        """The program was declared stalled (see :class:`core.sources.EventSource`)."""
+        with self._lock:
+            self._inbox.append(wire_record(time.monotonic(), STALL, OBSERVER_ACTOR, os.getpid(), item=diagnosis))
+
     def _record(self, kind: str, item: Any = None, exitcode: int | None = None) -> None:
         self._inbox.append(wire_record(time.monotonic(), kind, MAIN_ACTOR, self.process.pid,  # type: ignore[union-attr]
                                        item=item, exitcode=exitcode))
@@ -320,6 +342,7 @@ class TraceSession:
             if process.poll() is None:  # type: ignore[union-attr]
                 if self.timeout_s is not None and now - self.t0 > self.timeout_s:
                     self.outcome = TIMED_OUT
+                    self.note_stall(self.diagnose_timeout(self.timeout_s))
                     self.stop()
                 elif self._interrupted_at is not None:
                     self._escalate_interrupt(now)
