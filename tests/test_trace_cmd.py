@@ -401,3 +401,19 @@ def test_a_priority_queue_keeps_its_order_and_is_traced(tmp_path):
     assert_exact(events)
     assert [e.item[0] for e in events if e.kind == GET] == [1, 2, 3]
     assert {e.actor for e in events if e.kind == GET} == {"worker"}
+
+
+@pytest.mark.timeout(120)
+def test_cpython_s_own_queue_tests_pass_traced(tmp_path):
+    """CPython's multiprocessing queue tests, spawn: a Manager's queue.Queue goes to a spawned
+    server process, so the observed class must pickle by reference as the stdlib's does."""
+    pytest.importorskip("test._test_multiprocessing")
+    record = tmp_path / "cpython.jsonl"
+    result = traced("--no-gui", "--record", str(record), str(PROGRAMS / "cpython_queue_tests.py"), timeout=100)
+    own, notes = own_and_notes(result.stderr)
+    assert result.returncode == 0, own[-2000:]
+    assert "\nOK" in own and "Can't pickle" not in own
+    events = read_trace(record).events
+    assert_exact(events)
+    managed = {e.queue for e in events if e.kind == PUT and e.queue and "@" in e.queue}  # made in another process
+    assert managed, "the queues a Manager's server serves are observed too"

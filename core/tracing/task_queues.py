@@ -87,7 +87,9 @@ def install(channel: Any, kinds: tuple[str, ...], name_queue: Callable[[], str])
                 super().__init__(maxsize, inbox=_ChannelSink(channel), name=name_queue())  # type: ignore[arg-type]
                 channel.note_queue_created(self.name)
 
-        Queue.__module__ = "queue"
+        # Pickled by reference, as the stdlib's is: a Manager registers queue.Queue and sends its
+        # registry to its server process, which may be spawned.
+        Queue.__module__, Queue.__qualname__ = "queue", "Queue"
         for variant in ("LifoQueue", "PriorityQueue"):  # the same queue, in another order
             original = getattr(queue, variant)
             _originals[variant] = original
