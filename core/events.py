@@ -32,6 +32,10 @@ ACTOR_RETIRE = "actor_retire"
 GET_WAIT = "get_wait"
 #: An actor is about to block in ``put()`` because a bounded queue is full.
 PUT_WAIT = "put_wait"
+#: ``get()`` raised ``Empty``: nothing came within its timeout (or, not blocking, none was there).
+GET_EMPTY = "get_empty"
+#: ``put()`` raised ``Full``: no room came within its timeout (or, not blocking, none was there).
+PUT_FULL = "put_full"
 #: ``actor_exit``'s exit code for an actor that raised (a process that dies of an exception
 #: exits with it too).
 EXIT_RAISED = 1
@@ -54,7 +58,7 @@ STEP_GRANT = "step_grant"
 
 KINDS: frozenset[str] = frozenset(
     {PUT, GET, TASK_DONE, JOIN_ENTER, JOIN_RETURN, ACTOR_LAUNCH, ACTOR_START, ACTOR_RETIRE, ACTOR_EXIT, ERROR,
-     GET_WAIT, PUT_WAIT, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, STEP_READY, STEP_GRANT}
+     GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, STEP_READY, STEP_GRANT}
 )
 
 #: How each kind changes (depth, unfinished) of its queue.  Every other kind changes neither.

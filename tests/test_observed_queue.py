@@ -21,7 +21,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.events import ERROR, GET, GET_WAIT, JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, PUT, PUT_WAIT, TASK_DONE, Event
+from core.events import (
+    ERROR,
+    GET,
+    GET_EMPTY,
+    GET_WAIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    MAIN_ACTOR,
+    PUT,
+    PUT_FULL,
+    PUT_WAIT,
+    TASK_DONE,
+    Event,
+)
 from core.queues.observed import ObservedJoinableQueue
 from tests import helpers
 from tests.helpers import FACT_TIMEOUT_S, Observation, observer_errors, of_queue, replay_mismatches
@@ -156,10 +169,49 @@ def test_full_and_empty_raise_and_wait_like_the_stdlib():
         events = obs.events()
 
     assert_clean(events)
-    # A put that waits on a full queue says so first; one that may not wait says nothing.
-    assert [k for k in kinds(events) if k != GET_WAIT] == [PUT, PUT_WAIT, GET, TASK_DONE]
+    # A put that waits on a full queue says so first; a get or put that raises says that too.
+    assert [k for k in kinds(events) if k != GET_WAIT] == [GET_EMPTY, GET_EMPTY, PUT, PUT_FULL, PUT_FULL, PUT_WAIT,
+                                                          PUT_FULL, GET, TASK_DONE]
     put_wait = next(e for e in events if e.kind == PUT_WAIT)
     assert (put_wait.depth, put_wait.unfinished, put_wait.item) == (1, 1, "more")
+    assert all((e.depth, e.unfinished, e.item) == (1, 1, "more") for e in events if e.kind == PUT_FULL)
+    assert all((e.depth, e.unfinished) == (0, 0) for e in events if e.kind == GET_EMPTY)
+
+
+@pytest.mark.parametrize("backend", ["thread", "asyncio"])
+def test_full_and_empty_are_events_on_threads_and_asyncio_too(backend):
+    import asyncio
+
+    from core.queues.async_queue import ObservedAsyncQueue
+    from core.queues.inbox import Inbox
+    from core.queues.thread_queue import ObservedQueue
+
+    inbox = Inbox()
+    if backend == "thread":
+        queue = ObservedQueue(1, inbox=inbox, name="tasks")
+        with pytest.raises(stdlib_queue.Empty):
+            queue.get(block=False)
+        with pytest.raises(stdlib_queue.Empty):
+            queue.get(timeout=SHORT_TIMEOUT_S)
+        queue.put("only")
+        with pytest.raises(stdlib_queue.Full):
+            queue.put_nowait("more")
+        with pytest.raises(stdlib_queue.Full):
+            queue.put("more", timeout=SHORT_TIMEOUT_S)
+        expected = [GET_EMPTY, GET_WAIT, GET_EMPTY, PUT, PUT_FULL, PUT_WAIT, PUT_FULL]
+    else:
+        async def program() -> None:
+            queue = ObservedAsyncQueue(1, inbox=inbox, name="tasks")
+            with pytest.raises(asyncio.QueueEmpty):
+                queue.get_nowait()
+            await queue.put("only")
+            with pytest.raises(asyncio.QueueFull):
+                queue.put_nowait("more")
+        asyncio.run(program())
+        expected = [GET_EMPTY, PUT, PUT_FULL]
+    records = inbox.take()
+    assert [record[1] for record in records] == expected
+    assert [record[5] for record in records] == list(range(1, len(records) + 1))  # numbered as operations
 
 
 def test_closed_queue_refuses_put_and_get_like_the_stdlib():
@@ -327,7 +379,11 @@ def test_any_program_behaves_as_with_the_stdlib_queue_and_its_counts_replay(maxs
                 elif operation == "join" and outcome[0] == "ok":
                     expected_kinds += [JOIN_ENTER, JOIN_RETURN]
                 elif operation == "put_timeout" and outcome[0] == "raised":
-                    expected_kinds.append(PUT_WAIT)
+                    expected_kinds += [PUT_WAIT, PUT_FULL]
+                elif operation.startswith("put") and outcome[0] == "raised":
+                    expected_kinds.append(PUT_FULL)
+                elif operation.startswith("get") and outcome[0] == "raised":
+                    expected_kinds.append(GET_EMPTY)
                 assert (observed.depth, observed.unfinished) == (len(in_queue), unfinished)
         finally:
             plain.close()

@@ -410,7 +410,7 @@ def test_cpython_s_own_queue_tests_pass_traced(tmp_path):
     pytest.importorskip("test._test_multiprocessing")
     record = tmp_path / "cpython.jsonl"
     result = traced("--no-gui", "--record", str(record), str(PROGRAMS / "cpython_queue_tests.py"), timeout=100)
-    own, notes = own_and_notes(result.stderr)
+    own, _ = own_and_notes(result.stderr)
     assert result.returncode == 0, own[-2000:]
     assert "\nOK" in own and "Can't pickle" not in own
     events = read_trace(record).events

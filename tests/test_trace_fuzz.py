@@ -157,7 +157,7 @@ def test_whatever_the_reader_accepts_replays_and_exports(tmp_path: Path, views, 
     plots, log = views
     recording = Recording("fuzz.jsonl", trace.header, trace.events, config_of(trace.header), trace.warnings)
     stall = find_stall(recording)
-    assert stall is None or (0 < stall.position < len(trace.events) and isinstance(stall.diagnosis, str))
+    assert stall is None or (0 <= stall.position < len(trace.events) and isinstance(stall.diagnosis, str))
     cursor = ReplayCursor(recording)
     plots.clear_run()
     for position in (len(trace.events), len(trace.events) // 2, len(trace.events)):

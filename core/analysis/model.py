@@ -24,12 +24,14 @@ from core.events import (
     CONSUMER,
     ERROR,
     GET,
+    GET_EMPTY,
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
     MAIN_ACTOR,
     PRODUCER,
     PUT,
+    PUT_FULL,
     PUT_WAIT,
     RUN_PAUSE,
     RUN_RESUME,
@@ -125,10 +127,11 @@ class JoinWait:
 
 #: The kinds folded a batch at a time, and the state each leaves its actor in
 #: (a ``get`` of ``None``, a sentinel, leaves it running, not working).
-_BULK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
+_BULK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL})
 #: (kind, item is None) -> the state code the event leaves its actor in.
 _STATE_AFTER = {(kind, empty): STATE_CODES[state]
                 for kind, state in ((PUT, RUNNING), (TASK_DONE, RUNNING), (GET_WAIT, WAITING_GET),
+                                    (GET_EMPTY, RUNNING), (PUT_FULL, RUNNING),
                                     (PUT_WAIT, BLOCKED_PUT)) for empty in (False, True)}
 _STATE_AFTER[(GET, False)] = STATE_CODES[WORKING]
 _STATE_AFTER[(GET, True)] = STATE_CODES[RUNNING]

@@ -17,11 +17,13 @@ from core.events import (
     ACTOR_START,
     ERROR,
     GET,
+    GET_EMPTY,
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
     MAIN_ACTOR,
     PUT,
+    PUT_FULL,
     PUT_WAIT,
     RUN_PAUSE,
     RUN_RESUME,
@@ -33,8 +35,8 @@ from core.events import (
 )
 
 #: The kinds :meth:`Narrator.line` has a sentence for (an actor_start of main excepted).
-NARRATED_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, JOIN_ENTER, JOIN_RETURN, ACTOR_RETIRE,
-                            ACTOR_START, ACTOR_EXIT, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, ERROR})
+NARRATED_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL, JOIN_ENTER, JOIN_RETURN,
+                            ACTOR_RETIRE, ACTOR_START, ACTOR_EXIT, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, ERROR})
 
 
 def is_told(event: Event) -> bool:
@@ -85,6 +87,10 @@ class Narrator:
             item = self._last_got.pop(who, None)
             what = "the sentinel" if item is None else describe_item(item)
             return f"{who} marked {what} done"
+        if kind == GET_EMPTY:
+            return f"{who}'s get() raised Empty: no item came in time"
+        if kind == PUT_FULL:
+            return f"{who}'s put() of {describe_item(event.item)} raised Full: no room came in time"
         if kind == GET_WAIT:
             return f"{who} waits in get(): the queue is empty"
         if kind == PUT_WAIT:

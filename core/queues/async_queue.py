@@ -27,10 +27,12 @@ from core.events import (
     _BIG_INT,
     ERROR,
     GET,
+    GET_EMPTY,
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
     PUT,
+    PUT_FULL,
     PUT_WAIT,
     TASK_DONE,
     jsonable_item,
@@ -97,6 +99,7 @@ class ObservedAsyncQueue(RecordingQueue, _StdlibAsyncQueue):
             return super().put_nowait(item)
         # The stdlib's body, then the record: no await in between.
         if self.full():
+            self._note(PUT_FULL, jsonable_item(item))
             raise asyncio.QueueFull
         self._put(item)
         self._unfinished_tasks += 1
@@ -134,6 +137,7 @@ class ObservedAsyncQueue(RecordingQueue, _StdlibAsyncQueue):
         if record is None:
             return super().get_nowait()
         if self.empty():
+            self._note(GET_EMPTY)
             raise asyncio.QueueEmpty
         item = self._get()
         self._wakeup_next(self._putters)

@@ -30,11 +30,13 @@ from core.events import (
     _BIG_INT,
     ERROR,
     GET,
+    GET_EMPTY,
     GET_WAIT,
     ITEM_TEXT_LIMIT,
     JOIN_ENTER,
     JOIN_RETURN,
     PUT,
+    PUT_FULL,
     PUT_WAIT,
     TASK_DONE,
     jsonable_item,
@@ -165,13 +167,15 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
         if self._closed:
             raise ValueError(f"Queue {self!r} is closed")
         if not self._sem.acquire(False):
-            if not block:
-                raise Full
             item = jsonable_item(obj)
+            if not block:
+                self._give_up(PUT_FULL, item)
+                raise Full
             with self._cond:
                 self._note(PUT_WAIT, item)
                 reporter.flush()  # under the lock: see _announce_get_wait
             if not self._wait_for_slot(timeout):
+                self._give_up(PUT_FULL, item)
                 raise Full
         with self._notempty:
             lock = self._cond_lock
@@ -293,16 +297,20 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
                 self._announce_get_wait(reporter)
             deadline = _monotonic() + timeout  # type: ignore[operator]
         if not self._rlock.acquire(block, timeout):
+            self._give_up(GET_EMPTY)
             raise Empty
         try:
-            if block:
-                if not self._poll(deadline - _monotonic()):
-                    raise Empty
-            elif not self._poll():
+            if not self._poll(deadline - _monotonic() if block else 0.0):
+                self._give_up(GET_EMPTY)
                 raise Empty
             return self._take_item()
         finally:
             self._rlock.release()
+
+    def _give_up(self, kind: str, item: Any = None) -> None:
+        """A put() or get() is about to raise Full or Empty: an event of its own."""
+        with self._cond:
+            self._note(kind, item)
 
     def _announce_get_wait(self, reporter: Reporter) -> bool:
         with self._cond:

@@ -29,10 +29,12 @@ from core.events import (
     _BIG_INT,
     ERROR,
     GET,
+    GET_EMPTY,
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
     PUT,
+    PUT_FULL,
     PUT_WAIT,
     TASK_DONE,
     jsonable_item,
@@ -42,6 +44,8 @@ from core.queues.acting import WAIT_SLICE_S, interrupt_check, named, unnamed_act
 from core.queues.inbox import BACKLOG_RECORDS, Inbox, RecordingQueue
 
 _monotonic = time.monotonic
+#: The event a wait that timed out raises with, by what it raises.
+_GAVE_UP: dict[type[Exception], str] = {Empty: GET_EMPTY, Full: PUT_FULL}
 #: More records than this not yet taken by the observer: put() and get() wait for it.
 _BACKLOG_LIMIT = BACKLOG_RECORDS
 
@@ -86,6 +90,8 @@ class ObservedQueue(RecordingQueue, queue.Queue):
         while blocked():
             remaining = endtime - _monotonic()
             if remaining <= 0.0:
+                if timed_out in _GAVE_UP:
+                    self._note(_GAVE_UP[timed_out])
                 raise timed_out
             condition.wait(remaining if check is None else min(remaining, WAIT_SLICE_S))
             if check is not None and blocked():
@@ -103,6 +109,7 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             if self.maxsize > 0:
                 if not block:
                     if self._qsize() >= self.maxsize:
+                        self._note(PUT_FULL, jsonable_item(item))
                         raise Full
                 elif timeout is not None and timeout < 0:
                     raise ValueError("'timeout' must be a non-negative number")
@@ -138,6 +145,7 @@ class ObservedQueue(RecordingQueue, queue.Queue):
             waited = False
             if not block:
                 if not self._qsize():
+                    self._note(GET_EMPTY)
                     raise Empty
             elif timeout is not None and timeout < 0:
                 raise ValueError("'timeout' must be a non-negative number")

@@ -100,7 +100,8 @@ def find_stall(recording: Recording) -> Stall | None:
     for index, event in enumerate(recording.events):
         if event.kind == STALL:
             before = recording.times[index - 1] if index else 0.0
-            return Stall(index, float(recording.times[index] - before), str(event.item))
+            said = event.item if isinstance(event.item, str) else "the run was declared stalled"
+            return Stall(index, float(recording.times[index] - before), said)
     times = recording.times
     if len(times) < 2:
         return None

@@ -29,10 +29,12 @@ from core.events import (
     COUNT_DELTAS,
     ERROR,
     GET,
+    GET_EMPTY,
     GET_WAIT,
     JOIN_RETURN,
     KINDS,
     PUT,
+    PUT_FULL,
     PUT_WAIT,
     TASK_DONE,
     Event,
@@ -53,7 +55,7 @@ MAX_SECONDS = 1e9
 #: The largest depth or unfinished count a reader accepts (the plots keep counts as int32).
 MAX_COUNT = 2**31 - 1
 #: Kinds that are operations of a queue: an event of these kinds must name its queue.
-QUEUE_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
+QUEUE_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL})
 #: How many unknown kind names a warning lists.
 _UNKNOWN_KINDS_SHOWN = 5
 #: How many distinct unknown kind names a reader counts (the rest are skipped uncounted).

@@ -17,14 +17,14 @@ from itertools import groupby, islice, repeat
 from operator import le, mod
 from typing import Any, NamedTuple
 
-from core.events import GET, GET_WAIT, PUT, PUT_WAIT, TASK_DONE, Event
+from core.events import GET, GET_EMPTY, GET_WAIT, PUT, PUT_FULL, PUT_WAIT, TASK_DONE, Event
 from core.queues.merge import EventMerger
 from core.recordings.trace import _ENCODE, _NAME_CACHE_LIMIT, MAX_COUNT, MAX_SECONDS, TraceWriter
 
 _as_event = partial(tuple.__new__, Event)
 
 #: The kinds formatted a column at a time: queue operations with counts and no extra keys.
-_BLOCK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT})
+_BLOCK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL})
 #: One line; the ``%s`` fields are JSON already (``item``: a whole number as it is).
 _BLOCK_LINE = ('{"seq":%d,"t":%.6f,"kind":%s,"actor":%s,"pid":%d,"queue":%s,"op":%d,"item":%s,'
                '"depth":%d,"unfinished":%d}')
