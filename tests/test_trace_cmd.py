@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from core.analysis.model import STOPPED, RunModel
+from core.analysis.outcome import judge
 from core.events import ACTOR_EXIT, GET, JOIN_RETURN, PUT, TASK_DONE
 from core.recordings.replay import ReplayCursor, load_recording
 from core.recordings.trace import check_counts, read_trace
@@ -134,7 +135,8 @@ def test_a_worker_terminated_right_after_its_puts_loses_none_of_them(tmp_path, m
     assert result.stdout == "worker ended with exit code -15\n"
     kinds = assert_exact(events)
     assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 50
-    assert [e.exitcode for e in events if e.kind == ACTOR_EXIT and e.actor == "worker"] == [None]
+    # Killed before it could say so: its parent's join() tells the real exit code.
+    assert [e.exitcode for e in events if e.kind == ACTOR_EXIT and e.actor == "worker"] == [-15]
 
 
 def test_a_daemon_consumer_ended_by_the_program_exit_loses_nothing(tmp_path):
@@ -142,8 +144,15 @@ def test_a_daemon_consumer_ended_by_the_program_exit_loses_nothing(tmp_path):
     program = ROOT / "benchmarks" / "tiny_tasks_program.py"
     result = traced("--no-gui", "--record", str(record), str(program), "5000")
     assert result.returncode == 0, result.stderr
-    kinds = assert_exact(read_trace(record).events)
+    events = read_trace(record).events
+    kinds = assert_exact(events)
     assert kinds[PUT] == kinds[GET] == kinds[TASK_DONE] == 5000
+    # multiprocessing terminates it at the program's exit: its real exit code, not none; which is
+    # how a daemon ends, not a crash — the run ended cleanly
+    assert [e.exitcode for e in events if e.kind == ACTOR_EXIT and e.actor == "consumer"] == [-15]
+    model = RunModel()
+    model.apply(events)
+    assert model.actors["consumer"].state == STOPPED and judge(model, traced=True).clean
 
 
 @pytest.mark.parametrize("method", ("spawn", "forkserver"))

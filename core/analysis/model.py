@@ -66,6 +66,9 @@ STATE_CODES = {state: code for code, state in enumerate(STATES)}
 FINAL_STATES = frozenset({EXITED, CRASHED, STOPPED})
 #: Exit codes that mean "ended by JoinScope's stop", not by the actor's own failure.
 STOP_EXIT_CODES = frozenset({143, -15, -9})
+#: The exit code of a process that ``terminate()`` ended (SIGTERM): asked to end, not crashed —
+#: by JoinScope's stop, by its parent, or by multiprocessing ending a daemon at the program's exit.
+TERMINATED = -15
 
 
 @dataclass
@@ -394,7 +397,7 @@ class RunModel:
             actor.retiring = True
         elif kind == ACTOR_EXIT:
             actor.exitcode = event.exitcode
-            if event.exitcode is None or (self.stopped and event.exitcode in STOP_EXIT_CODES):
+            if event.exitcode in (None, TERMINATED) or (self.stopped and event.exitcode in STOP_EXIT_CODES):
                 state = STOPPED
             else:
                 state = EXITED if event.exitcode == 0 else CRASHED

@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterable
 
-from core.analysis.model import STOP_EXIT_CODES, RunModel
+from core.analysis.model import STOP_EXIT_CODES, TERMINATED, RunModel
 from core.backends import PROCESS, describe
 from core.events import (
     ACTOR_EXIT,
@@ -111,6 +111,8 @@ class Narrator:
                 return f"{who} finished"
             if event.exitcode is None or (self.model.stopped and event.exitcode in STOP_EXIT_CODES):
                 return f"{who} was stopped"
+            if event.exitcode == TERMINATED:
+                return f"{who} was terminated (SIGTERM, exit code {TERMINATED}): asked to end, not crashed"
             return f"{who} {how_it_ended(event.exitcode, self.backend)}"
         if kind == RUN_STOP:
             return "the run was stopped: every actor is asked to end now"

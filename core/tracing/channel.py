@@ -29,6 +29,9 @@ from core.queues.acting import current_actor, current_pid
 
 #: A control message (not a batch of records): a JoinableQueue was created, with its name.
 QUEUE_CREATED = "queue_created"
+#: A control message: a child this process started has ended, with its pid, name and exit code
+#: (what a child killed outright, a daemon terminated at its parent's exit, cannot say itself).
+CHILD_EXITED = "child_exited"
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 #: When this process started, if it is a multiprocessing child (set by the patched
@@ -69,6 +72,10 @@ class TraceChannel:
 
     def note_queue_created(self, name: str) -> None:
         self._send(pickle.dumps((QUEUE_CREATED, name), _PROTOCOL))
+
+    def note_child_exit(self, pid: int, name: str, exitcode: int) -> None:
+        """A child of this process ended with ``exitcode`` (as its parent's ``join()`` found)."""
+        self._send(pickle.dumps((CHILD_EXITED, pid, name, exitcode), _PROTOCOL))
 
     def note_exit(self, exitcode: int | None) -> None:
         """This multiprocessing child is about to exit with ``exitcode`` (sent only if it reported)."""

@@ -167,10 +167,13 @@ def _bootstrap(self: Any, parent_sentinel: Any = None) -> int:
 
 
 def _join(self: Any, timeout: float | None = None) -> None:
-    """``Process.join``, reported as a join of the process when this process reports at all."""
+    """``Process.join``, reported as a join of the process when this process reports at all;
+    and, whenever it finds the child ended, its exit code, for the child that could not say it."""
     reporter = _reporting._reporters.get(id(_installed))
     if reporter is None or not _installed.connected:  # type: ignore[union-attr]
-        return _originals["join"](self, timeout)
+        _originals["join"](self, timeout)
+        _note_child_exit(self)
+        return
     target = self.name if self.name != "MainProcess" else MAIN_ACTOR
     actor, pid = current_actor(), current_pid()
     entered = time.monotonic()
@@ -182,3 +185,17 @@ def _join(self: Any, timeout: float | None = None) -> None:
         returned = time.monotonic()
         reporter.record(wire_record(returned, JOIN_RETURN, actor, pid, item=target, waited=returned - entered))
         reporter.flush()  # multiprocessing joins children at exit, after the reporter's last flush
+        _note_child_exit(self)
+
+
+_exits_noted: set[int] = set()
+
+
+def _note_child_exit(process: Any) -> None:
+    """Tell JoinScope how a child ended (once): a daemon that multiprocessing terminates at its
+    parent's exit, or any child killed outright, dies before it can say so itself."""
+    exitcode, pid = process.exitcode, process.pid
+    if exitcode is None or pid is None or pid in _exits_noted or _installed is None:
+        return
+    _exits_noted.add(pid)
+    _installed.note_child_exit(pid, process.name, exitcode)

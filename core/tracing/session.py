@@ -42,7 +42,7 @@ from core.events import (
 )
 from core.sources import FINISHED, NEW, RUNNING, STOPPED
 from core.tracing.blocks import BlockMerger, EventBlock
-from core.tracing.channel import QUEUE_CREATED, load_message
+from core.tracing.channel import CHILD_EXITED, QUEUE_CREATED, load_message
 from core.tracing.launch import LaunchedProgram
 from core.tracing.processes import alive, descendants, stop_trees
 
@@ -53,6 +53,9 @@ STOP_GRACE_S = 2.0
 #: After Ctrl-C, how long the program may take to end by itself before it gets a SIGINT of its
 #: own, and then as long again before it is stopped.
 INTERRUPT_GRACE_S = 1.0
+#: How long a child that died without saying how may wait for its parent's join() to tell its
+#: exit code (a daemon terminated at its parent's exit is joined at once).
+EXIT_CODE_WAIT_S = 0.5
 #: The most messages read from one process in a row, so a busy one cannot starve the others.
 MESSAGES_PER_READ = 64
 #: How long a connecting process may take to prove it knows the key.
@@ -118,6 +121,10 @@ class TraceSession:
         self._server: socket.socket | None = None
         self._authkey = b""
         self._peers: dict[Connection, _Peer] = {}
+        #: Children whose connection closed without their exit, waiting for a parent to tell its code.
+        self._missing_exits: dict[int, tuple[str, float]] = {}
+        #: Exit codes parents told before the child's connection closed.
+        self._exit_codes: dict[int, int] = {}
         self._inbox: deque[tuple] = deque()
         self._lock = threading.RLock()
         self._main_ended_at: float | None = None
@@ -250,6 +257,8 @@ class TraceSession:
 
     def _advance(self, timeout: float) -> None:
         self._receive(timeout)
+        if self._missing_exits:
+            self._give_up_missing_exits()
         if self.state == RUNNING:
             self._watch_program()
 
@@ -303,6 +312,8 @@ class TraceSession:
                     records += message
                 elif type(message) is tuple and message and message[0] == QUEUE_CREATED:
                     self.queues_created += 1
+                elif type(message) is tuple and len(message) == 4 and message[0] == CHILD_EXITED:
+                    self._child_exited(*message[1:], records)
                 if not conn.poll():
                     return
             return  # more next time: the other processes get their turn
@@ -313,9 +324,39 @@ class TraceSession:
         del self._peers[conn]
         conn.close()
         if peer.child and not peer.exited:
+            # It died without saying how: its parent's join() will tell (a daemon terminated at its
+            # parent's exit is), or, if it does not soon, the exit goes without a code.
             actor = peer.actor or f"process {peer.pid}"
-            records.append(wire_record(time.monotonic(), ACTOR_EXIT, actor, peer.pid, item=role_of(actor)))
+            if peer.pid in self._exit_codes:
+                self._exited(actor, peer.pid, self._exit_codes.pop(peer.pid), records)
+            else:
+                self._missing_exits[peer.pid] = (actor, time.monotonic())
         self._merger.note_exit()  # type: ignore[union-attr]
+
+    def _child_exited(self, pid: object, name: object, exitcode: object, records: list) -> None:
+        """A parent in the program found a child ended with ``exitcode``."""
+        if type(pid) is not int or type(exitcode) is not int:
+            return
+        missing = self._missing_exits.pop(pid, None)
+        if missing is not None:
+            self._exited(missing[0], pid, exitcode, records)
+        elif any(peer.pid == pid and not peer.exited for peer in self._peers.values()):
+            self._exit_codes[pid] = exitcode  # its connection has not closed yet
+
+    @staticmethod
+    def _exited(actor: str, pid: int, exitcode: int | None, records: list) -> None:
+        records.append(wire_record(time.monotonic(), ACTOR_EXIT, actor, pid, item=role_of(actor), exitcode=exitcode))
+
+    def _give_up_missing_exits(self, everything: bool = False) -> None:
+        """The exits no parent told in time (or, at the end, at all) go without a code."""
+        now = time.monotonic()
+        records: list[tuple] = []
+        for pid, (actor, since) in list(self._missing_exits.items()):
+            if everything or now - since > EXIT_CODE_WAIT_S:
+                del self._missing_exits[pid]
+                self._exited(actor, pid, None, records)
+        if records:
+            self._merger.add(records)  # type: ignore[union-attr]
 
     def _leftover_pids(self) -> list[int]:
         """The program's processes still connected after its main process ended."""
@@ -366,6 +407,7 @@ class TraceSession:
                 conn.close()
         self._merger.add(leftovers)  # type: ignore[union-attr]
         self._receive(0.0)
+        self._give_up_missing_exits(everything=True)
         self.outcome = self.outcome or COMPLETED
         self.state = STOPPED if self._stopping else FINISHED
 
