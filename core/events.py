@@ -39,6 +39,12 @@ PUT_FULL = "put_full"
 #: ``actor_exit``'s exit code for an actor that raised (a process that dies of an exception
 #: exits with it too).
 EXIT_RAISED = 1
+#: ``actor_exit``'s item for an actor of a traced program that is a thread or an asyncio task,
+#: not a process (its exit code is then 0, :data:`EXIT_RAISED`, a task's ``sys.exit`` code, or
+#: ``None`` when cancelled).
+THREAD_UNIT = "thread"
+TASK_UNIT = "task"
+ACTOR_UNITS = frozenset({THREAD_UNIT, TASK_UNIT})
 #: The user stopped the run (actor :data:`OBSERVER_ACTOR`): the actors that end after it
 #: were stopped, not crashed, whatever their exit code.
 RUN_STOP = "run_stop"

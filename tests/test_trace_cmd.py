@@ -14,8 +14,9 @@ import psutil
 import pytest
 
 from core.analysis.model import STOPPED, RunModel
+from core.analysis.narrate import Narrator
 from core.analysis.outcome import judge
-from core.events import ACTOR_EXIT, GET, JOIN_RETURN, PUT, TASK_DONE
+from core.events import ACTOR_EXIT, ERROR, GET, JOIN_RETURN, PUT, TASK_DONE
 from core.recordings.replay import ReplayCursor, load_recording
 from core.recordings.trace import check_counts, read_trace
 
@@ -374,6 +375,10 @@ def test_queue_queue_threads_are_traced_exactly(tmp_path):
     join = next(e for e in events if e.kind == JOIN_RETURN and e.queue is not None)
     assert join.actor == "main" and join.unfinished == 0
     assert "puts 22" in " ".join(notes)
+    # Each thread's lane ends when it does (it returned: exit code 0), not "running" for ever.
+    exits = {e.actor: (e.item, e.exitcode) for e in events if e.kind == ACTOR_EXIT}
+    assert {name: exits.get(name) for name in ("producer", "consumer-0", "consumer-1")} == {
+        "producer": ("thread", 0), "consumer-0": ("thread", 0), "consumer-1": ("thread", 0)}
 
 
 def test_asyncio_queue_tasks_are_traced_exactly_and_the_exit_code_passes_through(tmp_path):
@@ -386,6 +391,10 @@ def test_asyncio_queue_tasks_are_traced_exactly_and_the_exit_code_passes_through
     assert {e.actor for e in events if e.kind == GET} <= {"consumer-0", "consumer-1"}
     join = next(e for e in events if e.kind == JOIN_RETURN and e.queue is not None)
     assert join.actor == "main (Task-1)" and join.unfinished == 0 and join.released_by is not None
+    # The consumers were cancelled (no exit code: stopped); main's task ended with sys.exit(3).
+    exits = {e.actor: (e.item, e.exitcode) for e in events if e.kind == ACTOR_EXIT}
+    assert {name: exits.get(name) for name in ("consumer-0", "consumer-1", "main (Task-1)")} == {
+        "consumer-0": ("task", None), "consumer-1": ("task", None), "main (Task-1)": ("task", 3)}
 
 
 def test_queues_limits_what_is_observed(tmp_path):
@@ -426,3 +435,18 @@ def test_cpython_s_own_queue_tests_pass_traced(tmp_path):
     assert_exact(events)
     managed = {e.queue for e in events if e.kind == PUT and e.queue and "@" in e.queue}  # made in another process
     assert managed, "the queues a Manager's server serves are observed too"
+
+
+def test_a_thread_that_dies_of_an_exception_is_told_as_such(tmp_path):
+    events, _notes, result = trace_and_compare(tmp_path, "thread_crash.py")
+    assert result.stdout == "unfinished 6\n" and "ValueError: cannot process task 5" in result.stderr
+    assert_exact(events)
+    error = next(e for e in events if e.kind == ERROR)
+    end = next(e for e in events if e.kind == ACTOR_EXIT and e.actor == "consumer-0")
+    assert error.actor == "consumer-0" and "ValueError: cannot process task 5" in error.error
+    assert (end.item, end.exitcode) == ("thread", 1) and error.seq < end.seq
+    model = RunModel()
+    model.apply(events)
+    assert Narrator(model).line(end) == "consumer-0 died of an exception (its thread ended)"
+    verdict = judge(model, traced=True)
+    assert verdict.level == "failed" and verdict.headline.startswith("Failed: consumer-0 died of an exception")

@@ -319,8 +319,8 @@ class MainWindow(QMainWindow):
         model = self.controller.model
         lines = [f"⚠ {e.actor}: {e.error}" for e in model.errors]
         backend = self.controller.config.backend if self.controller.config else "process"
-        lines += [f"✖ {a.name} crashed: it {how_it_ended(a.exitcode, backend)}" for a in model.actors.values()
-                  if a.state == CRASHED and a.exitcode is not None]
+        lines += [f"✖ {a.name} crashed: it {how_it_ended(a.exitcode, a.unit_in(backend))}"
+                  for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None]
         self.controls.problems.setText("<br>".join(lines))
         self.controls.problems.setStyleSheet("color:#b00020; font-size:13px;")
 

@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 
 from core.analysis.compaction import compact_lane
+from core.backends import describe
 from core.events import (
     ACTOR_EXIT,
     ACTOR_RETIRE,
     ACTOR_START,
+    ACTOR_UNITS,
     CONSUMER,
     ERROR,
     GET,
@@ -90,6 +92,13 @@ class ActorState:
     sentinels_got: int = 0
     #: Asked to retire: it finishes what it holds, then exits.
     retiring: bool = False
+    #: What the actor runs in, when its end said so (a traced program's "thread" or "task"
+    #: actors); None: the run's backend unit.
+    unit: str | None = None
+
+    def unit_in(self, backend: str) -> str:
+        """What this actor runs in, in a run on ``backend``: a process, a thread or a task."""
+        return self.unit or describe(backend).unit
 
     @property
     def alive(self) -> bool:
@@ -397,6 +406,8 @@ class RunModel:
             actor.retiring = True
         elif kind == ACTOR_EXIT:
             actor.exitcode = event.exitcode
+            if event.item in ACTOR_UNITS:
+                actor.unit = event.item
             if event.exitcode in (None, TERMINATED) or (self.stopped and event.exitcode in STOP_EXIT_CODES):
                 state = STOPPED
             else:

@@ -15,7 +15,9 @@ from core.events import (
     ACTOR_EXIT,
     ACTOR_RETIRE,
     ACTOR_START,
+    ACTOR_UNITS,
     ERROR,
+    EXIT_RAISED,
     GET,
     GET_EMPTY,
     GET_WAIT,
@@ -113,7 +115,8 @@ class Narrator:
                 return f"{who} was stopped"
             if event.exitcode == TERMINATED:
                 return f"{who} was terminated (SIGTERM, exit code {TERMINATED}): asked to end, not crashed"
-            return f"{who} {how_it_ended(event.exitcode, self.backend)}"
+            unit = event.item if event.item in ACTOR_UNITS else describe(self.backend).unit
+            return f"{who} {how_it_ended(event.exitcode, unit)}"
         if kind == RUN_STOP:
             return "the run was stopped: every actor is asked to end now"
         if kind == RUN_PAUSE:
@@ -166,11 +169,14 @@ def counts_suffix(event: Event) -> str:
     return f"depth {event.depth:>3}  unfinished {event.unfinished:>3}"
 
 
-def how_it_ended(exitcode: int, backend: str = PROCESS) -> str:
-    """How an actor with this (non-zero) exit code ended, for a person to read (a thread or
-    a task has no exit code of its own: 1 means it died of an exception)."""
-    if backend != PROCESS:
-        return f"died of an exception (its {describe(backend).unit} ended)"
+def how_it_ended(exitcode: int, unit: str = PROCESS) -> str:
+    """How an actor with this (non-zero) exit code ended, for a person to read; ``unit`` is
+    what it ran in (a thread or a task has no exit code of its own: 1 means it died of an
+    exception, another code is a task's ``sys.exit()``)."""
+    if unit != PROCESS:
+        if exitcode == EXIT_RAISED:
+            return f"died of an exception (its {unit} ended)"
+        return f"called sys.exit({exitcode}) (its {unit} ended)"
     if exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name

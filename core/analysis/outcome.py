@@ -42,7 +42,7 @@ def judge(model: RunModel, backend: str = PROCESS, traced: bool = False) -> Outc
         if actor.state == CRASHED and actor.exitcode is not None:
             where = " before it made a queue" if traced and actor.name == MAIN_ACTOR and not model.queues else ""
             why = f" ({actor.error})" if actor.error else ""
-            failures.append(f"{actor.name} {how_it_ended(actor.exitcode, backend)}{where}{why}.")
+            failures.append(f"{actor.name} {how_it_ended(actor.exitcode, actor.unit_in(backend))}{where}{why}.")
     crashed = {actor.name for actor in model.actors.values() if actor.state == CRASHED}
     for error in model.errors:
         if error.actor not in crashed:  # a crash says its own error

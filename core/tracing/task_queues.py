@@ -21,16 +21,32 @@ import importlib.abc
 import queue
 import sys
 import threading
+import time
+import weakref
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from core.backends import ASYNCIO, THREAD
-from core.events import MAIN_ACTOR
-from core.queues.acting import default_actor_name, name_unnamed_by
+from core.events import (
+    ACTOR_EXIT,
+    ERROR,
+    EXIT_RAISED,
+    MAIN_ACTOR,
+    TASK_UNIT,
+    THREAD_UNIT,
+    describe_exception,
+    wire_record,
+)
+from core.queues.acting import current_pid, default_actor_name, name_unnamed_by
 from core.queues.reporter import reporter_for
 from core.queues.thread_queue import ObservedQueue
 
 _originals: dict[str, Any] = {}
+#: The channel the thread and task actors' ends are told on (set by :func:`install`).
+_channel: Any = None
+#: The tasks whose end will be told (each once).
+_watched_tasks: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def thread_actor() -> str:
@@ -39,7 +55,10 @@ def thread_actor() -> str:
     process = default_actor_name()
     if thread is threading.main_thread():
         return process
-    return thread.name if process == MAIN_ACTOR else f"{process}/{thread.name}"
+    name = thread.name if process == MAIN_ACTOR else f"{process}/{thread.name}"
+    if getattr(thread, "_joinscope_actor", None) != name:
+        thread._joinscope_actor = name  # type: ignore[attr-defined]  # its end is told (_thread_bootstrap)
+    return name
 
 
 def traced_actor() -> str:
@@ -56,8 +75,63 @@ def traced_actor() -> str:
     name = task.get_name()
     if name.startswith("Task-"):  # unnamed: say what it runs, e.g. "main (Task-1)"
         coroutine = getattr(task.get_coro(), "__name__", None)
-        return f"{coroutine} ({name})" if coroutine else name
+        name = f"{coroutine} ({name})" if coroutine else name
+    if task not in _watched_tasks:
+        _watched_tasks.add(task)
+        task.add_done_callback(partial(_task_ended, name))
     return name
+
+
+# -- the ends of the thread and task actors ---------------------------------------------------
+def _actor_ended(name: str, unit: str, exitcode: int | None, error: BaseException | None = None) -> None:
+    """Tell the end of a thread or task that acted on an observed queue: it returned (0), died of
+    an exception (1, the error first), or was cancelled (no code)."""
+    if _channel is None:
+        return
+    reporter = reporter_for(_channel)
+    if error is not None:
+        reporter.record(wire_record(time.monotonic(), ERROR, name, current_pid(), error=describe_exception(error)))
+    reporter.record(wire_record(time.monotonic(), ACTOR_EXIT, name, current_pid(), item=unit, exitcode=exitcode))
+
+
+def _task_ended(name: str, task: Any) -> None:
+    if task.cancelled():
+        _actor_ended(name, TASK_UNIT, None)
+        return
+    # Read as the task holds it: exception() would count as the program retrieving it, and
+    # asyncio would no longer say "Task exception was never retrieved" as it does untraced.
+    error = getattr(task, "_exception", None)
+    if isinstance(error, SystemExit):  # sys.exit() in a task ends the program with that code
+        _actor_ended(name, TASK_UNIT, exit_status(error))
+        return
+    _actor_ended(name, TASK_UNIT, EXIT_RAISED if error is not None else 0, error)
+
+
+def exit_status(stop: SystemExit) -> int:
+    """The exit code ``sys.exit(code)`` gives a process, as the interpreter reckons it."""
+    if stop.code is None:
+        return 0
+    return stop.code if isinstance(stop.code, int) else 1
+
+
+def _thread_bootstrap(self: threading.Thread) -> None:
+    """``Thread._bootstrap_inner``: the thread's whole life, and then, if it acted on an observed
+    queue, its end (with the exception that ended it: the stdlib's hook prints it as before)."""
+    failure: list[BaseException] = []
+    invoke = getattr(self, "_invoke_excepthook", None)
+    if invoke is not None:
+        def noting(thread: threading.Thread) -> None:
+            error = sys.exc_info()[1]
+            if not isinstance(error, SystemExit):  # the stdlib ignores a thread's sys.exit()
+                failure.append(error)  # type: ignore[arg-type]
+            invoke(thread)
+        self._invoke_excepthook = noting  # type: ignore[attr-defined]
+    try:
+        _originals["bootstrap_inner"](self)
+    finally:
+        name = getattr(self, "_joinscope_actor", None)
+        if name is not None:
+            _actor_ended(name, THREAD_UNIT, EXIT_RAISED if failure else 0, failure[0] if failure else None)
 
 
 class _ChannelSink:
@@ -75,8 +149,13 @@ class _ChannelSink:
 def install(channel: Any, kinds: tuple[str, ...], name_queue: Callable[[], str]) -> None:
     """Observe the ``queue.Queue`` and/or ``asyncio.Queue`` (per ``kinds``) made from now on,
     reporting to ``channel``; ``name_queue()`` names each new queue (unique in the run)."""
+    global _channel
+    _channel = channel
     if THREAD in kinds or ASYNCIO in kinds:
         name_unnamed_by(traced_actor)
+        if "bootstrap_inner" not in _originals:
+            _originals["bootstrap_inner"] = getattr(threading.Thread, "_bootstrap_inner")
+            setattr(threading.Thread, "_bootstrap_inner", _thread_bootstrap)
     if THREAD in kinds and "thread" not in _originals:
         _originals["thread"] = queue.Queue
 
