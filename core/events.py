@@ -11,8 +11,12 @@ hundreds of thousands of them per second, and a tuple costs one allocation.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import re
+import zlib
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 # -- kinds -------------------------------------------------------------------
@@ -132,9 +136,15 @@ def wire_record(t: float, kind: str, actor: str, pid: int, queue: str | None = N
 ITEM_TEXT_LIMIT = 200
 
 
-def jsonable_item(item: Any) -> Any:
+def jsonable_item(item: Any, pickled: Callable[[], bytes | memoryview] | None = None) -> Any:
     """Return ``item`` as a JSON-ready value: scalars as they are, tuples and lists
     of scalars as tuples, anything else as its (shortened) ``repr``.
+
+    A default repr holds the object's address (``<Job object at 0x7f…>``), which differs
+    between the process that put an item and the one that got its copy: each address becomes
+    a short id (``<Job object #3fa2c1>``) taken from ``pickled()``, the item's bytes on the
+    pipe, the same at both ends.  Without ``pickled`` (a queue within one process, where put
+    and get see the same object) the id is taken from the address itself.
 
     Runs in the worker on every put and get, so the common shapes take the fast path.
     """
@@ -160,7 +170,34 @@ def jsonable_item(item: Any) -> Any:
     except Exception as error:  # a user's __repr__ may fail; the event must not
         text = f"<{kind.__name__} whose repr() failed: {type(error).__name__}>"
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if " at 0x" in text:
+        text = _stable_ids(text, pickled)
     return text if len(text) <= ITEM_TEXT_LIMIT else text[:ITEM_TEXT_LIMIT] + "…"
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _stable_ids(text: str, pickled: Callable[[], bytes | memoryview] | None) -> str:
+    """``text`` with each `` at 0x…`` address replaced by a short id that the other end of
+    the queue computes alike (see :func:`jsonable_item`), and the script's module named alike
+    too: a spawned child imports it as ``__mp_main__``."""
+    text = text.replace("<__mp_main__.", "<__main__.")
+    base: int | None = None
+    if pickled is not None:
+        try:
+            base = zlib.crc32(pickled())
+        except Exception:  # cannot be pickled: it will not cross the pipe either (an error event says so)
+            base = None
+    count = itertools.count()
+
+    def short_id(match: re.Match[str]) -> str:
+        n = next(count)
+        if base is None:
+            return f" #{zlib.crc32(match.group().encode()) & 0xFFFFFF:06x}"
+        return f" #{base & 0xFFFFFF:06x}" + (f".{n}" if n else "")
+
+    return _ADDRESS.sub(short_id, text)
 
 
 #: Integers beyond this are shown as their size: JSON readers lose precision past 2**53,

@@ -450,3 +450,17 @@ def test_a_thread_that_dies_of_an_exception_is_told_as_such(tmp_path):
     assert Narrator(model).line(end) == "consumer-0 died of an exception (its thread ended)"
     verdict = judge(model, traced=True)
     assert verdict.level == "failed" and verdict.headline.startswith("Failed: consumer-0 died of an exception")
+
+
+def test_items_with_an_address_in_their_repr_are_shown_alike_at_put_and_get(tmp_path):
+    events, _notes, _ = trace_and_compare(tmp_path, "plain_objects.py")
+    assert_exact(events)
+    for name in {e.queue for e in events if e.queue is not None}:
+        puts = [e.item for e in events if e.kind == PUT and e.queue == name]
+        gets = [e.item for e in events if e.kind == GET and e.queue == name]
+        assert puts == gets and len(puts) in (2, 5)
+        shown = [item for item in puts if item is not None]
+        assert all("Job object #" in item and "0x" not in item for item in shown)
+        assert len(set(shown)) == len(shown)  # a different id for each object
+    pair = next(e.item for e in events if e.kind == PUT and e.item and e.item.startswith("(<"))
+    assert pair.count("Job object #") == 2

@@ -55,6 +55,12 @@ _monotonic = time.monotonic
 _loads = ForkingPickler.loads
 
 
+def _put_item(obj: Any) -> Any:
+    """``obj`` as a put event shows it: an address in its repr becomes an id taken from the
+    bytes the feeder thread will send, which the get computes from the bytes it receives."""
+    return jsonable_item(obj, lambda: ForkingPickler.dumps(obj))
+
+
 #: How many times a contended lock is tried again before the caller sleeps on it.
 SPINS_BEFORE_SLEEP = 200
 
@@ -136,7 +142,7 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
         if reporter is not None:
             problem = f"{type(error).__name__}: {error}"
             with self._cond:
-                self._note(ERROR, jsonable_item(obj),
+                self._note(ERROR, jsonable_item(obj),  # it could not be pickled: an address-made id
                            error=f"an item put on {self.name} could not be sent and is lost ({problem}); "
                                  "a join() will wait for its task_done() forever")
             reporter.flush()
@@ -167,7 +173,7 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
         if self._closed:
             raise ValueError(f"Queue {self!r} is closed")
         if not self._sem.acquire(False):
-            item = jsonable_item(obj)
+            item = _put_item(obj)
             if not block:
                 self._give_up(PUT_FULL, item)
                 raise Full
@@ -199,7 +205,7 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
                 lock.release()
         kind = type(obj)
         item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None \
-            or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) else jsonable_item(obj)
+            or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) else _put_item(obj)
         buffer = reporter.buffer
         buffer.append((t, PUT, named() or _acting.process_actor or current_actor(), _acting.pid, self.name, op, item,
                        depth, unfinished))
@@ -232,7 +238,7 @@ class ObservedJoinableQueue(StdlibJoinableQueue):
         obj = _loads(res)
         kind = type(obj)
         item = obj if (kind is int and -_BIG_INT < obj < _BIG_INT) or obj is None \
-            or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) else jsonable_item(obj)
+            or (kind is str and len(obj) <= ITEM_TEXT_LIMIT and obj.isascii()) else jsonable_item(obj, lambda: res)
         buffer = reporter.buffer
         buffer.append((t, GET, named() or _acting.process_actor or current_actor(), _acting.pid, self.name, op, item,
                        depth, unfinished))
