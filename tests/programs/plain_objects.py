@@ -11,6 +11,7 @@ class Job:
 
 def work(tasks):
     while (job := tasks.get()) is not None:
+        assert isinstance(job, (Job, tuple))
         tasks.task_done()
     tasks.task_done()
 
