@@ -27,6 +27,7 @@ from core.events import (
     event_to_json,
     jsonable_item,
 )
+from core.recordings.background import BackgroundTraceWriter
 from core.recordings.trace import (
     FORMAT,
     MAX_LINE_BYTES,
@@ -641,3 +642,22 @@ def test_damaged_files_give_a_trace_or_a_trace_error(tmp_path: Path, data: st.Da
     assert isinstance(trace, Trace)
     seqs = [e.seq for e in trace.events]
     assert seqs == sorted(set(seqs)) and all(a.t <= b.t for a, b in zip(trace.events, trace.events[1:]))
+
+
+def test_a_background_writer_writes_in_order_and_keeps_what_came_before_a_failure(tmp_path):
+    path, plain = tmp_path / "run.jsonl", tmp_path / "plain.jsonl"
+    with TraceWriter(plain, trace_header(CONFIG)) as direct:
+        direct.write(SAMPLE)
+    writer = BackgroundTraceWriter(path, trace_header(CONFIG))
+    try:
+        writer.write(SAMPLE[:5])
+        writer.write(SAMPLE[5:])
+        assert writer.sync(timeout=10) and writer.problem is None
+        assert path.read_bytes() == plain.read_bytes()
+        writer.write(SAMPLE[:1])  # seq 1 again: the writer refuses it, and stops
+        assert writer.sync(timeout=10) and "seq" in (writer.problem or "")
+        writer.write(SAMPLE[:1])  # nothing more is taken
+        assert writer.events_handed == len(SAMPLE) + 1
+    finally:
+        writer.close()
+    assert path.read_bytes() == plain.read_bytes() and writer.sync()

@@ -3,8 +3,8 @@ SVG) and the run (JoinScope trace, Perfetto trace-event JSON, CSV).
 
 A live run's events are not kept in memory (the window keeps a few bytes per
 event): :class:`RunRecorder` appends them to a trace file in a private temporary
-folder as they are shown (about 1.3 µs and 140 bytes of disk an event, up to
-:data:`RECORD_LIMIT_EVENTS`), and the run exports read that file back.  A replay
+folder as they are shown (written on a thread of its own, about 140 bytes of disk an
+event, up to :data:`RECORD_LIMIT_EVENTS`), and the run exports read that file back.  A replay
 exports its recording.  Every export goes to a temporary file that replaces the
 destination only when complete.
 """
@@ -25,9 +25,10 @@ from app import preferences
 from app.bridge.controller import REPLAYING, RunController
 from app.plots.svg_export import scene_svg
 from core.events import Event
+from core.recordings.background import BackgroundTraceWriter
 from core.recordings.export import CSV, PERFETTO, export, replacing, save_trace
 from core.recordings.replay import Recording, load_recording
-from core.recordings.trace import TraceError, TraceReader, TraceWriter, trace_header
+from core.recordings.trace import TraceError, TraceReader, trace_header
 
 if TYPE_CHECKING:
     from app.plots.run_plots import RunPlots
@@ -52,7 +53,7 @@ class RunRecorder(QObject):
         super().__init__(controller)
         self.controller = controller
         self._folder: tempfile.TemporaryDirectory[str] | None = None
-        self._writer: TraceWriter | None = None
+        self._writer: BackgroundTraceWriter | None = None
         self.path: str | None = None
         self.problem: str | None = None
         controller.run_reset.connect(self._on_run_reset)
@@ -68,21 +69,30 @@ class RunRecorder(QObject):
         self.path = os.path.join(self._folder.name, "run.jsonl")
         self.problem = None
         try:
-            self._writer = TraceWriter(self.path, trace_header(self.controller.config))
+            self._writer = BackgroundTraceWriter(self.path, trace_header(self.controller.config))
         except OSError as error:
             self._fail(f"cannot record the run for export: {error.strerror or error}")
 
     def _on_events(self, events: list[Event]) -> None:
         if self._writer is None or self.controller.state == REPLAYING:
             return
-        if self._writer.events_written + len(events) > RECORD_LIMIT_EVENTS:
+        if self._writer.problem is not None:
+            self._fail(self._writer.problem)
+        elif self._writer.events_handed + len(events) > RECORD_LIMIT_EVENTS:
             self._fail(f"the run passed {RECORD_LIMIT_EVENTS:,} events, too many to keep for export "
                        f"(record long runs with joinscope run --record FILE)")
-            return
-        try:
+        else:
             self._writer.write(events)
-        except (OSError, ValueError) as error:
-            self._fail(f"recording the run for export stopped: {error}")
+
+    def written_path(self) -> str:
+        """The trace of the run so far, once every event shown is in it (exports read it)."""
+        if self._writer is not None:
+            self._writer.sync()
+            if self._writer.problem is not None:
+                self._fail(self._writer.problem)
+        if self.path is None:
+            raise ValueError(self.problem or "there is no run to export yet")
+        return self.path
 
     def _fail(self, problem: str) -> None:
         self._discard()
@@ -188,16 +198,15 @@ class ExportMenu(QObject):
         if recording is not None:
             header, events, title = recording.header, recording.events, f"JoinScope · {recording.config.name}"
             return self._export(header, events, path, to, title)
-        if self.recorder.path is None:
-            raise ValueError(self.recorder.problem or "there is no run to export yet")
+        recorded = self.recorder.written_path()
         config = self.controller.config
         title = f"JoinScope · {config.name if config is not None else 'run'}"
         if to == TRACE:
-            with open(self.recorder.path, "rb") as source, replacing(path, "wb") as out:
+            with open(recorded, "rb") as source, replacing(path, "wb") as out:
                 shutil.copyfileobj(source, out)
             preferences.remember_recording(path)
             return self.controller.model.events_seen
-        with TraceReader(self.recorder.path) as reader:
+        with TraceReader(recorded) as reader:
             return self._export(reader.header, reader, path, to, title)
 
     @staticmethod
