@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from app import theme
 from core.analysis.model import EXITED
+from core.analysis.units import SECONDS, TimeUnit
 
 
 class LabelledSlider(QWidget):
@@ -105,18 +106,25 @@ def lane_legend() -> QLabel:
 def counts_legend() -> QLabel:
     """What every line, band, mark and shade of the plots means, in one line above them (a
     legend inside a plot would cover the curves)."""
+    legend = QLabel(counts_legend_text(SECONDS))
+    legend.setWordWrap(True)
+    legend.setObjectName("counts-legend")
+    return legend
+
+
+def counts_legend_text(unit: TimeUnit) -> str:
+    """The counts legend of a run whose times count ``unit`` (a stepped run has no Pause)."""
     shade = _rgba(theme.IN_PROGRESS)
     paused = _rgba(theme.PAUSE_SHADE)
-    legend = QLabel(" &nbsp; ".join([
+    cells = [
         f"{_swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
         f"{_swatch(theme.DEPTH, '━━')} queue depth",
         f'<span style="background:{shade}; color:{shade};">&nbsp;&nbsp;&nbsp;</span> '
         "in progress (got, not yet task_done)",
         f"{_swatch(theme.JOIN, '▼')} join() entered",
         f"{_swatch(theme.JOIN, '┆')} join() returned (⚠ at once: too early?)",
-        f"{_swatch(theme.RATE, '━━')} tasks done per second",
-        f'<span style="background:{paused}; color:{paused};">&nbsp;&nbsp;&nbsp;</span> paused',
-    ]))
-    legend.setWordWrap(True)
-    legend.setObjectName("counts-legend")
-    return legend
+        f"{_swatch(theme.RATE, '━━')} tasks done per {'step' if unit.stepped else 'second'}",
+    ]
+    if not unit.stepped:
+        cells.append(f'<span style="background:{paused}; color:{paused};">&nbsp;&nbsp;&nbsp;</span> paused')
+    return " &nbsp; ".join(cells)

@@ -8,7 +8,18 @@ import pytest
 from app.cli.main import main as cli_main
 from core.analysis.diagnosis import EVERYONE_WAITS_S, stall_timeout
 from core.analysis.model import WAITING_GET, RunModel
-from core.events import ACTOR_START, GET, GET_WAIT, JOIN_ENTER, PUT, RUN_STOP, STEP_GRANT, STEP_READY, Event
+from core.events import (
+    ACTOR_START,
+    GET,
+    GET_WAIT,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    PUT,
+    RUN_STOP,
+    STEP_GRANT,
+    STEP_READY,
+    Event,
+)
 from core.scenarios import scenario
 from core.sessions import open_session
 from core.sessions.processes import ProcessSession
@@ -137,7 +148,14 @@ def test_a_task_done_story_gives_the_counts_before_and_after_and_who_still_waits
     stories = [narrator.story(step) for step in narrator.steps]
     assert any("called task_done(): unfinished 3 → 2." in s and "main is still blocked in join() because 2 tasks"
                in s for s in stories)
-    assert any("Unfinished reached 0, so main's tasks.join() returned after waiting" in s for s in stories)
+    # The wait is told in steps (the seconds are the user's), counted from the step main entered join().
+    entered = next(s.number for s in narrator.steps for e in s.events
+                   if e.kind == JOIN_ENTER and e.queue is not None and e.actor == "main")
+    returned = next(s.number for s in narrator.steps for e in s.events
+                    if e.kind == JOIN_RETURN and e.queue is not None and e.actor == "main")
+    assert returned > entered
+    assert any(f"Unfinished reached 0, so main's tasks.join() returned after waiting {returned - entered} steps." in s
+               for s in stories)
 
 
 def test_a_stepped_run_that_nobody_can_step_is_named_at_once():

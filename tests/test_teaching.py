@@ -1,11 +1,14 @@
 """The teaching panel with real processes, offscreen: stepping, looking back, the code marks, the quiz, fix it."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from PySide6.QtCore import Qt
 
 from app.bridge.controller import FINISHED_STATE, STALLED, STEPPING
 from app.windows.fix_dialog import FixDialog
+from core.analysis.model import PAUSED
 from core.scenarios import scenario
 from core.teaching.fixes import FIXES
 from core.teaching.quiz import YES, Question
@@ -171,3 +174,46 @@ def test_fix_it_runs_the_pitfall_and_its_fix_side_by_side(qtbot):
     assert fixed.state == FINISHED_STATE and fixed.model.task_dones == fixed.model.puts
     assert "Stalled" in dialog.outcomes[0].text() and "Finished" in dialog.outcomes[1].text()
     dialog.close()
+
+
+def _lane_alpha(window, actor: str, x: float) -> int:
+    """How opaque ``actor``'s swimlane is drawn at ``x`` (0: nothing drawn there)."""
+    plots = window.plots
+    window._redraw()
+    drawn = plots.lane_image.mapRectToParent(plots.lane_image.boundingRect())
+    image = plots.lane_image.image
+    column = int((x - drawn.left()) / drawn.width() * image.shape[1])
+    return int(image[plots._lanes.index(actor), column, 3])
+
+
+def test_step_mode_is_drawn_and_told_in_steps_however_long_the_user_takes(window, qtbot):
+    _start(window, qtbot)
+    for _ in range(6):
+        _step(window, qtbot)
+    controller = window.controller
+    # Each event is at the step it belongs to: the user's seconds between steps are not drawn.
+    grants = 0
+    for event in controller.history:
+        grants += event.kind == "step_grant"
+        assert event.t == grants
+    assert controller.model.last_t == 6
+    assert window.plots.lanes.getAxis("bottom").labelText == "steps since start"
+    assert window.log.model.headerData(1, Qt.Orientation.Horizontal) == "step"
+    lines = window.story.story().splitlines()
+    assert lines and all(line.startswith("step ") for line in lines)
+    # An actor held at its gate is paused, not running.
+    paused = [name for name, actor in controller.model.actors.items() if actor.state == PAUSED]
+    assert set(paused) >= set(window.teaching.ready()) - {"main"}
+    # Back and Now: the present's lanes are drawn again, and go on with the next steps.
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert _lane_alpha(window, "consumer-0", 3.5) > 0 and controller.model.last_t == 4
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert controller.viewing is None and _lane_alpha(window, "consumer-0", 5.5) > 0
+    _step(window, qtbot)
+    _step(window, qtbot)
+    assert controller.model.last_t == 8 and _lane_alpha(window, "consumer-0", 7.5) > 0
+    # The end of the run: the banner counts main's wait in join() in steps.
+    _step_to_the_end(window, qtbot)
+    qtbot.waitUntil(lambda: controller.state == FINISHED_STATE, timeout=10_000)
+    assert re.search(r"main waited \d+ steps? in join\(\)", window.banner.text()), window.banner.text()

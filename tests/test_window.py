@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractSlider
 
 from app.bridge.controller import FINISHED_STATE, STOPPED
 from app.windows.main_window import MainWindow
@@ -145,13 +146,14 @@ def test_a_view_rebuilt_from_the_start_is_told_in_full_and_the_text_holds_still_
     assert len(window.story.story().splitlines()) == 270 < STORY_LINES
     text, bar = window.story.text, window.story.text.verticalScrollBar()
     assert bar.maximum() > 0 and bar.value() == bar.maximum()  # it shows the newest line
-    bar.setValue(0)  # the reader scrolls back
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderToMinimum)  # the reader scrolls back
     more = _story_events(95)[270:]
     window.story.add(more)
     window.story.flush()
     assert text.toPlainText().count("\n") == 269 and bar.value() == 0  # held still
     assert window.story.title.text() == TITLE_HELD
-    bar.setValue(bar.maximum())  # back to the end: the story goes on
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)  # back to the end: the story goes on
+    qtbot.waitUntil(lambda: text.toPlainText().count("\n") > 269, timeout=5_000)
     assert text.toPlainText().splitlines()[-1].endswith("consumer-0 marked 94 done")
     assert bar.value() == bar.maximum() and "held" not in window.story.title.text()
 
@@ -343,4 +345,5 @@ def test_the_story_follows_the_run_until_the_reader_scrolls_back(window, qtbot):
     story.flush()
     assert not story.following and bar.value() == held_at and story.title.text() == TITLE_HELD
     bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)
-    assert story.following and story.title.text() != TITLE_HELD
+    assert story.following
+    qtbot.waitUntil(lambda: story.title.text() != TITLE_HELD and bar.value() == bar.maximum(), timeout=5_000)

@@ -19,10 +19,12 @@ from app.bridge.pump import EventPump, start_pump
 from core.analysis.diagnosis import diagnose, stall_timeout
 from core.analysis.model import RunModel
 from core.analysis.timeline import Timeline
+from core.analysis.units import SECONDS, STEPS, TimeUnit
 from core.scenarios import ScenarioConfig
 from core.sessions import open_session
 from core.sources import FINISHED as SOURCE_FINISHED
 from core.sources import EventSource, ScenarioSession
+from core.stepping.step_time import StepStamper
 from core.stepping.stepper import MANUAL
 
 IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED, REPLAYING, STEPPING = (
@@ -38,8 +40,12 @@ SHUTDOWN_WAIT_MS = 5000
 
 class RunController(QObject):
     state_changed = Signal(str)
-    #: A batch of events (a list), already folded into ``model`` and ``timeline``.
+    #: A batch of events (a list), already folded into ``model`` and ``timeline``.  A
+    #: stepped run's are shown in steps: their ``t`` is the step (see ``unit``).
     events_applied = Signal(object)
+    #: Every batch of a live run's events as the session timed them (seconds), once each,
+    #: whatever the display shows: what a recording of the run keeps.
+    recorded = Signal(object)
     #: A fresh model and timeline (a new run, or a reset).
     run_reset = Signal()
     #: A live run of ``config`` began (after ``run_reset``); a replay is not a run.
@@ -63,6 +69,9 @@ class RunController(QObject):
         self._steered: ScenarioSession | None = None
         self.model = RunModel()
         self.timeline = Timeline()
+        #: What the shown events' times count: seconds, or steps in step mode.
+        self.unit: TimeUnit = SECONDS
+        self._stamper: StepStamper | None = None
         self.diagnosis: str | None = None
         self._pump: EventPump | None = None
         self._thread: QThread | None = None
@@ -94,6 +103,8 @@ class RunController(QObject):
         self.timeline = Timeline()
         self.diagnosis = None
         self.stepping = step and source is None
+        self.unit = STEPS if self.stepping else SECONDS
+        self._stamper = StepStamper() if self.stepping else None
         self.history = []
         self.viewing = None
         self._live = None
@@ -117,6 +128,7 @@ class RunController(QObject):
         self.config = config
         self.diagnosis = None
         self.session = self._steered = None
+        self.stepping, self.unit = False, SECONDS
         self._set_state(REPLAYING)
         return True
 
@@ -225,6 +237,7 @@ class RunController(QObject):
         self.model = RunModel()
         self.timeline = Timeline()
         self.diagnosis = None
+        self.stepping, self.unit = False, SECONDS
         self.run_reset.emit()
         self._set_state(IDLE)
 
@@ -271,7 +284,9 @@ class RunController(QObject):
     def _on_events(self, events: list) -> None:
         started = time.perf_counter()
         self._last_event_at = time.monotonic()
-        if self.stepping:
+        self.recorded.emit(events)
+        if self._stamper is not None:
+            events = self._stamper.restamp(events)
             self.history.extend(events)
             self.live_events.emit(events)
         if self._live is not None:  # looking back at an earlier step: the present goes on unseen

@@ -16,7 +16,8 @@ from typing import TextIO
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED, EXIT_TERMINATED
 from app.cli.pipe_output import PipeSafeOutput
 from core.analysis.model import RunModel
-from core.analysis.narrate import Narrator, counts_suffix, seconds_text
+from core.analysis.narrate import Narrator, counts_suffix
+from core.analysis.units import SECONDS
 from core.backends import PROCESS, describe
 from core.events import Event
 from core.recordings.trace import TraceWriter, trace_header
@@ -141,7 +142,7 @@ def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, ou
         if not wait.on_queue:
             continue
         how = ("returned at once (unfinished was 0)" if wait.released_by is None
-               else f"waited {seconds_text(wait.waited)}, released by task_done #{wait.released_by}")
+               else f"waited {SECONDS.span(wait.waited)}, released by task_done #{wait.released_by}")
         race = f"; {', '.join(wait.producers_unfinished)} had not finished" if wait.producers_unfinished else ""
         print(f"  {wait.actor}'s {wait.target}.join(): {how}{race}", file=out)
     for wait in model.open_joins():

@@ -8,12 +8,13 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
+from core.analysis.units import SECONDS, TimeUnit
 from core.events import KINDS, Event, describe_item
 
 #: Events kept for the table; older ones drop off the top.
 LOG_ROWS = 5000
-COLUMNS = ("seq", "time (s)", "actor", "kind", "item", "depth", "unfinished")
-ACTOR_COLUMN, ITEM_COLUMN = 2, 4
+COLUMNS = ("seq", "time", "actor", "kind", "item", "depth", "unfinished")
+TIME_COLUMN, ACTOR_COLUMN, ITEM_COLUMN = 1, 2, 4
 #: The actor column widens to the longest name up to this; longer names are cut in the middle
 #: with "…", their whole name in the cell's tooltip.
 MAX_ACTOR_COLUMN_PX = 300
@@ -29,6 +30,8 @@ class EventLogModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: deque[Event] = deque(maxlen=LOG_ROWS)
+        #: What the events' times count (a stepped run's are steps).
+        self.unit: TimeUnit = SECONDS
 
     def rowCount(self, parent: QModelIndex = _NO_PARENT) -> int:  # noqa: N802 (Qt's name)
         return 0 if parent.isValid() else len(self._rows)
@@ -38,7 +41,7 @@ class EventLogModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
+            return self.unit.column if section == TIME_COLUMN else COLUMNS[section]
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -52,8 +55,8 @@ class EventLogModel(QAbstractTableModel):
         event = self._rows[index.row()]
         if column == 0:
             return event.seq
-        if column == 1:
-            return f"{event.t:.3f}"
+        if column == TIME_COLUMN:
+            return self.unit.cell(event.t)
         if column == 2:
             return event.actor
         if column == 3:
@@ -88,10 +91,12 @@ class EventLogModel(QAbstractTableModel):
         self._rows.extend(events)
         self.endInsertRows()
 
-    def clear(self) -> None:
+    def clear(self, unit: TimeUnit = SECONDS) -> None:
         self.beginResetModel()
         self._rows.clear()
+        self.unit = unit
         self.endResetModel()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, TIME_COLUMN, TIME_COLUMN)
 
 
 class _EventFilter(QSortFilterProxyModel):
@@ -167,8 +172,9 @@ class EventLog(QWidget):
         if wanted > self.table.columnWidth(ACTOR_COLUMN):
             self.table.setColumnWidth(ACTOR_COLUMN, min(wanted, MAX_ACTOR_COLUMN_PX))
 
-    def clear(self) -> None:
-        self.model.clear()
+    def clear(self, unit: TimeUnit = SECONDS) -> None:
+        """Empty the table for a run whose times count ``unit``."""
+        self.model.clear(unit)
         self.actor_filter.blockSignals(True)
         self.actor_filter.clear()
         self.actor_filter.addItem(ALL)

@@ -22,7 +22,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app import preferences
-from app.bridge.controller import REPLAYING, RunController
+from app.bridge.controller import IDLE, RunController
 from app.plots.svg_export import scene_svg
 from core.events import Event
 from core.recordings.background import BackgroundTraceWriter
@@ -56,14 +56,16 @@ class RunRecorder(QObject):
         self._writer: BackgroundTraceWriter | None = None
         self.path: str | None = None
         self.problem: str | None = None
-        controller.run_reset.connect(self._on_run_reset)
+        controller.state_changed.connect(self._on_state)
         controller.run_started.connect(self._on_run_started)
-        controller.events_applied.connect(self._on_events)
+        controller.recorded.connect(self._on_events)
 
-    def _on_run_reset(self) -> None:
-        self._discard()
+    def _on_state(self, state: str) -> None:
+        if state == IDLE:  # a reset: the run is gone from the window, and from the exports
+            self._discard()
 
     def _on_run_started(self) -> None:
+        self._discard()
         if self._folder is None:
             self._folder = tempfile.TemporaryDirectory(prefix="joinscope-run-")
         self.path = os.path.join(self._folder.name, "run.jsonl")
@@ -74,7 +76,7 @@ class RunRecorder(QObject):
             self._fail(f"cannot record the run for export: {error.strerror or error}")
 
     def _on_events(self, events: list[Event]) -> None:
-        if self._writer is None or self.controller.state == REPLAYING:
+        if self._writer is None:
             return
         if self._writer.problem is not None:
             self._fail(self._writer.problem)

@@ -54,8 +54,6 @@ class StoryPanel(QWidget):
         #: scroll to the end).  Kept, not read off the scroll bar: text that wraps anew, or a
         #: long line arriving, moves the bar's end without anyone scrolling.
         self._follows = True
-        #: The panel is moving the text itself: the scroll bar's changes are not the reader's.
-        self._moving = False
 
         self.title = QLabel(TITLE)
         self.title.setWordWrap(True)
@@ -74,8 +72,12 @@ class StoryPanel(QWidget):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.flush)
         self._timer.start()
-        self.text.verticalScrollBar().valueChanged.connect(self._on_scrolled)
-        self.text.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+        bar = self.text.verticalScrollBar()
+        # The reader's scrolls (wheel, keys, the bar's buttons, a drag) decide whether the story
+        # follows; the text edit moves the bar by itself too (laying out text anew), which must not.
+        bar.actionTriggered.connect(self._on_reader_scrolled)
+        bar.sliderMoved.connect(self._on_reader_scrolled)
+        bar.rangeChanged.connect(self._on_range_changed)
         controller.run_reset.connect(self.clear)
         controller.events_applied.connect(self.add)
         controller.state_changed.connect(self.flush)  # the end of a run is told at once
@@ -104,7 +106,7 @@ class StoryPanel(QWidget):
         for event in events[cut:]:
             line = narrator.line(event)
             if line is not None:
-                self._pending.append(f"{event.t:7.3f} s  {line}")
+                self._pending.append(f"{narrator.unit.at(event.t)}  {line}")
                 self._untold_at_end = 0
 
     def _note_untold(self, count: int) -> None:
@@ -123,41 +125,33 @@ class StoryPanel(QWidget):
         """Bring the text up to date with the lines narrated since the last time, unless the
         reader has scrolled back: then the text holds still, and the newest lines wait."""
         if not self._pending and not self._reset_text:
+            if self._follows:
+                self._scroll_to_end()  # the text edit may have moved it by itself (laying text out anew)
             return
         reset = self._reset_text
         if not reset and not self.following:
             self.title.setText(TITLE_HELD)
             return
-        # Taken before the text changes: changing it moves the scroll bar, which calls back here.
         text = "\n".join(self._pending)
         self._pending.clear()
         self._untold_at_end = 0
         self._reset_text = False
-        self._moving = True
-        try:
-            if reset:
-                self.text.setPlainText(text)
-            else:
-                self.text.appendPlainText(text)
-        finally:
-            self._moving = False
+        if reset:
+            self.text.setPlainText(text)
+        else:
+            self.text.appendPlainText(text)
         self.title.setText(TITLE)
         self._scroll_to_end()
 
     def _scroll_to_end(self) -> None:
         bar = self.text.verticalScrollBar()
-        self._moving = True
-        try:
-            bar.setValue(bar.maximum())
-        finally:
-            self._moving = False
+        bar.setValue(bar.maximum())
 
-    def _on_scrolled(self, value: int) -> None:
-        if self._moving:
-            return
-        self._follows = value >= self.text.verticalScrollBar().maximum() - 1
+    def _on_reader_scrolled(self, *_: object) -> None:
+        bar = self.text.verticalScrollBar()
+        self._follows = bar.sliderPosition() >= bar.maximum() - 1  # the action's place; value comes next
         if self._pending and self._follows:
-            self.flush()
+            QTimer.singleShot(0, self.flush)
 
     def _on_range_changed(self, low: int, high: int) -> None:
         if self._follows:  # new lines, or the old ones wrapped anew: still at the end
@@ -172,7 +166,9 @@ class StoryPanel(QWidget):
     def _narrator_now(self) -> Narrator:
         """The narrator of the run the controller shows now (a new one after each reset)."""
         model = self.controller.model
-        if self._narrator is None or self._narrator.model is not model:
+        unit = self.controller.unit
+        if self._narrator is None or self._narrator.model is not model or self._narrator.unit is not unit:
             config = self.controller.config
-            self._narrator = Narrator(model, config.maxsize if config else 0, config.backend if config else "process")
+            self._narrator = Narrator(model, config.maxsize if config else 0,
+                                      config.backend if config else "process", unit)
         return self._narrator

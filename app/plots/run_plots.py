@@ -1,6 +1,7 @@
 """The live plots: queue depth and unfinished tasks, join markers, completion rate, swimlanes.
 
-All share one time axis (seconds since the run started).  Data comes from the
+All share one time axis: seconds since the run started, or a stepped run's steps
+(:mod:`core.stepping.step_time`).  Data comes from the
 controller's timeline and model as numpy views; :meth:`RunPlots.redraw` is called
 from one timer, at most :data:`REDRAW_HZ` times a second, and only when something
 changed.  While *following*, the view shows the newest :data:`FOLLOW_WINDOW_S`; any
@@ -22,8 +23,8 @@ from PySide6.QtWidgets import QGraphicsPathItem
 from app import theme
 from app.plots.lanes import lanes_image
 from core.analysis.model import RunModel, lane_order
-from core.analysis.narrate import seconds_text
 from core.analysis.timeline import Timeline
+from core.analysis.units import SECONDS, TimeUnit
 
 REDRAW_HZ = 60
 FOLLOW_WINDOW_S = 30.0
@@ -64,6 +65,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._now: float | None = None
         #: The whole run is shown, 0 to this time (following, a run that is over): drawn whole.
         self._fitted_end: float | None = None
+        #: What the x axis counts: seconds, or steps.
+        self.unit: TimeUnit = SECONDS
 
         self.counts = self.addPlot(row=0, col=0)
         self.counts.setLabel("left", "tasks")
@@ -89,10 +92,11 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.rate.setXLink(self.counts)
 
         self.lanes = self.addPlot(row=2, col=0)
-        self.lanes.setLabel("bottom", "seconds since start")
+        self.lanes.setLabel("bottom", SECONDS.axis_label)
         self.lanes.getAxis("bottom").enableAutoSIPrefix(False)  # never "(x0.001)" under a teacher's run
         self.lanes.setXLink(self.counts)
         self.lanes.setMouseEnabled(y=False)
+        self.rate.getAxis("left").enableAutoSIPrefix(False)  # 0.2 done a step, not "200 (x0.001)"
         for plot in (self.counts, self.rate, self.lanes):
             plot.getAxis("left").setWidth(AXIS_WIDTH_PX)
         self.lane_image = pg.ImageItem(axisOrder="row-major")
@@ -135,7 +139,12 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self.lane_clicked.emit(self._lanes[row])
 
     # -- drawing ------------------------------------------------------------------------
-    def clear_run(self) -> None:
+    def clear_run(self, unit: TimeUnit = SECONDS) -> None:
+        """Empty plots for a run whose times count ``unit``."""
+        if unit is not self.unit:
+            self.unit = unit
+            self.lanes.setLabel("bottom", unit.axis_label)
+            self._rate_window = None
         self.band.setPath(QPainterPath())
         self.depth_curve.setData([], [])
         self.unfinished_curve.setData([], [])
@@ -181,7 +190,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         window = timeline.rate_window(end)
         if window != self._rate_window:
             self._rate_window = window
-            self.rate.setLabel("left", f"done / s<br>(last {window:g} s)")
+            self.rate.setLabel("left", self.unit.rate_label(window))
         times, rates = timeline.completion_rate(window, end)
         self.rate_curve.setData(np.append(0.0, times), np.append(0.0, rates))
 
@@ -277,7 +286,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
                 style = pg.QtCore.Qt.PenStyle.DotLine
             else:
                 who = f" ({mark.released_by_actor})" if mark.released_by_actor else ""
-                text = (f"{mark.actor} waited {seconds_text(mark.waited)} · "
+                text = (f"{mark.actor} waited {self.unit.span(mark.waited)} · "
                         f"released by task_done #{mark.released_by}{who}")
                 style = pg.QtCore.Qt.PenStyle.DashLine
             line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(theme.JOIN, width=2, style=style),

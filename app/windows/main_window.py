@@ -19,11 +19,11 @@ from app.panels.replay import ReplayPanel, traced_program
 from app.panels.story import StoryPanel
 from app.panels.teaching import TeachingPanel
 from app.plots.run_plots import REDRAW_HZ, RunPlots
-from app.widgets import counts_legend, lane_legend
+from app.widgets import counts_legend, counts_legend_text, lane_legend
 from app.windows.compare import CompareWindow
 from app.windows.fix_dialog import FixDialog
 from core.analysis.model import CRASHED
-from core.analysis.narrate import how_it_ended, seconds_text
+from core.analysis.narrate import how_it_ended
 from core.analysis.outcome import STALLED as STALLED_OUTCOME
 from core.analysis.outcome import judge
 from core.backends import BACKENDS, PROCESS, THREAD, describe
@@ -98,7 +98,8 @@ class MainWindow(QMainWindow):
         plots_box = QWidget()
         plots_layout = QVBoxLayout(plots_box)
         plots_layout.setContentsMargins(0, 0, 0, 0)
-        plots_layout.addWidget(counts_legend())
+        self.counts_legend = counts_legend()
+        plots_layout.addWidget(self.counts_legend)
         plots_layout.addWidget(self.plots, 1)
         plots_layout.addWidget(lane_legend())
         vertical = QSplitter(Qt.Orientation.Vertical)
@@ -272,8 +273,9 @@ class MainWindow(QMainWindow):
 
     def _on_run_reset(self) -> None:
         self._problems_shown = (0, 0)
-        self.plots.clear_run()
-        self.log.clear()
+        self.plots.clear_run(self.controller.unit)
+        self.log.clear(self.controller.unit)
+        self.counts_legend.setText(counts_legend_text(self.controller.unit))
         self.banner.hide()
         self.controls.problems.setText("")
         self._dirty = True
@@ -301,7 +303,7 @@ class MainWindow(QMainWindow):
         text += f" {model.puts} puts, {model.gets} gets, {model.task_dones} task_done calls."
         for join in model.joins:
             if join.on_queue and join.released_by is not None:
-                text += f" {escape(join.actor, quote=False)} waited {seconds_text(join.waited)} in join()."
+                text += f" {escape(join.actor, quote=False)} waited {self.controller.unit.span(join.waited)} in join()."
         self._show_banner(text, theme.BANNERS[outcome.level])
 
     # -- events and redraws ---------------------------------------------------------------

@@ -10,6 +10,7 @@ import signal
 from collections.abc import Iterable
 
 from core.analysis.model import STOP_EXIT_CODES, TERMINATED, RunModel
+from core.analysis.units import SECONDS, TimeUnit
 from core.backends import PROCESS, describe
 from core.events import (
     ACTOR_EXIT,
@@ -49,11 +50,13 @@ def is_told(event: Event) -> bool:
 class Narrator:
     """Turns events into sentences; remembers which item each actor got last."""
 
-    def __init__(self, model: RunModel, maxsize: int = 0, backend: str = PROCESS) -> None:
+    def __init__(self, model: RunModel, maxsize: int = 0, backend: str = PROCESS, unit: TimeUnit = SECONDS) -> None:
         self.model = model
         self.maxsize = maxsize
         #: What the actors are (processes, threads, asyncio tasks): how an actor ends reads differently.
         self.backend = backend
+        #: What the events' times count: seconds, or a stepped run's steps.
+        self.unit = unit
         self._last_got: dict[str, object] = {}
 
     def follow(self, events: Iterable[Event]) -> int:
@@ -122,8 +125,8 @@ class Narrator:
         if kind == RUN_PAUSE:
             return f"the run was paused: every {describe(self.backend).unit} is held where it is"
         if kind == RUN_RESUME:
-            pause = self.model.pauses[-1] if self.model.pauses else None
-            length = f" after {seconds_text(event.t - pause[0])}" if pause is not None and pause[0] is not None else ""
+            began = self.model.pauses[-1][0] if self.model.pauses else None
+            length = f" after {self.unit.span(event.t - began)}" if began is not None else ""
             return f"the run goes on{length}"
         if kind == STALL:
             return f"stalled: {event.item}"
@@ -139,8 +142,8 @@ class Narrator:
             line = f"{who}'s {event.queue}.join() returned at once: unfinished was 0"
         else:
             paused = self._paused_during(event.t - event.waited, event.t) if event.waited is not None else 0.0
-            of_which = f", {seconds_text(paused)} of it paused" if paused else ""
-            line = (f"{who} found that all tasks are processed (waited {seconds_text(event.waited)}{of_which}, "
+            of_which = f", {self.unit.span(paused)} of it paused" if paused else ""
+            line = (f"{who} found that all tasks are processed (waited {self.unit.span(event.waited)}{of_which}, "
                     f"released by task_done #{event.released_by})")
         # As the model found them when it applied this return: the narration may come after a
         # whole batch was applied, and the late producer's exit may be in it.
@@ -156,11 +159,6 @@ class Narrator:
         """How much of ``start`` … ``end`` the run spent paused."""
         return sum(max(0.0, min(end, stop if stop is not None else end) - max(start, begin))
                    for begin, stop in self.model.pauses if begin is not None)
-
-
-def seconds_text(seconds: float | None) -> str:
-    """A wait as the narration prints it; a trace may leave it unknown (null)."""
-    return "an unknown time" if seconds is None else f"{seconds:.2f} s"
 
 
 def counts_suffix(event: Event) -> str:

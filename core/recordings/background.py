@@ -35,7 +35,7 @@ class BackgroundTraceWriter:
         #: Events handed over so far (written, or waiting in the inbox).
         self.events_handed = 0
         self._inbox: queue.SimpleQueue[list[Event] | threading.Event | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="joinscope-recorder", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="trace-recorder", daemon=True)
         self._thread.start()
 
     def write(self, events: list[Event]) -> None:

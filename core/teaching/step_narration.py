@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.analysis.model import RunModel
-from core.analysis.narrate import how_it_ended, seconds_text
+from core.analysis.narrate import how_it_ended
+from core.analysis.units import STEPS
 from core.backends import ASYNCIO, PROCESS, describe
 from core.events import (
     ACTOR_EXIT,
@@ -74,6 +75,10 @@ class StepNarrator:
         self.told = 0
         self._counts = (0, 0)
         self._joining: dict[str, str] = {}
+        #: The step at which each actor entered its open join, and how many steps each
+        #: returned join waited (by its ``seq``): a stepped wait is told in steps.
+        self._join_began: dict[str, int] = {}
+        self._waited_steps: dict[int, int] = {}
 
     @property
     def current(self) -> Step | None:
@@ -89,10 +94,15 @@ class StepNarrator:
                 continue
             if event.queue is not None:
                 self._counts = (event.depth, event.unfinished)  # type: ignore[assignment]
-                if event.kind == JOIN_ENTER and event.unfinished:
-                    self._joining[event.actor] = event.queue
+                if event.kind == JOIN_ENTER:
+                    self._join_began[event.actor] = len(self.steps)
+                    if event.unfinished:
+                        self._joining[event.actor] = event.queue
                 elif event.kind == JOIN_RETURN:
                     self._joining.pop(event.actor, None)
+                    began = self._join_began.pop(event.actor, None)
+                    if began is not None:
+                        self._waited_steps[event.seq] = len(self.steps) - began
             if self.steps:
                 self.steps[-1].events.append(event)
 
@@ -241,7 +251,7 @@ class StepNarrator:
                                  f"went through (depth {event.depth}).")
             elif event.kind == JOIN_RETURN and event.queue is not None:
                 sentences.append(f"Unfinished reached 0, so {event.actor}'s {event.queue}.join() returned after "
-                                 f"waiting {seconds_text(event.waited)}.")
+                                 f"waiting {STEPS.span(self._waited_steps.get(event.seq))}.")
             elif event.kind == JOIN_RETURN:
                 sentences.append(f"{event.actor}'s join() of {event.item} returned: {event.item} has exited.")
             elif event.kind == ERROR:
