@@ -51,8 +51,12 @@ def set_process_actor(name: str | None) -> None:
 
 
 def default_actor_name() -> str:
-    """``main`` in a program's main process, a multiprocessing child's own name elsewhere."""
+    """``main`` in a program's main process, a multiprocessing child's own name elsewhere — or
+    the lane name an observed pool gave its worker (``worker-3``; its process keeps its name)."""
     process = current_process()
+    given = getattr(process, "_joinscope_actor", None)
+    if given is not None:
+        return given
     return MAIN_ACTOR if process.name == "MainProcess" else process.name
 
 

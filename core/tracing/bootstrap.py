@@ -45,7 +45,7 @@ def main() -> None:
     atexit.register(_exit_like_python)
     import json
 
-    from core.backends import BACKENDS
+    from core.backends import TRACEABLE
     from core.tracing.channel import channel_for
     from core.tracing.patch import install
 
@@ -56,7 +56,7 @@ def main() -> None:
         sys.exit(2)
     config = json.loads(data)
     install(channel_for(config["address"], bytes.fromhex(config["authkey"])), program_main=True,
-            queues=tuple(config.get("queues", BACKENDS)))
+            queues=tuple(config.get("queues", TRACEABLE)))
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
     try:

@@ -17,7 +17,7 @@ import os
 import subprocess
 import time
 
-from core.backends import BACKENDS
+from core.backends import TRACEABLE
 from core.tracing.bootstrap import BOOTSTRAP_CODE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
@@ -36,7 +36,7 @@ class LaunchedProgram:
     """The program's main process, waiting for the channel's address and key."""
 
     def __init__(self, python: str, script: str, args: Sequence[str],
-                 queues: Sequence[str] = BACKENDS) -> None:
+                 queues: Sequence[str] = TRACEABLE) -> None:
         #: Which queues the program's patch observes (see core.tracing.task_queues).
         self.queues = list(queues)
         read_end, self._write_end = os.pipe()

@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection, answer_challenge, deliver_cha
 from pickle import UnpicklingError
 from typing import Any
 
-from core.backends import BACKENDS
+from core.backends import TRACEABLE
 from core.events import ACTOR_EXIT, ACTOR_START, MAIN_ACTOR, OBSERVER_ACTOR, RUN_STOP, Event, role_of, wire_record
 from core.sources import FINISHED, NEW, RUNNING, STOPPED
 from core.tracing.blocks import BlockMerger, EventBlock
@@ -82,7 +82,7 @@ class TraceSession:
     """One traced run of ``script`` with ``args``.  Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, script: str, args: Sequence[str] = (), *, timeout_s: float | None = None,
-                 python: str = sys.executable, queues: Sequence[str] = BACKENDS) -> None:
+                 python: str = sys.executable, queues: Sequence[str] = TRACEABLE) -> None:
         self.script = script
         #: Which queues are observed: "process" (JoinableQueue), "thread" (queue.Queue), "asyncio".
         self.queues = list(queues)
