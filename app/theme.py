@@ -24,4 +24,5 @@ STATE_COLOURS: dict[str, str] = {
     model.EXITED: "#f0f0f0",
     model.CRASHED: "#d62728",
     model.STOPPED: "#7f7f7f",
+    model.RUNNING_CALLBACK: "#17becf",
 }

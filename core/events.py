@@ -67,6 +67,8 @@ CALLBACK_RETURN = "callback_return"
 #: ``Pool.map()`` read its whole iterable into a list before it submitted a task (``item``:
 #: ``[how many items, seconds it took]``): an iterable with no ``len()`` is consumed up front.
 MAP_LISTED = "map_listed"
+#: How observed pools are named (``pool-1``, ``executor-2@4242``): by the kind of pool and a number.
+POOL_NAME_PREFIXES = ("pool-", "executor-")
 POOL_KINDS: frozenset[str] = frozenset({SUBMIT, TASK_START, TASK_FINISH, DELIVER, CANCEL, CALLBACK,
                                         CALLBACK_RETURN, MAP_LISTED})
 
@@ -98,7 +100,11 @@ TASK_HANDLER = "task-handler"
 
 
 def role_of(actor: str) -> str:
-    """The role in an actor's name: what comes before its last ``-`` (``main`` is its own)."""
+    """The role in an actor's name: what comes before its last ``-`` (``main`` is its own, and a
+    pool's threads are theirs: ``result-handler``, ``result-handler-2``)."""
+    for thread in (RESULT_HANDLER, TASK_HANDLER):
+        if actor.startswith(thread) and (len(actor) == len(thread) or actor[len(thread)] == "-"):
+            return thread
     role, dash, _ = actor.rpartition("-")
     return role if dash else actor
 

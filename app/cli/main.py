@@ -67,13 +67,16 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     import multiprocessing
 
     from core.backends import BACKENDS
-    from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
+    from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_POOL_WORKERS, MAX_TASKS, SCENARIOS
     names = ", ".join(SCENARIOS)
     parser.add_argument("--scenario", default="seed", metavar="NAME",
                         help=f"what to run: {names} (default: seed)")
     parser.add_argument("--producers", type=_whole(0, MAX_ACTORS_PER_ROLE), metavar="N")
     parser.add_argument("--consumers", type=_whole(0, MAX_ACTORS_PER_ROLE), metavar="N")
-    parser.add_argument("--tasks", type=_whole(0, MAX_TASKS), metavar="N", help="tasks per producer")
+    parser.add_argument("--tasks", type=_whole(0, MAX_TASKS), metavar="N",
+                        help="tasks per producer (a pool scenario: tasks in all)")
+    parser.add_argument("--workers", type=_whole(0, MAX_POOL_WORKERS), metavar="N",
+                        help="a pool scenario's worker processes (0: cpu_count() - 1, the default)")
     parser.add_argument("--work-ms", type=_work_ms, metavar="MS", dest="work_ms", default=argparse.SUPPRESS,
                         help="work per task in ms, or 'random' for the tutorial's 0-1 s")
     parser.add_argument("--interval-ms", type=_bounded(float, 0, 3_600_000, "a number of ms"), metavar="MS",

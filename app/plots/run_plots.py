@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QGraphicsPathItem
 from app import theme
 from app.plots.lanes import lanes_image
 from core.analysis.model import RunModel, lane_order
-from core.analysis.narrate import seconds_text
 from core.analysis.timeline import Timeline
 
 REDRAW_HZ = 60
@@ -27,6 +26,8 @@ FOLLOW_MARGIN = 0.2
 #: The most points a count curve gets; past that, a run is drawn in bins (see visible_steps).
 MAX_CURVE_POINTS = 600
 AXIS_WIDTH_PX = 120
+#: Join returns drawn as labelled lines at most (the newest): every triangle stays.
+MAX_JOIN_LINES = 60
 #: Room kept above the highest count for the join labels, as a share of it.
 LABEL_HEADROOM = 0.3
 
@@ -63,6 +64,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
                                                pen=pg.mkPen("k"))
         self.counts.addItem(self.join_entries)
         self._join_lines: list[pg.InfiniteLine] = []
+        self._joins_drawn = 0
 
         self.rate = self.addPlot(row=1, col=0)
         self.rate.setLabel("left", "done / s")
@@ -121,6 +123,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         for line in self._join_lines:
             self.counts.removeItem(line)
         self._join_lines = []
+        self._joins_drawn = 0
         self._lanes = []
         self._model = None
         self._now = None
@@ -202,23 +205,19 @@ class RunPlots(pg.GraphicsLayoutWidget):
         marks = [m for m in timeline.joins if m.on_queue]
         self.join_entries.setData([m.entered for m in marks], [m.unfinished_at_entry or 0 for m in marks],
                                   data=[m.actor for m in marks])
-        for mark in marks[len(self._join_lines):]:
+        for mark in marks[self._joins_drawn:]:
             if mark.returned is None:
                 break
-            if mark.released_by is None:
-                text = f"{mark.actor}: join() returned at once (unfinished 0)"
-                colour = theme.JOIN_EARLY
-            else:
-                who = f" ({mark.released_by_actor})" if mark.released_by_actor else ""
-                text = (f"{mark.actor} waited {seconds_text(mark.waited)} · "
-                        f"released by task_done #{mark.released_by}{who}")
-                colour = theme.JOIN
+            self._joins_drawn += 1
+            colour = theme.JOIN_EARLY if mark.released_by is None and mark.call is None else theme.JOIN
             dashed = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
-            line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=dashed, label=text,
+            line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=dashed, label=mark.label(),
                                    labelOpts={"position": 0.93, "color": colour, "fill": (255, 255, 255, 200),
                                               "anchors": [(1, 0), (1, 0)]})
             self.counts.addItem(line)
             self._join_lines.append(line)
+            if len(self._join_lines) > MAX_JOIN_LINES:  # a pool's as_completed() returns thousands of times
+                self.counts.removeItem(self._join_lines.pop(0))
 
     def _draw_lanes(self, model: RunModel) -> None:
         names = sorted(model.transitions, key=lane_order)

@@ -16,10 +16,14 @@ from operator import itemgetter
 import numpy as np
 
 from core.analysis.compaction import compact_steps
+from core.analysis.narrate import seconds_text
 from core.analysis.series import Series
-from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
+from core.events import CANCEL, DELIVER, GET, JOIN_ENTER, JOIN_RETURN, PUT, SUBMIT, TASK_DONE, TASK_START, Event
 
-_COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
+#: The kinds that change a queue's (or a pool's) counts: each is a point of its count history.
+_COUNT_KINDS = frozenset({PUT, GET, TASK_DONE, SUBMIT, TASK_START, DELIVER, CANCEL})
+#: A task is complete when it is marked done (a queue) or delivered (a pool).
+_COMPLETING = frozenset({TASK_DONE, DELIVER})
 _TIME, _KIND, _QUEUE, _DEPTH, _UNFINISHED = (itemgetter(i) for i in (1, 2, 5, 8, 9))
 RATE_BINS = 50
 RATE_MIN_BIN_S = 0.05
@@ -44,6 +48,20 @@ class JoinMark:
     released_by: int | None = None
     released_by_actor: str | None = None
     unfinished_at_entry: int | None = None
+    #: What waited, when it is a pool's call (``join()``, ``as_completed()``, ``get()``…); ``None``
+    #: for a queue's ``join()``.
+    call: str | None = None
+
+    def label(self) -> str:
+        """What the plot writes at the join's return: how long it waited, and what released it."""
+        call = self.call or "join()"
+        if self.released_by is None:
+            if self.call is None:
+                return f"{self.actor}: join() returned at once (unfinished 0)"
+            return f"{self.actor}: {call} returned (waited {seconds_text(self.waited)}; nothing to wait for)"
+        who = f" ({self.released_by_actor})" if self.released_by_actor else ""
+        what = "task_done" if self.call is None else "delivery"
+        return f"{self.actor}: {call} waited {seconds_text(self.waited)} · released by {what} #{self.released_by}{who}"
 
 
 class Timeline:
@@ -99,21 +117,23 @@ class Timeline:
                     t, depth, high = compact_steps(series.column("t"), series.column("depth"),
                                                    series.column("unfinished"), MAX_STEP_ROWS // 2)
                     series.replace(t=t, depth=depth, unfinished=high)
-            if TASK_DONE in kinds:
-                self._count_completions(list(compress(ts, map(TASK_DONE.__eq__, kinds))))
-                if 0 in unfinished:
-                    for event, kind, left in zip(counted, kinds, unfinished):
-                        if kind == TASK_DONE and left == 0:
-                            self._done_by[event.seq] = event.actor
-                    while len(self._done_by) > _RELEASERS_KEPT:
-                        del self._done_by[next(iter(self._done_by))]
+            if TASK_DONE in kinds or DELIVER in kinds:
+                self._count_completions(list(compress(ts, map(_COMPLETING.__contains__, kinds))))
+            if (TASK_DONE in kinds and 0 in unfinished) or DELIVER in kinds or CANCEL in kinds:
+                # What may release a join: a task_done() that brought unfinished to 0, any delivery.
+                for event, kind, left in zip(counted, kinds, unfinished):
+                    if (kind == TASK_DONE and left == 0) or kind == DELIVER or kind == CANCEL:
+                        self._done_by[event.seq] = event.actor
+                while len(self._done_by) > _RELEASERS_KEPT:
+                    del self._done_by[next(iter(self._done_by))]
         if not rest:
             return
         for event in events:
             if event.kind == JOIN_ENTER:
                 target = event.queue if event.queue is not None else str(event.item)
                 mark = JoinMark(event.actor, target, event.queue is not None, event.t,
-                                unfinished_at_entry=event.unfinished)
+                                unfinished_at_entry=event.unfinished,
+                                call=event.item if event.queue is not None and type(event.item) is str else None)
                 self._open[event.actor] = mark
                 self.joins.append(mark)
             elif event.kind == JOIN_RETURN:

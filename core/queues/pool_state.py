@@ -31,6 +31,7 @@ from core.events import (
     GET_WAIT,
     JOIN_ENTER,
     JOIN_RETURN,
+    POOL_NAME_PREFIXES,
     RESULT_HANDLER,
     TASK_HANDLER,
     WORKER,
@@ -46,7 +47,7 @@ _OP, _DEPTH, _UNFINISHED, _LAST_ZERO = range(4)
 _monotonic = time.monotonic
 #: Pools (of any kind) made by this process so far: the first one's threads get plain lane names.
 _pools_made = itertools.count(1)
-_pool_numbers = {"pool": itertools.count(1), "executor": itertools.count(1)}
+_pool_numbers = {prefix[:-1]: itertools.count(1) for prefix in POOL_NAME_PREFIXES}
 #: Worker processes named so far by this process (``worker-0``, ``worker-1``, … across its pools).
 _workers_named = itertools.count()
 #: Set while a pool builds its own internals: a ``queue.Queue`` it makes (``ProcessPoolExecutor``'s

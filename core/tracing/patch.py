@@ -176,7 +176,8 @@ def _bootstrap(self: Any, parent_sentinel: Any = None) -> int:
 def _join(self: Any, timeout: float | None = None) -> None:
     """``Process.join``, reported as a join of the process when this process reports at all."""
     reporter = _reporting._reporters.get(id(_installed))
-    if reporter is None or not _installed.connected:  # type: ignore[union-attr]
+    if reporter is None or not _installed.connected or getattr(self, "_joinscope_actor", None):  # type: ignore[union-attr]
+        # (A pool joins its own workers: that is part of the pool's join, reported by the pool.)
         return _originals["join"](self, timeout)
     target = self.name if self.name != "MainProcess" else MAIN_ACTOR
     actor, pid = current_actor(), current_pid()

@@ -82,11 +82,13 @@ class TraceSession:
     """One traced run of ``script`` with ``args``.  Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, script: str, args: Sequence[str] = (), *, timeout_s: float | None = None,
-                 python: str = sys.executable, queues: Sequence[str] = TRACEABLE) -> None:
+                 python: str = sys.executable, queues: Sequence[str] = TRACEABLE, quiet: bool = False) -> None:
         self.script = script
         #: Which queues are observed: "process" (JoinableQueue), "thread" (queue.Queue), "asyncio".
         self.queues = list(queues)
         self.args = list(args)
+        #: The program's standard streams go nowhere (a scenario's program, whose story JoinScope tells).
+        self.quiet = quiet
         self.timeout_s = timeout_s
         self.python = python
         self.state = NEW
@@ -126,7 +128,7 @@ class TraceSession:
         if self.state != NEW:
             raise RuntimeError("a trace session runs once")
         if launched is None:
-            launched = LaunchedProgram(self.python, self.script, self.args, self.queues)
+            launched = LaunchedProgram(self.python, self.script, self.args, self.queues, self.quiet)
         self.process = launched.process
         self.t0 = launched.t0
         if launched.server is None:
