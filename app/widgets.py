@@ -83,10 +83,10 @@ def counts_legend() -> QLabel:
     red, green, blue, alpha = theme.IN_PROGRESS
     band = f"rgba({red},{green},{blue},{alpha / 255:.2f})"
     legend = QLabel(" &nbsp; ".join([
-        f"{swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
-        f"{swatch(theme.DEPTH, '━━')} queue depth",
+        f"{swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0; a pool's: not yet delivered)",
+        f"{swatch(theme.DEPTH, '━━')} queue depth (a pool's: not yet started)",
         f'<span style="background:{band}; color:{band};">&nbsp;&nbsp;&nbsp;</span> '
-        "in progress (got, not yet task_done)",
+        "in progress (got, not yet task_done; started, not yet delivered)",
         f"{swatch(theme.JOIN, '▼')} join() entered",
         f"{swatch(theme.JOIN, '┆')} join() returned",
     ]))

@@ -27,9 +27,9 @@ MAX_ACTORS_PER_ROLE = 64
 QUEUE_PROGRAM = "queue"
 #: … or a real program with a pool, one of :data:`core.program.pool_programs.PROGRAMS`.
 POOL_PROGRAMS = frozenset({
-    "pool_with_callbacks", "pool_without_error_callback", "pool_join_before_close", "pool_with_a_hung_task",
-    "pool_with_a_deadline", "pool_map_of_a_generator", "pool_imap_of_a_generator", "executor_retries",
-    "executor_submit_and_map", "queue_fed_pool"})
+    "pool_with_callbacks", "pool_recycling_workers", "pool_without_error_callback", "pool_join_before_close",
+    "pool_with_a_hung_task", "pool_with_a_deadline", "pool_map_of_a_generator", "pool_imap_of_a_generator",
+    "executor_retries", "executor_submit_and_map", "queue_fed_pool"})
 #: The most worker processes a pool scenario may ask for.
 MAX_POOL_WORKERS = 64
 
@@ -283,7 +283,7 @@ SCENARIOS: dict[str, ScenarioConfig] = {
             description="Pool(workers, maxtasksperchild=25): each worker exits after 25 tasks and the pool starts "
                         "a new one in its place (a leak in a task's code cannot grow forever). New lanes appear "
                         "as workers are replaced.",
-            program="pool_with_callbacks",
+            program="pool_recycling_workers",
             tasks=300,
             maxtasksperchild=25,
         ),

@@ -63,6 +63,17 @@ def _backend_pair(text: str) -> tuple[str, str]:
     return names  # type: ignore[return-value]
 
 
+def _scenario_pair(text: str) -> tuple[str, str]:
+    """``pool,queue-fed-pool``: two different scenarios of the library."""
+    from core.scenarios import SCENARIOS
+    names = tuple(name.strip() for name in text.split(","))
+    unknown = [name for name in names if name not in SCENARIOS]
+    if len(names) != 2 or unknown or names[0] == names[1]:
+        raise argparse.ArgumentTypeError(f"must be two different scenarios, separated by a comma (like "
+                                         f"pool,queue-fed-pool), not {text!r}")
+    return names  # type: ignore[return-value]
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     import multiprocessing
 
@@ -117,6 +128,9 @@ def build_parser() -> _Parser:
     add_run_options(compare)
     compare.add_argument("--backends", type=_backend_pair, default=("process", "thread"), metavar="A,B",
                          help=f"the two backends to compare, two of {', '.join(BACKENDS)} (default process,thread)")
+    compare.add_argument("--scenarios", type=_scenario_pair, metavar="A,B",
+                         help="compare two scenarios on the same settings instead (like pool,queue-fed-pool); "
+                              "each runs on its own backend")
     add_window_options(compare, "both runs are over")
     commands.add_parser("scenarios", help="list the scenarios")
     from app.cli.trace_files import add_export_options, add_replay_options
@@ -160,10 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "compare":
         if args.backend is not None:
             parser.error("argument --backend: compare runs on --backends A,B, not on one backend")
+        versus = None
+        if args.scenarios:
+            args.scenario, other = args.scenarios
+            versus = config_from_args(argparse.Namespace(**{**vars(args), "scenario": other}), parser)
         config = config_from_args(args, parser)
         _check_window_options(parser, config, args.screenshot)
         from app.cli.gui import run_compare_gui
-        return run_compare_gui(args, config, args.backends)
+        return run_compare_gui(args, config, args.backends, versus)
     if args.command == "gui":
         config = config_from_args(args, parser)
         _check_window_options(parser, config, args.screenshot)

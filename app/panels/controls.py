@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -23,6 +24,10 @@ from core.scenarios import SCENARIOS, ScenarioConfig
 
 MAX_LIVE_ACTORS = 8
 WORK_STEP_MS = 10
+#: A pool scenario's tasks and workers at most from the sliders (the command line goes further).
+MAX_POOL_TASKS = 5000
+MAX_POOL_WORKERS = 16
+MAX_QUEUE_TASKS = 1000
 #: The backends the picker offers: what the actors are, and the queue they share.
 BACKEND_CHOICES = ((PROCESS, "processes · multiprocessing.JoinableQueue"), (THREAD, "threads · queue.Queue"),
                    (ASYNCIO, "asyncio tasks · asyncio.Queue"))
@@ -73,9 +78,13 @@ class ControlPanel(QWidget):
 
         self.producers = LabelledSlider("Producers", 1, MAX_LIVE_ACTORS)
         self.consumers = LabelledSlider("Consumers", 1, MAX_LIVE_ACTORS)
-        self.tasks = LabelledSlider("Tasks per producer", 1, 1000)
-        self.work = LabelledSlider("Work per task", 0, 200, to_value=lambda p: None if p == 0 else p * WORK_STEP_MS,
-                                   from_value=lambda v: 0 if v is None else round(v / WORK_STEP_MS),
+        self.tasks = LabelledSlider("Tasks per producer", 1, MAX_QUEUE_TASKS)
+        cpus = max((os.cpu_count() or 1) - 1, 1)
+        self.workers = LabelledSlider("Workers", 0, MAX_POOL_WORKERS,
+                                      text=lambda v: f"cpu_count() − 1 = {cpus}" if v == 0 else f"{v:g}")
+        self.workers.setToolTip("The pool's worker processes: Pool(workers)")
+        # A pool's tasks are short and many: its work moves in steps of 1 ms, and 0 is no work at all.
+        self.work = LabelledSlider("Work per task", 0, 200, to_value=self._work_ms, from_value=self._work_position,
                                    text=lambda v: "random 0–1 s" if v is None else f"{v:g} ms")
         self.interval = LabelledSlider("Production interval", 0, 100, to_value=lambda p: p * WORK_STEP_MS,
                                        from_value=lambda v: round(v / WORK_STEP_MS), text=lambda v: f"{v:g} ms")
@@ -110,8 +119,8 @@ class ControlPanel(QWidget):
         backend_row.addWidget(self.compare_button)
         form.addLayout(backend_row)
         form.addWidget(self.description)
-        for slider in (self.producers, self.consumers, self.tasks, self.work, self.interval, self.maxsize,
-                       self.speed):
+        for slider in (self.producers, self.consumers, self.workers, self.tasks, self.work, self.interval,
+                       self.maxsize, self.speed):
             form.addWidget(slider)
         form.addWidget(self.step_mode)
         buttons = QGridLayout()
@@ -126,6 +135,7 @@ class ControlPanel(QWidget):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setObjectName("problems")
+        self._pooled = False
         layout.addWidget(self.problems)
         self.scenario.currentIndexChanged.connect(self._on_scenario_changed)
         self._on_scenario_changed()
@@ -137,22 +147,51 @@ class ControlPanel(QWidget):
     def _on_scenario_changed(self) -> None:
         config = SCENARIOS[self.scenario.currentData()]
         self.description.setText(config.description)
-        # The backend picked stays: any scenario runs on any backend.
-        self.show_config(dataclasses.replace(config, backend=self.backend.currentData() or PROCESS))
+        # The backend picked stays: any scenario runs on any backend (a pool scenario, on processes only,
+        # leaves the picker as it is for the next).
+        self.show_config(config if config.pooled else
+                         dataclasses.replace(config, backend=self.backend.currentData() or PROCESS))
+
+    def _work_ms(self, position: int) -> float | None:
+        if getattr(self, "_pooled", False):
+            return float(position)
+        return None if position == 0 else position * WORK_STEP_MS
+
+    def _work_position(self, value: float | None) -> int:
+        if getattr(self, "_pooled", False):
+            return round(value or 0)
+        return 0 if value is None else round(value / WORK_STEP_MS)
+
+    def _shape(self, pooled: bool) -> None:
+        """A pool scenario has workers and tasks, not producers, consumers or a queue of its own."""
+        self._pooled = pooled
+        for slider in (self.producers, self.consumers, self.interval, self.maxsize):
+            slider.setVisible(not pooled)
+        self.workers.setVisible(pooled)
+        self.tasks.name_label.setText("Tasks" if pooled else "Tasks per producer")
+        self.tasks.slider.setRange(1, MAX_POOL_TASKS if pooled else MAX_QUEUE_TASKS)
+        if pooled:
+            self.step_mode.setChecked(False)
 
     def show_config(self, config: ScenarioConfig) -> None:
+        self._shape(config.pooled)
         self.producers.set_value(min(config.producers, MAX_LIVE_ACTORS))
         self.consumers.set_value(min(config.consumers, MAX_LIVE_ACTORS))
-        self.tasks.set_value(min(config.tasks, 1000))
+        self.workers.set_value(min(config.workers, MAX_POOL_WORKERS))
+        self.tasks.set_value(min(config.tasks, MAX_POOL_TASKS if config.pooled else MAX_QUEUE_TASKS))
         self.work.set_value(config.work_ms)
         self.interval.set_value(config.interval_ms)
         self.maxsize.set_value(config.maxsize)
         self.speed.set_value(config.speed)
-        self.backend.setCurrentIndex(max(self.backend.findData(config.backend), 0))
+        if not config.pooled:
+            self.backend.setCurrentIndex(max(self.backend.findData(config.backend), 0))
 
     def config(self) -> ScenarioConfig:
         """The scenario picked, with the sliders' values."""
         base = SCENARIOS[self.scenario.currentData()]
+        if base.pooled:
+            return dataclasses.replace(base, tasks=int(self.tasks.value()), work_ms=self.work.value(),
+                                       speed=float(self.speed.value()), workers=int(self.workers.value()))
         return dataclasses.replace(base, producers=int(self.producers.value()), consumers=int(self.consumers.value()),
                                    tasks=int(self.tasks.value()), work_ms=self.work.value(),
                                    interval_ms=float(self.interval.value()), maxsize=int(self.maxsize.value()),
@@ -169,10 +208,10 @@ class ControlPanel(QWidget):
         self.stop_button.setEnabled(live)
         self.reset_button.setEnabled(state != "stopping")
         self.scenario.setEnabled(idle)
-        self.step_mode.setEnabled(idle)
+        self.step_mode.setEnabled(idle and not self._pooled)  # a pool's steps are the stdlib's
         stepping = state == "stepping"
         for slider in (self.producers, self.consumers):
             slider.setEnabled(not stepping and state != "replaying")
-        self.backend.setEnabled(idle)
-        for slider in (self.tasks, self.work, self.interval, self.maxsize, self.speed):
+        self.backend.setEnabled(idle and not self._pooled)  # a process pool runs on processes
+        for slider in (self.tasks, self.workers, self.work, self.interval, self.maxsize, self.speed):
             slider.setEnabled(idle)

@@ -8,7 +8,7 @@ delivered — the pool's own "unfinished".
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.events import (
     CALLBACK,
@@ -25,6 +25,9 @@ from core.events import (
     TASK_START,
     Event,
 )
+
+if TYPE_CHECKING:
+    from core.analysis.model import RunModel
 
 #: Calls that wait for every task (and for the workers to exit), not for one task's result.
 WHOLE_POOL_CALLS = frozenset({"join()", "shutdown()"})
@@ -133,3 +136,14 @@ class PoolNarration:
         if call in WHOLE_POOL_CALLS:
             return f"{who}'s {where} returned ({waited}): every task was delivered already; the workers exited"
         return f"{who}'s {where} returned ({waited})"
+
+
+def pools_text(model: RunModel) -> str | None:
+    """What a run's pools did, in one sentence (``None``: the run has no pool)."""
+    pools = [q for q in model.queues.values() if q.is_pool]
+    if not pools:
+        return None
+    submitted, delivered = sum(q.submitted for q in pools), sum(q.delivered for q in pools)
+    raised, callbacks = sum(q.raised for q in pools), sum(q.callbacks for q in pools)
+    return (f"{submitted:,} task(s) submitted to {len(pools)} pool(s), {delivered:,} delivered ({raised:,} raised), "
+            f"{callbacks:,} callback(s) run")

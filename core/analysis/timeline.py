@@ -22,8 +22,7 @@ from core.events import CANCEL, DELIVER, GET, JOIN_ENTER, JOIN_RETURN, PUT, SUBM
 
 #: The kinds that change a queue's (or a pool's) counts: each is a point of its count history.
 _COUNT_KINDS = frozenset({PUT, GET, TASK_DONE, SUBMIT, TASK_START, DELIVER, CANCEL})
-#: A task is complete when it is marked done (a queue) or delivered (a pool).
-_COMPLETING = frozenset({TASK_DONE, DELIVER})
+
 _TIME, _KIND, _QUEUE, _DEPTH, _UNFINISHED = (itemgetter(i) for i in (1, 2, 5, 8, 9))
 RATE_BINS = 50
 RATE_MIN_BIN_S = 0.05
@@ -72,6 +71,9 @@ class Timeline:
         #: Tasks completed in each :data:`RATE_BASE_S` since the start.
         self._done_counts = np.zeros(1024, np.int64)
         self._done_bins = 0
+        #: What completes a task: task_done() on a queue — or, once the run shows a pool, a delivery
+        #: (a queue feeding a pool marks a task done when its result is delivered: counted once).
+        self._completing = TASK_DONE
         self.joins: list[JoinMark] = []
         self._open: dict[str, JoinMark] = {}
         self._done_by: dict[int, str] = {}
@@ -117,8 +119,12 @@ class Timeline:
                     t, depth, high = compact_steps(series.column("t"), series.column("depth"),
                                                    series.column("unfinished"), MAX_STEP_ROWS // 2)
                     series.replace(t=t, depth=depth, unfinished=high)
-            if TASK_DONE in kinds or DELIVER in kinds:
-                self._count_completions(list(compress(ts, map(_COMPLETING.__contains__, kinds))))
+            if DELIVER in kinds and self._completing != DELIVER:
+                self._completing = DELIVER
+                self._done_counts[:self._done_bins] = 0
+                self._done_bins = 0
+            if self._completing in kinds:
+                self._count_completions(list(compress(ts, map(self._completing.__eq__, kinds))))
             if (TASK_DONE in kinds and 0 in unfinished) or DELIVER in kinds or CANCEL in kinds:
                 # What may release a join: a task_done() that brought unfinished to 0, any delivery.
                 for event, kind, left in zip(counted, kinds, unfinished):

@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         tasks = [(n, seconds, misbehaves(n, every)) for n in range(count)]
     extra: dict[str, object] = {}
-    if args.program == "pool_with_callbacks":
+    if args.program == "pool_recycling_workers":
         extra["maxtasksperchild"] = args.maxtasksperchild or None
     elif args.program == "pool_with_a_deadline":
         extra["deadline_s"] = args.deadline_s

@@ -81,14 +81,24 @@ def produce(queue: Any, tasks: list[Task]) -> None:
 
 
 # -- the programs ------------------------------------------------------------------------------
-def pool_with_callbacks(tasks: list[Task], workers: int, maxtasksperchild: int | None = None) -> None:
+def pool_with_callbacks(tasks: list[Task], workers: int) -> None:
     results: list[int] = []
     failures: list[BaseException] = []
-    pool = Pool(workers, maxtasksperchild=maxtasksperchild)
+    pool = Pool(workers)
     for task in tasks:
         pool.apply_async(work, (task,), callback=results.append, error_callback=failures.append)
     pool.close()  # no more tasks: the workers exit once every task is done
     pool.join()  # wait for every task, its callback included
+
+
+def pool_recycling_workers(tasks: list[Task], workers: int, maxtasksperchild: int) -> None:
+    results: list[int] = []
+    failures: list[BaseException] = []
+    pool = Pool(workers, maxtasksperchild=maxtasksperchild)  # a worker exits after that many tasks
+    for task in tasks:
+        pool.apply_async(work, (task,), callback=results.append, error_callback=failures.append)
+    pool.close()
+    pool.join()
 
 
 def pool_without_error_callback(tasks: list[Task], workers: int) -> None:
@@ -200,6 +210,6 @@ def queue_fed_pool(tasks: list[Task], workers: int) -> None:
 
 #: The programs by name (a scenario's ``program``).
 PROGRAMS: dict[str, Callable[..., None]] = {function.__name__: function for function in (
-    pool_with_callbacks, pool_without_error_callback, pool_join_before_close, pool_with_a_hung_task,
-    pool_with_a_deadline, pool_map_of_a_generator, pool_imap_of_a_generator, executor_retries,
+    pool_with_callbacks, pool_recycling_workers, pool_without_error_callback, pool_join_before_close,
+    pool_with_a_hung_task, pool_with_a_deadline, pool_map_of_a_generator, pool_imap_of_a_generator, executor_retries,
     executor_submit_and_map, queue_fed_pool)}
