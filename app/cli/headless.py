@@ -24,6 +24,7 @@ from core.events import Event
 from core.recordings.trace import TraceWriter, trace_header
 from core.scenarios import SCENARIOS, ScenarioConfig, scenario
 from core.sessions import open_session
+from core.sessions.pools import NO_STEPS
 from core.sessions.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
 from core.teaching.step_narration import StepNarrator
 
@@ -37,9 +38,12 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     overrides = {name: getattr(args, name) for name in _OVERRIDES
                  if hasattr(args, name) and (getattr(args, name) is not None or name == "work_ms")}
     try:
-        return scenario(args.scenario, **overrides)
+        config = scenario(args.scenario, **overrides)
     except ValueError as error:
         parser.error(str(error))
+    if config.pooled and getattr(args, "step", None):
+        parser.error(f"argument --step: {NO_STEPS} (scenario {config.name!r} runs a pool)")
+    return config
 
 
 def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, config: ScenarioConfig

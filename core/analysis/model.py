@@ -359,13 +359,14 @@ class RunModel:
         return actor
 
     def _end_pool_threads(self, process: ActorState, state: str, t: float) -> None:
-        """A process ended: so did its pools' threads (their lanes end with it)."""
+        """A process ended: so did its pools' threads (their lanes end with it; stopped if it was
+        stopped, otherwise exited: a crash of main's own code is not theirs)."""
         if process.pid is None or process.role in _POOL_THREADS:
             return
         for other in self.actors.values():
             if other.pid == process.pid and other.role in _POOL_THREADS and other.alive:
                 self._open_joins.pop(other.name, None)
-                self._set(other, state, t)
+                self._set(other, STOPPED if state == STOPPED else EXITED, t)
 
     def _set(self, actor: ActorState, state: str, t: float) -> None:
         if actor.state != state:

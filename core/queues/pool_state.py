@@ -38,7 +38,7 @@ from core.events import (
     wire_record,
 )
 from core.queues import acting as _acting
-from core.queues.acting import current_actor, named
+from core.queues.acting import acting_as, current_actor, named
 from core.queues.observed import _acquire_soon
 from core.queues.reporter import BATCH_EVENTS, Reporter, reporter_for
 
@@ -195,7 +195,8 @@ class PoolCounts:
         self.record(CALLBACK, (task, which), actor=actor)
         ok = False
         try:
-            result = function(value)
+            with acting_as(actor):  # what the callback does on a queue (task_done()) is that thread's
+                result = function(value)
             ok = True
             return result
         finally:
