@@ -172,6 +172,9 @@ class ControlPanel(QWidget):
         self.tasks.slider.setRange(1, MAX_POOL_TASKS if pooled else MAX_QUEUE_TASKS)
         if pooled:
             self.step_mode.setChecked(False)
+        idle = self.scenario.isEnabled()  # a scenario is picked only while no run goes on
+        self.step_mode.setEnabled(idle and not pooled)
+        self.backend.setEnabled(idle and not pooled)
 
     def show_config(self, config: ScenarioConfig) -> None:
         self._shape(config.pooled)
