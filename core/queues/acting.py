@@ -106,6 +106,12 @@ class acting_as:
             _check.reset(check)
 
 
+def name_this_thread(name: str) -> None:
+    """The calling thread's events are recorded as ``name`` from now on (a pool's own thread, which
+    lives as long as its pool: no context to leave)."""
+    _actor.set(name)
+
+
 def set_process_interrupt(check: Callable[[], None] | None) -> None:
     """Make the blocking queue calls of this process poll ``check``."""
     global _process_interrupt

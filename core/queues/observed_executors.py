@@ -34,7 +34,7 @@ from queue import SimpleQueue as ThreadSimpleQueue
 from typing import Any
 
 from core.events import CANCEL, SUBMIT, TASK_FINISH, TASK_START
-from core.queues.acting import unnamed_actor
+from core.queues.acting import named, unnamed_actor
 from core.queues.pool_state import (
     PoolCounts,
     building_pool,
@@ -220,7 +220,10 @@ def _delivering(original: Any, ok: bool) -> Any:
         if task is not None:
             self._joinscope_task = None
             counts, key, actor = task
-            actor = actor or unnamed_actor()
+            if actor is None:
+                actor = unnamed_actor()
+            elif named() != actor:
+                counts.name_results_thread()  # the manager thread: its done callbacks' queue work too
             self._joinscope_delivered = counts.deliver(key, ok, None, actor)
             self._joinscope_by = actor  # the done callbacks run on the same thread, next
         return original(self, value)

@@ -132,8 +132,13 @@ def _observe(pool: Any) -> None:
                               actor=counts.tasks_actor)
             raise
 
+    named: list[bool] = []  # the result handler thread has its lane name
+
     def receiving() -> Any:
         """The result handler's ``get``: each outcome is delivered as it arrives, before its callback."""
+        if not named:
+            named.append(True)
+            counts.name_results_thread()
         task = receive()
         if type(task) is tuple and len(task) == 3:
             job, index, (ok, _) = task

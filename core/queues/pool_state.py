@@ -17,6 +17,7 @@ import itertools
 import os
 import threading
 import time
+import weakref
 from array import array
 from contextvars import ContextVar
 from multiprocessing import parent_process
@@ -38,7 +39,7 @@ from core.events import (
     wire_record,
 )
 from core.queues import acting as _acting
-from core.queues.acting import acting_as, current_actor, named
+from core.queues.acting import current_actor, name_this_thread, named
 from core.queues.observed import _acquire_soon
 from core.queues.reporter import BATCH_EVENTS, Reporter, reporter_for
 
@@ -195,8 +196,7 @@ class PoolCounts:
         self.record(CALLBACK, (task, which), actor=actor)
         ok = False
         try:
-            with acting_as(actor):  # what the callback does on a queue (task_done()) is that thread's
-                result = function(value)
+            result = function(value)
             ok = True
             return result
         finally:
@@ -204,6 +204,11 @@ class PoolCounts:
 
     def deliver(self, task: Any, ok: bool, heard: bool | None, actor: str | None = None) -> int:
         return self.record(DELIVER, (task, ok, heard), 0, -1, actor)
+
+    def name_results_thread(self) -> None:
+        """The calling thread hands the pool's results back: what it does on a queue (a callback's
+        ``task_done()``) is recorded on its lane."""
+        name_this_thread(self.results_actor)
 
 
 class ObservedCallback:
@@ -247,13 +252,25 @@ def _text(value: Any) -> str:
     return f"{value:.4g}" if type(value) is float else repr(value)
 
 
+#: The names of the functions tasks call, as :func:`call_text` found them (a task's hot path).
+_names: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 def call_text(function: Any, args: tuple, pieces: int | None = None) -> str:
     """What a task calls, as the narration shows it: ``work((41, 0.002))``, or ``work × 10`` for a
     chunk of ``pieces`` calls of a ``map()``."""
-    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None) or type(function).__name__
+    name = _names.get(function)
+    if name is None:
+        name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None) or type(function).__name__
+        try:
+            _names[function] = name
+        except TypeError:  # not hashable: named each time
+            pass
     if pieces is not None:
         return f"{name} × {pieces}"
-    shown = ", ".join(str(brief(arg)) for arg in args[:3]) + (", …" if len(args) > 3 else "")
+    if len(args) == 1:  # the usual task: one argument
+        return f"{name}({brief(args[0])})"
+    shown = ", ".join([str(brief(arg)) for arg in args[:3]]) + (", …" if len(args) > 3 else "")
     return f"{name}({shown})"
 
 
