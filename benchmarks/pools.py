@@ -25,14 +25,13 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from typing import Any
 
-from benchmarks.workload import DRAIN_DEADLINE_S, QUICK_WORKLOADS, WORKLOADS, Workload
+from benchmarks.workload import DRAIN_DEADLINE_S, QUICK_WORKLOADS, WORKLOADS, Workload, report
 from core.events import DELIVER, SUBMIT, TASK_FINISH, TASK_START
 from core.queues.merge import EventMerger
 from core.queues.pools import observe_pools, stop_observing_pools
@@ -163,14 +162,8 @@ def main(argv: list[str] | None = None) -> None:
             for _ in range(rounds):
                 plain.append(run_plain(ctx, pool, workload))
                 observed.append(run_observed(ctx, pool, workload))
-            ratios = [o / p for p, o in zip(plain, observed)]
-            print(f"{pool} {workload.name}: {workload.tasks} tasks x {rounds} rounds")
-            print(f"  plain    tasks/s  median {statistics.median(plain):10.0f}  "
-                  + " ".join(f"{v:.0f}" for v in plain))
-            print(f"  observed tasks/s  median {statistics.median(observed):10.0f}  "
-                  + " ".join(f"{v:.0f}" for v in observed))
-            print("  ratios " + " ".join(f"{r:.2f}" for r in ratios))
-            print(f"{pool} {workload.name} ratio {statistics.median(ratios):.2f}", flush=True)
+            report(f"{pool} {workload.name}: {workload.tasks} tasks x {rounds} rounds", f"{pool} {workload.name}",
+                   plain, observed)
     leftover = multiprocessing.active_children()
     assert not leftover, f"child processes left behind: {leftover}"
 

@@ -53,25 +53,22 @@ def _whole(low: int, high: int) -> Callable[[str], float]:
     return _bounded(int, low, high, "a whole number")
 
 
-def _backend_pair(text: str) -> tuple[str, str]:
-    """``process,thread``: two different backends, in the order they are shown."""
+def _pair(text: str, known: Sequence[str], what: str, example: str) -> tuple[str, str]:
+    """``a,b``: two different names of ``known``, in the order they are shown."""
     names = tuple(name.strip() for name in text.split(","))
-    unknown = [name for name in names if name not in BACKENDS]
-    if len(names) != 2 or unknown or names[0] == names[1]:
-        raise argparse.ArgumentTypeError(f"must be two different backends of {', '.join(BACKENDS)}, "
-                                         f"separated by a comma (like process,thread), not {text!r}")
+    if len(names) != 2 or any(name not in known for name in names) or names[0] == names[1]:
+        raise argparse.ArgumentTypeError(f"must be two different {what}, separated by a comma (like {example}), "
+                                         f"not {text!r}")
     return names  # type: ignore[return-value]
+
+
+def _backend_pair(text: str) -> tuple[str, str]:
+    return _pair(text, BACKENDS, f"backends of {', '.join(BACKENDS)}", "process,thread")
 
 
 def _scenario_pair(text: str) -> tuple[str, str]:
-    """``pool,queue-fed-pool``: two different scenarios of the library."""
     from core.scenarios import SCENARIOS
-    names = tuple(name.strip() for name in text.split(","))
-    unknown = [name for name in names if name not in SCENARIOS]
-    if len(names) != 2 or unknown or names[0] == names[1]:
-        raise argparse.ArgumentTypeError(f"must be two different scenarios, separated by a comma (like "
-                                         f"pool,queue-fed-pool), not {text!r}")
-    return names  # type: ignore[return-value]
+    return _pair(text, list(SCENARIOS), "scenarios", "pool,queue-fed-pool")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

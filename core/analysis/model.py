@@ -70,8 +70,21 @@ FINAL_STATES = frozenset({EXITED, CRASHED, STOPPED})
 STOP_EXIT_CODES = frozenset({143, -15, -9})
 
 
+@dataclass(kw_only=True)
+class PoolOperations:
+    """How many of a pool's operations an actor made (a worker starts and finishes tasks, the result
+    handler delivers them and runs their callbacks, main submits them), or a pool had."""
+
+    submitted: int = 0
+    started: int = 0
+    finished: int = 0
+    delivered: int = 0
+    cancelled: int = 0
+    callbacks: int = 0
+
+
 @dataclass
-class ActorState:
+class ActorState(PoolOperations):
     name: str
     role: str
     pid: int | None = None
@@ -89,14 +102,6 @@ class ActorState:
     sentinels_got: int = 0
     #: Asked to retire: it finishes what it holds, then exits.
     retiring: bool = False
-    # A pool's operations made by this actor (a worker starts and finishes tasks; the result
-    # handler delivers them and runs their callbacks; main submits them).
-    submitted: int = 0
-    started: int = 0
-    finished: int = 0
-    delivered: int = 0
-    cancelled: int = 0
-    callbacks: int = 0
 
     @property
     def alive(self) -> bool:
@@ -109,7 +114,7 @@ class ActorState:
 
 
 @dataclass
-class QueueState:
+class QueueState(PoolOperations):
     name: str
     depth: int = 0
     unfinished: int = 0
@@ -119,12 +124,6 @@ class QueueState:
     sentinels_put: int = 0
     # A pool (see core.events.POOL_KINDS): depth counts its tasks not yet started, unfinished
     # those not yet delivered.
-    submitted: int = 0
-    started: int = 0
-    finished: int = 0
-    delivered: int = 0
-    cancelled: int = 0
-    callbacks: int = 0
     #: Tasks delivered as an exception, and of those, how many found no callback to hear of it.
     raised: int = 0
     unheard: int = 0

@@ -36,10 +36,12 @@ from typing import Any
 from core.events import CANCEL, SUBMIT, TASK_FINISH, TASK_START
 from core.queues.acting import named, unnamed_actor
 from core.queues.pool_state import (
+    CarriesCounts,
     PoolCounts,
     building_pool,
     call_text,
     join_wrapper,
+    new_counts,
     outcome_text,
     released_by_last_zero,
 )
@@ -50,13 +52,9 @@ futures_process: Any = _stdlib_process
 futures_thread: Any = _stdlib_thread
 SimpleQueue: Any = _stdlib_queues.SimpleQueue
 _originals: dict[str, Any] = {}
-_channel: Any = None
-_note_created: Any = None
 #: Whether the stdlib's bodies mirrored here are the ones this Python runs.
 MIRRORED_VERSIONS = sys.version_info[:2] <= (3, 13)
 _DONE = (_base.CANCELLED_AND_NOTIFIED, _base.FINISHED, _base.CANCELLED)
-#: In a worker process: it has waited for a task before.
-_waited = False
 
 
 def _describe(function: Any, args: tuple) -> str:
@@ -84,24 +82,13 @@ class ObservedWorkItems(dict):
         super().__setitem__(work_id, work_item)
 
 
-class ObservedCallQueue(futures_process._SafeQueue):
+class ObservedCallQueue(CarriesCounts, futures_process._SafeQueue):
     """``_call_queue``: a worker's ``get()`` reports the task it takes; a task that cannot be
     pickled (the feeder thread's error) leaves the pool unrun."""
 
-    _joinscope_pool: PoolCounts
-
-    def __getstate__(self) -> tuple:
-        return (*super().__getstate__(), self._joinscope_pool)
-
-    def __setstate__(self, state: tuple) -> None:
-        super().__setstate__(state[:-1])
-        self._joinscope_pool = state[-1]
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        global _waited
-        if not _waited:  # a worker's first wait: its lane shows it waiting from its start
-            _waited = True
-            self._joinscope_pool.waiting()
+        self._joinscope_pool.first_wait()
         item = super().get(block, timeout)
         if item is not None:
             self._joinscope_pool.record(TASK_START, item.work_id, -1, 0)
@@ -117,17 +104,9 @@ class ObservedCallQueue(futures_process._SafeQueue):
         super()._on_queue_feeder_error(e, obj)
 
 
-class ObservedResultQueue(SimpleQueue):
+class ObservedResultQueue(CarriesCounts, SimpleQueue):
     """``_result_queue``: a worker's ``put()`` of an outcome reports the task finished."""
 
-    _joinscope_pool: PoolCounts
-
-    def __getstate__(self) -> tuple:
-        return (*super().__getstate__(), self._joinscope_pool)
-
-    def __setstate__(self, state: tuple) -> None:
-        super().__setstate__(state[:-1])
-        self._joinscope_pool = state[-1]
 
     def put(self, obj: Any) -> None:
         if isinstance(obj, futures_process._ResultItem) and obj.work_id is not None:
@@ -143,15 +122,11 @@ def _process_executor_init(self: Any, *args: Any, **kwargs: Any) -> None:
         _originals["process_init"](self, *args, **kwargs)
     finally:
         building_pool.reset(token)
-    if _channel is None:
+    counts = new_counts(self._mp_context, "executor",
+                        ((self._call_queue, ObservedCallQueue), (self._result_queue, ObservedResultQueue)))
+    if counts is None:
         return
-    counts = PoolCounts(self._mp_context, _channel, "executor")
-    if _note_created is not None:
-        _note_created(counts.name)
     self._joinscope_pool = counts
-    for queue, kind in ((self._call_queue, ObservedCallQueue), (self._result_queue, ObservedResultQueue)):
-        queue.__class__ = kind
-        queue._joinscope_pool = counts
     items = ObservedWorkItems(counts)
     self._pending_work_items = self._call_queue.pending_work_items = items
 
@@ -180,11 +155,9 @@ class ObservedWorkQueue(ThreadSimpleQueue):
 
 def _thread_executor_init(self: Any, *args: Any, **kwargs: Any) -> None:
     _originals["thread_init"](self, *args, **kwargs)
-    if _channel is None or not MIRRORED_VERSIONS:
+    counts = new_counts(None, "executor") if MIRRORED_VERSIONS else None
+    if counts is None:
         return
-    counts = PoolCounts(None, _channel, "executor")
-    if _note_created is not None:
-        _note_created(counts.name)
     self._joinscope_pool = counts
     self._work_queue = ObservedWorkQueue(counts)
 
@@ -353,9 +326,3 @@ def unpatch() -> None:
         setattr(futures_thread._WorkItem, "run", _originals["run"])
         setattr(future, "_invoke_callbacks", _originals["_invoke_callbacks"])
     _originals.clear()
-
-
-def observe(channel: Any, note_created: Any = None) -> None:
-    """Executors made from now on in this process report to ``channel`` (``None``: they do not)."""
-    global _channel, _note_created
-    _channel, _note_created = channel, note_created

@@ -33,9 +33,11 @@ from typing import Any
 
 from core.events import CANCEL, MAP_LISTED, SUBMIT, TASK_FINISH, TASK_START, task_key
 from core.queues.pool_state import (
+    CarriesCounts,
     PoolCounts,
     call_text,
     join_wrapper,
+    new_counts,
     observed_callback,
     outcome_text,
     released_by_last_zero,
@@ -48,9 +50,6 @@ SimpleQueue: Any = _stdlib_queues.SimpleQueue
 _CHUNK_RUNNERS = (mp_pool.mapstar, mp_pool.starmapstar)
 _NO_HOOKS = object()
 _originals: dict[str, Any] = {}
-#: Where new pools report (``None``: pools are not observed).
-_channel: Any = None
-_note_created: Any = None
 #: In a worker: the task it took last, so its outcome is reported under the same name.
 _taken: tuple[int, int, Any] = (-1, -1, None)
 
@@ -59,23 +58,13 @@ def _counts(pool: Any) -> PoolCounts | None:
     return getattr(pool, "_joinscope_pool", None)
 
 
-class ObservedTaskPipe(SimpleQueue):
+class ObservedTaskPipe(CarriesCounts, SimpleQueue):
     """A pool's ``_inqueue``: a worker's ``get()`` reports the task it takes."""
 
-    _joinscope_pool: PoolCounts
-
-    def __getstate__(self) -> tuple:
-        return (*super().__getstate__(), self._joinscope_pool)
-
-    def __setstate__(self, state: tuple) -> None:
-        super().__setstate__(state[:-1])
-        self._joinscope_pool = state[-1]
 
     def get(self) -> Any:
         global _taken
-        if _taken[0] == -1:  # its first wait: its lane shows it waiting from its start
-            _taken = (-2, -2, None)
-            self._joinscope_pool.waiting()
+        self._joinscope_pool.first_wait()
         task = super().get()
         if task is not None:
             job, index, function = task[0], task[1], task[2]
@@ -85,17 +74,9 @@ class ObservedTaskPipe(SimpleQueue):
         return task
 
 
-class ObservedResultPipe(SimpleQueue):
+class ObservedResultPipe(CarriesCounts, SimpleQueue):
     """A pool's ``_outqueue``: a worker's ``put()`` of an outcome reports the task finished."""
 
-    _joinscope_pool: PoolCounts
-
-    def __getstate__(self) -> tuple:
-        return (*super().__getstate__(), self._joinscope_pool)
-
-    def __setstate__(self, state: tuple) -> None:
-        super().__setstate__(state[:-1])
-        self._joinscope_pool = state[-1]
 
     def put(self, obj: Any) -> None:
         if type(obj) is tuple and len(obj) == 3 and self._joinscope_pool is not None:
@@ -105,15 +86,9 @@ class ObservedResultPipe(SimpleQueue):
         super().put(obj)
 
 
-def _observe(pool: Any) -> None:
+def _observe(pool: Any, counts: PoolCounts) -> None:
     """Make ``pool`` report (called once its queues and cache exist, before any worker or thread starts)."""
-    counts = PoolCounts(pool._ctx, _channel, "pool")
-    if _note_created is not None:
-        _note_created(counts.name)
     pool._joinscope_pool = counts
-    for pipe, kind in ((pool._inqueue, ObservedTaskPipe), (pool._outqueue, ObservedResultPipe)):
-        pipe.__class__ = kind
-        pipe._joinscope_pool = counts
     #: Jobs whose tasks are chunks of a map(): their tasks are named ``job.index``.
     chunked: set[int] = set()
     pool._joinscope_chunked = chunked
@@ -155,8 +130,11 @@ def _observe(pool: Any) -> None:
 
 
 def _repopulate_pool(self: Any) -> Any:
-    if _channel is not None and _counts(self) is None and type(self._inqueue) is SimpleQueue:
-        _observe(self)
+    if _counts(self) is None and type(self._inqueue) is SimpleQueue:  # a ThreadPool's queues are no pipes
+        pipes = ((self._inqueue, ObservedTaskPipe), (self._outqueue, ObservedResultPipe))
+        counts = new_counts(self._ctx, "pool", pipes)
+        if counts is not None:
+            _observe(self, counts)
     return _originals["_repopulate_pool"](self)
 
 
@@ -275,9 +253,3 @@ def unpatch() -> None:
         setattr(mp_pool.Pool, name, _originals[name])
     setattr(mp_pool.ApplyResult, "get", _originals["get"])
     _originals.clear()
-
-
-def observe(channel: Any, note_created: Any = None) -> None:
-    """Pools made from now on in this process report to ``channel`` (``None``: they do not)."""
-    global _channel, _note_created
-    _channel, _note_created = channel, note_created

@@ -54,8 +54,44 @@ _workers_named = itertools.count()
 #: Set while a pool builds its own internals: a ``queue.Queue`` it makes (``ProcessPoolExecutor``'s
 #: work ids) is its machinery, not one of the program's queues, and is not observed.
 building_pool: ContextVar[bool] = ContextVar("joinscope_building_pool", default=False)
+#: In a worker process: it has waited for a task before (see :meth:`PoolCounts.first_wait`).
+_waited = False
+#: Where the pools made from now on report (``channel``), and who is told of each (``note``).
+_observing: dict[str, Any] = {}
 #: Short texts for results and arguments: at most this many characters.
 BRIEF_CHARS = 60
+
+
+def _forget_waiting() -> None:
+    global _waited
+    _waited = False
+
+
+os.register_at_fork(after_in_child=_forget_waiting)
+
+
+def observe(channel: Any, note_created: Any = None) -> None:
+    """Pools made from now on in this process report to ``channel`` (``None``: they do not);
+    ``note_created(name)`` is told of each."""
+    _observing.clear()
+    if channel is not None:
+        _observing.update(channel=channel, note=note_created)
+
+
+def new_counts(ctx: Any, kind: str, pipes: tuple[tuple[Any, type], ...] = ()) -> PoolCounts | None:
+    """The counts of a pool being made, if pools are observed: its ``pipes`` (the stdlib's objects) become
+    the given subclasses of themselves, which carry the counts to the workers.  ``None``: not observed."""
+    channel = _observing.get("channel")
+    if channel is None:
+        return None
+    counts = PoolCounts(ctx, channel, kind)
+    note = _observing.get("note")
+    if note is not None:
+        note(counts.name)
+    for pipe, subclass in pipes:
+        pipe.__class__ = subclass
+        pipe._joinscope_pool = counts
+    return counts
 
 
 def pool_name(kind: str) -> str:
@@ -116,6 +152,17 @@ class PoolCounts:
         """Make one operation of the pool: change its counts under its lock, report it, and
         return its ``op``.  A change that brings unfinished to 0 is sent at once (a program may
         end right after the join it releases)."""
+        op, depth, unfinished, t = self._change(depth_change, unfinished_change)
+        reporter = self._reporter
+        buffer = reporter.buffer
+        buffer.append((t, kind, actor or named() or _acting.process_actor or current_actor(), _acting.pid,
+                       self.name, op, item, depth, unfinished))
+        if (unfinished_change and not unfinished) or t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
+            reporter.flush()
+        return op
+
+    def _change(self, depth_change: int = 0, unfinished_change: int = 0) -> tuple[int, int, int, float]:
+        """The next op, under the pool's lock: the counts it leaves, and its time."""
         lock = self._lock
         if not lock.acquire(False):
             _acquire_soon(lock)
@@ -129,40 +176,25 @@ class PoolCounts:
             counts[2] = unfinished
             if unfinished_change and not unfinished:
                 counts[3] = op
-            t = _monotonic()
-        finally:
-            lock.release()
-        reporter = self._reporter
-        buffer = reporter.buffer
-        buffer.append((t, kind, actor or named() or _acting.process_actor or current_actor(), _acting.pid,
-                       self.name, op, item, depth, unfinished))
-        if (unfinished_change and not unfinished) or t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
-            reporter.flush()
-        return op
-
-    def _take_op(self) -> tuple[int, int, int, float]:
-        """The next op, with the counts it leaves unchanged and its time (for the rarer events)."""
-        lock = self._lock
-        if not lock.acquire(False):
-            _acquire_soon(lock)
-        try:
-            counts = self._counts
-            op = counts[0] + 1
-            counts[0] = op
-            return op, counts[1], counts[2], _monotonic()
+            return op, depth, unfinished, _monotonic()
         finally:
             lock.release()
 
     def error(self, text: str) -> None:
         """An ``error`` event on the pool: a call of the program's that the pool refused."""
-        op, depth, unfinished, t = self._take_op()
+        op, depth, unfinished, t = self._change()
         self._reporter.record(wire_record(t, ERROR, current_actor(), _acting.pid, self.name, op, None, depth,
                                           unfinished, error=text))
         self._reporter.flush()  # the program may die of the exception at once
 
-    def waiting(self) -> None:
-        """A worker is about to wait for its first task (sent now: its lane starts with it)."""
-        op, depth, unfinished, t = self._take_op()
+    def first_wait(self) -> None:
+        """A worker is about to wait for a task: the first time (in this process), say so and send it
+        now, so its lane starts with it."""
+        global _waited
+        if _waited:
+            return
+        _waited = True
+        op, depth, unfinished, t = self._change()
         self._reporter.record((t, GET_WAIT, named() or _acting.process_actor or current_actor(), _acting.pid,
                                self.name, op, None, depth, unfinished))
         self._reporter.flush()
@@ -185,7 +217,7 @@ class PoolCounts:
         op, began, _ = entered
         if released_by is not None and released_by <= op:
             released_by = None
-        returned, depth, unfinished, t = self._take_op()
+        returned, depth, unfinished, t = self._change()
         self._reporter.record(wire_record(t, JOIN_RETURN, current_actor(), _acting.pid, self.name, returned, call,
                                           depth, unfinished, released_by, t - began))
 
@@ -209,6 +241,20 @@ class PoolCounts:
         """The calling thread hands the pool's results back: what it does on a queue (a callback's
         ``task_done()``) is recorded on its lane."""
         name_this_thread(self.results_actor)
+
+
+class CarriesCounts:
+    """A pool's pipe (or queue) that travels to its workers with the pool's counts: put first among
+    the bases of a subclass of the stdlib's class, whose pickled state it extends."""
+
+    _joinscope_pool: PoolCounts
+
+    def __getstate__(self) -> tuple:
+        return (*super().__getstate__(), self._joinscope_pool)  # type: ignore[misc]
+
+    def __setstate__(self, state: tuple) -> None:
+        super().__setstate__(state[:-1])  # type: ignore[misc]
+        self._joinscope_pool = state[-1]
 
 
 class ObservedCallback:

@@ -13,13 +13,13 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from core.queues import pool_state
 from core.queues.after_import import when_imported
 
 #: The stdlib module each observer hooks, by the module that holds the observer.
 _HOOKED = (("multiprocessing.pool", "core.queues.observed_pool"),
            ("concurrent.futures.process", "core.queues.observed_executors"),
            ("concurrent.futures.thread", "core.queues.observed_executors"))
-_observing: list[Any] = []
 #: The observers hooked in so far (importing one imports the stdlib modules it hooks: once is enough).
 _started: set[str] = set()
 
@@ -27,9 +27,7 @@ _started: set[str] = set()
 def observe_pools(channel: Any, note_created: Callable[[str], None] | None = None) -> None:
     """Pools made from now on in this process report to ``channel``; ``note_created(name)`` is
     told of each (the trace counts what it observes)."""
-    _observing[:] = [channel, note_created]
-    for observer in _started:  # already hooked: only the channel changes
-        importlib.import_module(observer).observe(channel, note_created)
+    pool_state.observe(channel, note_created)
     for stdlib, observer in _HOOKED:
         when_imported(stdlib, _starter(observer))
 
@@ -42,19 +40,14 @@ def _start(observer: str) -> None:
     if observer in _started:
         return
     _started.add(observer)
-    module = importlib.import_module(observer)
-    module.patch()
-    if _observing:
-        module.observe(*_observing)
+    importlib.import_module(observer).patch()
 
 
 def stop_observing_pools() -> None:
     """Pools made from now on are the stdlib's own again (the hooks are taken out)."""
-    _observing.clear()
+    pool_state.observe(None)
     for observer in _started:
-        module = importlib.import_module(observer)
-        module.observe(None)
-        module.unpatch()
+        importlib.import_module(observer).unpatch()
     _started.clear()
 
 

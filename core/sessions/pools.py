@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 import psutil
 
@@ -65,20 +66,19 @@ class PoolSession(TraceSession):
 
     def pause(self) -> None:
         """Freeze the program and its pool's workers where they are."""
-        for process in self._program_processes():
-            try:
-                process.suspend()
-            except psutil.Error:
-                pass
+        self._to_every_process(psutil.Process.suspend)
         self.paused = True
 
     def resume(self) -> None:
+        self._to_every_process(psutil.Process.resume)
+        self.paused = False
+
+    def _to_every_process(self, action: Callable[[psutil.Process], None]) -> None:
         for process in self._program_processes():
             try:
-                process.resume()
-            except psutil.Error:
+                action(process)
+            except psutil.Error:  # it has just ended
                 pass
-        self.paused = False
 
     def stop(self) -> None:
         if self.paused:
