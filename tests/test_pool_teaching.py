@@ -158,3 +158,14 @@ def test_an_old_reader_skips_a_pools_events(tmp_path, monkeypatch):
     old = read_trace(path)
     assert [e.kind for e in old.events] == [JOIN_ENTER, JOIN_RETURN, ACTOR_EXIT]
     assert "skipped 10 events of kinds this version does not know" in old.warnings[0]
+
+
+def test_a_pool_event_with_a_malformed_item_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    event = {"seq": 1, "t": 0.1, "kind": "deliver", "actor": "result-handler", "pid": 1, "queue": POOL, "op": 1,
+             "item": "task 3", "depth": 0, "unfinished": 0}
+    path.write_text(json.dumps(trace_header(scenario("pool"))) + "\n" + json.dumps(event) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError) as refused:
+        read_trace(path)
+    assert str(refused.value) == (f"{path} line 2: a deliver event's item must be [int or str or null, bool, "
+                                  "bool or null], not 'task 3'")
