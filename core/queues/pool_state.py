@@ -200,8 +200,10 @@ class PoolCounts:
         self._reporter.flush()
 
     def next_worker_name(self) -> str:
-        """The actor name of a worker process this pool is starting (its process keeps its own name)."""
-        return f"{WORKER}-{next(_workers_named)}"
+        """The actor name of a worker process this pool is starting (its process keeps its own name);
+        ``@PID`` added when a child process makes the pool, as its name has."""
+        number = next(_workers_named)
+        return f"{WORKER}-{number}" if parent_process() is None else f"{WORKER}-{number}@{os.getpid()}"
 
     # -- the moments that wait -----------------------------------------------------------------
     def enter_join(self, call: str) -> tuple[int, float, int]:
