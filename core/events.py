@@ -53,7 +53,7 @@ STEP_GRANT = "step_grant"
 SUBMIT = "submit"
 #: A worker took the task and runs it (``item``: the task).
 TASK_START = "task_start"
-#: The worker finished it (``item``: ``[task, ok, result or exception, one line]``).
+#: The worker finished it (``item``: ``[task, ok, outcome]``: its result, briefly, or ``"Type: message"``).
 TASK_FINISH = "task_finish"
 #: Its result or exception reached the program's side of the pool (``item``: ``[task, ok, heard]``,
 #: ``heard`` whether a callback for that outcome is registered, null when the pool has no such thing).
