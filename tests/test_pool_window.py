@@ -66,7 +66,9 @@ def test_compare_runs_pool_against_the_queue_fed_pool_on_the_same_tasks(window, 
     assert failure[0].startswith("4 task(s) raised in their workers; 4 reached an error_callback")
     assert "task_done() was called for each, so the queue's join() still returned" in failure[1]
     assert rows["outcome"] == ["finished (200 tasks submitted, 200 delivered)"] * 2
-    assert compare.verdict.text().split()[0] in ("pool", "queue-fed-pool")
+    # which one is sooner varies from run to run; the verdict names it, or says they took the same time
+    verdict = compare.verdict.text()
+    assert verdict.split()[0] in ("pool", "queue-fed-pool") or verdict.startswith("Both took")
 
 
 def test_a_pool_scenarios_counterpart_keeps_its_tasks():

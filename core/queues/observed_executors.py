@@ -247,15 +247,17 @@ class _WaitingEvent:
         if self._event.is_set():
             return self._event.wait(timeout)
         entered = self._counts.enter_join(self._call)
-        released = None
         try:
-            released = self._event.wait(timeout)
-            return released
+            return self._event.wait(timeout)
         finally:
+            # What set the event came after it was found unset: the first future the waiter was given
+            # since (the last, for ALL_COMPLETED) — its delivery may be numbered a hair before the wait
+            # began, as it is reported just before the future wakes its waiters.
             finished = list(self._waiter.finished_futures)
             ops = [op for op in (getattr(future, "_joinscope_delivered", None) for future in finished)
-                   if op is not None and op > entered[0]]
-            self._counts.leave_join(self._call, entered, (max(ops) if self._last else min(ops)) if ops else None)
+                   if op is not None]
+            released = (max(ops) if self._last else ops[0]) if ops else None
+            self._counts.leave_join(self._call, entered, released, after_entry=False)
 
 
 def _create_and_install_waiters(fs: Any, return_when: str) -> Any:
@@ -302,7 +304,8 @@ def patch(module: Any = None) -> None:
     setattr(future, "set_exception", _delivering(future.set_exception, False))
     setattr(future, "cancel", _cancel)
     for name in ("result", "exception"):
-        setattr(future, name, join_wrapper(_not_done, f"{name}()", _future_delivered)(_originals[name]))
+        setattr(future, name,
+                join_wrapper(_not_done, f"{name}()", _future_delivered, after_entry=False)(_originals[name]))
     setattr(_base, "_create_and_install_waiters", _create_and_install_waiters)
     if MIRRORED_VERSIONS:
         _originals.update(run=futures_thread._WorkItem.run, _invoke_callbacks=future._invoke_callbacks)

@@ -242,7 +242,7 @@ def patch(module: Any = None) -> None:
     setattr(pool_class, "_guarded_task_generation", _guarded_task_generation)
     setattr(pool_class, "_map_async", _map_async)
     setattr(pool_class, "join", join_wrapper(_join_counts, "join()", released_by_last_zero)(pool_class.join))
-    setattr(result_class, "get", join_wrapper(_get_counts, "get()", _delivered)(result_class.get))
+    setattr(result_class, "get", join_wrapper(_get_counts, "get()", _delivered, after_entry=False)(result_class.get))
 
 
 def unpatch() -> None:

@@ -209,15 +209,18 @@ class PoolCounts:
     def enter_join(self, call: str) -> tuple[int, float, int]:
         """A call that may wait for the pool's tasks begins: report it and send it before it
         waits.  Returns its op, when it began and the unfinished count it found."""
-        op = self.record(JOIN_ENTER, call)
+        op, depth, unfinished, t = self._change()
+        self._reporter.record((t, JOIN_ENTER, current_actor(), _acting.pid, self.name, op, call, depth, unfinished))
         self._reporter.flush()
-        return op, _monotonic(), self.unfinished
+        return op, t, unfinished  # the counts it found, as its event says
 
-    def leave_join(self, call: str, entered: tuple[int, float, int], released_by: int | None) -> None:
+    def leave_join(self, call: str, entered: tuple[int, float, int], released_by: int | None,
+                   after_entry: bool = True) -> None:
         """The call returned, released by the operation ``released_by`` (``None``: it did not wait
-        for any of the pool's operations).  ``released_by`` must come after the call began."""
+        for any of the pool's operations).  With ``after_entry``, a ``released_by`` made before the call
+        began (a result that was there already) released nothing."""
         op, began, _ = entered
-        if released_by is not None and released_by <= op:
+        if after_entry and released_by is not None and released_by <= op:
             released_by = None
         returned, depth, unfinished, t = self._change()
         self._reporter.record(wire_record(t, JOIN_RETURN, current_actor(), _acting.pid, self.name, returned, call,
@@ -335,12 +338,14 @@ def outcome_text(ok: bool, value: Any) -> Any:
     return text if len(text) <= 2 * BRIEF_CHARS else text[:2 * BRIEF_CHARS] + "…"
 
 
-def join_wrapper(counts_of: Any, call: str, released_by: Any) -> Any:
+def join_wrapper(counts_of: Any, call: str, released_by: Any, after_entry: bool = True) -> Any:
     """Wrap a method that may wait on a pool (``join``, ``get``, ``shutdown``…) in a join marker.
 
     ``counts_of(self, *args, **kwargs)`` finds the pool's :class:`PoolCounts` (``None``: not
     observed, or the call will not wait: call the original plainly); ``released_by(self, counts,
-    entered)`` names the op that released it once it returned."""
+    entered)`` names the op that released it once it returned — for a wait on one task's own delivery
+    (``after_entry`` false), also one numbered a hair before the wait began (the delivery is reported
+    just before the waiter is woken)."""
     def wrap(original: Any) -> Any:
         def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
             counts = counts_of(self, *args, **kwargs)
@@ -350,7 +355,7 @@ def join_wrapper(counts_of: Any, call: str, released_by: Any) -> Any:
             try:
                 return original(self, *args, **kwargs)
             finally:
-                counts.leave_join(call, entered, released_by(self, counts, entered))
+                counts.leave_join(call, entered, released_by(self, counts, entered), after_entry)
         observed.__name__, observed.__qualname__, observed.__doc__ = (original.__name__, original.__qualname__,
                                                                       original.__doc__)
         observed.__wrapped__ = original  # type: ignore[attr-defined]
