@@ -41,6 +41,8 @@ STATE_COLOURS: dict[str, str] = {
     model.EXITED: "#f0f0f0",
     model.CRASHED: "#d55e00",
     model.STOPPED: "#555555",
+    #: A pool's result handler running a callback: sky blue, apart from a worker's bluish green.
+    model.RUNNING_CALLBACK: "#56b4e9",
 }
 #: States drawn striped (their colour and white in turn), to tell them from the solid one of
 #: the same colour: joining a process, not a queue; paused at the step gate, not starting.

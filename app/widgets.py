@@ -117,10 +117,10 @@ def counts_legend_text(unit: TimeUnit) -> str:
     shade = _rgba(theme.IN_PROGRESS)
     paused = _rgba(theme.PAUSE_SHADE)
     cells = [
-        f"{_swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0)",
-        f"{_swatch(theme.DEPTH, '━━')} queue depth",
+        f"{_swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0; a pool's: not yet delivered)",
+        f"{_swatch(theme.DEPTH, '━━')} queue depth (a pool's: not yet started)",
         f'<span style="background:{shade}; color:{shade};">&nbsp;&nbsp;&nbsp;</span> '
-        "in progress (got, not yet task_done)",
+        "in progress (got, not yet task_done; a pool's: started, not yet delivered)",
         f"{_swatch(theme.JOIN, '▼')} join() entered",
         f"{_swatch(theme.JOIN, '┆')} join() returned (⚠ at once: too early?)",
         f"{_swatch(theme.RATE, '━━')} tasks done per {'step' if unit.stepped else 'second'}",

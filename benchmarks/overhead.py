@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import statistics
 import time
 from collections import deque
 from collections.abc import Callable
@@ -36,7 +35,16 @@ from functools import partial
 from queue import Empty
 from typing import Any
 
-from benchmarks.workload import DRAIN_DEADLINE_S, QUEUE_NAME, QUICK_WORKLOADS, WORKLOADS, Observer, Workload, verify
+from benchmarks.workload import (
+    DRAIN_DEADLINE_S,
+    QUEUE_NAME,
+    QUICK_WORKLOADS,
+    WORKLOADS,
+    Observer,
+    Workload,
+    report,
+    verify,
+)
 from core.queues.observed import ObservedJoinableQueue
 from core.queues.reporter import forget_reporter, install_local_reporter
 from core.sessions.processes import CHANNEL_BATCHES
@@ -172,13 +180,8 @@ def main(argv: list[str] | None = None) -> None:
             runs = (partial(overhead_backends.run_plain, args.backend),
                     partial(overhead_backends.run_observed, args.backend))
         plain, observed = measure(*runs, workload, rounds)
-        ratios = [o / p for p, o in zip(plain, observed)]
-        print(f"{workload.name}: {workload.tasks} tasks x {rounds} rounds ({args.backend} backend)")
-        print(f"  plain    tasks/s  median {statistics.median(plain):10.0f}  " + " ".join(f"{v:.0f}" for v in plain))
-        print(f"  observed tasks/s  median {statistics.median(observed):10.0f}  "
-              + " ".join(f"{v:.0f}" for v in observed))
-        print("  ratios " + " ".join(f"{r:.2f}" for r in ratios))
-        print(f"{workload.name} ratio {statistics.median(ratios):.2f}", flush=True)
+        report(f"{workload.name}: {workload.tasks} tasks x {rounds} rounds ({args.backend} backend)", workload.name,
+               plain, observed)
     leftover = multiprocessing.active_children()
     assert not leftover, f"child processes left behind: {leftover}"
 

@@ -3,6 +3,7 @@ observer that counts every record as it arrives and proves, after the clock stop
 each arrived exactly once (see :mod:`benchmarks.overhead`)."""
 from __future__ import annotations
 
+import statistics
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -84,3 +85,13 @@ def _check(events: list, tasks: int, lost_ops: int) -> None:
     assert done[-1].unfinished == 0, f"final unfinished {done[-1].unfinished}"
     queue_joins = [e for e in events if e.kind == JOIN_RETURN and e.queue == QUEUE_NAME]
     assert len(queue_joins) == 1 and queue_joins[0].unfinished == 0, queue_joins
+
+
+def report(title: str, name: str, plain: list[float], observed: list[float]) -> None:
+    """Print the throughputs of each round and the median ratio observed/plain, as ``NAME ratio 0.xx``."""
+    ratios = [o / p for p, o in zip(plain, observed)]
+    print(title)
+    print(f"  plain    tasks/s  median {statistics.median(plain):10.0f}  " + " ".join(f"{v:.0f}" for v in plain))
+    print(f"  observed tasks/s  median {statistics.median(observed):10.0f}  " + " ".join(f"{v:.0f}" for v in observed))
+    print("  ratios " + " ".join(f"{r:.2f}" for r in ratios))
+    print(f"{name} ratio {statistics.median(ratios):.2f}", flush=True)

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 PROCESS, THREAD, ASYNCIO = "process", "thread", "asyncio"
 BACKENDS = (PROCESS, THREAD, ASYNCIO)
+#: What ``joinscope trace`` can observe besides the three queues: a program's pools
+#: (``multiprocessing.Pool``, ``ProcessPoolExecutor``, ``ThreadPoolExecutor``).  Not a backend.
+POOL = "pool"
+TRACEABLE = (*BACKENDS, POOL)
 
 
 class Backend:
@@ -33,6 +37,7 @@ DESCRIPTIONS: dict[str, Backend] = {
     PROCESS: Backend(PROCESS, "process", "processes", "processes", "JoinableQueue"),
     THREAD: Backend(THREAD, "thread", "threads", "threads", "queue.Queue"),
     ASYNCIO: Backend(ASYNCIO, "task", "tasks", "asyncio tasks", "asyncio.Queue"),
+    POOL: Backend(POOL, "worker", "workers", "pool workers", "pool"),
 }
 
 

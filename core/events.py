@@ -66,13 +66,46 @@ STEP_READY = "step_ready"
 #: Step mode: the actor may now make the operation it paused before (same ``item``).
 STEP_GRANT = "step_grant"
 
+# -- a pool's kinds (multiprocessing.Pool, ProcessPoolExecutor, ThreadPoolExecutor) ------
+# A pool is a queue whose ``depth`` counts the tasks submitted and not yet taken by a worker,
+# and whose ``unfinished`` counts the tasks submitted and not yet delivered (their result or
+# exception handed to the program), read under the pool's own counts lock with each operation
+# (see :mod:`core.queues.pool_state`).  ``item`` starts with the task's key: see :func:`task_key`.
+#: A task went into the pool (``item``: ``[task, what it calls]``).
+SUBMIT = "submit"
+#: A worker took the task and runs it (``item``: the task).
+TASK_START = "task_start"
+#: The worker finished it (``item``: ``[task, ok, outcome]``: its result, briefly, or ``"Type: message"``).
+TASK_FINISH = "task_finish"
+#: Its result or exception reached the program's side of the pool (``item``: ``[task, ok, heard]``,
+#: ``heard`` whether a callback for that outcome is registered, null when the pool has no such thing).
+DELIVER = "deliver"
+#: The task left the pool without running: cancelled, or it could not be sent (``item``: ``[task, why]``).
+CANCEL = "cancel"
+#: A callback began (``item``: ``[task, "callback" | "error_callback" | "done_callback"]``) …
+CALLBACK = "callback"
+#: … and returned (``item``: ``[task, which, ok]``).
+CALLBACK_RETURN = "callback_return"
+#: ``Pool.map()`` read its whole iterable into a list before it submitted a task (``item``:
+#: ``[how many items, seconds it took]``): an iterable with no ``len()`` is consumed up front.
+MAP_LISTED = "map_listed"
+#: How observed pools are named (``pool-1``, ``executor-2@4242``): by the kind of pool and a number.
+POOL_NAME_PREFIXES = ("pool-", "executor-")
+POOL_KINDS: frozenset[str] = frozenset({SUBMIT, TASK_START, TASK_FINISH, DELIVER, CANCEL, CALLBACK,
+                                        CALLBACK_RETURN, MAP_LISTED})
+
 KINDS: frozenset[str] = frozenset(
     {PUT, GET, TASK_DONE, JOIN_ENTER, JOIN_RETURN, ACTOR_LAUNCH, ACTOR_START, ACTOR_RETIRE, ACTOR_EXIT, ERROR,
-     GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, STEP_READY, STEP_GRANT}
+     GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, STEP_READY, STEP_GRANT} \
+    | POOL_KINDS
 )
 
 #: How each kind changes (depth, unfinished) of its queue.  Every other kind changes neither.
-COUNT_DELTAS: dict[str, tuple[int, int]] = {PUT: (1, 1), GET: (-1, 0), TASK_DONE: (0, -1)}
+COUNT_DELTAS: dict[str, tuple[int, int]] = {PUT: (1, 1), GET: (-1, 0), TASK_DONE: (0, -1),
+                                            SUBMIT: (1, 1), TASK_START: (-1, 0), DELIVER: (0, -1),
+                                            CANCEL: (-1, -1)}
+#: The kinds that lower a queue's unfinished count, and so may release a join (``released_by``).
+RELEASING_KINDS: frozenset[str] = frozenset({TASK_DONE, DELIVER, CANCEL})
 
 #: The roles of a scenario's actors; an actor is named after its role and number
 #: (``producer-0``, ``consumer-2``), except ``main``, of which there is one.
@@ -81,10 +114,20 @@ CONSUMER = "consumer"
 MAIN_ACTOR = "main"
 #: The actor named on events that the observer itself reports.
 OBSERVER_ACTOR = "joinscope"
+#: A pool's actors: its worker processes (``worker-0``, ``worker-1``, …), the thread that hands
+#: results back (``multiprocessing.Pool``'s result handler, a ``ProcessPoolExecutor``'s manager),
+#: where the callbacks run, and ``Pool``'s task handler, which makes a ``map()``'s tasks.
+WORKER = "worker"
+RESULT_HANDLER = "result-handler"
+TASK_HANDLER = "task-handler"
 
 
 def role_of(actor: str) -> str:
-    """The role in an actor's name: what comes before its last ``-`` (``main`` is its own)."""
+    """The role in an actor's name: what comes before its last ``-`` (``main`` is its own, and a
+    pool's threads are theirs: ``result-handler``, ``result-handler-2``)."""
+    for thread in (RESULT_HANDLER, TASK_HANDLER):
+        if actor.startswith(thread) and (len(actor) == len(thread) or actor[len(thread)] == "-"):
+            return thread
     role, dash, _ = actor.rpartition("-")
     return role if dash else actor
 
@@ -212,6 +255,12 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def task_key(job: int, index: int, chunked: bool) -> int | str:
+    """A pool task's name in events: its job's number (``apply_async``, ``submit``), or
+    ``"job.index"`` for a piece of a job that has several (a ``map()``'s chunk)."""
+    return job if index == 0 and not chunked else f"{job}.{index}"
 
 
 def counts_of(event: Event) -> tuple[int, int]:

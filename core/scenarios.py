@@ -23,6 +23,16 @@ SENTINELS_FROM_MAIN = "main"
 #: The most producers or consumers a run can have alive at once.
 MAX_ACTORS_PER_ROLE = 64
 
+#: A scenario's ``program``: the tutorial's producers and consumers on a queue …
+QUEUE_PROGRAM = "queue"
+#: … or a real program with a pool, one of :data:`core.program.pool_programs.PROGRAMS`.
+POOL_PROGRAMS = frozenset({
+    "pool_with_callbacks", "pool_recycling_workers", "pool_without_error_callback", "pool_join_before_close",
+    "pool_with_a_hung_task", "pool_with_a_deadline", "pool_map_of_a_generator", "pool_imap_of_a_generator",
+    "executor_retries", "executor_submit_and_map", "queue_fed_pool"})
+#: The most worker processes a pool scenario may ask for.
+MAX_POOL_WORKERS = 64
+
 
 @dataclass(frozen=True)
 class ScenarioConfig:
@@ -58,6 +68,21 @@ class ScenarioConfig:
     stall_timeout_s: float = 10.0
     #: What a run of this scenario is expected to end in: ``completed`` or ``stalled``.
     expected: str = "completed"
+    #: Which program runs: :data:`QUEUE_PROGRAM` (producers and consumers on the backend's
+    #: queue, the fields above) or one of :data:`POOL_PROGRAMS` (a program with a process pool
+    #: of ``workers`` processes, given ``tasks`` tasks of ``work_ms`` each, run on processes only).
+    program: str = QUEUE_PROGRAM
+    #: A pool's worker processes; 0: ``cpu_count() - 1`` (at least 1), as the reader's pool.
+    workers: int = 0
+    #: ``Pool(maxtasksperchild=…)``: a worker exits after this many tasks and a new one starts (0: never).
+    maxtasksperchild: int = 0
+    #: Every ``fail_every``-th task of a pool misbehaves: raises, fails (and is retried), or hangs (0: none).
+    fail_every: int = 0
+
+    @property
+    def pooled(self) -> bool:
+        """It runs a program with a pool (not the tutorial's producers and consumers)."""
+        return self.program != QUEUE_PROGRAM
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -105,7 +130,24 @@ def validate(config: ScenarioConfig) -> list[str]:
         problems.append(f"sentinels must be a whole number >= 0, not {config.sentinels!r}")
     if config.seed is not None and type(config.seed) is not int:
         problems.append(f"seed must be a whole number, not {config.seed!r}")
+    if config.program != QUEUE_PROGRAM and config.program not in POOL_PROGRAMS:
+        problems.append(f"program must be {QUEUE_PROGRAM!r} or one of {', '.join(sorted(POOL_PROGRAMS))}, "
+                        f"not {config.program!r}")
+    for name, high in (("workers", MAX_POOL_WORKERS), ("maxtasksperchild", MAX_TASKS), ("fail_every", MAX_TASKS)):
+        value = getattr(config, name)
+        if type(value) is not int or not 0 <= value <= high:
+            problems.append(f"{name} must be a whole number from 0 to {high}, not {value!r}")
+    if config.program != QUEUE_PROGRAM and config.backend != PROCESS:
+        problems.append(f"scenario {config.name!r} runs a process pool: it runs on the process backend only, "
+                        f"not {config.backend!r}")
     return problems
+
+
+def _pool(**settings: object) -> ScenarioConfig:
+    """A pool scenario: a few thousand short tasks by default, every 50th raising."""
+    defaults: dict[str, object] = {"producers": 0, "consumers": 0, "tasks": 2000, "work_ms": 2.0,
+                                   "fail_every": 50, "stall_timeout_s": 10.0}
+    return ScenarioConfig(**{**defaults, **settings})  # type: ignore[arg-type]
 
 
 SCENARIOS: dict[str, ScenarioConfig] = {
@@ -184,6 +226,18 @@ SCENARIOS: dict[str, ScenarioConfig] = {
             seed=3,
         ),
         ScenarioConfig(
+            name="walrus",
+            title="while task := queue.get(): a falsy task ends the loop",
+            description="A reader's suggestion: `while task := queue.get():` instead of testing for None. It "
+                        "works with the tutorial's tuples, but these tasks are numbers and the first one is 0: "
+                        "the consumer leaves its loop at once, and join() waits forever for the rest.",
+            producer_code="producer_numbers",
+            consumer_code="consumer_walrus",
+            work_ms=100.0,
+            stall_timeout_s=3.0,
+            expected="stalled",
+        ),
+        ScenarioConfig(
             name="throughput",
             title="Many tiny tasks",
             description="Two producers and two consumers move 20,000 tasks with no work at all: the cost of "
@@ -191,6 +245,93 @@ SCENARIOS: dict[str, ScenarioConfig] = {
             producers=2,
             consumers=2,
             tasks=10_000,
+            work_ms=0.0,
+        ),
+        # -- the readers' pools -------------------------------------------------------------
+        _pool(
+            name="pool",
+            title="A pool of cpu_count() - 1 processes, with callbacks",
+            description="The reader's program: Pool(cpu_count() - 1) given 2,000 tasks with apply_async(..., "
+                        "callback=..., error_callback=...); every 50th task raises. close(), then join(). Each "
+                        "task goes through the pool's own queues: submitted, taken by a worker, finished, "
+                        "delivered, and its callback run on the pool's result-handler thread.",
+            program="pool_with_callbacks",
+        ),
+        _pool(
+            name="pool-retry",
+            title="Failed tasks are submitted again (ProcessPoolExecutor)",
+            description="The author's answer to 'how to handle a failed task': submit it again. A "
+                        "ProcessPoolExecutor takes 500 tasks; as_completed() yields each as it is done, and each "
+                        "one that failed is submitted again until every task has succeeded.",
+            program="executor_retries",
+            tasks=500,
+            fail_every=10,
+        ),
+        _pool(
+            name="executor",
+            title="ProcessPoolExecutor: submit, wait, map, shutdown",
+            description="Half the tasks with executor.submit() and concurrent.futures.wait() for them; the other "
+                        "half with executor.map(..., chunksize=50), its results in order; then "
+                        "shutdown(wait=True).",
+            program="executor_submit_and_map",
+            tasks=1000,
+            fail_every=0,
+        ),
+        _pool(
+            name="pool-recycle",
+            title="maxtasksperchild: workers exit and new ones start",
+            description="Pool(workers, maxtasksperchild=25): each worker exits after 25 tasks and the pool starts "
+                        "a new one in its place (a leak in a task's code cannot grow forever). New lanes appear "
+                        "as workers are replaced.",
+            program="pool_recycling_workers",
+            tasks=300,
+            maxtasksperchild=25,
+        ),
+        _pool(
+            name="queue-fed-pool",
+            title="A JoinableQueue feeding a pool",
+            description="The reader's shape: a producer process puts the tasks on a JoinableQueue, main takes "
+                        "them and hands each to a Pool with apply_async, and the callbacks call task_done() as "
+                        "results come back. Compare it with 'pool' on the same tasks.",
+            program="queue_fed_pool",
+            producers=1,
+        ),
+        _pool(
+            name="pool-no-error-callback",
+            title="No error_callback: a failure vanishes until get()",
+            description="apply_async with a callback and no error_callback: a task that raises calls nobody, "
+                        "and the run looks fine until main finally calls get() on its result and the exception "
+                        "surfaces there, long after it happened.",
+            program="pool_without_error_callback",
+            tasks=200,
+        ),
+        _pool(
+            name="pool-join-before-close",
+            title="join() before close(): ValueError",
+            description="Pool.join() waits for the workers to exit, and they exit only after close() (or "
+                        "terminate()). Called first, join() raises ValueError: Pool is still running.",
+            program="pool_join_before_close",
+            tasks=200,
+        ),
+        _pool(
+            name="pool-hung-task",
+            title="A task that never returns keeps join() waiting",
+            description="One task waits for something that never comes. close() then join() waits for every "
+                        "task, so join() never returns: the worker holding it is busy forever.",
+            program="pool_with_a_hung_task",
+            tasks=40,
+            work_ms=20.0,
+            fail_every=40,
+            stall_timeout_s=3.0,
+            expected="stalled",
+        ),
+        _pool(
+            name="pool-huge-map",
+            title="map() of a generator reads it all first",
+            description="pool.map() needs len(): a generator of 50,000 records is read into a list before a "
+                        "single task is submitted, all in memory at once, while the workers wait.",
+            program="pool_map_of_a_generator",
+            tasks=50_000,
             work_ms=0.0,
         ),
     )

@@ -64,7 +64,8 @@ def test_scenarios_are_listed():
     result = joinscope("scenarios")
     assert result.returncode == 0
     for name in ("seed", "race", "too-many-task-done", "forgot-task-done", "crash", "too-few-sentinels",
-                 "bounded", "retry", "throughput"):
+                 "bounded", "retry", "throughput", "walrus", "pool", "pool-retry", "executor", "pool-recycle",
+                 "queue-fed-pool"):
         assert name in result.stdout
 
 
@@ -80,6 +81,9 @@ def test_scenarios_are_listed():
     (["--work-ms", "soon"], "--work-ms"),
     (["--tasks", "1.5"], "--tasks"),
     (["--no-such-option"], "unrecognized arguments"),
+    (["--scenario", "pool", "--backend", "thread"], "runs a process pool: it runs on the process backend only"),
+    (["--scenario", "pool", "--step", "round-robin"], "step mode steps the queue scenarios' own code"),
+    (["--scenario", "pool", "--workers", "99"], "--workers"),
 ])
 def test_bad_arguments_get_one_line_and_exit_2(args, clue):
     result = joinscope("run", *args)

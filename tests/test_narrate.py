@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.analysis.model import RunModel
-from core.analysis.narrate import Narrator
+from core.analysis.narrate import TASK_DONE_ANSWER, Narrator
 from core.events import JOIN_RETURN, describe_item
 from tests.runs import run_scenario
 
@@ -39,7 +39,8 @@ def test_following_events_counts_the_sentences_it_skips_and_keeps_what_each_task
     assert followed.follow(skipped) == sum(1 for e in skipped if told.line(e) is not None)
     task_done = next(e for e in events[last_get + 1:] if e.kind == "task_done")
     line = told.line(task_done)
-    assert followed.line(task_done) == line
+    # The reader's question is answered at the first task_done() told: the follower's, not the teller's.
+    assert followed.line(task_done) == f"{line} — {TASK_DONE_ANSWER}"
     assert line.endswith(f"marked {describe_item(events[last_get].item)} done")
 
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QAbstractSlider
 
 from app.bridge.controller import FINISHED_STATE, STOPPED
 from app.windows.main_window import MainWindow
+from core.analysis.narrate import TASK_DONE_ANSWER
 from core.scenarios import scenario
 from tests.runs import live_children
 
@@ -128,7 +129,8 @@ def test_the_story_tells_the_newest_of_a_long_batch_and_the_task_each_task_done_
     lines = window.story.story().splitlines()
     assert len(lines) == 1 + LINES_PER_BATCH + 3
     assert lines[0] == untold_line(len(first) - LINES_PER_BATCH)  # the events not told are counted
-    assert lines[1].endswith("consumer-0 marked 466 done")  # its get was followed, not told
+    # its get was followed, not told; the first task_done() told answers the reader's question
+    assert lines[1].endswith(f"consumer-0 marked 466 done — {TASK_DONE_ANSWER}")
     assert lines[2].endswith("producer-0 added 467")
     assert lines[-1].endswith("consumer-0 marked 500 done")
 

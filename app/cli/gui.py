@@ -86,12 +86,14 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     return run_until_closed(app, window)
 
 
-def run_compare_gui(args: argparse.Namespace, config: ScenarioConfig, backends: tuple[str, str]) -> int:
-    """``joinscope compare``: ``config`` on two backends at once, in the comparison window alone."""
+def run_compare_gui(args: argparse.Namespace, config: ScenarioConfig, backends: tuple[str, str],
+                    versus: ScenarioConfig | None = None) -> int:
+    """``joinscope compare``: ``config`` on two backends at once (or ``config`` and ``versus``), in the
+    comparison window alone."""
     app = _application(args)
     from app.windows.compare import CompareWindow
 
-    window = CompareWindow(config, backends)
+    window = CompareWindow(config, backends, versus=versus)
     window.compared.connect(lambda: _when_over(args, app, window))
     _close_on_signals(window)
     window.show()

@@ -15,19 +15,22 @@ from typing import TextIO
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED, EXIT_TERMINATED
 from app.cli.pipe_output import PipeSafeOutput
-from core.analysis.model import RunModel
+from core.analysis.model import JoinWait, RunModel
 from core.analysis.narrate import Narrator, counts_suffix
+from core.analysis.pool_diagnosis import pool_findings
+from core.analysis.pool_narration import WHOLE_POOL_CALLS
 from core.analysis.units import SECONDS
 from core.backends import PROCESS, describe
 from core.events import Event
 from core.recordings.trace import TraceWriter, trace_header
 from core.scenarios import SCENARIOS, ScenarioConfig, scenario
 from core.sessions import open_session
+from core.sessions.pools import NO_STEPS
 from core.sessions.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
 from core.teaching.step_narration import StepNarrator
 
 _OVERRIDES = ("producers", "consumers", "tasks", "work_ms", "interval_ms", "speed", "maxsize", "seed",
-              "start_method", "stall_timeout_s", "backend")
+              "start_method", "stall_timeout_s", "backend", "workers")
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ScenarioConfig:
@@ -36,9 +39,12 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     overrides = {name: getattr(args, name) for name in _OVERRIDES
                  if hasattr(args, name) and (getattr(args, name) is not None or name == "work_ms")}
     try:
-        return scenario(args.scenario, **overrides)
+        config = scenario(args.scenario, **overrides)
     except ValueError as error:
         parser.error(str(error))
+    if config.pooled and getattr(args, "step", None):
+        parser.error(f"argument --step: {NO_STEPS} (scenario {config.name!r} runs a pool)")
+    return config
 
 
 def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, config: ScenarioConfig
@@ -61,8 +67,7 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
     writer = _open_trace(args, parser, config)
     model = RunModel(expected_producers=config.producers)
     narrator = Narrator(model, config.maxsize, config.backend)
-    print(f"JoinScope · {config.name}: {config.title} "
-          f"({config.producers} producer(s), {config.consumers} consumer(s), {_actors_are(config)})", file=out)
+    print(f"JoinScope · {config.name}: {config.title} ({_cast(config)})", file=out)
 
     steps = StepNarrator(model, config.maxsize, config.backend) if getattr(args, "step", None) else None
 
@@ -101,6 +106,14 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
     return EXIT_OK
 
 
+def _cast(config: ScenarioConfig) -> str:
+    """Who runs: the producers and consumers, or the pool's workers and its tasks."""
+    if config.pooled:
+        workers = config.workers or f"cpu_count() - 1 = {max((os.cpu_count() or 1) - 1, 1)}"
+        return f"a pool of {workers} worker process(es), {config.tasks:,} tasks, {config.start_method}"
+    return f"{config.producers} producer(s), {config.consumers} consumer(s), {_actors_are(config)}"
+
+
 def _actors_are(config: ScenarioConfig) -> str:
     """What the actors are: processes (and how they start), threads or asyncio tasks."""
     return config.start_method if config.backend == PROCESS else describe(config.backend).actors
@@ -136,10 +149,17 @@ def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, ou
     print(f"\n{config.name} {outcome} in {result.duration_s:.2f} s", file=out)
     if result.diagnosis:
         print(f"Diagnosis: {result.diagnosis}", file=out)
-    print(f"  puts {model.puts} · gets {model.gets} · task_done calls {model.task_dones} · "
-          f"errors {len(model.errors)}", file=out)
+    pools = [q for q in model.queues.values() if q.is_pool]
+    if not pools or len(pools) < len(model.queues):
+        print(f"  puts {model.puts} · gets {model.gets} · task_done calls {model.task_dones} · "
+              f"errors {len(model.errors)}", file=out)
+    for pool in pools:
+        cancelled = f" · {pool.cancelled} cancelled" if pool.cancelled else ""
+        print(f"  {pool.name}: {pool.submitted:,} submitted · {pool.started:,} started · {pool.delivered:,} "
+              f"delivered ({pool.raised:,} raised){cancelled} · {pool.callbacks:,} callbacks", file=out)
+    _summarise_pool_waits([w for w in model.joins if w.call is not None], out)
     for wait in model.joins:
-        if not wait.on_queue:
+        if not wait.on_queue or wait.call is not None:
             continue
         how = ("returned at once (unfinished was 0)" if wait.released_by is None
                else f"waited {SECONDS.span(wait.waited)}, released by task_done #{wait.released_by}")
@@ -149,8 +169,27 @@ def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, ou
         print(f"  {wait.actor} was still waiting in join() on {wait.target}", file=out)
     for error in model.errors:
         print(f"  error in {error.actor}: {error.error}", file=out)
+    for finding in pool_findings(model):
+        print(f"  Finding: {finding}", file=out)
     if record:
         print(f"  trace: {record} ({model.events_seen} events)", file=out)
+
+
+def _summarise_pool_waits(waits: list[JoinWait], out: TextIO) -> None:
+    """Each kind of wait on a pool in one line: a pool's as_completed() can wait thousands of times."""
+    kinds: dict[tuple[str, str, str], list[JoinWait]] = {}
+    for wait in waits:
+        kinds.setdefault((wait.actor, wait.target, wait.call or "join()"), []).append(wait)
+    for (actor, target, call), same in kinds.items():
+        where = f"{target}.{call}" if call in WHOLE_POOL_CALLS else f"{call} on {target}"
+        total = sum(w.waited or 0.0 for w in same)
+        released = [w.released_by for w in same if w.released_by is not None]
+        if len(same) == 1:
+            how = f"released by delivery #{released[0]}" if released else "nothing left undelivered to wait for"
+            print(f"  {actor}'s {where}: waited {SECONDS.span(same[0].waited)}, {how}", file=out)
+        else:
+            print(f"  {actor} waited in {where} {len(same):,} times ({total:.2f} s in all), {len(released):,} of "
+                  "them released by a delivery", file=out)
 
 
 __all__ = ["EXIT_BAD_INPUT", "config_from_args", "run_headless"]

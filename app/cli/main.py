@@ -53,27 +53,38 @@ def _whole(low: int, high: int) -> Callable[[str], float]:
     return _bounded(int, low, high, "a whole number")
 
 
-def _backend_pair(text: str) -> tuple[str, str]:
-    """``process,thread``: two different backends, in the order they are shown."""
+def _pair(text: str, known: Sequence[str], what: str, example: str) -> tuple[str, str]:
+    """``a,b``: two different names of ``known``, in the order they are shown."""
     names = tuple(name.strip() for name in text.split(","))
-    unknown = [name for name in names if name not in BACKENDS]
-    if len(names) != 2 or unknown or names[0] == names[1]:
-        raise argparse.ArgumentTypeError(f"must be two different backends of {', '.join(BACKENDS)}, "
-                                         f"separated by a comma (like process,thread), not {text!r}")
+    if len(names) != 2 or any(name not in known for name in names) or names[0] == names[1]:
+        raise argparse.ArgumentTypeError(f"must be two different {what}, separated by a comma (like {example}), "
+                                         f"not {text!r}")
     return names  # type: ignore[return-value]
+
+
+def _backend_pair(text: str) -> tuple[str, str]:
+    return _pair(text, BACKENDS, f"backends of {', '.join(BACKENDS)}", "process,thread")
+
+
+def _scenario_pair(text: str) -> tuple[str, str]:
+    from core.scenarios import SCENARIOS
+    return _pair(text, list(SCENARIOS), "scenarios", "pool,queue-fed-pool")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     import multiprocessing
 
     from core.backends import BACKENDS
-    from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_TASKS, SCENARIOS
+    from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_POOL_WORKERS, MAX_TASKS, SCENARIOS
     names = ", ".join(SCENARIOS)
     parser.add_argument("--scenario", default="seed", metavar="NAME",
                         help=f"what to run: {names} (default: seed)")
     parser.add_argument("--producers", type=_whole(0, MAX_ACTORS_PER_ROLE), metavar="N")
     parser.add_argument("--consumers", type=_whole(0, MAX_ACTORS_PER_ROLE), metavar="N")
-    parser.add_argument("--tasks", type=_whole(0, MAX_TASKS), metavar="N", help="tasks per producer")
+    parser.add_argument("--tasks", type=_whole(0, MAX_TASKS), metavar="N",
+                        help="tasks per producer (a pool scenario: tasks in all)")
+    parser.add_argument("--workers", type=_whole(0, MAX_POOL_WORKERS), metavar="N",
+                        help="a pool scenario's worker processes (0: cpu_count() - 1, the default)")
     parser.add_argument("--work-ms", type=_work_ms, metavar="MS", dest="work_ms", default=argparse.SUPPRESS,
                         help="work per task in ms, or 'random' for the tutorial's 0-1 s")
     parser.add_argument("--interval-ms", type=_bounded(float, 0, 3_600_000, "a number of ms"), metavar="MS",
@@ -114,6 +125,9 @@ def build_parser() -> _Parser:
     add_run_options(compare)
     compare.add_argument("--backends", type=_backend_pair, default=("process", "thread"), metavar="A,B",
                          help=f"the two backends to compare, two of {', '.join(BACKENDS)} (default process,thread)")
+    compare.add_argument("--scenarios", type=_scenario_pair, metavar="A,B",
+                         help="compare two scenarios on the same settings instead (like pool,queue-fed-pool); "
+                              "each runs on its own backend")
     add_window_options(compare, "both runs are over")
     commands.add_parser("scenarios", help="list the scenarios")
     from app.cli.trace_files import add_export_options, add_replay_options
@@ -157,10 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "compare":
         if args.backend is not None:
             parser.error("argument --backend: compare runs on --backends A,B, not on one backend")
+        versus = None
+        if args.scenarios:
+            args.scenario, other = args.scenarios
+            versus = config_from_args(argparse.Namespace(**{**vars(args), "scenario": other}), parser)
         config = config_from_args(args, parser)
         _check_window_options(parser, config, args.screenshot)
         from app.cli.gui import run_compare_gui
-        return run_compare_gui(args, config, args.backends)
+        return run_compare_gui(args, config, args.backends, versus)
     if args.command == "gui":
         config = config_from_args(args, parser)
         _check_window_options(parser, config, args.screenshot)

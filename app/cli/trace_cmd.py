@@ -16,7 +16,7 @@ import sys
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
 from app.cli.window_options import add_scale_option
-from core.backends import BACKENDS, describe  # names only: it imports nothing
+from core.backends import TRACEABLE, describe  # names only: it imports nothing
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-QUEUE_KINDS = BACKENDS
+QUEUE_KINDS = TRACEABLE
 
 
 def _queue_kinds(text: str) -> tuple[str, ...]:
@@ -64,8 +64,9 @@ def _queue_kinds(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(kinds))
 
 
-_DESCRIPTION = ("Run an unmodified Python program and observe every multiprocessing.JoinableQueue, queue.Queue "
-                "and asyncio.Queue it creates, in any start method. Its output and exit code are its own.")
+_DESCRIPTION = ("Run an unmodified Python program and observe every multiprocessing.JoinableQueue, queue.Queue, "
+                "asyncio.Queue, multiprocessing.Pool, ProcessPoolExecutor and ThreadPoolExecutor it creates, in any "
+                "start method. Its output and exit code are its own.")
 
 
 def add_trace_parser(commands: Any) -> None:
@@ -89,9 +90,10 @@ def _add_trace_arguments(trace: argparse.ArgumentParser) -> None:
     trace.add_argument("--timeout", type=_seconds, metavar="S", dest="timeout_s",
                        help="stop the program (and every process it started) if it runs longer than S seconds; "
                             "exit code 3")
-    trace.add_argument("--queues", type=_queue_kinds, default=BACKENDS, metavar="KINDS",
-                       help="which queues to observe, comma-separated: process (multiprocessing.JoinableQueue), "
-                            "thread (queue.Queue), asyncio (asyncio.Queue); default all three")
+    trace.add_argument("--queues", type=_queue_kinds, default=TRACEABLE, metavar="KINDS",
+                       help="what to observe, comma-separated: process (multiprocessing.JoinableQueue), "
+                            "thread (queue.Queue), asyncio (asyncio.Queue), pool (multiprocessing.Pool, "
+                            "ProcessPoolExecutor, ThreadPoolExecutor); default all four")
     add_scale_option(trace)
     trace.add_argument("script", help="the Python program to run")
     trace.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")

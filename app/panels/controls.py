@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -22,6 +23,8 @@ from core.events import CONSUMER, PRODUCER
 from core.scenarios import SCENARIOS, ScenarioConfig
 
 MAX_LIVE_ACTORS = 8
+#: A pool scenario's workers at most from the slider (the command line goes further).
+MAX_POOL_WORKERS = 16
 #: The backends the picker offers: what the actors are, and the queue they share.
 BACKEND_CHOICES = ((PROCESS, "processes · multiprocessing.JoinableQueue"), (THREAD, "threads · queue.Queue"),
                    (ASYNCIO, "asyncio tasks · asyncio.Queue"))
@@ -80,6 +83,10 @@ class ControlPanel(QWidget):
         self.producers = LabelledSlider("Producers", range(1, MAX_LIVE_ACTORS + 1))
         self.consumers = LabelledSlider("Consumers", range(1, MAX_LIVE_ACTORS + 1))
         self.tasks = LabelledSlider("Tasks per producer", TASKS, text=lambda v: f"{v:,}")
+        cpus = max((os.cpu_count() or 1) - 1, 1)
+        self.workers = LabelledSlider("Workers", range(0, MAX_POOL_WORKERS + 1),
+                                      text=lambda v: f"cpu_count() − 1 = {cpus}" if v == 0 else f"{v:g}")
+        self.workers.setToolTip("The pool's worker processes: Pool(workers)")
         self.work = LabelledSlider("Work per task", WORK_MS, text=_work_text)
         self.interval = LabelledSlider("Production interval", INTERVAL_MS, text=lambda v: f"{v:g} ms")
         self.maxsize = LabelledSlider("Maxsize", MAXSIZES, text=lambda v: "unbounded" if v == 0 else f"{v:,}")
@@ -112,8 +119,8 @@ class ControlPanel(QWidget):
         backend_row.addWidget(self.compare_button)
         form.addLayout(backend_row)
         form.addWidget(self.description)
-        for slider in (self.producers, self.consumers, self.tasks, self.work, self.interval, self.maxsize,
-                       self.speed):
+        for slider in (self.producers, self.consumers, self.workers, self.tasks, self.work, self.interval,
+                       self.maxsize, self.speed):
             form.addWidget(slider)
         form.addWidget(self.step_mode)
         buttons = QGridLayout()
@@ -135,6 +142,7 @@ class ControlPanel(QWidget):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setObjectName("problems")
+        self._pooled = False
         layout.addWidget(self.problems)
         #: The settings shown: the sliders' values replace its own when a run starts, the rest
         #: (seed, timeouts, the code the actors run…) it keeps.
@@ -156,24 +164,46 @@ class ControlPanel(QWidget):
     def _on_scenario_changed(self) -> None:
         config = SCENARIOS[self.scenario.currentData()]
         self.description.setText(config.description)
-        # The backend picked stays: any scenario runs on any backend.
-        self.show_config(dataclasses.replace(config, backend=self.backend.currentData() or PROCESS))
+        # The backend picked stays: any scenario runs on any backend (a pool scenario, on processes only,
+        # leaves the picker as it is for the next).
+        self.show_config(config if config.pooled else
+                         dataclasses.replace(config, backend=self.backend.currentData() or PROCESS))
+
+    def _shape(self, pooled: bool) -> None:
+        """A pool scenario has workers and tasks, not producers, consumers or a queue of its own."""
+        self._pooled = pooled
+        for slider in (self.producers, self.consumers, self.interval, self.maxsize):
+            slider.setVisible(not pooled)
+        self.workers.setVisible(pooled)
+        self.tasks.name_label.setText("Tasks" if pooled else "Tasks per producer")
+        if pooled:
+            self.step_mode.setChecked(False)
+        idle = self.scenario.isEnabled()  # a scenario is picked only while no run goes on
+        self.step_mode.setEnabled(idle and not pooled)
+        self.backend.setEnabled(idle and not pooled)
 
     def show_config(self, config: ScenarioConfig) -> None:
         """Show ``config`` (and start it, unless the sliders are moved before Start)."""
         self._shown = config
+        self._shape(config.pooled)
         self.producers.set_value(config.producers)
         self.consumers.set_value(config.consumers)
+        self.workers.set_value(config.workers)
         self.tasks.set_value(config.tasks)
         self.work.set_value(config.work_ms)
         self.interval.set_value(config.interval_ms)
         self.maxsize.set_value(config.maxsize)
         self.speed.set_value(config.speed)
-        self.backend.setCurrentIndex(max(self.backend.findData(config.backend), 0))
+        if not config.pooled:
+            self.backend.setCurrentIndex(max(self.backend.findData(config.backend), 0))
 
     def config(self) -> ScenarioConfig:
         """The settings shown, with the sliders' and the backend picker's values."""
-        return dataclasses.replace(self._shown, producers=self.producers.value(), consumers=self.consumers.value(),
+        shown = self._shown
+        if shown.pooled:
+            return dataclasses.replace(shown, tasks=self.tasks.value(), work_ms=self.work.value(),
+                                       speed=self.speed.value(), workers=self.workers.value())
+        return dataclasses.replace(shown, producers=self.producers.value(), consumers=self.consumers.value(),
                                    tasks=self.tasks.value(), work_ms=self.work.value(),
                                    interval_ms=self.interval.value(), maxsize=self.maxsize.value(),
                                    speed=self.speed.value(), backend=self.backend.currentData())
@@ -189,10 +219,10 @@ class ControlPanel(QWidget):
         self.stop_button.setEnabled(live)
         self.reset_button.setEnabled(state != "stopping")
         self.scenario.setEnabled(idle)
-        self.step_mode.setEnabled(idle)
+        self.step_mode.setEnabled(idle and not self._pooled)  # a pool's steps are the stdlib's
         stepping = state == "stepping"
         for slider in (self.producers, self.consumers):
             slider.setEnabled(not stepping and state != "replaying")
-        self.backend.setEnabled(idle)
-        for slider in (self.tasks, self.work, self.interval, self.maxsize, self.speed):
+        self.backend.setEnabled(idle and not self._pooled)  # a process pool runs on processes
+        for slider in (self.tasks, self.workers, self.work, self.interval, self.maxsize, self.speed):
             slider.setEnabled(idle)

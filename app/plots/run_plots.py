@@ -40,6 +40,8 @@ AXIS_LABEL_ROOM_PX = 48
 #: Room kept left of 0 and right of the end, as a share of the view: marks at the very start or
 #: end of a run (the race's join at 0.01 s) are drawn whole.
 X_PADDING = 0.015
+#: Join returns drawn as labelled lines at most (the newest): every triangle stays.
+MAX_JOIN_LINES = 60
 #: Room kept above the highest count for the join labels, as a share of it.
 LABEL_HEADROOM = 0.3
 
@@ -83,6 +85,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._join_lines: list[pg.InfiniteLine] = []
         #: The user's pauses, shaded on each plot: when it began -> one region per plot.
         self._pause_shades: dict[float, list[pg.LinearRegionItem]] = {}
+        self._joins_drawn = 0
 
         self.rate = self.addPlot(row=1, col=0)
         self.rate.setLabel("left", "done / s")
@@ -157,6 +160,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             for plot, shade in zip((self.counts, self.rate, self.lanes), shades):
                 plot.removeItem(shade)
         self._pause_shades = {}
+        self._joins_drawn = 0
         self._lanes = []
         self._model = None
         self._timeline = None
@@ -278,22 +282,20 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.join_entries.setData([m.entered for m in marks], [m.unfinished_at_entry or 0 for m in marks],
                                   data=[m.actor for m in marks])
         added = False
-        for mark in marks[len(self._join_lines):]:
+        for mark in marks[self._joins_drawn:]:
             if mark.returned is None:
                 break
-            if mark.released_by is None:  # nothing was unfinished: returned at once (the race)
-                text = f"⚠ {mark.actor}'s join() returned at once (unfinished 0)"
-                style = pg.QtCore.Qt.PenStyle.DotLine
-            else:
-                who = f" ({mark.released_by_actor})" if mark.released_by_actor else ""
-                text = (f"{mark.actor} waited {self.unit.span(mark.waited)} · "
-                        f"released by task_done #{mark.released_by}{who}")
-                style = pg.QtCore.Qt.PenStyle.DashLine
+            self._joins_drawn += 1
+            # Nothing was unfinished: returned at once (the race), dotted; a wait released, dashed.
+            early = mark.released_by is None and mark.call is None
+            style = pg.QtCore.Qt.PenStyle.DotLine if early else pg.QtCore.Qt.PenStyle.DashLine
             line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(theme.JOIN, width=2, style=style),
-                                   label=text, labelOpts={"position": 0.93, "color": theme.FOREGROUND,
-                                                          "fill": (255, 255, 255, 220)})
+                                   label=mark.label(self.unit), labelOpts={"position": 0.93, "color": theme.FOREGROUND,
+                                                                         "fill": (255, 255, 255, 220)})
             self.counts.addItem(line)
             self._join_lines.append(line)
+            if len(self._join_lines) > MAX_JOIN_LINES:  # a pool's as_completed() returns thousands of times
+                self.counts.removeItem(self._join_lines.pop(0))
             added = True
         if added:
             self._place_join_labels()

@@ -1,4 +1,5 @@
-"""Side by side: one scenario on two backends at once, and a table of what differs.
+"""Side by side: one scenario on two backends at once — or two scenarios (``pool`` against
+``queue-fed-pool``) on the same tasks — and a table of what differs.
 
 Both runs start together, each a real session with its own controller and event
 pump (``app/windows/live_runs.py``).  Their plots are stacked with one time axis — panning
@@ -45,7 +46,7 @@ from core.analysis.comparison import (
 )
 from core.analysis.comparison import STALLED as STALLED_OUTCOME
 from core.backends import PROCESS, THREAD
-from core.scenarios import ScenarioConfig
+from core.scenarios import SCENARIOS, ScenarioConfig
 
 #: How often the actors' memory is sampled (short-lived actors at high speed need it often).
 MEMORY_SAMPLE_MS = 40
@@ -60,44 +61,59 @@ DEFAULT_BACKENDS = (PROCESS, THREAD)
 def describe_config(config: ScenarioConfig) -> str:
     """The settings both runs share, in one line."""
     work = "random 0–1 s" if config.work_ms is None else f"{config.work_ms:g} ms"
+    if config.pooled:
+        workers = config.workers or "cpu_count() − 1"
+        return f"{config.tasks:,} task(s) of {work}, a pool of {workers} worker(s), speed {config.speed:g}×"
     bound = f", maxsize {config.maxsize}" if config.maxsize else ""
     return (f"{config.producers} producer(s) × {config.tasks} task(s), {config.consumers} consumer(s), "
             f"work {work}{bound}, speed {config.speed:g}×")
 
 
 class CompareWindow(QDialog):
-    """``config`` run on ``backends`` (two of process, thread, asyncio) at once."""
+    """``config`` run on ``backends`` (two of process, thread, asyncio) at once — or, with ``versus``,
+    ``config`` and ``versus`` (two scenarios, each on its own backend) at once."""
 
     #: Both runs are over and the table holds their final numbers.
     compared = Signal()
 
     def __init__(self, config: ScenarioConfig, backends: tuple[str, str] = DEFAULT_BACKENDS,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, versus: ScenarioConfig | None = None) -> None:
         super().__init__(parent)
-        if len(backends) != 2 or backends[0] == backends[1]:
-            raise ValueError(f"compare two different backends, not {backends!r}")
+        if versus is not None:
+            if versus.name == config.name:
+                raise ValueError(f"compare two different scenarios, not {config.name!r} twice")
+            self.configs: tuple[ScenarioConfig, ...] = (config, versus)
+            self.labels: tuple[str, ...] = (config.name, versus.name)
+            title = f"{config.name} and {versus.name}"
+        else:
+            if len(backends) != 2 or backends[0] == backends[1]:
+                raise ValueError(f"compare two different backends, not {backends!r}")
+            self.configs, self.labels = tuple(_on(config, backend) for backend in backends), tuple(backends)
+            title = f"{config.name} on {backends[0]} and {backends[1]}"
         self.config = config
-        self.backends = tuple(backends)
-        self.setWindowTitle(f"JoinScope — {config.name} on {backends[0]} and {backends[1]}")
+        self.backends = tuple(c.backend for c in self.configs)
+        self.setWindowTitle(f"JoinScope — {title}")
         self.resize(1600, 1000)
         self.live = LiveRuns(2, self)
         self.runs: list[LiveRun] = self.live.runs
         self.summaries: list[RunSummary] = []
         self._link_time_axes()
 
-        heading = QLabel(f"<b>{html.escape(config.name)}</b> — {html.escape(config.title)} · "
-                         f"{html.escape(describe_config(config))}")
+        heading = QLabel(f"<b>{html.escape(title)}</b> — {html.escape(config.title)} · "
+                         f"{html.escape(describe_config(config))}" if versus is None else
+                         f"<b>{html.escape(title)}</b> on the same tasks · {html.escape(describe_config(config))}")
         heading.setWordWrap(True)
         heading.setStyleSheet("font-size:16px;")
         plots = QSplitter(Qt.Orientation.Vertical)
-        for run, backend in zip(self.runs, self.backends):
+        for run, run_config, label in zip(self.runs, self.configs, self.labels):
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
-            title = QLabel(f"<b>{backend}</b> · {html.escape(BACKEND_LABELS[backend])}")
-            title.setObjectName(f"compare-title-{backend}")
-            title.setStyleSheet("font-size:16px;")
-            column.addWidget(title)
+            what = run_config.title if versus is not None else BACKEND_LABELS[run_config.backend]
+            run_title = QLabel(f"<b>{html.escape(label)}</b> · {html.escape(what)}")
+            run_title.setObjectName(f"compare-title-{label}")
+            run_title.setStyleSheet("font-size:16px;")
+            column.addWidget(run_title)
             column.addWidget(run.plots, 1)
             column.addWidget(run.outcome)
             plots.addWidget(box)
@@ -109,7 +125,7 @@ class CompareWindow(QDialog):
         left_layout.addWidget(lane_legend())
 
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["", *self.backends])
+        self.table.setHorizontalHeaderLabels(["", *self.labels])
         self.table.verticalHeader().hide()
         self.table.setWordWrap(True)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -180,9 +196,10 @@ class CompareWindow(QDialog):
         """Start both runs together: the first time the window shows, and at each Run both again."""
         if self._closed:
             return
-        self.summaries = [RunSummary(backend, self.config, run.controller.model, StartupClock(), MemoryPeak(backend))
-                          for run, backend in zip(self.runs, self.backends)]
-        self.live.start([_on(self.config, backend) for backend in self.backends])
+        self.summaries = [RunSummary(config.backend, config, run.controller.model, StartupClock(),
+                                     MemoryPeak(config.backend), label=label)
+                          for run, config, label in zip(self.runs, self.configs, self.labels)]
+        self.live.start(list(self.configs))
         for run, summary in zip(self.runs, self.summaries):
             summary.model = run.controller.model  # a new run has a new model
             summary.memory.sample(summary.model)  # in JoinScope's own process: the baseline
@@ -318,6 +335,14 @@ class CompareWindow(QDialog):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self._shut_down()
         super().closeEvent(event)
+
+
+def counterpart(config: ScenarioConfig) -> ScenarioConfig:
+    """What a pool scenario is compared with, on the same tasks: the reader's queue-fed pool against the
+    plain pool (and any other pool program against the plain pool)."""
+    other = SCENARIOS["queue-fed-pool" if config.name == "pool" else "pool"]
+    return dataclasses.replace(other, tasks=config.tasks, work_ms=config.work_ms, workers=config.workers,
+                               fail_every=config.fail_every, speed=config.speed, start_method=config.start_method)
 
 
 def _on(config: ScenarioConfig, backend: str) -> ScenarioConfig:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel
 
 from app.bridge.controller import FINISHED_STATE, STALLED, STOPPED, RunController
 from app.plots.run_plots import RunPlots
+from core.analysis.pool_narration import pools_text
 from core.scenarios import ScenarioConfig
 
 REDRAW_MS = 100
@@ -67,8 +68,8 @@ class LiveRun(QObject):
         controller = self.controller
         if state == FINISHED_STATE:
             model = controller.model
-            self.outcome.setText(f"✔ Finished: {model.puts} puts, {model.task_dones} task_done calls, "
-                                 f"{len(model.errors)} error(s).")
+            counts = pools_text(model) or f"{model.puts} puts, {model.task_dones} task_done calls"
+            self.outcome.setText(f"✔ Finished: {counts}, {len(model.errors)} error(s).")
             self.outcome.setStyleSheet(OUTCOME_STYLE + " color:#2b8a3e;")
         elif state == STOPPED and controller.diagnosis is None:
             self.outcome.setText("stopped")

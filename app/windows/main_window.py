@@ -20,12 +20,14 @@ from app.panels.story import StoryPanel
 from app.panels.teaching import TeachingPanel
 from app.plots.run_plots import REDRAW_HZ, RunPlots
 from app.widgets import counts_legend, counts_legend_text, lane_legend
-from app.windows.compare import CompareWindow
+from app.windows.compare import CompareWindow, counterpart
 from app.windows.fix_dialog import FixDialog
 from core.analysis.model import CRASHED
 from core.analysis.narrate import how_it_ended
 from core.analysis.outcome import STALLED as STALLED_OUTCOME
 from core.analysis.outcome import judge
+from core.analysis.pool_diagnosis import pool_findings
+from core.analysis.pool_narration import pools_text
 from core.backends import BACKENDS, PROCESS, THREAD, describe
 from core.recordings.replay import Recording
 from core.scenarios import ScenarioConfig
@@ -216,12 +218,16 @@ class MainWindow(QMainWindow):
         """The settings the controls show, run on ``backends`` at once in a window of their own
         (by default the backend picked and another: process beside thread or asyncio)."""
         config = self.controls.config()
-        if backends is None:
-            other = THREAD if config.backend == PROCESS else PROCESS
-            backends = tuple(sorted((config.backend, other), key=BACKENDS.index))  # type: ignore[assignment]
         if self.compare_window is not None:
             self.compare_window.close()
             self.compare_window.deleteLater()
+        if config.pooled:  # a pool program runs on processes: it is compared with another program
+            self.compare_window = CompareWindow(config, parent=self, versus=counterpart(config))
+            self.compare_window.show()
+            return self.compare_window
+        if backends is None:
+            other = THREAD if config.backend == PROCESS else PROCESS
+            backends = tuple(sorted((config.backend, other), key=BACKENDS.index))  # type: ignore[assignment]
         self.compare_window = CompareWindow(config, backends, self)
         self.compare_window.show()
         return self.compare_window
@@ -300,9 +306,14 @@ class MainWindow(QMainWindow):
         outcome = judge(model, config.backend if config is not None else PROCESS, traced=bool(traced))
         text = f"<b>{escape(outcome.headline, quote=False)}</b>"
         text += "".join(f" {escape(reason, quote=False)}" for reason in outcome.reasons)
-        text += f" {model.puts} puts, {model.gets} gets, {model.task_dones} task_done calls."
+        pools = pools_text(model)
+        if pools is None:
+            text += f" {model.puts} puts, {model.gets} gets, {model.task_dones} task_done calls."
+        else:
+            text += f" {escape(pools, quote=False)}." + (
+                f" Also {model.puts} puts and {model.task_dones} task_done calls on a queue." if model.puts else "")
         for join in model.joins:
-            if join.on_queue and join.released_by is not None:
+            if join.on_queue and join.call is None and join.released_by is not None:
                 text += f" {escape(join.actor, quote=False)} waited {self.controller.unit.span(join.waited)} in join()."
         self._show_banner(text, theme.BANNERS[outcome.level])
 
@@ -312,7 +323,7 @@ class MainWindow(QMainWindow):
         self._dirty = True
         model = self.controller.model
         crashed = sum(1 for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None)
-        problems = (len(model.errors), crashed)
+        problems = (len(model.errors), crashed, *((q.unheard, len(q.listed)) for q in model.queues.values()))
         if problems != self._problems_shown:
             self._problems_shown = problems
             self._show_problems()
@@ -323,6 +334,7 @@ class MainWindow(QMainWindow):
         backend = self.controller.config.backend if self.controller.config else "process"
         lines += [f"✖ {a.name} crashed: it {how_it_ended(a.exitcode, a.unit_in(backend))}"
                   for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None]
+        lines += [f"⚠ {finding}" for finding in pool_findings(model)]
         self.controls.problems.setText("<br>".join(lines))
         self.controls.problems.setStyleSheet("color:#b00020; font-size:13px;")
 
@@ -349,6 +361,13 @@ class MainWindow(QMainWindow):
         model = self.controller.model
         queue = next(iter(model.queues.values()), None)
         depth, unfinished = (queue.depth, queue.unfinished) if queue else (0, 0)
+        pool = next((q for q in model.queues.values() if q.is_pool), None)
+        if pool is not None:
+            self.status.setText(
+                f"{pool.name}: not started {pool.depth}  ·  not delivered {pool.unfinished}  ·  submitted "
+                f"{pool.submitted}  ·  delivered {pool.delivered}  ·  callbacks {pool.callbacks}  ·  live processes "
+                f"{self.controller.live_processes()}  ·  {self.controller.state}")
+            return
         self.status.setText(
             f"depth {depth}  ·  unfinished {unfinished}  ·  puts {model.puts}  ·  gets {model.gets}  ·  "
             f"task_done {model.task_dones}  ·  live {self._actor_units()} {self.controller.live_processes()}  ·  "

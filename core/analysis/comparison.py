@@ -1,4 +1,5 @@
-"""Facts for comparing one scenario run on two backends: start-up, speed, memory, crashes.
+"""Facts for comparing two runs — one scenario on two backends, or two scenarios (``pool`` against
+``queue-fed-pool``): start-up, speed, memory, crashes and failures.
 
 The comparison window's table shows only what this module measures: times taken
 from the runs' own events (seconds since each session started), counts from the run
@@ -16,7 +17,7 @@ import psutil
 
 from core.analysis.model import CRASHED, RunModel
 from core.backends import ASYNCIO, PROCESS, THREAD
-from core.events import ACTOR_START, MAIN_ACTOR, PUT, Event
+from core.events import ACTOR_START, MAIN_ACTOR, PUT, RESULT_HANDLER, SUBMIT, Event
 from core.scenarios import ScenarioConfig
 
 MIB = 1024 * 1024
@@ -67,7 +68,7 @@ class StartupClock:
         for event in events:
             if self.first_worker_start is None and event.kind == ACTOR_START and event.actor != MAIN_ACTOR:
                 self.first_worker_start = event.t
-            elif self.first_put is None and event.kind == PUT:
+            elif self.first_put is None and (event.kind == PUT or event.kind == SUBMIT):
                 self.first_put = event.t
             if self.first_worker_start is not None and self.first_put is not None:
                 return
@@ -116,8 +117,10 @@ class MemoryPeak:
 
 
 def actor_pids(model: RunModel, own_pid: int) -> list[int]:
-    """The processes of the run's live actors (``main`` plays on a thread of JoinScope's own)."""
-    return [a.pid for a in model.actors.values() if a.alive and a.pid is not None and a.pid != own_pid]
+    """The processes of the run's live actors, each once (``main`` of a queue scenario plays on a thread of
+    JoinScope's own; a pool's threads live in its program's process)."""
+    return list(dict.fromkeys(a.pid for a in model.actors.values()
+                              if a.alive and a.pid is not None and a.pid != own_pid))
 
 
 @dataclass
@@ -132,6 +135,18 @@ class RunSummary:
     #: ``finished``, ``stalled`` or ``stopped``; ``None`` while the run goes on.
     outcome: str | None = None
     diagnosis: str | None = None
+    #: What the table calls the run: its backend, or its scenario when two scenarios are compared.
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.backend
+
+    @property
+    def completed(self) -> int:
+        """Tasks completed: a pool's deliveries (its tasks), else the queue's task_done() calls."""
+        pools = [q for q in self.model.queues.values() if q.is_pool]
+        return sum(q.delivered for q in pools) if pools else self.model.task_dones
 
     @property
     def duration_s(self) -> float:
@@ -140,8 +155,8 @@ class RunSummary:
 
     @property
     def throughput(self) -> float | None:
-        """``task_done()`` calls per second over the whole run."""
-        return self.model.task_dones / self.duration_s if self.duration_s > 0 else None
+        """Tasks completed per second over the whole run (see :attr:`completed`)."""
+        return self.completed / self.duration_s if self.duration_s > 0 else None
 
 
 def _seconds(value: float | None) -> str:
@@ -155,7 +170,10 @@ def _milliseconds(value: float | None) -> str:
 
 def outcome_text(summary: RunSummary) -> str:
     model = summary.model
+    pools = [q for q in model.queues.values() if q.is_pool]
     counts = f"{model.puts} puts, {model.task_dones} task_done calls"
+    if pools:
+        counts = f"{sum(q.submitted for q in pools):,} tasks submitted, {summary.completed:,} delivered"
     if summary.outcome == STALLED:
         return f"stalled ({counts}): {summary.diagnosis}"
     if summary.outcome is None:
@@ -171,9 +189,27 @@ def memory_text(summary: RunSummary) -> str:
     return f"+{value}" if memory.in_process else value
 
 
+def failure_text(summary: RunSummary) -> str:
+    """What the failing tasks of a pool run did, as the model recorded it."""
+    pools = [q for q in summary.model.queues.values() if q.is_pool]
+    raised = sum(q.raised for q in pools)
+    if not raised:
+        return "no task raised in this run" if summary.outcome is not None else "no task has raised yet"
+    unheard = sum(q.unheard for q in pools)
+    callbacks = sum(a.callbacks for a in summary.model.actors.values() if a.role == RESULT_HANDLER)
+    heard = (f"{raised - unheard} reached an error_callback on the result handler's thread"
+             if callbacks else "each was delivered to its future, for the program to ask")
+    silent = f"; {unheard} reached no callback (silent until get())" if unheard else ""
+    through_queue = "; task_done() was called for each, so the queue's join() still returned" \
+        if summary.model.task_dones else ""
+    return f"{raised:,} task(s) raised in their workers; {heard}{silent}; the run went on{through_queue}"
+
+
 def crash_text(summary: RunSummary) -> str:
     """What the crash did in this run, as the model recorded it — or, with no crash in
-    the scenario, one plain fact about crashes on this backend."""
+    the scenario, one plain fact about crashes on this backend (a pool run: what its failing tasks did)."""
+    if summary.config.pooled:
+        return failure_text(summary)
     crashed = [a for a in summary.model.actors.values() if a.state == CRASHED]
     if not crashed:
         if summary.config.consumer_code == CRASHING_CODE and summary.outcome is not None:
@@ -207,10 +243,12 @@ def comparison_rows(first: RunSummary, second: RunSummary) -> list[tuple[str, st
     ]
     rates = [s.throughput for s in (first, second)]
     first_rate, second_rate = ("—" if r is None else f"{r:,.1f} /s" for r in rates)
-    rows.append(("throughput: task_done calls / s over the whole run", first_rate, second_rate))
+    pooled = first.config.pooled or second.config.pooled
+    rows.append(("throughput: tasks delivered / s over the whole run" if pooled else
+                 "throughput: task_done calls / s over the whole run", first_rate, second_rate))
     rows.append((memory_label((first.backend, second.backend)), memory_text(first), memory_text(second)))
     rows.append(("outcome", outcome_text(first), outcome_text(second)))
-    rows.append(("what a crash does", crash_text(first), crash_text(second)))
+    rows.append(("what a failure does" if pooled else "what a crash does", crash_text(first), crash_text(second)))
     return rows
 
 
@@ -221,15 +259,15 @@ def faster_line(first: RunSummary, second: RunSummary) -> str:
     if len(finished) == 1:
         done = finished[0]
         other = second if done is first else first
-        return (f"Only {done.backend} finished ({done.duration_s:.3f} s); {other.backend} {other.outcome}, "
+        return (f"Only {done.name} finished ({done.duration_s:.3f} s); {other.name} {other.outcome}, "
                 "so the times do not compare.")
     if not finished:
-        return f"Neither run finished ({first.backend} {first.outcome}, {second.backend} {second.outcome}), " \
+        return f"Neither run finished ({first.name} {first.outcome}, {second.name} {second.outcome}), " \
                "so neither was faster."
     fast, slow = sorted(runs, key=lambda s: s.duration_s)
     gap = slow.duration_s - fast.duration_s
     if gap < SAME_TIME_S:
         return f"Both took {fast.duration_s:.3f} s: no difference worth naming."
     ratio = f" ({slow.duration_s / fast.duration_s:.2f}× as fast)" if fast.duration_s > 0 else ""
-    return (f"{fast.backend} finished {gap:.3f} s sooner: {fast.duration_s:.3f} s against "
-            f"{slow.duration_s:.3f} s on {slow.backend}{ratio}.")
+    return (f"{fast.name} finished {gap:.3f} s sooner: {fast.duration_s:.3f} s against "
+            f"{slow.duration_s:.3f} s on {slow.name}{ratio}.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from core.analysis.model import (
     BLOCKED_PUT,
     CRASHED,
+    EXITED,
     JOINING_PROCESS,
     WAITING_GET,
     WAITING_JOIN,
@@ -18,6 +19,7 @@ from core.analysis.model import (
     JoinWait,
     RunModel,
 )
+from core.analysis.pool_diagnosis import diagnose_pool_stall
 from core.backends import PROCESS, describe
 from core.events import CONSUMER, GET, TASK_DONE, describe_item
 from core.scenarios import ScenarioConfig
@@ -45,6 +47,9 @@ def stall_timeout(config: ScenarioConfig, model: RunModel) -> float:
 
 def diagnose(model: RunModel, quiet_for_s: float, backend: str = PROCESS) -> str:
     """One line: who waits for what, and the likely reason it will never happen."""
+    on_pool = diagnose_pool_stall(model, quiet_for_s)
+    if on_pool is not None:
+        return on_pool
     waits = model.open_joins()
     queue_wait = next((w for w in waits if w.on_queue), None)
     process_wait = next((w for w in waits if not w.on_queue), None)
@@ -92,7 +97,7 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, backend: str) -> str:
         return (f"{head}: {dead.name} crashed ({how}) holding task {held}, "
                 f"whose task_done() will never come")
     if depth > 0 and not live_consumers:
-        return f"{head}: {depth} item(s) are still queued but every consumer has exited"
+        return f"{head}: {depth} item(s) are still queued but every consumer has exited" + _falsy_exit(takers)
     blocked = [a for a in model.actors.values() if a.alive and a.state == BLOCKED_PUT]
     if blocked:
         return _diagnose_full_queue(model, blocked[0], live_consumers)
@@ -107,6 +112,16 @@ def _diagnose_queue_join(model: RunModel, wait: JoinWait, backend: str) -> str:
         return (f"{head} while the queue holds {depth} and {idle}: {missing} task_done() call(s) are missing"
                 + (f" ({who})" if who else ""))
     return f"{head}; {depth} item(s) queued and no consumer takes them"
+
+
+def _falsy_exit(consumers: list[ActorState]) -> str:
+    """Why a consumer left its loop early: it got a falsy task (``while task := queue.get():``)."""
+    early = [c for c in consumers if c.state == EXITED and c.last_item is not None and not c.last_item]
+    if not early:
+        return ""
+    quitter = early[0]
+    return (f" — {quitter.name} left its loop on {describe_item(quitter.last_item)}, a falsy task: "
+            "`while task := queue.get():` stops at 0, '' and () as it does at None")
 
 
 def _diagnose_full_queue(model: RunModel, blocked: ActorState, live_consumers: list[ActorState]) -> str:

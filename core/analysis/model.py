@@ -9,7 +9,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import is_, itemgetter
 from typing import Any
@@ -23,7 +23,11 @@ from core.events import (
     ACTOR_RETIRE,
     ACTOR_START,
     ACTOR_UNITS,
+    CALLBACK,
+    CALLBACK_RETURN,
+    CANCEL,
     CONSUMER,
+    DELIVER,
     ERROR,
     GET,
     GET_EMPTY,
@@ -31,17 +35,24 @@ from core.events import (
     JOIN_ENTER,
     JOIN_RETURN,
     MAIN_ACTOR,
+    MAP_LISTED,
     PRODUCER,
     PUT,
     PUT_FULL,
     PUT_WAIT,
+    RESULT_HANDLER,
     RUN_PAUSE,
     RUN_RESUME,
     RUN_STOP,
     STALL,
     STEP_GRANT,
     STEP_READY,
+    SUBMIT,
     TASK_DONE,
+    TASK_FINISH,
+    TASK_HANDLER,
+    TASK_START,
+    WORKER,
     Event,
     counts_of,
     role_of,
@@ -61,9 +72,11 @@ STOPPED = "stopped"
 PAUSED = "paused before an operation"
 #: In ``join()`` of a process (``p.join()``), not of a queue.
 JOINING_PROCESS = "joining a process"
+#: A pool's result handler (or the thread that completed a future) runs the program's callback.
+RUNNING_CALLBACK = "running a callback"
 #: Every state, in a fixed order: the swimlanes store a state as its index here (new ones go last).
 STATES = (STARTING, RUNNING, WORKING, WAITING_GET, BLOCKED_PUT, WAITING_JOIN, EXITED, CRASHED, STOPPED, PAUSED,
-          JOINING_PROCESS)
+          JOINING_PROCESS, RUNNING_CALLBACK)
 STATE_CODES = {state: code for code, state in enumerate(STATES)}
 FINAL_STATES = frozenset({EXITED, CRASHED, STOPPED})
 #: Exit codes that mean "ended by JoinScope's stop", not by the actor's own failure.
@@ -73,8 +86,21 @@ STOP_EXIT_CODES = frozenset({143, -15, -9})
 TERMINATED = -15
 
 
+@dataclass(kw_only=True)
+class PoolOperations:
+    """How many of a pool's operations an actor made (a worker starts and finishes tasks, the result
+    handler delivers them and runs their callbacks, main submits them), or a pool had."""
+
+    submitted: int = 0
+    started: int = 0
+    finished: int = 0
+    delivered: int = 0
+    cancelled: int = 0
+    callbacks: int = 0
+
+
 @dataclass
-class ActorState:
+class ActorState(PoolOperations):
     name: str
     role: str
     pid: int | None = None
@@ -111,7 +137,7 @@ class ActorState:
 
 
 @dataclass
-class QueueState:
+class QueueState(PoolOperations):
     name: str
     depth: int = 0
     unfinished: int = 0
@@ -119,6 +145,17 @@ class QueueState:
     gets: int = 0
     task_dones: int = 0
     sentinels_put: int = 0
+    # A pool (see core.events.POOL_KINDS): depth counts its tasks not yet started, unfinished
+    # those not yet delivered.
+    #: Tasks delivered as an exception, and of those, how many found no callback to hear of it.
+    raised: int = 0
+    unheard: int = 0
+    #: What ``map()`` read into a list before it submitted a task: ``(items, seconds)`` each time.
+    listed: list[tuple[int, float]] = field(default_factory=list)
+
+    @property
+    def is_pool(self) -> bool:
+        return bool(self.submitted or self.started or self.listed)
 
 
 @dataclass
@@ -135,36 +172,53 @@ class JoinWait:
     released_by: int | None = None
     #: Producers that had not finished when a queue's join() returned (the race).
     producers_unfinished: tuple[str, ...] = ()
+    #: What waits, on a pool: ``join()``, ``as_completed()``, ``get()``… (``None`` for a queue's join()).
+    call: str | None = None
 
 
 #: The kinds folded a batch at a time, and the state each leaves its actor in
-#: (a ``get`` of ``None``, a sentinel, leaves it running, not working).
-_BULK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL})
+#: (a ``get`` of ``None``, a sentinel, leaves it running, not working).  A pool's worker waits
+#: for its next task once it has finished one, its result handler for the next result once it
+#: has delivered one (and run its callback).
+_POOL_BULK_KINDS = frozenset({SUBMIT, TASK_START, TASK_FINISH, DELIVER, CANCEL, CALLBACK, CALLBACK_RETURN})
+_BULK_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL}) | _POOL_BULK_KINDS
 #: (kind, item is None) -> the state code the event leaves its actor in.
 _STATE_AFTER = {(kind, empty): STATE_CODES[state]
                 for kind, state in ((PUT, RUNNING), (TASK_DONE, RUNNING), (GET_WAIT, WAITING_GET),
                                     (GET_EMPTY, RUNNING), (PUT_FULL, RUNNING),
-                                    (PUT_WAIT, BLOCKED_PUT)) for empty in (False, True)}
+                                    (PUT_WAIT, BLOCKED_PUT), (SUBMIT, RUNNING), (TASK_START, WORKING),
+                                    (TASK_FINISH, WAITING_GET), (DELIVER, WAITING_GET), (CANCEL, RUNNING),
+                                    (CALLBACK, RUNNING_CALLBACK), (CALLBACK_RETURN, WAITING_GET))
+                for empty in (False, True)}
 _STATE_AFTER[(GET, False)] = STATE_CODES[WORKING]
 _STATE_AFTER[(GET, True)] = STATE_CODES[RUNNING]
 #: The observer's own events (actor ``joinscope``): they change the run, not an actor.
 _OBSERVER_KINDS = frozenset({RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL})
 #: The counter of ActorState/QueueState each counted kind adds to.
-_COUNTED = {PUT: "puts", GET: "gets", TASK_DONE: "task_dones"}
+_COUNTED = {PUT: "puts", GET: "gets", TASK_DONE: "task_dones", SUBMIT: "submitted", TASK_START: "started",
+            TASK_FINISH: "finished", DELIVER: "delivered", CANCEL: "cancelled", CALLBACK: "callbacks"}
+#: The kinds whose item is what their actor holds next: a queue's got item, a pool worker's task.
+_TAKING = (GET, TASK_START)
+#: The kinds :attr:`RunModel.taken` counts: who took a queue's items and who marked them done.
+_TAKEN = frozenset({GET, TASK_DONE})
+#: The threads of a pool in the program's process: they end when that process ends.
+_POOL_THREADS = frozenset({RESULT_HANDLER, TASK_HANDLER})
 _TIME, _KIND, _ACTOR, _QUEUE, _ITEM = (itemgetter(i) for i in (1, 2, 3, 5, 7))
 #: State changes an actor's lane keeps before its older half is summarised (nine bytes each).
 MAX_LANE_CHANGES = 100_000
 
 
-_ROLE_ORDER = {PRODUCER: 0, CONSUMER: 1, MAIN_ACTOR: 2}
+_ROLE_ORDER = {PRODUCER: 0, CONSUMER: 1, WORKER: 2, RESULT_HANDLER: 3, TASK_HANDLER: 4, MAIN_ACTOR: 5}
 
 
 def lane_order(actor: str) -> tuple[int, int, str]:
-    """Where an actor's lane goes: producers, then consumers, then main, then anyone else, each by number."""
+    """Where an actor's lane goes: producers, consumers, a pool's workers and threads, then main, then
+    anyone else, each by number."""
     role, _, number = actor.rpartition("-")
     if not role:
         role, number = actor, "0"
-    return _ROLE_ORDER.get(role, 3), int(number) if number.isdecimal() and len(number) < 19 else 0, actor
+    return (_ROLE_ORDER.get(role_of(actor), len(_ROLE_ORDER)),
+            int(number) if number.isdecimal() and len(number) < 19 else 0, actor)
 
 
 class RunModel:
@@ -269,12 +323,13 @@ class RunModel:
         for (name, queue_name, kind), number in by_actor.items():
             if kind in _COUNTED:
                 setattr(self.actors[name], _COUNTED[kind], getattr(self.actors[name], _COUNTED[kind]) + number)
-                if kind != PUT:
+                if kind in _TAKEN:
                     taken[(name, queue_name, kind)] += number
         empty = list(map(is_, items, repeat(None)))
         codes = np.fromiter(map(_STATE_AFTER.__getitem__, zip(kinds, empty)), np.int8, count)
         times = np.fromiter(map(_TIME, events), np.float64, count)
-        gets = np.fromiter(map(GET.__eq__, kinds), np.bool_, count) if GET in kinds else None
+        gets = np.fromiter(map(_TAKING.__contains__, kinds), np.bool_, count) \
+            if GET in kinds or TASK_START in kinds else None
         # An actor waiting in a join makes no operation itself: one recorded in its name comes from
         # another thread of its process (the sentinel main puts for a consumer added late, say),
         # and the lane goes on showing the wait.
@@ -295,6 +350,8 @@ class RunModel:
                 picked = np.flatnonzero(mine)
                 if len(picked):
                     self.actors[name].last_item = items[picked[-1]]
+        if DELIVER in kinds:
+            self._count_failures(queues, kinds, items)
         if True in empty:  # sentinels went in or came out
             for name, queue, kind, is_empty in zip(actors, queues, kinds, empty):
                 if is_empty and kind == PUT:
@@ -322,6 +379,14 @@ class RunModel:
     def paused(self) -> bool:
         """The run is paused now."""
         return bool(self.pauses) and self.pauses[-1][1] is None
+    def _count_failures(self, queues: list, kinds: list, items: list) -> None:
+        """A pool's deliveries of an exception, and those no callback heard of (``heard`` false)."""
+        for name, kind, item in zip(queues, kinds, items):
+            if kind == DELIVER and not item[1]:
+                pool = self.queues[name]
+                pool.raised += 1
+                if item[2] is False:
+                    pool.unheard += 1
 
     def _record_changes(self, actor: ActorState, codes: np.ndarray, times: np.ndarray) -> None:
         """Append where ``actor``'s state changes in ``codes`` (at ``times``) to its lane."""
@@ -347,6 +412,16 @@ class RunModel:
         if event.pid and actor.pid is None and event.kind != ACTOR_EXIT:
             actor.pid = event.pid
         return actor
+
+    def _end_pool_threads(self, process: ActorState, state: str, t: float) -> None:
+        """A process ended: so did its pools' threads (their lanes end with it; stopped if it was
+        stopped, otherwise exited: a crash of main's own code is not theirs)."""
+        if process.pid is None or process.role in _POOL_THREADS:
+            return
+        for other in self.actors.values():
+            if other.pid == process.pid and other.role in _POOL_THREADS and other.alive:
+                self._open_joins.pop(other.name, None)
+                self._set(other, STOPPED if state == STOPPED else EXITED, t)
 
     def _set(self, actor: ActorState, state: str, t: float) -> None:
         if actor.state != state:
@@ -379,7 +454,8 @@ class RunModel:
             queue.unfinished = event.unfinished  # type: ignore[assignment]
         if kind == JOIN_ENTER:
             target = event.queue if event.queue is not None else str(event.item)
-            wait = JoinWait(actor.name, target, event.queue is not None, event.t, event.unfinished)
+            wait = JoinWait(actor.name, target, event.queue is not None, event.t, event.unfinished,
+                            call=event.item if event.queue is not None and type(event.item) is str else None)
             self._open_joins[actor.name] = wait
             actor.joining = target
             self._set(actor, WAITING_JOIN if wait.on_queue else JOINING_PROCESS, event.t)
@@ -415,6 +491,10 @@ class RunModel:
             self._open_joins.pop(actor.name, None)
             actor.joining = None
             self._set(actor, state, event.t)
+            self._end_pool_threads(actor, state, event.t)
+        elif kind == MAP_LISTED and queue is not None:
+            queue.listed.append((int(event.item[0]), float(event.item[1])))
+            self._set(actor, RUNNING, event.t)
         elif kind == ERROR:
             actor.error = event.error
             self.errors.append(event)

@@ -10,6 +10,7 @@ import signal
 from collections.abc import Iterable
 
 from core.analysis.model import STOP_EXIT_CODES, TERMINATED, RunModel
+from core.analysis.pool_narration import PoolNarration
 from core.analysis.units import SECONDS, TimeUnit
 from core.backends import PROCESS, describe
 from core.events import (
@@ -17,6 +18,7 @@ from core.events import (
     ACTOR_RETIRE,
     ACTOR_START,
     ACTOR_UNITS,
+    CALLBACK,
     ERROR,
     EXIT_RAISED,
     GET,
@@ -25,6 +27,8 @@ from core.events import (
     JOIN_ENTER,
     JOIN_RETURN,
     MAIN_ACTOR,
+    POOL_KINDS,
+    POOL_NAME_PREFIXES,
     PUT,
     PUT_FULL,
     PUT_WAIT,
@@ -39,7 +43,11 @@ from core.events import (
 
 #: The kinds :meth:`Narrator.line` has a sentence for (an actor_start of main excepted).
 NARRATED_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL, JOIN_ENTER, JOIN_RETURN,
-                            ACTOR_RETIRE, ACTOR_START, ACTOR_EXIT, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, ERROR})
+                            ACTOR_RETIRE, ACTOR_START, ACTOR_EXIT, RUN_STOP, RUN_PAUSE, RUN_RESUME, STALL, ERROR}
+                           | POOL_KINDS) - {CALLBACK}
+#: The answer to a reader's question ("does task_done() remove the item from the queue?"),
+#: told at the first task_done() of a run.
+TASK_DONE_ANSWER = "task_done() removes nothing from the queue: depth fell at get(), unfinished falls now"
 
 
 def is_told(event: Event) -> bool:
@@ -58,6 +66,11 @@ class Narrator:
         #: What the events' times count: seconds, or a stepped run's steps.
         self.unit = unit
         self._last_got: dict[str, object] = {}
+        #: The pools seen so far (their joins are told as a pool's), and what is told of them.
+        self._pools: set[str] = set()
+        self._pool = PoolNarration()
+        #: The first task_done() told so far has had the answer to the reader's question.
+        self._answered = False
 
     def follow(self, events: Iterable[Event]) -> int:
         """Keep up with ``events`` without a sentence for them (a reader shown only the newest
@@ -71,6 +84,9 @@ class Narrator:
                 last_got[event.actor] = event.item
             elif kind == TASK_DONE:
                 last_got.pop(event.actor, None)
+            elif kind in POOL_KINDS:
+                self._pools.add(event.queue)  # type: ignore[arg-type]
+                self._pool.follow(event)
             if is_told(event):
                 untold += 1
         return untold
@@ -79,6 +95,11 @@ class Narrator:
         """The sentence for ``event``, or ``None`` for events not worth a line."""
         kind = event.kind
         who = event.actor
+        if kind in POOL_KINDS:
+            self._pools.add(event.queue)  # type: ignore[arg-type]
+            return self._pool.line(event)
+        if event.queue is not None and event.queue in self._pools and kind != ERROR:
+            return self._pool.line(event)
         if kind == PUT:
             if event.item is None:
                 return f"{who} added None, the sentinel: no more tasks"
@@ -91,6 +112,9 @@ class Narrator:
         if kind == TASK_DONE:
             item = self._last_got.pop(who, None)
             what = "the sentinel" if item is None else describe_item(item)
+            if not self._answered:
+                self._answered = True
+                return f"{who} marked {what} done — {TASK_DONE_ANSWER}"
             return f"{who} marked {what} done"
         if kind == GET_EMPTY:
             return f"{who}'s get() raised Empty: no item came in time"
@@ -162,8 +186,12 @@ class Narrator:
 
 
 def counts_suffix(event: Event) -> str:
+    """The counts after ``event``: a queue's depth and unfinished, or a pool's tasks not yet started
+    ("waiting") and not yet delivered."""
     if event.queue is None:
         return ""
+    if event.kind in POOL_KINDS or event.queue.startswith(POOL_NAME_PREFIXES):
+        return f"waiting {event.depth:>4}  undelivered {event.unfinished:>4}"
     return f"depth {event.depth:>3}  unfinished {event.unfinished:>3}"
 
 

@@ -17,9 +17,12 @@ import numpy as np
 
 from core.analysis.compaction import compact_steps
 from core.analysis.series import Series
-from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
+from core.analysis.units import SECONDS, TimeUnit
+from core.events import CANCEL, DELIVER, GET, JOIN_ENTER, JOIN_RETURN, PUT, SUBMIT, TASK_DONE, TASK_START, Event
 
-_COUNT_KINDS = frozenset({PUT, GET, TASK_DONE})
+#: The kinds that change a queue's (or a pool's) counts: each is a point of its count history.
+_COUNT_KINDS = frozenset({PUT, GET, TASK_DONE, SUBMIT, TASK_START, DELIVER, CANCEL})
+
 _TIME, _KIND, _QUEUE, _DEPTH, _UNFINISHED = (itemgetter(i) for i in (1, 2, 5, 8, 9))
 #: Completions are counted in bins this wide; the rate's window is a whole multiple.
 RATE_BASE_S = 0.01
@@ -51,6 +54,21 @@ class JoinMark:
     released_by: int | None = None
     released_by_actor: str | None = None
     unfinished_at_entry: int | None = None
+    #: What waited, when it is a pool's call (``join()``, ``as_completed()``, ``get()``…); ``None``
+    #: for a queue's ``join()``.
+    call: str | None = None
+
+    def label(self, unit: TimeUnit = SECONDS) -> str:
+        """What the plot writes at the join's return: how long it waited (in ``unit``), and what
+        released it; a queue's join that returned at once is flagged (the race)."""
+        call = self.call or "join()"
+        if self.released_by is None:
+            if self.call is None:
+                return f"⚠ {self.actor}'s join() returned at once (unfinished 0)"
+            return f"{self.actor}: {call} returned (waited {unit.span(self.waited)}; nothing to wait for)"
+        who = f" ({self.released_by_actor})" if self.released_by_actor else ""
+        what = "task_done" if self.call is None else "delivery"
+        return f"{self.actor} waited {unit.span(self.waited)} in {call} · released by {what} #{self.released_by}{who}"
 
 
 class Timeline:
@@ -61,6 +79,9 @@ class Timeline:
         #: Tasks completed in each :data:`RATE_BASE_S` since the start.
         self._done_counts = np.zeros(1024, np.int64)
         self._done_bins = 0
+        #: What completes a task: task_done() on a queue — or, once the run shows a pool, a delivery
+        #: (a queue feeding a pool marks a task done when its result is delivered: counted once).
+        self._completing = TASK_DONE
         self.joins: list[JoinMark] = []
         self._open: dict[str, JoinMark] = {}
         self._done_by: dict[int, str] = {}
@@ -106,21 +127,27 @@ class Timeline:
                     t, depth, high = compact_steps(series.column("t"), series.column("depth"),
                                                    series.column("unfinished"), MAX_STEP_ROWS // 2)
                     series.replace(t=t, depth=depth, unfinished=high)
-            if TASK_DONE in kinds:
-                self._count_completions(list(compress(ts, map(TASK_DONE.__eq__, kinds))))
-                if 0 in unfinished:
-                    for event, kind, left in zip(counted, kinds, unfinished):
-                        if kind == TASK_DONE and left == 0:
-                            self._done_by[event.seq] = event.actor
-                    while len(self._done_by) > _RELEASERS_KEPT:
-                        del self._done_by[next(iter(self._done_by))]
+            if DELIVER in kinds and self._completing != DELIVER:
+                self._completing = DELIVER
+                self._done_counts[:self._done_bins] = 0
+                self._done_bins = 0
+            if self._completing in kinds:
+                self._count_completions(list(compress(ts, map(self._completing.__eq__, kinds))))
+            if (TASK_DONE in kinds and 0 in unfinished) or DELIVER in kinds or CANCEL in kinds:
+                # What may release a join: a task_done() that brought unfinished to 0, any delivery.
+                for event, kind, left in zip(counted, kinds, unfinished):
+                    if (kind == TASK_DONE and left == 0) or kind == DELIVER or kind == CANCEL:
+                        self._done_by[event.seq] = event.actor
+                while len(self._done_by) > _RELEASERS_KEPT:
+                    del self._done_by[next(iter(self._done_by))]
         if not rest:
             return
         for event in events:
             if event.kind == JOIN_ENTER:
                 target = event.queue if event.queue is not None else str(event.item)
                 mark = JoinMark(event.actor, target, event.queue is not None, event.t,
-                                unfinished_at_entry=event.unfinished)
+                                unfinished_at_entry=event.unfinished,
+                                call=event.item if event.queue is not None and type(event.item) is str else None)
                 self._open[event.actor] = mark
                 self.joins.append(mark)
             elif event.kind == JOIN_RETURN:

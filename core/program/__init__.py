@@ -1,1 +1,1 @@
-"""The program the actors run: the tutorial's code, its plan, the run's shared control, orderly exits."""
+"""The code the actors run: the tutorial's, its plan, the run's shared control, orderly exits; the readers' pools."""

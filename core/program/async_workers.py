@@ -25,6 +25,16 @@ async def producer(queue: Any, plan: Any) -> None:
             await queue.put(None)  # one sentinel: "no more tasks"
 
 
+async def producer_numbers(queue: Any, plan: Any) -> None:
+    await plan.wait_to_start()
+    for i in plan.task_numbers():
+        await queue.put(i)  # a task is just its number: the first one is 0
+        await plan.pause_between_tasks()
+    if plan.last_producer_to_finish():
+        for _ in range(plan.sentinels()):
+            await queue.put(None)
+
+
 # -- consumers ------------------------------------------------------------------------
 
 
@@ -100,6 +110,20 @@ async def consumer_retries(queue: Any, plan: Any) -> None:
     queue.task_done()
 
 
+async def consumer_walrus(queue: Any, plan: Any) -> None:
+    while task := await queue.get():  # stops at None... and at 0, "" and ()
+        await plan.work_on(task)
+        queue.task_done()
+    queue.task_done()  # the sentinel was a task too
+
+
+async def consumer_walrus_is_not_none(queue: Any, plan: Any) -> None:
+    while (task := await queue.get()) is not None:  # stops at the sentinel only
+        await plan.work_on(task)
+        queue.task_done()
+    queue.task_done()  # the sentinel was a task too
+
+
 # -- main -----------------------------------------------------------------------------
 
 
@@ -127,7 +151,7 @@ async def main_sends_sentinels(queue: Any, run: Any) -> None:
     await run.join_consumers()
 
 
-PRODUCER_CODE = {"producer": producer}
+PRODUCER_CODE = {"producer": producer, "producer_numbers": producer_numbers}
 CONSUMER_CODE = {
     "consumer": consumer,
     "consumer_double_done": consumer_double_done,
@@ -135,6 +159,8 @@ CONSUMER_CODE = {
     "consumer_crashes": consumer_crashes,
     "consumer_retries": consumer_retries,
     "consumer_resubmits": consumer_resubmits,
+    "consumer_walrus": consumer_walrus,
+    "consumer_walrus_is_not_none": consumer_walrus_is_not_none,
 }
 MAIN_CODE = {"main": main, "main_joins_queue_first": main_joins_queue_first,
              "main_sends_sentinels": main_sends_sentinels}

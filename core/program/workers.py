@@ -26,6 +26,16 @@ def producer(queue: Any, plan: Plan) -> None:
             queue.put(None)  # one sentinel: "no more tasks"
 
 
+def producer_numbers(queue: Any, plan: Plan) -> None:
+    plan.wait_to_start()
+    for i in plan.task_numbers():
+        queue.put(i)  # a task is just its number: the first one is 0
+        plan.pause_between_tasks()
+    if plan.last_producer_to_finish():
+        for _ in range(plan.sentinels()):
+            queue.put(None)
+
+
 # -- consumers ------------------------------------------------------------------------
 
 
@@ -101,6 +111,20 @@ def consumer_retries(queue: Any, plan: Plan) -> None:
     queue.task_done()
 
 
+def consumer_walrus(queue: Any, plan: Plan) -> None:
+    while task := queue.get():  # stops at None... and at 0, "" and ()
+        plan.work_on(task)
+        queue.task_done()
+    queue.task_done()  # the sentinel was a task too
+
+
+def consumer_walrus_is_not_none(queue: Any, plan: Plan) -> None:
+    while (task := queue.get()) is not None:  # stops at the sentinel only
+        plan.work_on(task)
+        queue.task_done()
+    queue.task_done()  # the sentinel was a task too
+
+
 # -- main -----------------------------------------------------------------------------
 
 
@@ -128,7 +152,7 @@ def main_sends_sentinels(queue: Any, run: MainRun) -> None:
     run.join_consumers()
 
 
-PRODUCER_CODE = {"producer": producer}
+PRODUCER_CODE = {"producer": producer, "producer_numbers": producer_numbers}
 CONSUMER_CODE = {
     "consumer": consumer,
     "consumer_double_done": consumer_double_done,
@@ -136,6 +160,8 @@ CONSUMER_CODE = {
     "consumer_crashes": consumer_crashes,
     "consumer_retries": consumer_retries,
     "consumer_resubmits": consumer_resubmits,
+    "consumer_walrus": consumer_walrus,
+    "consumer_walrus_is_not_none": consumer_walrus_is_not_none,
 }
 MAIN_CODE = {"main": main, "main_joins_queue_first": main_joins_queue_first,
              "main_sends_sentinels": main_sends_sentinels}

@@ -1,1 +1,1 @@
-"""The queues that report every operation, and how their records travel to the observer."""
+"""The queues and pools that report every operation, and how their records travel to the observer."""

@@ -51,8 +51,12 @@ def set_process_actor(name: str | None) -> None:
 
 
 def default_actor_name() -> str:
-    """``main`` in a program's main process, a multiprocessing child's own name elsewhere."""
+    """``main`` in a program's main process, a multiprocessing child's own name elsewhere — or
+    the lane name an observed pool gave its worker (``worker-3``; its process keeps its name)."""
     process = current_process()
+    given = getattr(process, "_joinscope_actor", None)
+    if given is not None:
+        return given
     return MAIN_ACTOR if process.name == "MainProcess" else process.name
 
 
@@ -100,6 +104,12 @@ class acting_as:
             actor, check = self._tokens
             _actor.reset(actor)
             _check.reset(check)
+
+
+def name_this_thread(name: str) -> None:
+    """The calling thread's events are recorded as ``name`` from now on (a pool's own thread, which
+    lives as long as its pool: no context to leave)."""
+    _actor.set(name)
 
 
 def set_process_interrupt(check: Callable[[], None] | None) -> None:

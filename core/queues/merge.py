@@ -14,16 +14,19 @@ import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from functools import partial
-from itertools import compress, repeat, zip_longest
+from itertools import compress, islice, repeat, zip_longest
 from itertools import count as count_from
 from operator import itemgetter, ne, sub
 
-from core.events import ERROR, JOIN_RETURN, OBSERVER_ACTOR, TASK_DONE, WIRE_FIELDS, Event, wire_record
+from core.events import CANCEL, DELIVER, ERROR, JOIN_RETURN, OBSERVER_ACTOR, TASK_DONE, WIRE_FIELDS, Event, wire_record
 
 WIRE_LENGTH = len(WIRE_FIELDS)
 
 #: Newest records are held this long so that late batches can still be sorted in.
 HOLD_S = 0.05
+#: A pool's deliveries remembered (per pool) for naming what released a join: an ``as_completed``
+#: yield or a ``get()`` is released by the delivery of its own task, which came while it waited.
+DELIVERIES_KEPT = 65536
 #: After an actor's process ended, how long a missing queue operation may take to
 #: arrive from the live processes before it is given up as lost with the dead one.
 EXIT_GRACE_S = 0.25
@@ -45,6 +48,8 @@ class EventMerger:
         self._incoming: list[tuple] = []
         self._next_op: dict[str, int] = {}
         self._last_zero: dict[str, tuple[int, int]] = {}
+        #: Per pool, the seq of each recent delivery (or cancel) by its op.
+        self._deliveries: dict[str, dict[int, int]] = {}
         self._last_exit_noted: float | None = None
         self._last_t = 0.0
         self.seq = 0
@@ -182,7 +187,7 @@ class EventMerger:
         first_seq = self.seq + 1
         self.seq += count
         kinds = columns[1]
-        if JOIN_RETURN in kinds or (TASK_DONE in kinds and 0 in columns[8]):
+        if JOIN_RETURN in kinds or (TASK_DONE in kinds and 0 in columns[8]) or DELIVER in kinds or CANCEL in kinds:
             columns[9] = self._released_by_seq(columns, first_seq)
         return first_seq, times, columns
 
@@ -191,7 +196,7 @@ class EventMerger:
         tracking each queue's last ``task_done`` that brought unfinished to zero."""
         kinds, queues, ops, unfinished = columns[1], columns[4], columns[5], columns[8]
         released = list(columns[9])
-        marks = [i for i, kind in enumerate(kinds) if kind == JOIN_RETURN]
+        marks = [i for i, kind in enumerate(kinds) if kind == JOIN_RETURN or kind == DELIVER or kind == CANCEL]
         start = 0
         while True:
             try:
@@ -203,12 +208,32 @@ class EventMerger:
             start += 1
         last_zero = self._last_zero
         for i in sorted(marks):
-            if kinds[i] == TASK_DONE:
+            kind = kinds[i]
+            if kind == TASK_DONE:
                 last_zero[queues[i]] = (ops[i], first_seq + i)
+            elif kind != JOIN_RETURN:
+                self._delivered(queues[i], ops[i], first_seq + i)
             elif released[i] is not None:
-                zero = last_zero.get(queues[i])
-                released[i] = zero[1] if zero is not None and zero[0] == released[i] else None
+                released[i] = self._releaser(queues[i], released[i])
         return tuple(released)
+
+    def _delivered(self, queue: str, op: int, seq: int) -> None:
+        """Remember a pool's delivery (or cancel), which a join may name as what released it."""
+        kept = self._deliveries.get(queue)
+        if kept is None:
+            kept = self._deliveries[queue] = {}
+        kept[op] = seq
+        if len(kept) > DELIVERIES_KEPT:
+            for old in list(islice(kept, DELIVERIES_KEPT // 2)):
+                del kept[old]
+
+    def _releaser(self, queue: str, op: int) -> int | None:
+        """The ``seq`` of the operation ``op`` of ``queue`` that released a join (``None``: not known)."""
+        zero = self._last_zero.get(queue)
+        if zero is not None and zero[0] == op:
+            return zero[1]
+        kept = self._deliveries.get(queue)
+        return kept.get(op) if kept is not None else None
 
     def _emit(self, out: list[Event], record: tuple) -> None:
         record = record + (None,) * (WIRE_LENGTH - len(record))
@@ -221,10 +246,10 @@ class EventMerger:
         queue = record[4]
         if kind == TASK_DONE and record[8] == 0:
             self._last_zero[queue] = (record[5], self.seq)
+        elif kind == DELIVER or kind == CANCEL:
+            self._delivered(queue, record[5], self.seq)
         elif kind == JOIN_RETURN and record[9] is not None:
-            zero = self._last_zero.get(queue)
-            released = zero[1] if zero is not None and zero[0] == record[9] else None
-            record = record[:9] + (released,) + record[10:]
+            record = record[:9] + (self._releaser(queue, record[9]),) + record[10:]
         out.append(_new_event(Event, (self.seq, t) + record[1:]))
 
     def _gap_is_lost(self, waiting_since: float, now: float, final: bool) -> bool:

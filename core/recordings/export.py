@@ -93,7 +93,10 @@ def write_perfetto(events: Iterable[Event], out: IO[str], title: str = "JoinScop
                 emit({"ph": "C", "name": queue, "pid": RUN_PID, "ts": microseconds(event.t), "cat": "queue",
                       "args": {"depth": event.depth, "unfinished": event.unfinished}})
         if event.kind == JOIN_RETURN:
-            target = f"{queue}.join()" if queue is not None else f"join of {event.item}"
+            if queue is None:
+                target = f"join of {event.item}"
+            else:  # a queue's join(), or what waited on a pool: join(), as_completed(), get()…
+                target = f"{queue}.{event.item if type(event.item) is str else 'join()'}"
             emit({"ph": "i", "s": "t", "name": f"{target} returned", "pid": RUN_PID, "tid": tids[event.actor],
                   "ts": microseconds(event.t), "cat": "join",
                   "args": {"seq": event.seq, "released_by": event.released_by, "waited_s": event.waited}})

@@ -33,6 +33,7 @@ from core.events import (
     GET_WAIT,
     JOIN_RETURN,
     KINDS,
+    POOL_KINDS,
     PUT,
     PUT_FULL,
     PUT_WAIT,
@@ -54,8 +55,23 @@ MAX_JSON_DEPTH = 32
 MAX_SECONDS = 1e9
 #: The largest depth or unfinished count a reader accepts (the plots keep counts as int32).
 MAX_COUNT = 2**31 - 1
-#: Kinds that are operations of a queue: an event of these kinds must name its queue.
-QUEUE_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL})
+#: Kinds that are operations of a queue (or a pool): an event of these kinds must name its queue.
+QUEUE_KINDS = frozenset({PUT, GET, TASK_DONE, GET_WAIT, PUT_WAIT, GET_EMPTY, PUT_FULL}) | POOL_KINDS
+_KEY = (int, str, type(None))
+_TEXT = (str,)
+_FLAG = (bool,)
+#: The shape of a pool event's ``item`` (see docs/trace-format.md): the types of its fields, in order.
+#: A task's key is its job number or ``"job.index"`` (null for a map's callback named before its job).
+POOL_ITEMS: dict[str, tuple[tuple[type, ...], ...]] = {
+    "submit": (_KEY, _TEXT),
+    "task_start": (_KEY,),
+    "task_finish": (_KEY, _FLAG, (int, float, str, bool, type(None))),
+    "deliver": (_KEY, _FLAG, (bool, type(None))),
+    "cancel": (_KEY, _TEXT),
+    "callback": (_KEY, _TEXT),
+    "callback_return": (_KEY, _TEXT, _FLAG),
+    "map_listed": ((int,), (int, float)),
+}
 #: How many unknown kind names a warning lists.
 _UNKNOWN_KINDS_SHOWN = 5
 #: How many distinct unknown kind names a reader counts (the rest are skipped uncounted).
@@ -534,6 +550,8 @@ class TraceReader:
             depth = _whole(record, "depth", high=MAX_COUNT)
             unfinished = _whole(record, "unfinished", high=MAX_COUNT)
         item = _item(_get(record, "item"))
+        if kind in POOL_ITEMS:
+            item = _pool_item(kind, item)
         released_by = waited = error = exitcode = None
         if kind == JOIN_RETURN:
             released_by = _whole_or_none(record, "released_by", 1)
@@ -548,6 +566,23 @@ class TraceReader:
                 raise _Bad(f"exitcode must be a whole number or null, not {_show(exitcode)}")
         return Event(seq, t, kind, actor, pid, queue, op, item, depth, unfinished,  # type: ignore[arg-type]
                      released_by, waited, error, exitcode)
+
+
+def _pool_item(kind: str, item: Any) -> Any:
+    """A pool event's ``item``, checked against :data:`POOL_ITEMS` (a task_start's is its key alone)."""
+    shape = POOL_ITEMS[kind]
+    fields = (item,) if len(shape) == 1 else item
+    if type(fields) is not tuple or len(fields) != len(shape) or any(
+            type(value) not in types for value, types in zip(fields, shape)):
+        raise _Bad(f"a {kind} event's item must be {_shape_text(shape)}, not {_show(item)}")
+    if kind == "map_listed" and (item[0] < 0 or not 0 <= item[1] <= MAX_SECONDS):
+        raise _Bad(f"a map_listed event's item must count items and seconds, not {_show(item)}")
+    return item
+
+
+def _shape_text(shape: tuple[tuple[type, ...], ...]) -> str:
+    names = [" or ".join("null" if t is type(None) else t.__name__ for t in types) for types in shape]
+    return names[0] if len(names) == 1 else "[" + ", ".join(names) + "]"
 
 
 def read_trace(path: str | os.PathLike[str]) -> Trace:

@@ -9,21 +9,29 @@ the window) drives the three alike, as a :class:`core.sources.ScenarioSession`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 from core.backends import ASYNCIO, THREAD
 
 if TYPE_CHECKING:
     from core.scenarios import ScenarioConfig
     from core.sessions.base import SessionBase
+    from core.sessions.pools import PoolSession
+
+#: What :func:`open_session` returns: a :class:`core.sources.ScenarioSession` of either family.
+Session = Union["SessionBase", "PoolSession"]
 
 
-def open_session(config: ScenarioConfig, step: str | None = None) -> SessionBase:
+def open_session(config: ScenarioConfig, step: str | None = None) -> Session:
     """A new, not yet started session for ``config`` on its backend, in step mode
-    (:mod:`core.stepping`) with ``step`` (see :data:`core.stepping.stepper.STEP_ORDERS`).
+    (:mod:`core.stepping`) with ``step`` (see :data:`core.stepping.stepper.STEP_ORDERS`);
+    for a pool scenario, its program with its pool (:mod:`core.sessions.pools`, no step mode).
 
     Each backend is imported when it is first asked for: a thread run need not load
     multiprocessing's machinery, nor a process run asyncio's."""
+    if config.pooled:
+        from core.sessions.pools import PoolSession
+        return PoolSession(config, step)
     if config.backend == THREAD:
         from core.sessions.threads import ThreadSession
         return ThreadSession(config, step)
@@ -34,4 +42,4 @@ def open_session(config: ScenarioConfig, step: str | None = None) -> SessionBase
     return ProcessSession(config, step=step)
 
 
-__all__ = ["open_session"]
+__all__ = ["Session", "open_session"]

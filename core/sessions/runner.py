@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from core.analysis.diagnosis import diagnose, stall_timeout
 from core.analysis.model import RunModel
 from core.events import Event
-from core.sessions.base import SessionBase
+from core.sessions import Session
 from core.sources import RUNNING
 
 POLL_S = 0.05
@@ -36,7 +36,7 @@ class RunResult:
     interrupted_by: type | None = None
 
 
-def run_session(session: SessionBase, model: RunModel | None = None,
+def run_session(session: Session, model: RunModel | None = None,
                 on_events: Callable[[list[Event]], None] | None = None,
                 interrupted: Callable[[], type | None] = lambda: None) -> RunResult:
     """Start ``session`` and run it until it completes, stalls or is interrupted.

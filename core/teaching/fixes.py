@@ -10,7 +10,9 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.events import MAIN_ACTOR
 from core.program.functions import actor_functions
+from core.program.pool_programs import PROGRAMS
 from core.scenarios import JOIN_PRODUCERS_FIRST, SCENARIOS, SENTINELS_FROM_MAIN, ScenarioConfig
 
 
@@ -25,14 +27,17 @@ class Fix:
         return SCENARIOS[self.pitfall]
 
     def changed_functions(self) -> list[tuple[str, Callable[..., object], Callable[..., object]]]:
-        """(role, broken function, fixed function) for each role whose code differs."""
+        """(role, broken function, fixed function) for each role whose code differs (a pool
+        scenario's program is all main's)."""
+        if self.broken.pooled:
+            return [(MAIN_ACTOR, PROGRAMS[self.broken.program], PROGRAMS[self.fixed.program])]
         broken, fixed = actor_functions(self.broken), actor_functions(self.fixed)
         return [(role, broken[role], fixed[role]) for role in broken if broken[role] is not fixed[role]]
 
     def changed_settings(self) -> list[tuple[str, object, object]]:
         """(setting, broken value, fixed value) for the settings that differ, other than the code and the names."""
         ignored = {"name", "title", "description", "expected", "stall_timeout_s", "producer_code",
-                   "consumer_code", "join_order"}
+                   "consumer_code", "join_order", "program"}
         return [(f.name, getattr(self.broken, f.name), getattr(self.fixed, f.name))
                 for f in dataclasses.fields(ScenarioConfig)
                 if f.name not in ignored and getattr(self.broken, f.name) != getattr(self.fixed, f.name)]
@@ -60,4 +65,24 @@ FIXES: dict[str, Fix] = {fix.pitfall: fix for fix in (
         "task put back cannot land behind them."),
     Fix("too-many-task-done", _fixed("too-many-task-done", "task_done() once per get()", consumer_code="consumer"),
         "One task_done() per get(), the sentinel's included: no call finds unfinished already at 0."),
+    Fix("walrus", _fixed("walrus", "while (task := queue.get()) is not None:",
+                         consumer_code="consumer_walrus_is_not_none"),
+        "The loop tests for the sentinel itself, `is not None`, not for truth: task 0 (and '' or ()) is a task "
+        "like any other, so the consumer works through every one and join() returns."),
+    Fix("pool-no-error-callback", _fixed("pool-no-error-callback", "An error_callback for every task",
+                                         program="pool_with_callbacks"),
+        "apply_async gets error_callback= as well as callback=: each failure is handed to it on the result "
+        "handler's thread the moment it is delivered, instead of waiting, unseen, for a get()."),
+    Fix("pool-join-before-close", _fixed("pool-join-before-close", "close() first, then join()",
+                                         program="pool_with_callbacks"),
+        "close() tells the pool no more tasks are coming; only then can its workers finish and exit, which is "
+        "what join() waits for."),
+    Fix("pool-hung-task", _fixed("pool-hung-task", "get(timeout=...), then terminate()",
+                                 program="pool_with_a_deadline"),
+        "main waits for each result only until a deadline (get(timeout=...)), then terminate() ends the "
+        "workers, the one stuck in its task too, and join() returns."),
+    Fix("pool-huge-map", _fixed("pool-huge-map", "imap_unordered() with a chunksize",
+                                program="pool_imap_of_a_generator"),
+        "imap_unordered() reads the generator a chunk at a time as the workers need tasks, so work starts at "
+        "once and the records are never all in memory together."),
 )}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.analysis.model import RunModel
-from core.analysis.narrate import how_it_ended
+from core.analysis.narrate import TASK_DONE_ANSWER, how_it_ended
 from core.analysis.units import STEPS
 from core.backends import ASYNCIO, PROCESS, describe
 from core.events import (
@@ -157,7 +157,9 @@ class StepNarrator:
             if done is None:
                 return f"{who} called task_done()."
             _, unfinished = counts_of(done)
-            return f"{who} called task_done(): unfinished {unfinished + 1} → {unfinished}."
+            answer = f" {TASK_DONE_ANSWER[0].upper()}{TASK_DONE_ANSWER[1:]}." if step is self._first_step(
+                "task_done") else ""
+            return f"{who} called task_done(): unfinished {unfinished + 1} → {unfinished}.{answer}"
         if operation == "join" and target not in self.model.actors:
             return self._queue_join(step, mine, unfinished_before)
         if operation == "join":

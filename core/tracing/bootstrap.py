@@ -45,7 +45,7 @@ def main() -> None:
     atexit.register(_exit_like_python)
     import json
 
-    from core.backends import BACKENDS
+    from core.backends import TRACEABLE
     from core.tracing.channel import channel_for
     from core.tracing.patch import install
 
@@ -55,8 +55,8 @@ def main() -> None:
     if not data:  # JoinScope gave up before the script started (it says why)
         sys.exit(2)
     config = json.loads(data)
-    install(channel_for(config["address"], bytes.fromhex(config["authkey"])), program_main=True,
-            queues=tuple(config.get("queues", BACKENDS)))
+    channel = channel_for(config["address"], bytes.fromhex(config["authkey"]))
+    install(channel, program_main=True, queues=tuple(config.get("queues", TRACEABLE)))
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
     try:
@@ -64,12 +64,26 @@ def main() -> None:
     except SystemExit:
         raise
     except BaseException as error:
+        if not isinstance(error, KeyboardInterrupt):
+            _report(channel, error)
         # The default hook prints the exception's own traceback, whatever it is given.
         error.with_traceback(_script_frames(error.__traceback__))
         sys.excepthook(type(error), error, error.__traceback__)
         _die_of_sigint = isinstance(error, KeyboardInterrupt)
         del error
         sys.exit(1)
+
+
+def _report(channel: object, error: BaseException) -> None:
+    """The program dies of ``error``: say so in the trace, as an ``error`` of ``main`` (before its exit)."""
+    import time
+
+    from core.events import ERROR, MAIN_ACTOR, describe_exception, wire_record
+    from core.queues.reporter import reporter_for
+
+    reporter = reporter_for(channel)
+    reporter.record(wire_record(time.monotonic(), ERROR, MAIN_ACTOR, os.getpid(), error=describe_exception(error)))
+    reporter.flush()
 
 
 _main_code = None

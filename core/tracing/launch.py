@@ -17,7 +17,7 @@ import os
 import subprocess
 import time
 
-from core.backends import BACKENDS
+from core.backends import TRACEABLE
 from core.tracing.bootstrap import BOOTSTRAP_CODE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
@@ -36,7 +36,7 @@ class LaunchedProgram:
     """The program's main process, waiting for the channel's address and key."""
 
     def __init__(self, python: str, script: str, args: Sequence[str],
-                 queues: Sequence[str] = BACKENDS) -> None:
+                 queues: Sequence[str] = TRACEABLE, quiet: bool = False) -> None:
         #: Which queues the program's patch observes (see core.tracing.task_queues).
         self.queues = list(queues)
         read_end, self._write_end = os.pipe()
@@ -46,8 +46,11 @@ class LaunchedProgram:
         self.server: socket.socket | None = None
         self.authkey = os.urandom(_AUTHKEY_BYTES)
         try:
+            # Quiet: a program JoinScope runs as a scenario, whose story JoinScope tells itself.
+            streams = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} \
+                if quiet else {}
             self.process = subprocess.Popen([python, "-c", BOOTSTRAP_CODE, str(read_end), script, *args],
-                                            pass_fds=(read_end,))
+                                            pass_fds=(read_end,), **streams)  # type: ignore[call-overload]
         except BaseException:
             os.close(self._write_end)
             raise

@@ -19,13 +19,14 @@ import time
 from multiprocessing import context, popen_fork, process, spawn
 from typing import Any
 
-from core.backends import BACKENDS as KINDS
-from core.backends import PROCESS
+from core.backends import POOL, PROCESS
+from core.backends import TRACEABLE as KINDS
 from core.events import JOIN_ENTER, JOIN_RETURN, MAIN_ACTOR, wire_record
 from core.queues import acting
 from core.queues import reporter as _reporting
 from core.queues.acting import current_actor, current_pid
 from core.queues.observed import ObservedJoinableQueue
+from core.queues.pools import observe_pools, pool_worker_actor
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
 from core.tracing.handshake import FlushHandshake
@@ -58,6 +59,8 @@ def install(channel: TraceChannel, *, program_main: bool = False, queues: tuple[
     if program_main:
         _program_pid = os.getpid()
     install_task_queues(channel, _queue_kinds, _next_queue_name)
+    if POOL in _queue_kinds:
+        observe_pools(channel, channel.note_queue_created)
     # The stdlib's own names are replaced (setattr: they are private, or typed as classes).
     _originals.update(JoinableQueue=context.BaseContext.JoinableQueue, get_preparation_data=spawn.get_preparation_data,
                       bootstrap=getattr(process.BaseProcess, "_bootstrap"), join=process.BaseProcess.join,
@@ -75,7 +78,11 @@ def install(channel: TraceChannel, *, program_main: bool = False, queues: tuple[
 
 
 def _start(self: Any) -> None:
-    """``Process.start``: a child of a process that reports is given a :class:`FlushHandshake`."""
+    """``Process.start``: a child of a process that reports is given a :class:`FlushHandshake`;
+    an observed pool's worker, its lane name."""
+    worker = pool_worker_actor(self)
+    if worker is not None:
+        self._joinscope_actor = worker
     if _installed is not None and id(_installed) in _reporting._reporters:
         # Made only where queues are in use: a semaphore can start multiprocessing's
         # resource tracker, which a program with no JoinableQueue should not get from us.
@@ -174,6 +181,9 @@ def _join(self: Any, timeout: float | None = None) -> None:
         _originals["join"](self, timeout)
         _note_child_exit(self)
         return
+    if getattr(self, "_joinscope_actor", None):
+        # (A pool joins its own workers: that is part of the pool's join, reported by the pool.)
+        return _originals["join"](self, timeout)
     target = self.name if self.name != "MainProcess" else MAIN_ACTOR
     actor, pid = current_actor(), current_pid()
     entered = time.monotonic()

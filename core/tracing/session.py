@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection, answer_challenge, deliver_cha
 from pickle import UnpicklingError
 from typing import Any
 
-from core.backends import BACKENDS
+from core.backends import TRACEABLE
 from core.events import (
     ACTOR_EXIT,
     ACTOR_START,
@@ -99,11 +99,13 @@ class TraceSession:
     """One traced run of ``script`` with ``args``.  Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, script: str, args: Sequence[str] = (), *, timeout_s: float | None = None,
-                 python: str = sys.executable, queues: Sequence[str] = BACKENDS) -> None:
+                 python: str = sys.executable, queues: Sequence[str] = TRACEABLE, quiet: bool = False) -> None:
         self.script = script
         #: Which queues are observed: "process" (JoinableQueue), "thread" (queue.Queue), "asyncio".
         self.queues = list(queues)
         self.args = list(args)
+        #: The program's standard streams go nowhere (a scenario's program, whose story JoinScope tells).
+        self.quiet = quiet
         self.timeout_s = timeout_s
         #: What a ``stall`` event says when the program runs past ``timeout_s`` (the command sets
         #: one that reads its run model, when it keeps one).
@@ -150,7 +152,7 @@ class TraceSession:
         if self.state != NEW:
             raise RuntimeError("a trace session runs once")
         if launched is None:
-            launched = LaunchedProgram(self.python, self.script, self.args, self.queues)
+            launched = LaunchedProgram(self.python, self.script, self.args, self.queues, self.quiet)
         self.process = launched.process
         self.t0 = launched.t0
         if launched.server is None:

@@ -12,7 +12,20 @@ from collections.abc import Iterable, Sequence
 from itertools import compress, repeat
 from typing import Any
 
-from core.events import GET, JOIN_ENTER, JOIN_RETURN, PUT, TASK_DONE, Event
+from core.events import (
+    CALLBACK,
+    CANCEL,
+    DELIVER,
+    GET,
+    JOIN_ENTER,
+    JOIN_RETURN,
+    POOL_KINDS,
+    PUT,
+    SUBMIT,
+    TASK_DONE,
+    TASK_START,
+    Event,
+)
 from core.tracing.blocks import EventBlock
 
 _JOINS = frozenset({JOIN_ENTER, JOIN_RETURN})
@@ -35,10 +48,14 @@ class TraceSummary:
         self.kinds: Counter[str] = Counter()
         #: queue -> (depth, unfinished) after its last event.
         self.queues: dict[str, tuple[int, int]] = {}
-        #: actor -> what it joins (a queue name, or a process's actor name) and whether it is a queue.
-        self.open_joins: dict[str, tuple[str, bool]] = {}
+        #: actor -> what it joins (a queue name, or a process's actor name), whether it is a queue, and
+        #: for a pool the call that waits (``as_completed()``).
+        self.open_joins: dict[str, tuple[Any, ...]] = {}
         #: (kind, actor, queue) -> how many, for gets and task_done calls: who took tasks and who marked them done.
         self.by_actor: Counter[tuple[str, str, Any]] = Counter()
+        #: The pools among the queues, and how many of their tasks were delivered as an exception.
+        self.pools: set[str] = set()
+        self.raised = 0
 
     def add(self, events: list[Event]) -> None:
         if events:
@@ -68,11 +85,17 @@ class TraceSummary:
                 self.queues[name] = (depths[last], unfinished[last])
         if not kind_names.isdisjoint(_HOLDING):
             self._count_holders(kinds, actors, queues, kind_names, names)
+        if not kind_names.isdisjoint(POOL_KINDS):
+            self.pools.update(compress(queues, map(POOL_KINDS.__contains__, kinds)))
+            if DELIVER in kind_names:
+                self.raised += sum(1 for kind, item in zip(kinds, items) if kind == DELIVER and not item[1])
         if not _JOINS.isdisjoint(kind_names):
             for i, kind in enumerate(kinds):
                 if kind == JOIN_ENTER:
                     on_queue = queues[i] is not None
                     self.open_joins[actors[i]] = (queues[i] if on_queue else str(items[i]), on_queue)
+                    if on_queue and queues[i] in self.pools:
+                        self.open_joins[actors[i]] = (queues[i], on_queue, str(items[i]))
                 elif kind == JOIN_RETURN:
                     self.open_joins.pop(actors[i], None)
 
@@ -96,10 +119,21 @@ class TraceSummary:
 
     def lines(self) -> Iterable[str]:
         kinds = self.kinds
-        yield (f"{self.events} events on {len(self.queues)} queue(s): puts {kinds[PUT]} · gets {kinds[GET]} · "
-               f"task_done calls {kinds[TASK_DONE]}")
-        for actor, (target, on_queue) in self.open_joins.items():
-            if on_queue:
+        queues = len(self.queues) - len(self.pools)
+        if queues or not self.pools:
+            yield (f"{self.events} events on {queues} queue(s): puts {kinds[PUT]} · gets {kinds[GET]} · "
+                   f"task_done calls {kinds[TASK_DONE]}")
+        if self.pools:
+            cancelled = f" · {kinds[CANCEL]} cancelled" if kinds[CANCEL] else ""
+            yield (f"{f'{self.events} events' if not queues else 'and'} on {len(self.pools)} pool(s): "
+                   f"{kinds[SUBMIT]} tasks submitted · {kinds[TASK_START]} started · {kinds[DELIVER]} delivered "
+                   f"({self.raised} raised){cancelled} · {kinds[CALLBACK]} callbacks run")
+        for actor, (target, on_queue, *call) in self.open_joins.items():
+            if call:
+                depth, unfinished = self.queues[target]
+                yield (f"{actor} was still waiting in {call[0]} on {target} with {unfinished} task(s) not delivered "
+                       f"({depth} not started)")
+            elif on_queue:
                 depth, unfinished = self.queues[target]
                 yield f"{actor} was still waiting in {target}.join() with unfinished={unfinished} (depth {depth})"
                 yield from self._holders(target)

@@ -17,7 +17,6 @@ are not observed.
 """
 from __future__ import annotations
 
-import importlib.abc
 import queue
 import sys
 import threading
@@ -39,6 +38,8 @@ from core.events import (
     wire_record,
 )
 from core.queues.acting import current_pid, default_actor_name, name_unnamed_by
+from core.queues.after_import import when_imported
+from core.queues.pool_state import building_pool
 from core.queues.reporter import reporter_for
 from core.queues.thread_queue import ObservedQueue
 
@@ -56,8 +57,8 @@ def thread_actor() -> str:
     if thread is threading.main_thread():
         return process
     name = thread.name if process == MAIN_ACTOR else f"{process}/{thread.name}"
-    if getattr(thread, "_joinscope_actor", None) != name:
-        thread._joinscope_actor = name  # type: ignore[attr-defined]  # its end is told (_thread_bootstrap)
+    if getattr(thread, "_joinscope_thread_actor", None) != name:
+        thread._joinscope_thread_actor = name  # type: ignore[attr-defined]  # its end is told (_thread_bootstrap)
     return name
 
 
@@ -129,7 +130,7 @@ def _thread_bootstrap(self: threading.Thread) -> None:
     try:
         _originals["bootstrap_inner"](self)
     finally:
-        name = getattr(self, "_joinscope_actor", None)
+        name = getattr(self, "_joinscope_thread_actor", None)
         if name is not None:
             _actor_ended(name, THREAD_UNIT, EXIT_RAISED if failure else 0, failure[0] if failure else None)
 
@@ -163,6 +164,9 @@ def install(channel: Any, kinds: tuple[str, ...], name_queue: Callable[[], str])
             __doc__ = queue.Queue.__doc__
 
             def __init__(self, maxsize: int = 0) -> None:
+                if building_pool.get():  # a pool's own machinery (its work ids), not one of the program's queues
+                    super().__init__(maxsize)
+                    return
                 super().__init__(maxsize, inbox=_ChannelSink(channel), name=name_queue())  # type: ignore[arg-type]
                 channel.note_queue_created(self.name)
 
@@ -179,10 +183,8 @@ def install(channel: Any, kinds: tuple[str, ...], name_queue: Callable[[], str])
         queue.Queue = Queue  # type: ignore[misc]
     if ASYNCIO in kinds and "asyncio" not in _originals:
         _originals["asyncio"] = None
-        if "asyncio" in sys.modules:
-            _patch_asyncio(channel, name_queue)
-        else:  # patched when the program imports it: importing asyncio costs every process ~20 ms
-            sys.meta_path.insert(0, _AsyncioImported(lambda: _patch_asyncio(channel, name_queue)))
+        # Patched when the program imports it: importing asyncio costs every process ~20 ms.
+        when_imported("asyncio", lambda _: _patch_asyncio(channel, name_queue))
 
 
 def _patch_asyncio(channel: Any, name_queue: Callable[[], str]) -> None:
@@ -203,28 +205,3 @@ def _patch_asyncio(channel: Any, name_queue: Callable[[], str]) -> None:
     AsyncQueue.__name__ = AsyncQueue.__qualname__ = "Queue"
     AsyncQueue.__module__ = "asyncio.queues"
     asyncio.Queue = asyncio.queues.Queue = AsyncQueue  # type: ignore[misc]
-
-
-class _AsyncioImported(importlib.abc.MetaPathFinder):
-    """Runs ``then`` right after the ``asyncio`` package has been imported (and removes itself)."""
-
-    def __init__(self, then: Callable[[], None]) -> None:
-        self._then = then
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "asyncio":
-            return None
-        sys.meta_path.remove(self)
-        from importlib.machinery import PathFinder
-        spec = PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None:
-            return spec
-        loader, then = spec.loader, self._then
-
-        class Patching(type(loader)):  # type: ignore[misc]
-            def exec_module(self, module: Any) -> None:
-                super().exec_module(module)
-                then()
-
-        spec.loader = Patching(loader.name, loader.path)  # type: ignore[attr-defined]
-        return spec

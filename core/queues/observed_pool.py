@@ -1,0 +1,255 @@
+"""Observing ``multiprocessing.Pool``: its tasks, its workers, its result handler and the calls that wait on it.
+
+``Pool`` moves a task through four of its own structures: ``apply_async`` (or the task
+handler thread, for a ``map()``'s chunks) puts it in ``_taskqueue``; the task handler sends
+it down ``_inqueue`` (a pipe); a worker process takes it, runs it and sends the outcome up
+``_outqueue``; the result handler thread hands it to the task's ``AsyncResult`` (running its
+callback) and removes the job from ``_cache``.  :func:`patch` hooks the class so that each
+pool reports, on one :class:`~core.queues.pool_state.PoolCounts`:
+
+- ``submit`` where the task is made (before it is queued), ``task_start`` where a worker
+  takes it from ``_inqueue`` (in the worker), ``task_finish`` where the worker sends its
+  outcome, ``deliver`` where the result handler receives it (before its callback runs and
+  before anything waiting for it is released), ``callback``/``callback_return`` around the
+  program's callbacks, ``cancel`` for a task that could not be sent (it cannot be pickled);
+- ``join_enter``/``join_return`` around ``Pool.join()`` and an ``AsyncResult.get()`` that
+  waits, released by the delivery that let them go; an ``error`` for ``join()`` before
+  ``close()`` and for a task submitted to a closed pool;
+- ``map_listed`` when ``map()`` reads an iterable with no ``len()`` into a list before it
+  submits anything.
+
+The pool's pipes become subclasses of themselves (``__class__`` is set on the objects the
+stdlib made), so they pickle to the workers with the counts and block, raise and behave as
+before.  ``apply_async`` mirrors CPython 3.10–3.13's body, with the report added before the
+task is queued; every other hook wraps the stdlib's own method.  A ``ThreadPool`` (its
+queues are not pipes) is left as it is.
+"""
+from __future__ import annotations
+
+import time
+from multiprocessing import pool as _stdlib_pool
+from multiprocessing import queues as _stdlib_queues
+from typing import Any
+
+from core.events import CANCEL, MAP_LISTED, SUBMIT, TASK_FINISH, TASK_START, task_key
+from core.queues.pool_state import (
+    CarriesCounts,
+    PoolCounts,
+    call_text,
+    join_wrapper,
+    new_counts,
+    observed_callback,
+    outcome_text,
+    released_by_last_zero,
+)
+
+#: The stdlib's module and pipe class, whose private parts typeshed does not declare.
+mp_pool: Any = _stdlib_pool
+SimpleQueue: Any = _stdlib_queues.SimpleQueue
+#: The functions a ``map()``'s chunk runs in a worker (a chunk is one task of the pool).
+_CHUNK_RUNNERS = (mp_pool.mapstar, mp_pool.starmapstar)
+_NO_HOOKS = object()
+_originals: dict[str, Any] = {}
+#: In a worker: the task it took last, so its outcome is reported under the same name.
+_taken: tuple[int, int, Any] = (-1, -1, None)
+
+
+def _counts(pool: Any) -> PoolCounts | None:
+    return getattr(pool, "_joinscope_pool", None)
+
+
+class ObservedTaskPipe(CarriesCounts, SimpleQueue):
+    """A pool's ``_inqueue``: a worker's ``get()`` reports the task it takes."""
+
+
+    def get(self) -> Any:
+        global _taken
+        self._joinscope_pool.first_wait()
+        task = super().get()
+        if task is not None:
+            job, index, function = task[0], task[1], task[2]
+            key = task_key(job, index, function in _CHUNK_RUNNERS)
+            _taken = (job, index, key)
+            self._joinscope_pool.record(TASK_START, key, -1, 0)
+        return task
+
+
+class ObservedResultPipe(CarriesCounts, SimpleQueue):
+    """A pool's ``_outqueue``: a worker's ``put()`` of an outcome reports the task finished."""
+
+
+    def put(self, obj: Any) -> None:
+        if type(obj) is tuple and len(obj) == 3 and self._joinscope_pool is not None:
+            job, index, (ok, value) = obj
+            key = _taken[2] if _taken[:2] == (job, index) else task_key(job, index, False)
+            self._joinscope_pool.record(TASK_FINISH, (key, ok, outcome_text(ok, value)))
+        super().put(obj)
+
+
+def _observe(pool: Any, counts: PoolCounts) -> None:
+    """Make ``pool`` report (called once its queues and cache exist, before any worker or thread starts)."""
+    pool._joinscope_pool = counts
+    #: Jobs whose tasks are chunks of a map(): their tasks are named ``job.index``.
+    chunked: set[int] = set()
+    pool._joinscope_chunked = chunked
+    cache = pool._cache
+    send, receive = pool._inqueue._writer.send, pool._outqueue._reader.recv
+
+    def sending(task: Any) -> None:
+        """The task handler's ``put``: a task that cannot be sent leaves the pool unrun."""
+        try:
+            send(task)
+        except Exception as error:
+            if task is not None:
+                job, index = task[0], task[1]
+                counts.record(CANCEL, (task_key(job, index, job in chunked),
+                                       f"could not be sent: {outcome_text(False, error)}"), -1, -1,
+                              actor=counts.tasks_actor)
+            raise
+
+    named: list[bool] = []  # the result handler thread has its lane name
+
+    def receiving() -> Any:
+        """The result handler's ``get``: each outcome is delivered as it arrives, before its callback."""
+        if not named:
+            named.append(True)
+            counts.name_results_thread()
+        task = receive()
+        if type(task) is tuple and len(task) == 3:
+            job, index, (ok, _) = task
+            result = cache.get(job)
+            hook = getattr(result, "_callback" if ok else "_error_callback", _NO_HOOKS)  # imap() has none
+            heard = None if hook is _NO_HOOKS else hook is not None
+            op = counts.deliver(task_key(job, index, job in chunked), ok, heard, actor=counts.results_actor)
+            if result is not None:
+                result._joinscope_delivered = op
+        return task
+
+    pool._quick_put = sending
+    pool._quick_get = receiving
+
+
+def _repopulate_pool(self: Any) -> Any:
+    if _counts(self) is None and type(self._inqueue) is SimpleQueue:  # a ThreadPool's queues are no pipes
+        pipes = ((self._inqueue, ObservedTaskPipe), (self._outqueue, ObservedResultPipe))
+        counts = new_counts(self._ctx, "pool", pipes)
+        if counts is not None:
+            _observe(self, counts)
+    return _originals["_repopulate_pool"](self)
+
+
+def _note_refusal(counts: PoolCounts, error: Exception, why: str) -> None:
+    """An ``error`` event on the pool: a call the pool refused (the program gets the exception as before)."""
+    counts.error(f"{type(error).__name__}: {error} — {why}")
+
+
+def _check_running(self: Any, counts: PoolCounts) -> None:
+    try:
+        self._check_running()
+    except ValueError as error:
+        _note_refusal(counts, error, "a task was submitted after close() or terminate()")
+        raise
+
+
+def apply_async(self: Any, func: Any, args: tuple = (), kwds: Any = {},  # noqa: B006 (the stdlib's signature)
+                callback: Any = None, error_callback: Any = None) -> Any:
+    """``Pool.apply_async`` (CPython 3.10–3.13's body), the task reported before it is queued."""
+    counts = _counts(self)
+    if counts is None:
+        return _originals["apply_async"](self, func, args, kwds, callback, error_callback)
+    _check_running(self, counts)
+    result = mp_pool.ApplyResult(self, callback, error_callback)
+    job = result._job
+    result._callback = observed_callback(counts, job, "callback", callback)
+    result._error_callback = observed_callback(counts, job, "error_callback", error_callback)
+    result._joinscope_pool = counts
+    counts.record(SUBMIT, (job, call_text(func, args)), 1, 1)
+    self._taskqueue.put(([(job, 0, func, args, kwds)], None))
+    return result
+
+
+def _guarded_task_generation(self: Any, result_job: int, func: Any, iterable: Any) -> Any:
+    """The tasks of a ``map()``/``imap()``, each reported as the task handler makes it."""
+    tasks = _originals["_guarded_task_generation"](self, result_job, func, iterable)
+    counts = _counts(self)
+    return tasks if counts is None else _submitting(counts, self._joinscope_chunked, tasks)
+
+
+def _submitting(counts: PoolCounts, chunked: set[int], tasks: Any) -> Any:
+    for task in tasks:
+        job, index, function, args = task[0], task[1], task[2], task[3]
+        if function in _CHUNK_RUNNERS:
+            chunked.add(job)
+            inner, pieces = args[0]
+            what = call_text(inner, (), pieces=len(pieces))
+        else:
+            what = call_text(function, args)
+        counts.record(SUBMIT, (task_key(job, index, job in chunked), what), 1, 1, actor=counts.tasks_actor)
+        yield task
+
+
+def _map_async(self: Any, func: Any, iterable: Any, mapper: Any, chunksize: Any = None, callback: Any = None,
+               error_callback: Any = None) -> Any:
+    """``map()`` and friends: an iterable with no ``len()`` is read into a list first (the stdlib
+    does the same), which is reported; the callbacks are reported when they run."""
+    counts = _counts(self)
+    if counts is None:
+        return _originals["_map_async"](self, func, iterable, mapper, chunksize, callback, error_callback)
+    _check_running(self, counts)
+    if not hasattr(iterable, "__len__"):
+        began = time.monotonic()
+        iterable = list(iterable)
+        counts.record(MAP_LISTED, (len(iterable), round(time.monotonic() - began, 6)))
+    hooks = [observed_callback(counts, None, which, function)
+             for which, function in (("callback", callback), ("error_callback", error_callback))]
+    result = _originals["_map_async"](self, func, iterable, mapper, chunksize, *hooks)
+    for hook in hooks:
+        if hook is not None:
+            hook._task = result._job
+    result._joinscope_pool = counts
+    return result
+
+
+def _join_counts(self: Any) -> PoolCounts | None:
+    counts = _counts(self)
+    if counts is not None and self._state == mp_pool.RUN:
+        _note_refusal(counts, ValueError("Pool is still running"),
+                      "join() waits for the workers to exit, and they exit only after close() or terminate()")
+        return None  # the stdlib raises it
+    return counts
+
+
+def _get_counts(self: Any, timeout: float | None = None) -> PoolCounts | None:
+    """A ``get()`` that will wait: its result is not ready yet."""
+    counts = getattr(self, "_joinscope_pool", None)
+    return counts if counts is not None and not self._event.is_set() else None
+
+
+def _delivered(self: Any, counts: PoolCounts, entered: tuple[int, float, int]) -> int | None:
+    return getattr(self, "_joinscope_delivered", None)
+
+
+def patch(module: Any = None) -> None:
+    """Hook ``multiprocessing.pool`` (once): new pools report while :func:`observe` has a channel."""
+    if _originals:
+        return
+    pool_class, result_class = mp_pool.Pool, mp_pool.ApplyResult
+    _originals.update(_repopulate_pool=pool_class._repopulate_pool, apply_async=pool_class.apply_async,
+                      _guarded_task_generation=pool_class._guarded_task_generation,
+                      _map_async=pool_class._map_async, join=pool_class.join, get=result_class.get)
+    setattr(pool_class, "_repopulate_pool", _repopulate_pool)
+    setattr(pool_class, "apply_async", apply_async)
+    setattr(pool_class, "_guarded_task_generation", _guarded_task_generation)
+    setattr(pool_class, "_map_async", _map_async)
+    setattr(pool_class, "join", join_wrapper(_join_counts, "join()", released_by_last_zero)(pool_class.join))
+    setattr(result_class, "get", join_wrapper(_get_counts, "get()", _delivered, after_entry=False)(result_class.get))
+
+
+def unpatch() -> None:
+    """Put the stdlib's methods back (the benchmark's plain rounds)."""
+    if not _originals:
+        return
+    for name in ("_repopulate_pool", "apply_async", "_guarded_task_generation", "_map_async", "join"):
+        setattr(mp_pool.Pool, name, _originals[name])
+    setattr(mp_pool.ApplyResult, "get", _originals["get"])
+    _originals.clear()
