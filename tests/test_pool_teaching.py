@@ -102,7 +102,7 @@ def test_the_timeline_counts_deliveries_as_completions_and_names_the_releaser():
     assert timeline.completed == 2
     mark = timeline.joins[0]
     assert mark.call == "join()" and mark.released_by_actor == "result-handler"
-    assert mark.label().startswith("main: join() waited 9.00 s · released by delivery #")
+    assert mark.label().startswith("main waited 9.00 s in join() · released by delivery #")
 
 
 def test_the_narration_tells_a_pools_story():
