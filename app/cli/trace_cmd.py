@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
 from app.cli.window_options import add_scale_option
 from core.backends import BACKENDS, describe  # names only: it imports nothing
+from core.system import exit_code_for_shell, handle_stop_signals
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def run_trace(args: argparse.Namespace) -> int:
     code = session.returncode
     if code is None:
         return 1
-    return 128 - code if code < 0 else code
+    return exit_code_for_shell(code)
 
 
 def _open_record(parser: argparse.ArgumentParser, args: argparse.Namespace, config: ScenarioConfig
@@ -186,25 +186,27 @@ def _open_record(parser: argparse.ArgumentParser, args: argparse.Namespace, conf
         parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
 
 
+#: What :class:`_HeadlessSignals` notes: Ctrl-C, or a request to end (SIGTERM; on Windows, Ctrl-Break).
+_INTERRUPT, _TERMINATE = "interrupt", "terminate"
+
+
 class _HeadlessSignals:
-    """SIGINT and SIGTERM noted (in ``received``) from before the program is launched.
+    """Ctrl-C and termination requests noted (in ``received``) from before the program is launched.
 
     A signal JoinScope was started ignoring (a background job's SIGINT) stays ignored,
     for the program too, which inherits the disposition."""
 
     def __init__(self) -> None:
-        self.received: list[int] = []
-        self._previous: dict[int, Any] = {}
+        self.received: list[str] = []
+        self._restore: Any = None
 
     def __enter__(self) -> _HeadlessSignals:
-        self._previous = {signum: signal.signal(signum, lambda signum, _: self.received.append(signum))
-                          for signum in (signal.SIGINT, signal.SIGTERM)
-                          if signal.getsignal(signum) is not signal.SIG_IGN}
+        self._restore = handle_stop_signals(lambda: self.received.append(_INTERRUPT),
+                                            lambda: self.received.append(_TERMINATE), keep_ignored=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+        self._restore()
 
 
 def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _HeadlessSignals,
@@ -224,7 +226,7 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _H
             session.start(launched)
             while not session.finished:
                 while received:
-                    if received.pop(0) == signal.SIGINT:
+                    if received.pop(0) == _INTERRUPT:
                         session.interrupt()
                     else:
                         session.stop()

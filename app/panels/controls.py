@@ -20,6 +20,7 @@ from app.widgets import LabelledSlider
 from core.backends import ASYNCIO, PROCESS, THREAD
 from core.events import CONSUMER, PRODUCER
 from core.scenarios import SCENARIOS, ScenarioConfig
+from core.system import unbounded_queue_note
 
 MAX_LIVE_ACTORS = 8
 WORK_STEP_MS = 10
@@ -53,6 +54,8 @@ class ControlPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: Why the system would not freeze a run's processes, once it has said so.
+        self._pause_refusal: str | None = None
         self.scenario = QComboBox()
         for config in SCENARIOS.values():
             self.scenario.addItem(f"{config.name} — {config.title}", config.name)
@@ -80,6 +83,8 @@ class ControlPanel(QWidget):
         self.interval = LabelledSlider("Production interval", 0, 100, to_value=lambda p: p * WORK_STEP_MS,
                                        from_value=lambda v: round(v / WORK_STEP_MS), text=lambda v: f"{v:g} ms")
         self.maxsize = LabelledSlider("Maxsize", 0, 100, text=lambda v: "unbounded" if v == 0 else f"{v:g}")
+        self.maxsize.setToolTip(f"The queue's maxsize: put() blocks while it holds this many items. "
+                                f"{unbounded_queue_note()}.")
         self.speed = LabelledSlider("Speed", 0, len(SPEEDS) - 1, to_value=_speed, from_value=_speed_position,
                                     text=lambda v: f"{v:g}×")
         self.producers.value_changed.connect(lambda v: self.actors_changed.emit(PRODUCER, int(v)))
@@ -130,6 +135,12 @@ class ControlPanel(QWidget):
         self.scenario.currentIndexChanged.connect(self._on_scenario_changed)
         self._on_scenario_changed()
 
+    def refuse_pause(self, why: str) -> None:
+        """The system would not freeze this run's processes: Pause stays off, and says why."""
+        self._pause_refusal = why
+        self.pause_button.setEnabled(False)
+        self.pause_button.setToolTip(why)
+
     def select_scenario(self, name: str) -> None:
         self.scenario.setCurrentIndex(self.scenario.findData(name))
         self._on_scenario_changed()
@@ -163,7 +174,8 @@ class ControlPanel(QWidget):
         idle = state in ("idle", "finished", "stopped")
         live = state in ("running", "paused", "stalled", "stepping")
         self.start_button.setEnabled(idle)
-        self.pause_button.setEnabled(live and state != "stepping")  # a stepped run moves only when told
+        # A stepped run moves only when told; a system that would not freeze processes cannot pause.
+        self.pause_button.setEnabled(live and state != "stepping" and self._pause_refusal is None)
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_button.setShortcut("Space")
         self.stop_button.setEnabled(live)

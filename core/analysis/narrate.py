@@ -6,9 +6,9 @@ a ``join()`` returned) and not only what happened.
 """
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterable
 
+from core import system
 from core.analysis.model import STOP_EXIT_CODES, RunModel
 from core.backends import PROCESS, describe
 from core.events import (
@@ -147,10 +147,4 @@ def how_it_ended(exitcode: int, backend: str = PROCESS) -> str:
     a task has no exit code of its own: 1 means it died of an exception)."""
     if backend != PROCESS:
         return f"died of an exception (its {describe(backend).unit} ended)"
-    if exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"was killed by {name} (exit code {exitcode})"
-    return f"exited with code {exitcode}"
+    return system.how_it_ended(exitcode)  # a signal on POSIX, a Windows code by its meaning

@@ -146,16 +146,17 @@ class AsyncioSession(InProcessSession):
             self._loop.close()
         self.closed = True
 
-    def pause(self) -> None:
+    def pause(self) -> str | None:
         """Freeze every task: the loop itself waits in a callback until :meth:`resume`."""
         if self.paused:
-            return
+            return None
         self._unpaused.clear()
         self.paused = True
         try:
             self._loop.call_soon_threadsafe(self._hold)
         except RuntimeError:  # the loop has already ended
             pass
+        return None
 
     def resume(self) -> None:
         self._unpaused.set()

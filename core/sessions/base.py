@@ -135,7 +135,8 @@ class SessionBase(ABC, Generic[ActorT]):
     def close(self) -> None: ...
 
     @abstractmethod
-    def pause(self) -> None: ...
+    def pause(self) -> str | None:
+        """Freeze the actors; why they cannot be, or ``None``."""
 
     @abstractmethod
     def resume(self) -> None: ...

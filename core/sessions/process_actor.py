@@ -1,19 +1,16 @@
 """The entry point of every producer and consumer process.
 
-It names the process's actor, makes Ctrl-C the parent's business, turns SIGTERM
-into an orderly exit at the next point where no lock is held (so the queue stays
-usable and the last events are flushed, see :mod:`core.program.termination`), reports the
-start and any exception, and makes blocking calls return control when the actor is
-retired or terminated.
+It names the process's actor, makes Ctrl-C the parent's business, turns the run's stop
+flag (and a SIGTERM) into an orderly exit at the next point where no lock is held (so the
+queue stays usable and the last events are flushed, see :mod:`core.program.termination`),
+reports the start and any exception, and makes blocking calls return control when the
+actor is retired or stopped.  What it asks of the system (priority, signals, watching
+its parent) is in :mod:`core.system`.
 """
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import threading
 import time
-from multiprocessing import parent_process
 from typing import Any
 
 from core.events import ACTOR_START, CONSUMER, ERROR, EXIT_RAISED, describe_exception, wire_record
@@ -25,24 +22,24 @@ from core.queues.acting import Retired, current_pid, set_process_actor, set_proc
 from core.scenarios import ScenarioConfig
 from core.stepping.gate import EXIT, actor_index, returning_from
 from core.stepping.stepped_queues import SteppedJoinableQueue
+from core.system import exit_when_parent_dies, leave_interrupts_to_parent, lower_priority
 
 EXIT_TERMINATED = termination.EXIT_TERMINATED
 #: The exit code of an actor whose observer died.
 EXIT_PARENT_GONE = 70
-#: Actors run a little below the observer's priority: when a busy run and the window
-#: share too few cores, the window keeps drawing and the actors wait for it (through
-#: the bounded event channel) rather than the other way round.
-ACTOR_NICENESS = 10
 
 
 def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl, config: ScenarioConfig) -> None:
     """Run one actor's code to its end; the process's exit code tells how it ended."""
     name = f"{role}-{number}"
     set_process_actor(name)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(ACTOR_NICENESS)
-    termination.install()
-    _exit_with_parent()
+    leave_interrupts_to_parent()
+    # A little below the observer's priority: when a busy run and the window share too few
+    # cores, the window keeps drawing and the actors wait for it (through the bounded event
+    # channel) rather than the other way round.
+    lower_priority()
+    termination.install(control.stop_requested)
+    exit_when_parent_dies(EXIT_PARENT_GONE)
     reporter = queue._reporter
     gate = queue.step_gate if isinstance(queue, SteppedJoinableQueue) else None
     if gate is None:  # in step mode the observer announces the start, in a fixed order
@@ -82,18 +79,3 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
     if exitcode:
         sys.exit(exitcode)
 
-
-def _exit_with_parent() -> None:
-    """End this process as soon as the observer that started it dies (killed outright,
-    say): nobody would read its events or stop it.  A thread of its own waits on the
-    parent's sentinel for the process's whole life — also while its exit waits for a
-    queue's feeder thread to push into a pipe that nobody will ever read again."""
-    parent = parent_process()
-    if parent is None:
-        return
-
-    def wait_then_exit() -> None:
-        parent.join()
-        os._exit(EXIT_PARENT_GONE)
-
-    threading.Thread(target=wait_then_exit, name="joinscope-parent-watch", daemon=True).start()

@@ -103,10 +103,11 @@ class ThreadSession(InProcessSession):
         self._join_threads(STOP_WAIT_S)
         self.closed = True
 
-    def pause(self) -> None:
+    def pause(self) -> str | None:
         """Hold every actor at its next pause point (see the module's docstring)."""
         self._unpaused.clear()
         self.paused = True
+        return None
 
     def resume(self) -> None:
         self._unpaused.set()
