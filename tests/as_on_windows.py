@@ -7,9 +7,10 @@ project's modules import from outside the project (the stdlib, Qt, numpy, psutil
 its own copies of those, with their own branches), then removes the POSIX-only names from
 ``os``, ``signal`` and ``socket``, gives ``signal`` Windows' own (``SIGBREAK``), makes
 ``resource`` and ``fcntl`` unimportable, sets ``sys.platform`` to ``"win32"`` (so the project's
-own branches go Windows' way) and imports the project's modules one by one.  It prints a JSON object: how many modules were imported,
-and for each that failed, the error.  (What a function does later, when it is called, is the
-type checker's part: ``mypy --platform win32``, in ``.ci/portability.py``.)
+own branches go Windows' way) and imports the project's modules one by one.  It prints a JSON
+object: how many modules were imported, and for each that failed, the error.  (What a function
+does later, when it is called, is the type checker's part: ``mypy --platform win32``, in
+``.ci/portability.py``.)
 """
 from __future__ import annotations
 

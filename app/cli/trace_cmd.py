@@ -5,7 +5,9 @@ window by default, or with ``--no-gui`` only recording (and a summary at the end
 The program's standard streams are JoinScope's own, untouched; JoinScope's few
 words go to standard error after the program has ended, each line starting with
 ``joinscope:``.  The exit code is the program's (128 + N if signal N ended it); 3 when
-``--timeout`` stopped it, 130 when a Ctrl-C did not end it by itself and JoinScope had to.
+``--timeout`` stopped it, 130 when a Ctrl-C did not end it by itself and JoinScope had to
+(on Windows 0xC000013A), 143 when JoinScope was asked to end and stopped it (SIGTERM,
+closing the window after Stop; on Windows Ctrl-Break), whatever the system made of its end.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import argparse
 import os
 import sys
 
-from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
+from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED, EXIT_TERMINATED
 from app.cli.window_options import add_scale_option
 from core.backends import BACKENDS, describe  # names only: it imports nothing
 from core.system import exit_code_for_shell, handle_stop_signals
@@ -162,11 +164,13 @@ def run_trace(args: argparse.Namespace) -> int:
         session = TraceSession(args.script, args.args, timeout_s=args.timeout_s, queues=args.queues)
         summary, write_error = _run_in_window(session, writer, config, getattr(args, "scale", None))
     _report(session, summary, args, write_error)
-    from core.tracing.session import INTERRUPTED, TIMED_OUT
+    from core.tracing.session import INTERRUPTED, STOPPED_BY_USER, TIMED_OUT
     if session.outcome == TIMED_OUT:
         return EXIT_STALLED
     if session.outcome == INTERRUPTED and session.forced:
         return EXIT_INTERRUPTED
+    if session.outcome == STOPPED_BY_USER and session.forced:
+        return EXIT_TERMINATED
     code = session.returncode
     if code is None:
         return 1
