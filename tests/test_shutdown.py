@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -89,11 +90,36 @@ def test_a_signal_to_the_window_ends_every_child_within_two_seconds(send):
     assert "Traceback" not in err and "leaked" not in err, err
 
 
+def _event(line: str) -> dict:
+    try:
+        return json.loads(line)
+    except ValueError:  # the line being written
+        return {}
+
+
+def started_actors(record: Path, count: int, timeout_s: float = 30.0) -> None:
+    """Wait until ``count`` producers and consumers have started their code (their
+    ``actor_start`` is in ``record``): from then on each watches its parent.  (A worker
+    still starting — a spawned interpreter importing its modules, which takes a second or
+    more on a loaded machine — notices only once it gets there.)"""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        lines = record.read_text().splitlines()[1:] if record.exists() else []
+        started = {event["actor"] for event in map(_event, lines)
+                   if event.get("kind") == "actor_start" and event["actor"] != "main"}
+        if len(started) >= count:
+            return
+        assert time.monotonic() < deadline, f"only {sorted(started)} started"
+        time.sleep(0.02)
+
+
 @pytest.mark.parametrize("while_stopping", [False, True])
-def test_workers_exit_on_their_own_when_joinscope_is_killed(while_stopping):
-    process = launch("run", *BUSY, "--quiet")
+def test_workers_exit_on_their_own_when_joinscope_is_killed(while_stopping, tmp_path):
+    record = tmp_path / "busy.jsonl"
+    process = launch("run", *BUSY, "--quiet", "--record", str(record))
     try:
         children = workers_of(process, 5)
+        started_actors(record, 5)
         if while_stopping:  # killed mid-stop: workers already on their way out must not hang in it
             ask_to_end(process)
             time.sleep(0.03)  # a fixed moment on purpose: during the stop, not after it
