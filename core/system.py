@@ -204,8 +204,8 @@ def exit_code_for_shell(returncode: int) -> int:
 
 
 #: Windows' codes for how a process was ended from outside, by name.
-_WINDOWS_ENDINGS = {0xC000013A: "was interrupted by Ctrl-C", 0xC0000005: "crashed (access violation)",
-                    0xC00000FD: "crashed (stack overflow)", 0xC0000409: "crashed (stack buffer overrun)"}
+_WINDOWS_ENDINGS = {0xC000013A: "was interrupted by Ctrl-C", 0xC0000005: "crashed with an access violation",
+                    0xC00000FD: "crashed with a stack overflow", 0xC0000409: "crashed with a stack buffer overrun"}
 
 
 def how_it_ended(exitcode: int) -> str:

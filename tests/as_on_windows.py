@@ -122,7 +122,11 @@ def main() -> None:
         sys.exit(result.returncode)
     outside = sys.stdin.read().split()
     names, failures = import_as_on_windows(outside)
-    print(json.dumps({"modules": len(names), "failures": failures}))
+    exit_codes = sys.modules.get("app.cli.exit_codes")
+    print(json.dumps({"modules": len(names), "failures": failures,
+                      # what the commands exit with there (the module's own values, as on Windows)
+                      "exit_codes": {name: getattr(exit_codes, name) for name in dir(exit_codes)
+                                     if name.startswith("EXIT_")} if exit_codes is not None else {}}))
 
 
 if __name__ == "__main__":
