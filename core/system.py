@@ -491,10 +491,23 @@ class ChildPipe:
             self.token = str(handle)
 
     def popen_arguments(self) -> dict[str, Any]:
-        """What ``subprocess.Popen`` needs to hand the read end over."""
+        """What ``subprocess.Popen`` needs to hand the read end over.
+
+        On Windows a handle list limits what the child inherits to the handles in it, so the
+        standard streams are named too (as descriptors 0, 1, 2: ``subprocess`` adds their handles
+        to the list); left out, the child would lose JoinScope's standard input and output."""
         if sys.platform == "win32":
+            import msvcrt
             import subprocess
-            return {"startupinfo": subprocess.STARTUPINFO(lpAttributeList={"handle_list": [int(self.token)]})}
+            arguments: dict[str, Any] = {
+                "startupinfo": subprocess.STARTUPINFO(lpAttributeList={"handle_list": [int(self.token)]})}
+            for stream, fd in (("stdin", 0), ("stdout", 1), ("stderr", 2)):
+                try:
+                    msvcrt.get_osfhandle(fd)
+                except OSError:  # no such stream (started without a console)
+                    continue
+                arguments[stream] = fd
+            return arguments
         return {"pass_fds": (self._read_end,)}
 
     def child_started(self) -> None:

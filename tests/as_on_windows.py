@@ -91,13 +91,13 @@ def import_as_on_windows(outside: list[str]) -> tuple[list[str], dict[str, str]]
     for name in [m for m in sys.modules if m.split(".")[0] in PACKAGES]:
         del sys.modules[name]
     for module_name, attributes in POSIX_ONLY.items():
-        module = sys.modules[module_name]
+        module = importlib.import_module(module_name)
         for attribute in attributes:
             if hasattr(module, attribute):
                 delattr(module, attribute)
     for module_name, values in WINDOWS_ONLY.items():
         for attribute, value in values.items():
-            setattr(sys.modules[module_name], attribute, value)
+            setattr(importlib.import_module(module_name), attribute, value)
     for name in POSIX_MODULES:
         sys.modules.pop(name, None)
     sys.meta_path.insert(0, _Absent())  # type: ignore[arg-type]

@@ -65,7 +65,8 @@ def test_no_module_but_core_system_uses_a_posix_only_name():
     for path in _project_sources():
         if path == ROOT / "core" / "system.py":
             continue
-        tree = ast.parse(path.read_text(), str(path))
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text, str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
                     and node.attr in POSIX_ONLY.get(node.value.id, ()):
@@ -77,7 +78,7 @@ def test_no_module_but_core_system_uses_a_posix_only_name():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             found += [f"{path.relative_to(ROOT)}:{node.lineno} import {name}" for name in names
                       if name.split(".")[0] in POSIX_MODULES]
-        if '"/proc' in path.read_text():
+        if '"/proc' in text:
             found.append(f"{path.relative_to(ROOT)}: reads /proc")
     assert not found, found
 
