@@ -230,6 +230,15 @@ def how_it_ended(exitcode: int) -> str:
     return f"exited with code {exitcode}"
 
 
+#: The exit code Windows gives a process JoinScope ends there (``TerminateProcess`` as psutil calls
+#: it, and the end of a traced program's Job Object): SIGTERM's number, as on POSIX.
+WINDOWS_STOP_CODE = 15
+#: Exit codes that mean "ended by JoinScope's stop", on whichever system a recording was made: 143
+#: (left at the stop flag, or on SIGTERM), -15 and -9 (SIGTERM and SIGKILL; multiprocessing also
+#: reports its ``terminate()`` and ``kill()`` on Windows as -15), 15 (Windows, see above).
+STOP_EXIT_CODES = frozenset({EXIT_TERMINATED, -signal.SIGTERM, -9, WINDOWS_STOP_CODE})
+
+
 # -- other processes --------------------------------------------------------------------------
 class SuspendRefused(Exception):
     """The system would not suspend (or resume) a process: the message says why."""
@@ -373,7 +382,7 @@ class ProgramTree:
         """End every process of the tree now (Windows; on POSIX the processes are signalled
         by :func:`stop_process_trees`)."""
         if sys.platform == "win32" and self._job is not None:
-            _kernel32().TerminateJobObject(self._job, 1)
+            _kernel32().TerminateJobObject(self._job, WINDOWS_STOP_CODE)
 
     def release(self, end_processes: bool) -> None:
         """Let go of the tree: ending what still runs in it, or leaving it to run, as a plain
@@ -381,7 +390,7 @@ class ProgramTree:
         if sys.platform == "win32" and self._job is not None:
             kernel32 = _kernel32()
             if end_processes:
-                kernel32.TerminateJobObject(self._job, 1)
+                kernel32.TerminateJobObject(self._job, WINDOWS_STOP_CODE)
             else:
                 _set_kill_on_close(self._job, False)
             kernel32.CloseHandle(self._job)

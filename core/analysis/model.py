@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from core import system
 from core.analysis.compaction import compact_lane
 from core.events import (
     ACTOR_EXIT,
@@ -52,8 +53,8 @@ STOPPED = "stopped"
 STATES = (STARTING, RUNNING, WORKING, WAITING_GET, BLOCKED_PUT, WAITING_JOIN, EXITED, CRASHED, STOPPED)
 STATE_CODES = {state: code for code, state in enumerate(STATES)}
 FINAL_STATES = frozenset({EXITED, CRASHED, STOPPED})
-#: Exit codes that mean "ended by JoinScope's stop", not by the actor's own failure.
-STOP_EXIT_CODES = frozenset({143, -15, -9})
+#: Exit codes that mean "ended by JoinScope's stop", not by the actor's own failure (every system's).
+STOP_EXIT_CODES = system.STOP_EXIT_CODES
 
 
 @dataclass

@@ -9,9 +9,11 @@ its parent) is in :mod:`core.system`.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
-from typing import Any
+from multiprocessing import util
+from typing import Any, NoReturn
 
 from core.events import ACTOR_START, CONSUMER, ERROR, EXIT_RAISED, describe_exception, wire_record
 from core.program import termination
@@ -69,6 +71,8 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
             exitcode = EXIT_RAISED
         if gate is not None:
             gate.pause(EXIT, reporter, where=returning_from(code))
+    except SystemExit as stopped:  # the run's stop, seen at a point where no lock is held
+        exitcode = stopped.code if isinstance(stopped.code, int) else EXIT_RAISED
     finally:
         if termination.requested():
             # The run is being stopped: tasks not yet sent are dropped (nobody will get
@@ -76,6 +80,20 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
             # never dies holding the queue's write lock, as a cancelled feeder could.
             queue.discard_unsent()
         reporter.close()
-    if exitcode:
-        sys.exit(exitcode)
+    _leave(exitcode)
+
+
+def _leave(exitcode: int) -> NoReturn:
+    """End the actor's process now that all it reported is on its way: multiprocessing's own
+    exit work (its finalizers flush the queues and join their feeder threads, so nothing sent
+    is lost) and the standard streams — but not the interpreter's teardown, which frees every
+    module one by one: at an actor's low priority on a busy machine that takes half a second,
+    and ``main``'s join of the process (and so the run, and a stop) would wait for it."""
+    util._exit_function()  # type: ignore[attr-defined]  # (private: what a process runs at its end)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(exitcode)
 
