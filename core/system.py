@@ -203,7 +203,7 @@ def exit_code_for_shell(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-#: Windows' codes for how a process was ended from outside, by name.
+#: Windows' status codes (NTSTATUS) a process may end with, in words.
 _WINDOWS_ENDINGS = {0xC000013A: "was interrupted by Ctrl-C", 0xC0000005: "crashed with an access violation",
                     0xC00000FD: "crashed with a stack overflow", 0xC0000409: "crashed with a stack buffer overrun"}
 
