@@ -13,10 +13,21 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 ORGANISATION = APPLICATION = "JoinScope"
+#: A folder to keep the settings in instead of the user's own (a portable install, a test run).
+#: Unlike ``XDG_CONFIG_HOME``, which Qt reads on Linux only, it works on every system.
+SETTINGS_DIR_VARIABLE = "JOINSCOPE_SETTINGS_DIR"
 #: How many recordings File ▸ Open recent lists.
 RECENT_LIMIT = 8
 _RECENT = "recent/recordings"
 _GEOMETRY = "window/geometry"
+
+
+def use_folder_from_environment() -> None:
+    """Keep the settings in :data:`SETTINGS_DIR_VARIABLE`'s folder, if it names one (called when
+    the application starts)."""
+    folder = os.environ.get(SETTINGS_DIR_VARIABLE)
+    if folder:
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
 
 
 def _settings() -> QSettings:

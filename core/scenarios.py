@@ -12,6 +12,7 @@ import multiprocessing
 from dataclasses import dataclass
 
 from core.backends import BACKENDS, PROCESS
+from core.system import PLATFORM_NAME, max_queue_size, start_method_refusal
 
 JOIN_PRODUCERS_FIRST = "producers-first"
 JOIN_QUEUE_FIRST = "queue-first"
@@ -148,6 +149,22 @@ def _pool(**settings: object) -> ScenarioConfig:
     defaults: dict[str, object] = {"producers": 0, "consumers": 0, "tasks": 2000, "work_ms": 2.0,
                                    "fail_every": 50, "stall_timeout_s": 10.0}
     return ScenarioConfig(**{**defaults, **settings})  # type: ignore[arg-type]
+def refusal_here(config: ScenarioConfig) -> str | None:
+    """Why ``config`` cannot run on this system, worded for a command line (``None``: it can).
+
+    Limits of the system, not of the scenario (a recording made elsewhere still replays
+    here): processes may start only as this system allows, and a process queue's ``maxsize``
+    is a semaphore's count, which macOS caps at 32,767 (:func:`core.system.max_queue_size`)."""
+    if config.backend != PROCESS:
+        return None
+    refusal = start_method_refusal(config.start_method)
+    if refusal is not None:
+        return refusal
+    limit = max_queue_size()
+    if config.maxsize > limit:
+        return (f"maxsize can be at most {limit:,} for processes on {PLATFORM_NAME} (the system's limit for a "
+                f"semaphore, which counts a JoinableQueue's free slots), not {config.maxsize:,}")
+    return None
 
 
 SCENARIOS: dict[str, ScenarioConfig] = {

@@ -65,7 +65,9 @@ class ScenarioSession(EventSource, Protocol):
     config: ScenarioConfig
     paused: bool
 
-    def pause(self) -> None: ...
+    def pause(self) -> str | None:
+        """Freeze the run's actors; why the system would not, or ``None``."""
+        ...
 
     def resume(self) -> None: ...
 

@@ -9,10 +9,11 @@ import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # What the window remembers (app/preferences.py) is kept apart from the user's own settings:
-# the commands the tests run share this folder; each test's own windows get a folder of its own.
-_CONFIG_HOME = tempfile.mkdtemp(prefix="joinscope-test-config-")
-os.environ["XDG_CONFIG_HOME"] = _CONFIG_HOME
-atexit.register(shutil.rmtree, _CONFIG_HOME, True)
+# the commands the tests run share this folder (on every system: Qt reads XDG_CONFIG_HOME on
+# Linux only); each test's own windows get a folder of their own (own_settings, below).
+_SETTINGS_DIR = tempfile.mkdtemp(prefix="joinscope-test-settings-")
+os.environ["JOINSCOPE_SETTINGS_DIR"] = _SETTINGS_DIR
+atexit.register(shutil.rmtree, _SETTINGS_DIR, True)
 
 import psutil  # noqa: E402
 import pytest  # noqa: E402

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import pytest
 
 from core.recordings.trace import read_trace
 from tests.runs import replay_mismatch
+from tests.signals import CAN_INTERRUPT_A_GROUP, OWN_GROUP, TERMINATED, ask_to_end, interrupt
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -163,12 +163,16 @@ def test_record_never_overwrites_silently(tmp_path):
     assert result.returncode == 2 and "cannot write" in result.stderr
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_stops_the_run_cleanly_and_keeps_the_trace(tmp_path, signum, code):
+@pytest.mark.parametrize("send, code", [
+    pytest.param(interrupt, 130, id="ctrl-c",
+                 marks=pytest.mark.skipif(not CAN_INTERRUPT_A_GROUP, reason="Windows: Ctrl-C reaches a console")),
+    pytest.param(ask_to_end, TERMINATED, id="a-request-to-end"),  # SIGTERM; Windows: Ctrl-Break
+])
+def test_a_signal_stops_the_run_cleanly_and_keeps_the_trace(tmp_path, send, code):
     trace = tmp_path / "cut.jsonl"
     process = subprocess.Popen([sys.executable, "-m", "app", "run", "--tasks", "500", "--consumers", "3",
                                 "--work-ms", "50", "--record", str(trace)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **OWN_GROUP)
     try:
         deadline = time.monotonic() + 30
         while not any('"consumer-2"' in line and '"get"' in line
@@ -177,7 +181,7 @@ def test_a_signal_stops_the_run_cleanly_and_keeps_the_trace(tmp_path, signum, co
             time.sleep(0.05)
         workers = psutil.Process(process.pid).children(recursive=True)
         sent = time.monotonic()
-        process.send_signal(signum)
+        send(process)
         out, err = process.communicate(timeout=10)
         assert time.monotonic() - sent < 2.0
     finally:

@@ -3,15 +3,25 @@ hangs.  Each is reported with its actor and exit code, named in the stall diagno
 the window stays responsive, and Stop still ends everything within a second."""
 from __future__ import annotations
 
-import os
-import signal
+import sys
 
+import psutil
 from PySide6.QtCore import QTimer
 
 from app.bridge.controller import STOPPED
 from core.analysis.model import BLOCKED_PUT, WORKING
 from core.scenarios import scenario
+from core.system import how_it_ended
 from tests.runs import live_children
+
+#: What a process killed from outside exits with: -9 (SIGKILL) on POSIX; on Windows, the code
+#: ``TerminateProcess`` was given (psutil gives 15).
+KILLED = 15 if sys.platform == "win32" else -9
+
+
+def kill(pid: int) -> None:
+    """Kill the process outright: SIGKILL, or ``TerminateProcess`` on Windows."""
+    psutil.Process(pid).kill()
 
 
 def pid_when(window, qtbot, actor: str, state: str) -> int:
@@ -39,11 +49,13 @@ def stop_within_a_second(window, qtbot) -> None:
 
 def test_a_consumer_killed_mid_task_is_named_with_its_signal(window, qtbot):
     window.start_run(scenario("seed", consumers=2, tasks=6, work_ms=300.0, speed=1.0, stall_timeout_s=1.0))
-    os.kill(pid_when(window, qtbot, "consumer-0", WORKING), signal.SIGKILL)
+    kill(pid_when(window, qtbot, "consumer-0", WORKING))
     with qtbot.waitSignal(window.controller.stalled, timeout=20_000) as stalled:
         pass
-    assert "consumer-0 crashed (exit code -9) holding task" in stalled.args[0]
-    assert "consumer-0 crashed: it was killed by SIGKILL (exit code -9)" in window.controls.problems.text()
+    assert f"consumer-0 crashed (exit code {KILLED}) holding task" in stalled.args[0]
+    assert f"consumer-0 crashed: it {how_it_ended(KILLED)}" in window.controls.problems.text()
+    if sys.platform != "win32":
+        assert how_it_ended(KILLED) == "was killed by SIGKILL (exit code -9)"
     assert window.controller.model.actors["consumer-0"].state == "crashed"
     assert_responsive(qtbot)
     stop_within_a_second(window, qtbot)
@@ -51,10 +63,10 @@ def test_a_consumer_killed_mid_task_is_named_with_its_signal(window, qtbot):
 
 def test_a_producer_killed_while_blocked_in_put_is_reported(window, qtbot):
     window.start_run(scenario("bounded", work_ms=400.0, speed=1.0, stall_timeout_s=1.0))
-    os.kill(pid_when(window, qtbot, "producer-0", BLOCKED_PUT), signal.SIGKILL)
-    qtbot.waitUntil(lambda: "producer-0 crashed: it was killed by SIGKILL" in window.controls.problems.text(),
+    kill(pid_when(window, qtbot, "producer-0", BLOCKED_PUT))
+    qtbot.waitUntil(lambda: f"producer-0 crashed: it {how_it_ended(KILLED)}" in window.controls.problems.text(),
                     timeout=10_000)
-    assert window.controller.model.actors["producer-0"].exitcode == -9
+    assert window.controller.model.actors["producer-0"].exitcode == KILLED
     assert_responsive(qtbot)
     if window.controller.state in ("running", "stalled"):
         stop_within_a_second(window, qtbot)
@@ -64,7 +76,7 @@ def test_a_producer_killed_while_blocked_in_put_is_reported(window, qtbot):
 def test_a_hung_consumer_is_named_and_stop_still_ends_it(window, qtbot):
     window.start_run(scenario("seed", consumers=1, tasks=4, work_ms=200.0, speed=1.0, stall_timeout_s=1.0))
     pid = pid_when(window, qtbot, "consumer-0", WORKING)
-    os.kill(pid, signal.SIGSTOP)  # hangs for good: it cannot even handle SIGTERM
+    psutil.Process(pid).suspend()  # hangs for good: frozen, it cannot even look at the stop flag
     with qtbot.waitSignal(window.controller.stalled, timeout=20_000) as stalled:
         pass
     assert "consumer-0 is still working on" in stalled.args[0]

@@ -33,7 +33,7 @@ def test_core_never_imports_qt():
     assert modules >= 60, "every subpackage is walked"
     assert not qt, qt
     for path in (ROOT / "core").rglob("*.py"):
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
         assert "PySide6" not in text and "pyqtgraph" not in text, path
 
 
@@ -47,7 +47,7 @@ def test_the_command_line_loads_no_qt_until_a_window_opens():
 
 def test_every_subpackage_says_what_it_is_for():
     for init in [*(ROOT / "core").rglob("__init__.py"), *(ROOT / "app").rglob("__init__.py")]:
-        text = init.read_text()
+        text = init.read_text(encoding="utf-8")
         assert text.startswith('"""'), init
         first_line = text[3:].splitlines()[0].removesuffix('"""')
         assert first_line.endswith("."), f"{init}: {first_line!r}"

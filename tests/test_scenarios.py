@@ -1,13 +1,12 @@
 """Each library scenario, run for real (sped up), ends as the tutorial says it should."""
 from __future__ import annotations
 
-import multiprocessing
-
 import pytest
 
 from core.events import ERROR, GET, JOIN_RETURN, PUT, PUT_WAIT, TASK_DONE
 from core.scenarios import SCENARIOS
 from core.sessions.runner import COMPLETED, STALLED
+from core.system import start_methods
 from tests.runs import kinds, replay_mismatch, run_scenario
 
 
@@ -106,7 +105,7 @@ def test_throughput_moves_every_task_exactly_once():
     assert replay_mismatch(events) is None
 
 
-@pytest.mark.parametrize("method", [m for m in ("fork", "forkserver") if m in multiprocessing.get_all_start_methods()])
+@pytest.mark.parametrize("method", [m for m in start_methods() if m != "spawn"])
 def test_seed_runs_on_other_start_methods(method):
     result, events = run_scenario("seed", start_method=method)
     assert result.outcome == COMPLETED

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 import pickle
-import socket
 import stat
+import sys
 import threading
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client
@@ -17,6 +17,8 @@ from core.tracing.channel import QUEUE_CREATED, load_message
 from core.tracing.session import TraceSession
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
+#: The program's children start as they may on this system (fork where there is fork, as macOS allows).
+START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 
 
 def test_messages_of_plain_data_load():
@@ -31,16 +33,20 @@ def test_a_message_naming_any_class_or_function_is_refused(payload):
         load_message(pickle.dumps(payload))
 
 
-def test_the_socket_is_private_and_a_wrong_key_is_turned_away():
+def test_the_listener_is_private_and_a_wrong_key_is_turned_away():
     with TraceSession(str(PROGRAMS / "hang.py")) as session:
         session.start()
         events = []
         while not any(e.kind == "join_enter" and e.queue for e in events):
             events += session.poll(0.05)
-        folder = os.path.dirname(session._server.getsockname())
-        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        address = session._listener.address
+        folder = session._dir
+        if sys.platform != "win32":  # a Unix socket, in a folder only this user may enter
+            assert os.path.dirname(address) == folder and stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        else:  # a named pipe
+            assert address.startswith("\\\\.\\pipe\\joinscope-")
         refused: list[BaseException] = []
-        stranger = threading.Thread(target=_connect_with_a_wrong_key, args=(session._server.getsockname(), refused))
+        stranger = threading.Thread(target=_connect_with_a_wrong_key, args=(address, refused))
         stranger.start()
         while stranger.is_alive():  # the session turns the stranger away and carries on
             events += session.poll(0.05)
@@ -55,17 +61,16 @@ def test_the_socket_is_private_and_a_wrong_key_is_turned_away():
 
 def _connect_with_a_wrong_key(address: str, refused: list) -> None:
     try:
-        Client(address, family="AF_UNIX", authkey=b"not the key")
+        Client(address, authkey=b"not the key")
     except BaseException as error:
         refused.append(error)
 
 
 def test_a_peer_that_says_nothing_is_dropped_and_the_run_goes_on(monkeypatch):
-    monkeypatch.setattr("core.tracing.session.HANDSHAKE_S", 0.3)
-    with TraceSession(str(PROGRAMS / "plain_module.py"), ["fork", "10"]) as session:
+    monkeypatch.setattr("core.tracing.listener.HANDSHAKE_S", 0.3)
+    with TraceSession(str(PROGRAMS / "plain_module.py"), [START_METHOD, "10"]) as session:
         session.start()
-        silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        silent.connect(session._server.getsockname())
+        silent = Client(session._listener.address)  # connects, and never answers the challenge
         try:
             events = []
             while not session.finished:

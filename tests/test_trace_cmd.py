@@ -1,9 +1,8 @@
 """``joinscope trace`` on real programs: output and exit codes unchanged, traces exact, bad input, signals."""
 from __future__ import annotations
 
+import multiprocessing
 import os
-import resource
-import signal
 import subprocess
 import sys
 import time
@@ -19,11 +18,21 @@ from core.analysis.outcome import judge
 from core.events import ACTOR_EXIT, ERROR, GET, JOIN_RETURN, PUT, TASK_DONE
 from core.recordings.replay import ReplayCursor, load_recording
 from core.recordings.trace import check_counts, read_trace
+from tests.signals import CAN_INTERRUPT_A_GROUP, OWN_GROUP, TERMINATED, ask_to_end, interrupt, interrupt_group
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "tests" / "programs"
-METHODS = ("spawn", "forkserver", "fork")
 NOTE = "joinscope: "
+
+
+def available(*methods: str) -> list[str]:
+    """Those of ``methods`` a user's program can start processes with here (Windows: spawn only)."""
+    return [method for method in methods if method in multiprocessing.get_all_start_methods()]
+
+
+METHODS = available("spawn", "forkserver", "fork")
+#: A start method for programs that take one: fork where there is fork (macOS has it, if unsafe).
+FORK_IF_ANY = available("fork", "spawn")[0]
 
 
 def plain(program: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -156,7 +165,7 @@ def test_a_daemon_consumer_ended_by_the_program_exit_loses_nothing(tmp_path):
     assert model.actors["consumer"].state == STOPPED and judge(model, traced=True).clean
 
 
-@pytest.mark.parametrize("method", ("spawn", "forkserver"))
+@pytest.mark.parametrize("method", available("spawn", "forkserver"))
 def test_a_queue_made_at_module_level_in_a_re_imported_main_keeps_names_apart(tmp_path, method):
     events, _, _ = trace_and_compare(tmp_path, "module_level.py", method)
     assert_exact(events)
@@ -165,7 +174,7 @@ def test_a_queue_made_at_module_level_in_a_re_imported_main_keeps_names_apart(tm
     assert sorted(e.actor for e in events if e.kind == "actor_start") == ["main", "worker"]
 
 
-@pytest.mark.parametrize("method", ("spawn", "fork"))
+@pytest.mark.parametrize("method", available("spawn", "fork"))
 def test_exceptions_and_exit_codes_pass_through(tmp_path, method):
     events, _, result = trace_and_compare(tmp_path, "crash.py", method)
     assert result.returncode == 1
@@ -261,6 +270,8 @@ def test_bad_input_gets_one_line_and_exit_2(args, clue):
     assert result.stdout == ""
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="a device that is always full: Linux only "
+                                                           "(the variant below limits the file's size)")
 def test_a_record_that_cannot_take_its_header_is_refused_before_the_program_runs():
     result = traced("--no-gui", "--overwrite", "--record", "/dev/full", str(PROGRAMS / "no_queue.py"))
     assert result.returncode == 2 and result.stdout == ""
@@ -268,17 +279,38 @@ def test_a_record_that_cannot_take_its_header_is_refused_before_the_program_runs
                                      "No space left on device")
 
 
-def test_a_full_disk_ends_the_recording_not_the_program(tmp_path):
-    record = tmp_path / "small.jsonl"
-    limit = 30_000
-    expected = plain("plain_module.py", "fork", "300")
+def _with_file_size_limit(limit: int) -> dict:
+    """``subprocess.run`` arguments that cap the size of any file the command writes (POSIX)."""
+    import resource
 
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return {"preexec_fn": small_files}
 
+
+NO_FILE_SIZE_LIMIT = pytest.mark.skipif(sys.platform == "win32", reason="Windows cannot cap a file's size from "
+                                                                         "outside: no full disk to be had")
+
+
+@NO_FILE_SIZE_LIMIT
+def test_a_record_that_cannot_take_its_header_is_refused_before_the_program_runs_as_on_a_full_disk(tmp_path):
+    record = tmp_path / "full.jsonl"
     result = subprocess.run([sys.executable, "-m", "app", "trace", "--no-gui", "--record", str(record),
-                             str(PROGRAMS / "plain_module.py"), "fork", "300"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=30, preexec_fn=small_files)
+                             str(PROGRAMS / "no_queue.py")], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                            **_with_file_size_limit(10))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == (f"joinscope trace: error: argument --record: cannot write {record}: "
+                                     "File too large")
+
+
+@NO_FILE_SIZE_LIMIT
+def test_a_full_disk_ends_the_recording_not_the_program(tmp_path):
+    record = tmp_path / "small.jsonl"
+    limit = 30_000
+    expected = plain("plain_module.py", FORK_IF_ANY, "300")
+    result = subprocess.run([sys.executable, "-m", "app", "trace", "--no-gui", "--record", str(record),
+                             str(PROGRAMS / "plain_module.py"), FORK_IF_ANY, "300"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=30, **_with_file_size_limit(limit))
     stderr, notes = own_and_notes(result.stderr)
     assert (result.returncode, result.stdout, stderr) == (expected.returncode, expected.stdout, expected.stderr)
     assert notes[0].endswith("on 1 queue(s): puts 301 · gets 301 · task_done calls 301")  # all observed
@@ -297,7 +329,8 @@ def test_an_existing_record_is_never_overwritten(tmp_path):
     assert record.read_text() == "precious\n"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0,
+                    reason="root reads any file; on Windows chmod cannot take reading away")
 def test_an_unreadable_script_is_refused(tmp_path):
     script = tmp_path / "secret.py"
     script.write_text("print('no')\n")
@@ -310,7 +343,7 @@ def _start_hung(tmp_path: Path, record: Path) -> tuple[subprocess.Popen, list[ps
     """``joinscope trace`` of hang.py in a process group of its own, once main waits in join()."""
     process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--no-gui", "--record", str(record),
                                 str(PROGRAMS / "hang.py")], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, **OWN_GROUP)
     deadline = time.monotonic() + 20
     while not (record.exists() and '"join_enter"' in record.read_text()):
         assert time.monotonic() < deadline and process.poll() is None, process.stderr
@@ -318,20 +351,22 @@ def _start_hung(tmp_path: Path, record: Path) -> tuple[subprocess.Popen, list[ps
     return process, psutil.Process(process.pid).children(recursive=True)
 
 
-@pytest.mark.parametrize("signum, to_group, code", [
-    (signal.SIGINT, True, 130),   # Ctrl-C in a terminal: the whole foreground group
-    (signal.SIGINT, False, 130),  # a SIGINT for JoinScope alone is passed on
-    (signal.SIGTERM, False, 143),
-])
-def test_signals_leave_no_process_behind(tmp_path, signum, to_group, code):
+SIGNALS = [
+    pytest.param(interrupt_group, 130, id="ctrl-c-to-the-terminal-group",  # the whole foreground group
+                 marks=pytest.mark.skipif(not CAN_INTERRUPT_A_GROUP, reason="Windows: Ctrl-C reaches a console")),
+    pytest.param(interrupt, 130, id="sigint-to-joinscope-alone",  # passed on to the program
+                 marks=pytest.mark.skipif(not CAN_INTERRUPT_A_GROUP, reason="Windows: Ctrl-C reaches a console")),
+    pytest.param(ask_to_end, TERMINATED, id="a-request-to-end"),  # SIGTERM; Windows: Ctrl-Break
+]
+
+
+@pytest.mark.parametrize("send, code", SIGNALS)
+def test_signals_leave_no_process_behind(tmp_path, send, code):
     record = tmp_path / "cut.jsonl"
     process, tree = _start_hung(tmp_path, record)
     try:
         assert len(tree) >= 2  # the program, its consumer (and multiprocessing's helpers)
-        if to_group:
-            os.killpg(process.pid, signum)
-        else:
-            process.send_signal(signum)
+        send(process)
         out, err = process.communicate(timeout=15)
     finally:
         if process.poll() is None:
@@ -341,18 +376,21 @@ def test_signals_leave_no_process_behind(tmp_path, signum, to_group, code):
     assert out == "joining\n"
     _, alive = psutil.wait_procs(tree, timeout=3.0)
     assert not alive
-    assert "joinscope: interrupted" in err or signum == signal.SIGTERM
+    assert "joinscope: interrupted" in err or code == TERMINATED
     assert check_counts(read_trace(record).events, allow_gaps=True) is None
 
 
+@pytest.mark.skipif(not CAN_INTERRUPT_A_GROUP, reason="Windows: Ctrl-C reaches a whole console, so it cannot be "
+                                                      "sent to JoinScope's group alone; Ctrl-Break's stop of the whole "
+                                                      "tree is test_signals_leave_no_process_behind[a-request-to-end]")
 def test_after_ctrl_c_the_processes_a_program_left_running_are_stopped_too(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--no-gui", str(PROGRAMS / "on_interrupt.py"),
                                 "orphan"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               **OWN_GROUP)
     try:
         assert process.stdout.readline() == "ready\n"
         tree = psutil.Process(process.pid).children(recursive=True)
-        os.killpg(process.pid, signal.SIGINT)  # main leaves at once; its worker would wait forever
+        interrupt_group(process)  # main leaves at once; its worker would wait forever
         _out, err = process.communicate(timeout=15)
     finally:
         if process.poll() is None:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from app.bridge.controller import FINISHED_STATE, STOPPED
 from app.cli.trace_cmd import trace_config
@@ -16,6 +16,7 @@ from app.windows.trace_window import open_trace_window
 from core.recordings.recording import RecordingSource
 from core.recordings.trace import TraceWriter, check_counts, read_trace, trace_header
 from core.tracing.session import TraceSession
+from tests.signals import CAN_INTERRUPT_A_GROUP, OWN_GROUP, ask_to_end, interrupt_group
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "tests" / "programs"
@@ -86,14 +87,14 @@ def test_joinscope_trace_opens_the_window_by_default(tmp_path):
     record = tmp_path / "default.jsonl"
     process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--record", str(record),
                                 str(PROGRAMS / "exit_code.py")], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, **OWN_GROUP)
     try:
         deadline = time.monotonic() + 30
         while not (record.exists() and '"exitcode":5' in record.read_text()):  # main's exit, recorded live
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.05)
         assert process.poll() is None  # the window stays open once the program has ended
-        process.send_signal(signal.SIGTERM)  # closes the window
+        ask_to_end(process)  # closes the window
         out, err = process.communicate(timeout=15)
     finally:
         if process.poll() is None:
@@ -105,20 +106,20 @@ def test_joinscope_trace_opens_the_window_by_default(tmp_path):
     assert check_counts(read_trace(record).events) is None
 
 
+@pytest.mark.skipif(not CAN_INTERRUPT_A_GROUP, reason="Windows: Ctrl-C reaches a whole console, not one group")
 def test_ctrl_c_lets_the_program_clean_up_and_end_by_itself_then_closes_the_window(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "app", "trace", str(PROGRAMS / "on_interrupt.py"), "cleanup"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **OWN_GROUP)
     try:
         assert process.stdout.readline() == "ready\n"  # its queue is observed, its worker running
         tree = psutil.Process(process.pid).children(recursive=True)
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground group
+        interrupt_group(process)  # Ctrl-C in a terminal: the whole foreground group
         out, err = process.communicate(timeout=15)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert out == "cleaned up\n"  # its moment of cleaning up was not cut short by a stop
+    assert out == "cleaned up\n", err  # its moment of cleaning up was not cut short by a stop
     assert process.returncode == 0, err  # its own exit code: it ended by itself
     assert "joinscope: interrupted" in err and "Traceback" not in err
     _, alive = psutil.wait_procs(tree, timeout=3.0)
@@ -130,10 +131,10 @@ def test_scale_draws_the_window_bigger_and_leaves_the_programs_environment_alone
     probe.write_text("import os\nprint('QT_SCALE_FACTOR', os.environ.get('QT_SCALE_FACTOR'), flush=True)\n")
     environment = {name: value for name, value in os.environ.items() if name != "QT_SCALE_FACTOR"}
     process = subprocess.Popen([sys.executable, "-m", "app", "trace", "--scale", "2", str(probe)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, **OWN_GROUP)
     try:
         line = process.stdout.readline()
-        process.send_signal(signal.SIGTERM)  # closes the window
+        ask_to_end(process)  # closes the window
         process.communicate(timeout=15)
     finally:
         if process.poll() is None:

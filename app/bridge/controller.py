@@ -54,6 +54,8 @@ class RunController(QObject):
     #: A replay reached the end of a recorded run that finished (the window says so, as live).
     finish_replayed = Signal()
     refused = Signal(str)
+    #: The system would not freeze the run's processes (why): Pause cannot work in this run.
+    pause_refused = Signal(str)
     #: Step mode: the display moved to an earlier step, or back to the present (``None``).
     viewing_changed = Signal(object)
     #: Every new batch of a run's events, also while the display shows an earlier step.
@@ -216,7 +218,10 @@ class RunController(QObject):
 
     def pause(self) -> None:
         if self.state in (RUNNING, STALLED) and self._steered is not None:
-            self._steered.pause()  # first: the picture holds still at the pause, which is an event too
+            refusal = self._steered.pause()  # first: the picture holds still at the pause, which is an event too
+            if refusal is not None:
+                self.pause_refused.emit(refusal)
+                return
             self._paused_at = self.run_time_now()
             self._set_state(PAUSED)
 

@@ -3,11 +3,11 @@ optionally start a run (or play a recording) and screenshot its end."""
 from __future__ import annotations
 
 import argparse
-import signal
 from typing import TYPE_CHECKING
 
 from core.recordings.replay import Recording
 from core.scenarios import ScenarioConfig
+from core.system import handle_stop_signals
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QWidget
@@ -35,12 +35,13 @@ def remembering(args: argparse.Namespace) -> dict[str, bool]:
 
 
 def _close_on_signals(window) -> None:
-    """Ctrl-C or SIGTERM close the window, which stops every process first.  (Python
-    runs the handler at the next slot, at most a redraw tick away.)"""
+    """Ctrl-C or SIGTERM (on Windows, Ctrl-Break too) close the window, which stops every
+    process first.  (Python runs the handler at the next slot, at most a redraw tick away.)"""
     from PySide6.QtCore import QTimer
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+    def close() -> None:
+        QTimer.singleShot(0, window.close)
+    handle_stop_signals(close, close)
 
 
 def _when_over(args: argparse.Namespace, app, window) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from typing import TextIO
 
@@ -23,10 +22,11 @@ from core.analysis.units import SECONDS
 from core.backends import PROCESS, describe
 from core.events import Event
 from core.recordings.trace import TraceWriter, trace_header
-from core.scenarios import SCENARIOS, ScenarioConfig, scenario
+from core.scenarios import SCENARIOS, ScenarioConfig, refusal_here, scenario
 from core.sessions import open_session
 from core.sessions.pools import NO_STEPS
 from core.sessions.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
+from core.system import handle_stop_signals
 from core.teaching.step_narration import StepNarrator
 
 _OVERRIDES = ("producers", "consumers", "tasks", "work_ms", "interval_ms", "speed", "maxsize", "seed",
@@ -44,6 +44,9 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error(str(error))
     if config.pooled and getattr(args, "step", None):
         parser.error(f"argument --step: {NO_STEPS} (scenario {config.name!r} runs a pool)")
+    refusal = refusal_here(config)
+    if refusal is not None:
+        parser.error(refusal)
     return config
 
 
@@ -83,15 +86,13 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
             _print_steps(steps, out, final=False)
 
     received: list[type] = []
-    handlers = {signal.SIGINT: lambda *_: received.append(KeyboardInterrupt),
-                signal.SIGTERM: lambda *_: received.append(Terminated)}
-    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+    restore_signals = handle_stop_signals(lambda: received.append(KeyboardInterrupt),
+                                          lambda: received.append(Terminated))
     try:
         with open_session(config, step=getattr(args, "step", None)) as session:
             result = run_session(session, model, show, interrupted=lambda: received[0] if received else None)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore_signals()
         if writer is not None:
             writer.close()
     if steps is not None and not args.quiet:

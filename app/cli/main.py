@@ -71,11 +71,19 @@ def _scenario_pair(text: str) -> tuple[str, str]:
     return _pair(text, list(SCENARIOS), "scenarios", "pool,queue-fed-pool")
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    import multiprocessing
+def _start_method(text: str) -> str:
+    """A start method this system offers (:func:`core.system.start_methods`), or why not."""
+    from core.system import start_method_refusal
+    refusal = start_method_refusal(text)
+    if refusal is not None:
+        raise argparse.ArgumentTypeError(refusal)
+    return text
 
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
     from core.backends import BACKENDS
     from core.scenarios import MAX_ACTORS_PER_ROLE, MAX_POOL_WORKERS, MAX_TASKS, SCENARIOS
+    from core.system import start_methods, unbounded_queue_note
     names = ", ".join(SCENARIOS)
     parser.add_argument("--scenario", default="seed", metavar="NAME",
                         help=f"what to run: {names} (default: seed)")
@@ -91,11 +99,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         dest="interval_ms", help="pause between two puts of a producer")
     parser.add_argument("--speed", type=_bounded(float, 0.001, 100_000, "a number"), metavar="X",
                         help="divide every sleep by X (default 1)")
-    parser.add_argument("--maxsize", type=_whole(0, 1_000_000), metavar="N", help="bound the queue (0: unbounded)")
+    parser.add_argument("--maxsize", type=_whole(0, 1_000_000), metavar="N",
+                        help=f"bound the queue ({unbounded_queue_note()})")
     parser.add_argument("--seed", type=_whole(-(2**63), 2**63 - 1), metavar="S", help="seed the random values")
-    parser.add_argument("--start-method", dest="start_method", metavar="M",
-                        choices=multiprocessing.get_all_start_methods(),
-                        help=f"one of {', '.join(multiprocessing.get_all_start_methods())} (default spawn)")
+    parser.add_argument("--start-method", dest="start_method", metavar="M", type=_start_method,
+                        help=f"how processes start: one of {', '.join(start_methods())} on this system "
+                             "(default spawn)")
     parser.add_argument("--backend", choices=BACKENDS, metavar="B",
                         help=f"what the actors are: {', '.join(BACKENDS)} (processes on a JoinableQueue, threads on "
                              "a queue.Queue, tasks on an asyncio.Queue; default process)")
@@ -142,6 +151,9 @@ def build_parser() -> _Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.cli.pipe_output import never_fail_to_encode
+    for stream in (sys.stdout, sys.stderr):  # a legacy code page must not turn a "·" into a traceback
+        never_fail_to_encode(stream)
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["trace"]:
         # Its own parser only (the same as the one below): the traced program's wall time

@@ -1,13 +1,32 @@
-"""Writing to a standard output whose reader may leave early (``joinscope run | head``).
+"""Writing to a standard output whose reader may leave early (``joinscope run | head``),
+in whatever encoding it has.
 
-Python turns the broken pipe into a ``BrokenPipeError`` traceback, at the write or at
-the interpreter's last flush; a command line tool should just stop writing.
+Python turns the broken pipe into a ``BrokenPipeError`` traceback (on Windows, sometimes an
+``OSError`` with ``EINVAL``), at the write or at the interpreter's last flush; a command line
+tool should just stop writing.  And a Windows console, or ``PYTHONIOENCODING``, may name a
+legacy code page (cp1252, cp932) that has no "·" or no character of a user's item: what it
+cannot hold is written as an escape (``\xb7``), never a ``UnicodeEncodeError``.
 """
 from __future__ import annotations
 
 import io
 import os
-from typing import TextIO
+
+from core.system import reader_gone
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before a traced program's launch
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+
+def never_fail_to_encode(stream: Any) -> None:
+    """Make a text stream write what its encoding cannot hold as escapes, instead of raising."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError, io.UnsupportedOperation):  # a closed or detached stream
+            pass
 
 
 class PipeSafeOutput:
@@ -21,6 +40,7 @@ class PipeSafeOutput:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.broken = False
+        never_fail_to_encode(stream)
 
     def write(self, text: str) -> None:
         """Write ``text`` and send it on at once: left in the stream's buffer, it would be
@@ -30,14 +50,18 @@ class PipeSafeOutput:
             try:
                 self.stream.write(text)
                 self.stream.flush()
-            except BrokenPipeError:
+            except OSError as error:
+                if not reader_gone(error):
+                    raise
                 self._reader_gone()
 
     def flush(self) -> None:
         if not self.broken:
             try:
                 self.stream.flush()
-            except BrokenPipeError:
+            except OSError as error:
+                if not reader_gone(error):
+                    raise
                 self._reader_gone()
 
     def _reader_gone(self) -> None:

@@ -5,18 +5,20 @@ window by default, or with ``--no-gui`` only recording (and a summary at the end
 The program's standard streams are JoinScope's own, untouched; JoinScope's few
 words go to standard error after the program has ended, each line starting with
 ``joinscope:``.  The exit code is the program's (128 + N if signal N ended it); 3 when
-``--timeout`` stopped it, 130 when a Ctrl-C did not end it by itself and JoinScope had to.
+``--timeout`` stopped it, 130 when a Ctrl-C did not end it by itself and JoinScope had to
+(on Windows 0xC000013A), 143 when JoinScope was asked to end and stopped it (SIGTERM,
+closing the window after Stop; on Windows Ctrl-Break), whatever the system made of its end.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 
-from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED
+from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED, EXIT_TERMINATED
 from app.cli.window_options import add_scale_option
 from core.backends import TRACEABLE, describe  # names only: it imports nothing
+from core.system import exit_code_for_shell, handle_stop_signals
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
 if TYPE_CHECKING:
@@ -165,15 +167,17 @@ def run_trace(args: argparse.Namespace) -> int:
         session = TraceSession(args.script, args.args, timeout_s=args.timeout_s, queues=args.queues)
         summary, write_error = _run_in_window(session, writer, config, getattr(args, "scale", None))
     _report(session, summary, args, write_error)
-    from core.tracing.session import INTERRUPTED, TIMED_OUT
+    from core.tracing.session import INTERRUPTED, STOPPED_BY_USER, TIMED_OUT
     if session.outcome == TIMED_OUT:
         return EXIT_STALLED
     if session.outcome == INTERRUPTED and session.forced:
         return EXIT_INTERRUPTED
+    if session.outcome == STOPPED_BY_USER and session.forced:
+        return EXIT_TERMINATED
     code = session.returncode
     if code is None:
         return 1
-    return 128 - code if code < 0 else code
+    return exit_code_for_shell(code)
 
 
 def _open_record(parser: argparse.ArgumentParser, args: argparse.Namespace, config: ScenarioConfig
@@ -189,25 +193,27 @@ def _open_record(parser: argparse.ArgumentParser, args: argparse.Namespace, conf
         parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
 
 
+#: What :class:`_HeadlessSignals` notes: Ctrl-C, or a request to end (SIGTERM; on Windows, Ctrl-Break).
+_INTERRUPT, _TERMINATE = "interrupt", "terminate"
+
+
 class _HeadlessSignals:
-    """SIGINT and SIGTERM noted (in ``received``) from before the program is launched.
+    """Ctrl-C and termination requests noted (in ``received``) from before the program is launched.
 
     A signal JoinScope was started ignoring (a background job's SIGINT) stays ignored,
     for the program too, which inherits the disposition."""
 
     def __init__(self) -> None:
-        self.received: list[int] = []
-        self._previous: dict[int, Any] = {}
+        self.received: list[str] = []
+        self._restore: Any = None
 
     def __enter__(self) -> _HeadlessSignals:
-        self._previous = {signum: signal.signal(signum, lambda signum, _: self.received.append(signum))
-                          for signum in (signal.SIGINT, signal.SIGTERM)
-                          if signal.getsignal(signum) is not signal.SIG_IGN}
+        self._restore = handle_stop_signals(lambda: self.received.append(_INTERRUPT),
+                                            lambda: self.received.append(_TERMINATE), keep_ignored=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+        self._restore()
 
 
 def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _HeadlessSignals,
@@ -228,7 +234,7 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _H
             session.start(launched)
             while not session.finished:
                 while received:
-                    if received.pop(0) == signal.SIGINT:
+                    if received.pop(0) == _INTERRUPT:
                         session.interrupt()
                     else:
                         session.stop()

@@ -21,6 +21,7 @@ from app.widgets import LabelledSlider
 from core.backends import ASYNCIO, PROCESS, THREAD
 from core.events import CONSUMER, PRODUCER
 from core.scenarios import SCENARIOS, ScenarioConfig
+from core.system import unbounded_queue_note
 
 MAX_LIVE_ACTORS = 8
 #: A pool scenario's workers at most from the slider (the command line goes further).
@@ -62,6 +63,8 @@ class ControlPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: Why the system would not freeze a run's processes, once it has said so.
+        self._pause_refusal: str | None = None
         self.scenario = QComboBox()
         for config in SCENARIOS.values():
             self.scenario.addItem(f"{config.name} — {config.title}", config.name)
@@ -90,6 +93,8 @@ class ControlPanel(QWidget):
         self.work = LabelledSlider("Work per task", WORK_MS, text=_work_text)
         self.interval = LabelledSlider("Production interval", INTERVAL_MS, text=lambda v: f"{v:g} ms")
         self.maxsize = LabelledSlider("Maxsize", MAXSIZES, text=lambda v: "unbounded" if v == 0 else f"{v:,}")
+        self.maxsize.setToolTip(f"The queue's maxsize: put() blocks while it holds this many items. "
+                                f"{unbounded_queue_note()}.")
         self.speed = LabelledSlider("Speed", SPEEDS, text=lambda v: f"{v:g}×")
         self.producers.value_changed.connect(lambda v: self.actors_changed.emit(PRODUCER, int(v)))
         self.consumers.value_changed.connect(lambda v: self.actors_changed.emit(CONSUMER, int(v)))
@@ -156,6 +161,11 @@ class ControlPanel(QWidget):
         self.program.setText(heading or "")
         self.program.setVisible(heading is not None)
         self._settings.setVisible(heading is None)
+    def refuse_pause(self, why: str) -> None:
+        """The system would not freeze this run's processes: Pause stays off, and says why."""
+        self._pause_refusal = why
+        self.pause_button.setEnabled(False)
+        self.pause_button.setToolTip(why)
 
     def select_scenario(self, name: str) -> None:
         self.scenario.setCurrentIndex(self.scenario.findData(name))
@@ -213,7 +223,8 @@ class ControlPanel(QWidget):
         idle = state in ("idle", "finished", "stopped")
         live = state in ("running", "paused", "stalled", "stepping")
         self.start_button.setEnabled(idle)
-        self.pause_button.setEnabled(live and state != "stepping")  # a stepped run moves only when told
+        # A stepped run moves only when told; a system that would not freeze processes cannot pause.
+        self.pause_button.setEnabled(live and state != "stepping" and self._pause_refusal is None)
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_button.setShortcut("Space")
         self.stop_button.setEnabled(live)

@@ -17,6 +17,8 @@ import PySide6  # noqa: F401  (the binding pyqtgraph must use, imported first)
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from app import preferences
+
 SCALE_VARIABLE = "QT_SCALE_FACTOR"
 #: The smallest point size of the application's font: legible on a projector.
 MIN_POINT_SIZE = 11
@@ -38,6 +40,7 @@ def make_application(scale: float | None = None) -> QApplication:
         app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("JoinScope")
+    preferences.use_folder_from_environment()
     font = app.font()
     font.setPointSize(max(font.pointSize(), MIN_POINT_SIZE))
     app.setFont(font)

@@ -256,7 +256,7 @@ class CompareWindow(QDialog):
         self.runs[0].plots.follow(False)
 
     def _sample_memory(self, *_: object) -> None:
-        """A sample of each run still going (a few reads of /proc: microseconds)."""
+        """A sample of each run still going (a few psutil reads: microseconds)."""
         now = time.monotonic()
         if now - self._sampled_at < MIN_SAMPLE_GAP_S:
             return

@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.controller.stalled.connect(self._on_stalled)
         self.controller.finish_replayed.connect(self._on_finish_replayed)
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
+        self.controller.pause_refused.connect(self.controls.refuse_pause)
         self.replay: ReplayPanel | None = None  # while a recording is shown
         self.teaching = TeachingPanel(self, self.controller)
         self.teaching.fix_requested.connect(self.open_fix)

@@ -8,12 +8,12 @@ program and every process it started.
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.scenarios import ScenarioConfig
 from core.sources import EventSource
+from core.system import handle_stop_signals
 
 if TYPE_CHECKING:
     from app.windows.main_window import MainWindow
@@ -51,14 +51,13 @@ def show_trace(program: TraceSession, source: EventSource, config: ScenarioConfi
     window = open_trace_window(source, config, remember_place=scale is None)
     window.controller.events_applied.connect(on_events)
     ctrl_c = _CtrlC(window, program)
-    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, ctrl_c.pressed))
-    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))
+    handle_stop_signals(lambda: QTimer.singleShot(0, ctrl_c.pressed), lambda: QTimer.singleShot(0, window.close))
     run_until_closed(app, window)
 
 
 class _CtrlC:
     """Ctrl-C: the program got it too, from the terminal.  As without the window, it may end
-    by itself (JoinScope passes a SIGINT on after a second, and stops it after another);
+    by itself (JoinScope passes a SIGINT on after a second where it can, and stops it after another);
     the window closes when it has ended.  A second Ctrl-C, or one after the end, closes it now."""
 
     def __init__(self, window: MainWindow, program: TraceSession) -> None:

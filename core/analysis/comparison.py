@@ -77,7 +77,8 @@ class StartupClock:
 def rss_bytes(pid: int) -> int | None:
     """The resident set size of ``pid``, or ``None`` if it is gone (or not ours to read).
 
-    Reads ``/proc`` (microseconds, no waiting), so it may run on a GUI thread."""
+    One psutil read (of ``/proc`` on Linux, a system call elsewhere: microseconds, no waiting), so it
+    may run on a GUI thread."""
     try:
         return psutil.Process(pid).memory_info().rss
     except (psutil.NoSuchProcess, psutil.AccessDenied):

@@ -12,6 +12,7 @@ from core.analysis.model import (
     CRASHED,
     EXITED,
     JOINING_PROCESS,
+    STARTING,
     WAITING_GET,
     WAITING_JOIN,
     WORKING,
@@ -29,6 +30,11 @@ from core.scenarios import ScenarioConfig
 #: who could wake anyone.
 EVERYONE_WAITS_S = 1.0
 _WAITING = frozenset({WAITING_GET, BLOCKED_PUT, WAITING_JOIN, JOINING_PROCESS})
+#: How long a launched process may take to start before the run's silence counts: a spawned
+#: process is a new interpreter importing its modules, which takes a second or more on a busy
+#: machine, and longer on a slow laptop (Windows and macOS start processes by spawn).  Nothing
+#: can happen before it has started, so that wait is no stall of the program.
+START_UP_ALLOWANCE_S = 30.0
 
 
 def everyone_waits(model: RunModel) -> bool:
@@ -39,7 +45,10 @@ def everyone_waits(model: RunModel) -> bool:
 
 def stall_timeout(config: ScenarioConfig, model: RunModel) -> float:
     """How long a quiet run may stay quiet before it is stalled: the scenario's timeout,
-    or :data:`EVERYONE_WAITS_S` when every actor already waits for another."""
+    or :data:`EVERYONE_WAITS_S` when every actor already waits for another — and at least
+    :data:`START_UP_ALLOWANCE_S` while a launched process is still starting."""
+    if any(actor.state == STARTING and actor.pid is not None for actor in model.actors.values()):  # launched
+        return max(config.stall_timeout_s, START_UP_ALLOWANCE_S)
     if everyone_waits(model):
         return min(EVERYONE_WAITS_S, config.stall_timeout_s)
     return config.stall_timeout_s

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from core import system
 from core.analysis.compaction import compact_lane
 from core.backends import describe
 from core.events import (
@@ -79,8 +80,8 @@ STATES = (STARTING, RUNNING, WORKING, WAITING_GET, BLOCKED_PUT, WAITING_JOIN, EX
           JOINING_PROCESS, RUNNING_CALLBACK)
 STATE_CODES = {state: code for code, state in enumerate(STATES)}
 FINAL_STATES = frozenset({EXITED, CRASHED, STOPPED})
-#: Exit codes that mean "ended by JoinScope's stop", not by the actor's own failure.
-STOP_EXIT_CODES = frozenset({143, -15, -9})
+#: Exit codes that mean "ended by JoinScope's stop", not by the actor's own failure (every system's).
+STOP_EXIT_CODES = system.STOP_EXIT_CODES
 #: The exit code of a process that ``terminate()`` ended (SIGTERM): asked to end, not crashed —
 #: by JoinScope's stop, by its parent, or by multiprocessing ending a daemon at the program's exit.
 TERMINATED = -15

@@ -6,9 +6,9 @@ a ``join()`` returned) and not only what happened.
 """
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterable
 
+from core import system
 from core.analysis.model import STOP_EXIT_CODES, TERMINATED, RunModel
 from core.analysis.pool_narration import PoolNarration
 from core.analysis.units import SECONDS, TimeUnit
@@ -203,10 +203,4 @@ def how_it_ended(exitcode: int, unit: str = PROCESS) -> str:
         if exitcode == EXIT_RAISED:
             return f"died of an exception (its {unit} ended)"
         return f"called sys.exit({exitcode}) (its {unit} ended)"
-    if exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"was killed by {name} (exit code {exitcode})"
-    return f"exited with code {exitcode}"
+    return system.how_it_ended(exitcode)  # a signal on POSIX, a Windows code by its meaning

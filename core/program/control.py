@@ -2,7 +2,9 @@
 
 It answers three questions that decide when the sentinels go out, each under one
 lock so they cannot race: which producers are still producing, which consumers are
-active or retired, and whether the sentinels have been sent.  A consumer retired
+active or retired, and whether the sentinels have been sent.  And one that needs no
+lock: whether the run is being stopped (the stop flag every actor looks at where it
+holds no lock, on every system: :mod:`core.program.termination`).  A consumer retired
 after the sentinels went out would leave its sentinel unread (and ``join()``
 waiting), so retirement is refused from that point on; a consumer added after
 that needs a sentinel of its own, which the session puts for it.
@@ -17,8 +19,8 @@ from core.scenarios import MAX_ACTORS_PER_ROLE
 #: A slot's state.  A producer that has added its last task is FINISHED until its process
 #: has ended: its slot is not free before, or a producer added meanwhile would share it.
 FREE, ACTIVE, RETIRED, FINISHED = 0, 1, 2, 3
-_PRODUCERS_ACTIVE, _PRODUCERS_DONE, _SENTINELS_SENT, _PRODUCERS_STARTED = range(4)
-_HEADER = 4
+_PRODUCERS_ACTIVE, _PRODUCERS_DONE, _SENTINELS_SENT, _PRODUCERS_STARTED, _STOP_REQUESTED = range(5)
+_HEADER = 5
 
 
 class RunControl:
@@ -82,7 +84,18 @@ class RunControl:
                 self._cells[_PRODUCERS_ACTIVE] -= 1
             self._cells[index] = FREE
 
+    def request_stop(self) -> None:
+        """Ask every actor to exit at its next point where it holds no lock (Stop, closing the
+        window, Ctrl-C, ``--timeout``).  Written without the lock: an actor killed while it
+        held the lock must not hold the observer up."""
+        self._cells[_STOP_REQUESTED] = 1
+
     # -- the workers' side ----------------------------------------------------------
+    def stop_requested(self) -> bool:
+        """Whether the run is being stopped: one read of shared memory, no lock and no system
+        call (actors look before every ``get()``)."""
+        return self._cells[_STOP_REQUESTED] != 0
+
     def is_retired(self, role: str, slot: int) -> bool:
         return self._cells[self._index(role, slot)] == RETIRED
 

@@ -19,6 +19,7 @@ from contextvars import ContextVar, Token
 from multiprocessing import current_process
 
 from core.events import MAIN_ACTOR
+from core.system import after_fork_in_child
 
 #: How often a wait that may be interrupted (a retired consumer, a stopped ``main``) looks up.
 WAIT_SLICE_S = 0.05
@@ -134,4 +135,4 @@ def forget_process() -> None:
     _check.set(None)
 
 
-os.register_at_fork(after_in_child=forget_process)
+after_fork_in_child(forget_process)

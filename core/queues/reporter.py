@@ -12,13 +12,14 @@ writes to the queue it reads.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from multiprocessing import util
 from typing import Any
+
+from core.system import after_fork_in_child
 
 FLUSH_INTERVAL_S = 0.02
 BATCH_EVENTS = 1024
@@ -176,4 +177,4 @@ def _after_fork_in_child() -> None:
         reporter._after_fork()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+after_fork_in_child(_after_fork_in_child)

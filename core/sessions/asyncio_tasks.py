@@ -146,13 +146,14 @@ class AsyncioSession(InProcessSession):
             self._loop.close()
         self.closed = True
 
-    def _freeze(self) -> None:
+    def _freeze(self) -> str | None:
         """Freeze every task: the loop itself waits in a callback until :meth:`resume`."""
         self._unpaused.clear()
         try:
             self._loop.call_soon_threadsafe(self._hold)
         except RuntimeError:  # the loop has already ended
             pass
+        return None
 
     def _thaw(self) -> None:
         self._unpaused.set()

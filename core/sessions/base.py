@@ -139,8 +139,8 @@ class SessionBase(ABC, Generic[ActorT]):
     def close(self) -> None: ...
 
     @abstractmethod
-    def _freeze(self) -> None:
-        """Hold every actor where it is (each backend in its own way)."""
+    def _freeze(self) -> str | None:
+        """Hold every actor where it is (each backend in its own way); why the system would not, or ``None``."""
 
     @abstractmethod
     def _thaw(self) -> None:
@@ -154,14 +154,18 @@ class SessionBase(ABC, Generic[ActorT]):
     def _take(self, timeout: float) -> None:
         """Hand every record that has arrived to the merger, waiting up to ``timeout`` for a first."""
 
-    def pause(self) -> None:
+    def pause(self) -> str | None:
         """Hold every actor where it is until :meth:`resume`; the pause is an event of the run
-        (``run_pause``), so its picture and its recording show it.  ``main`` keeps waiting."""
+        (``run_pause``), so its picture and its recording show it.  ``main`` keeps waiting.
+        Returns why the system would not freeze them (``None``: paused, or nothing to pause)."""
         if self.paused or self.state != RUNNING:
-            return
+            return None
+        refusal = self._freeze()
+        if refusal is not None:
+            return refusal
         self._record(RUN_PAUSE, actor=OBSERVER_ACTOR)
-        self._freeze()
         self.paused = True
+        return None
 
     def resume(self) -> None:
         if not self.paused:

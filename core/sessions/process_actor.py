@@ -1,20 +1,19 @@
 """The entry point of every producer and consumer process.
 
-It names the process's actor, makes Ctrl-C the parent's business, turns SIGTERM
-into an orderly exit at the next point where no lock is held (so the queue stays
-usable and the last events are flushed, see :mod:`core.program.termination`), reports the
-start and any exception, and makes blocking calls return control when the actor is
-retired or terminated.
+It names the process's actor, makes Ctrl-C the parent's business, turns the run's stop
+flag (and a SIGTERM) into an orderly exit at the next point where no lock is held (so the
+queue stays usable and the last events are flushed, see :mod:`core.program.termination`),
+reports the start and any exception, and makes blocking calls return control when the
+actor is retired or stopped.  What it asks of the system (priority, signals, watching
+its parent) is in :mod:`core.system`.
 """
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 import time
-from multiprocessing import parent_process
-from typing import Any
+from multiprocessing import util
+from typing import Any, NoReturn
 
 from core.events import ACTOR_START, CONSUMER, ERROR, EXIT_RAISED, describe_exception, wire_record
 from core.program import termination
@@ -25,24 +24,24 @@ from core.queues.acting import Retired, current_pid, set_process_actor, set_proc
 from core.scenarios import ScenarioConfig
 from core.stepping.gate import EXIT, actor_index, returning_from
 from core.stepping.stepped_queues import SteppedJoinableQueue
+from core.system import exit_when_parent_dies, leave_interrupts_to_parent, lower_priority
 
 EXIT_TERMINATED = termination.EXIT_TERMINATED
 #: The exit code of an actor whose observer died.
 EXIT_PARENT_GONE = 70
-#: Actors run a little below the observer's priority: when a busy run and the window
-#: share too few cores, the window keeps drawing and the actors wait for it (through
-#: the bounded event channel) rather than the other way round.
-ACTOR_NICENESS = 10
 
 
 def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl, config: ScenarioConfig) -> None:
     """Run one actor's code to its end; the process's exit code tells how it ended."""
     name = f"{role}-{number}"
     set_process_actor(name)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(ACTOR_NICENESS)
-    termination.install()
-    _exit_with_parent()
+    leave_interrupts_to_parent()
+    # A little below the observer's priority: when a busy run and the window share too few
+    # cores, the window keeps drawing and the actors wait for it (through the bounded event
+    # channel) rather than the other way round.
+    lower_priority()
+    termination.install(control.stop_requested)
+    exit_when_parent_dies(EXIT_PARENT_GONE)
     reporter = queue._reporter
     gate = queue.step_gate if isinstance(queue, SteppedJoinableQueue) else None
     if gate is None:  # in step mode the observer announces the start, in a fixed order
@@ -72,6 +71,8 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
             exitcode = EXIT_RAISED
         if gate is not None:
             gate.pause(EXIT, reporter, where=returning_from(code))
+    except SystemExit as stopped:  # the run's stop, seen at a point where no lock is held
+        exitcode = stopped.code if isinstance(stopped.code, int) else EXIT_RAISED
     finally:
         if termination.requested():
             # The run is being stopped: tasks not yet sent are dropped (nobody will get
@@ -79,21 +80,20 @@ def run_actor(role: str, number: int, slot: int, queue: Any, control: RunControl
             # never dies holding the queue's write lock, as a cancelled feeder could.
             queue.discard_unsent()
         reporter.close()
-    if exitcode:
-        sys.exit(exitcode)
+    _leave(exitcode)
 
 
-def _exit_with_parent() -> None:
-    """End this process as soon as the observer that started it dies (killed outright,
-    say): nobody would read its events or stop it.  A thread of its own waits on the
-    parent's sentinel for the process's whole life — also while its exit waits for a
-    queue's feeder thread to push into a pipe that nobody will ever read again."""
-    parent = parent_process()
-    if parent is None:
-        return
+def _leave(exitcode: int) -> NoReturn:
+    """End the actor's process now that all it reported is on its way: multiprocessing's own
+    exit work (its finalizers flush the queues and join their feeder threads, so nothing sent
+    is lost) and the standard streams — but not the interpreter's teardown, which frees every
+    module one by one: at an actor's low priority on a busy machine that takes half a second,
+    and ``main``'s join of the process (and so the run, and a stop) would wait for it."""
+    util._exit_function()  # type: ignore[attr-defined]  # (private: what a process runs at its end)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(exitcode)
 
-    def wait_then_exit() -> None:
-        parent.join()
-        os._exit(EXIT_PARENT_GONE)
-
-    threading.Thread(target=wait_then_exit, name="joinscope-parent-watch", daemon=True).start()

@@ -2,7 +2,9 @@
 
 The session starts them through an explicit multiprocessing context (``spawn`` unless
 the scenario says otherwise), plays ``main`` on a thread of its own, adds and retires
-actors while the run goes on, and stops everything within a second when asked.
+actors while the run goes on, and stops everything within a second when asked: the
+run's stop flag first, which every actor looks at where it holds no lock, then, after a
+grace period, ``kill()`` for whatever has not exited (the same on every system).
 :meth:`ProcessSession.poll` is the one place events come out: the CLI calls it in a
 loop, the window's event pump on its thread.
 
@@ -14,8 +16,6 @@ events its process wrote.
 from __future__ import annotations
 
 import multiprocessing
-import os
-import signal
 import threading
 import time
 from collections import deque
@@ -29,15 +29,16 @@ from core.program.control import RunControl
 from core.queues.acting import WAIT_SLICE_S
 from core.queues.observed import ObservedJoinableQueue
 from core.queues.reporter import forget_reporter, install_local_reporter
-from core.scenarios import ScenarioConfig
+from core.scenarios import ScenarioConfig, refusal_here
 from core.sessions.base import TASK_QUEUE_NAME, Actor, SessionBase
 from core.sessions.process_actor import run_actor
 from core.sources import RUNNING, STOPPED
 from core.stepping.gate import StepGate, actor_index
 from core.stepping.stepped_queues import SteppedJoinableQueue
 from core.stepping.stepper import ROUND_ROBIN, Stepper
+from core.system import SuspendRefused, resume, suspend
 
-#: How long stop() lets actors exit on SIGTERM before it kills them.
+#: How long stop() lets actors exit by themselves (at their next lock-free point) before it kills them.
 STOP_GRACE_S = 0.6
 #: How long closing a stopped run spends reading items still on their way off the task queue.
 DISCARD_WAIT_S = 1.0
@@ -101,6 +102,9 @@ class ProcessSession(SessionBase[ActorProcess]):
     ``step="round-robin"`` — the session lets them through in turn by itself."""
 
     def __init__(self, config: ScenarioConfig, step: str | None = None) -> None:
+        refusal = refusal_here(config)
+        if refusal is not None:  # the command line says so before; this keeps a session honest too
+            raise ValueError(refusal)
         super().__init__(config)
         #: The start method's context (``Any``: typeshed's ``BaseContext`` lacks ``Process``).
         self._ctx: Any = multiprocessing.get_context(config.start_method)
@@ -150,37 +154,37 @@ class ProcessSession(SessionBase[ActorProcess]):
             return
         self._stop.set()
         self._record(RUN_STOP, actor=OBSERVER_ACTOR)
+        self._control.request_stop()
         if self.paused:
             self.resume()
-        for actor in self.actors():
-            if actor.exitcode is None:
-                actor.process.terminate()
         deadline = time.monotonic() + STOP_GRACE_S
         while self.live_processes() and time.monotonic() < deadline:
             with self._read_lock:
                 self._take(0.02)  # keep their last events flowing so their exits are not blocked
             self.queue.discard_queued(WAIT_SLICE_S / 10)  # and their last tasks, for the same reason
         for actor in self.actors():
-            if actor.exitcode is None:  # not reaped yet: SIGKILL (harmless if it just exited)
+            if actor.exitcode is None:  # not reaped yet: killed (harmless if it just exited)
                 actor.process.kill()
         for thread in self._threads:
             thread.join(THREAD_JOIN_S)
         self.state = STOPPED
 
-    def _freeze(self) -> None:
-        """Freeze every actor process (SIGSTOP)."""
-        self._signal_actors(signal.SIGSTOP)
+    def _freeze(self) -> str | None:
+        """Freeze every actor process (:func:`core.system.suspend`); ``main`` simply keeps waiting."""
+        try:
+            suspend(self._live_pids())
+        except SuspendRefused as refusal:
+            return str(refusal)
+        return None
 
     def _thaw(self) -> None:
-        self._signal_actors(signal.SIGCONT)
+        try:
+            resume(self._live_pids())
+        except SuspendRefused:
+            pass  # it was never frozen, then
 
-    def _signal_actors(self, signum: int) -> None:
-        for actor in self.actors():
-            if actor.exitcode is None:
-                try:
-                    os.kill(actor.process.pid, signum)
-                except ProcessLookupError:
-                    pass
+    def _live_pids(self) -> list[int]:
+        return [actor.process.pid for actor in self.actors() if actor.exitcode is None]
 
     def close(self) -> None:
         """Stop if running and release every process, thread, pipe and semaphore."""

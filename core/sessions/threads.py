@@ -103,9 +103,10 @@ class ThreadSession(InProcessSession):
         self._join_threads(STOP_WAIT_S)
         self.closed = True
 
-    def _freeze(self) -> None:
+    def _freeze(self) -> str | None:
         """Hold every actor at its next pause point (see the module's docstring)."""
         self._unpaused.clear()
+        return None
 
     def _thaw(self) -> None:
         self._unpaused.set()

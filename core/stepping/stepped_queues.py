@@ -48,7 +48,12 @@ from core.stepping.gate import (
 
 
 class SteppedJoinableQueue(ObservedJoinableQueue):
-    """An observed ``JoinableQueue`` whose every operation waits at the step gate first."""
+    """An observed ``JoinableQueue`` whose every operation waits at the step gate first.
+
+    A ``put()`` returns before its item is in the pipe (a feeder thread sends it), so a later
+    step's ``put()`` in another process could overtake it when that feeder happens to run
+    first (a busy machine): the queue's order would no longer be the order the steps and
+    their events say.  So a put step ends only once this process's feeder has sent its item."""
 
     def __init__(self, maxsize: int = 0, *, gate: StepGate, ctx: Any = None, events: Any = None,
                  name: str | None = None) -> None:
@@ -62,46 +67,41 @@ class SteppedJoinableQueue(ObservedJoinableQueue):
         super().__setstate__(state[:-1])
         self.step_gate = state[-1]
 
-    # -- a put returns once its item is in the pipe ----------------------------------------
-    # A put() returns when its item is in this process's buffer; a feeder thread writes it to
-    # the pipe later.  Two producers' feeders could then write in either order, and which item
-    # a later get() takes would depend on scheduling: a stepped run would not repeat.
-    def _reset(self, *args: Any, **kwargs: Any) -> None:
-        super()._reset(*args, **kwargs)
-        self._sent = threading.Condition(threading.Lock())
-        self._sent_count = 0
-        self._put_count = 0
+    def _reset(self, after_fork: bool = False) -> None:
+        """This process's own state (made anew in every process: see ``multiprocessing.queues``)."""
+        super()._reset(after_fork)
+        #: Items this process has put, and those its feeder has sent (or given up on).
+        self._sends = threading.Condition(threading.Lock())
+        self._put_here = self._sent_here = 0
 
     def _start_thread(self) -> None:
-        send = self._writer.send_bytes
+        send = self._send_bytes
 
-        def send_and_count(data: bytes) -> None:
-            send(data)
-            self._count_sent()
-
+        def send_and_count(data: Any) -> None:
+            try:
+                send(data)
+            finally:
+                self._count_sent()
         self._send_bytes = send_and_count
         super()._start_thread()
 
     def _count_sent(self) -> None:
-        with self._sent:
-            self._sent_count += 1
-            self._sent.notify_all()
+        with self._sends:
+            self._sent_here += 1
+            self._sends.notify_all()
 
-    def _on_queue_feeder_error(self, e: Exception, obj: Any) -> None:
-        super()._on_queue_feeder_error(e, obj)
-        self._count_sent()  # the item is lost (the error says so): nothing more to wait for
+    def _on_queue_feeder_error(self, error: Exception, obj: Any) -> None:
+        super()._on_queue_feeder_error(error, obj)
+        self._count_sent()  # dropped: nothing more will come of it
 
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
         self.step_gate.pause(PUT, self._reporter)
         super().put(obj, block, timeout)
-        with self._sent:
-            self._put_count += 1
-            mine = self._put_count
         check = interrupt_check()
-        with self._sent:
-            while self._sent_count < mine:
-                self._sent.wait(WAIT_SLICE_S)
-                if check is not None:
+        with self._sends:
+            self._put_here += 1
+            while self._sent_here < self._put_here:
+                if not self._sends.wait(WAIT_SLICE_S) and check is not None:
                     check()
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:

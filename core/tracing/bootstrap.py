@@ -1,13 +1,15 @@
 """The first code of a traced program's main process: observe, then run the script as ``__main__``.
 
-JoinScope starts ``python -c BOOTSTRAP_CODE FD script.py args…``.  This module reads the
-channel's address and key from the inherited pipe ``FD`` (so the key never shows in a
+JoinScope starts ``python -c BOOTSTRAP_CODE PIPE script.py args…``.  This module reads the
+channel's address and key from the inherited pipe ``PIPE`` (a descriptor's number, or on
+Windows a handle's: :class:`core.system.ChildPipe`; so the key never shows in a
 command line or the environment; JoinScope may write them a little later, see
 :mod:`core.tracing.launch`), installs the patch, and runs the script the way
 ``python script.py`` would: ``sys.argv``, ``sys.path[0]``, a ``__main__`` module with the
 same attributes (so ``if __name__ == "__main__"`` and spawn's re-import of the main
 module behave), the same traceback on an uncaught exception (without the bootstrap's
-own frames), exit code 1, and death by SIGINT after a ``KeyboardInterrupt``.
+own frames), exit code 1, and death by SIGINT after a ``KeyboardInterrupt`` (on Windows,
+the exit code of Ctrl-C: :func:`core.system.die_of_interrupt`).
 
 Imports are kept inside :func:`main` on purpose: the exit hook that re-raises SIGINT
 must be registered before ``multiprocessing`` registers its own (``atexit`` runs the
@@ -28,16 +30,15 @@ _die_of_sigint = False
 
 
 def _exit_like_python() -> None:
-    """Registered first so it runs last: after a ``KeyboardInterrupt``, end by SIGINT as Python does."""
+    """Registered first so it runs last: after a ``KeyboardInterrupt``, end as Python does."""
     if _die_of_sigint:
-        import signal
+        from core.system import die_of_interrupt
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except Exception:
                 pass
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
+        die_of_interrupt()
 
 
 def main() -> None:
@@ -46,11 +47,12 @@ def main() -> None:
     import json
 
     from core.backends import TRACEABLE
+    from core.system import open_handed_pipe
     from core.tracing.channel import channel_for
     from core.tracing.patch import install
 
-    fd, script, *args = sys.argv[1:]
-    with open(int(fd), "rb") as pipe:
+    handed, script, *args = sys.argv[1:]
+    with open_handed_pipe(handed) as pipe:
         data = pipe.read()  # JoinScope may still be starting: this waits for it
     if not data:  # JoinScope gave up before the script started (it says why)
         sys.exit(2)

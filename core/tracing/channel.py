@@ -1,12 +1,12 @@
-"""The event channel of a traced program: one authenticated Unix-socket connection per process.
+"""The event channel of a traced program: one authenticated connection per process.
 
 A :class:`TraceChannel` stands where a scenario run uses a multiprocessing queue:
 :class:`core.queues.reporter.Reporter` calls its :meth:`~TraceChannel.put` with each batch of
 wire records.  Each process that reports opens its own connection to JoinScope's
-listener (on first use, and again after a fork), so processes never share a pipe
-and need no lock between them.  The socket lives in a private (0700) directory and
-the listener checks the channel's random authkey (multiprocessing's HMAC
-challenge) before it reads anything.
+listener (:mod:`core.tracing.listener`; on first use, and again after a fork), so
+processes never share a pipe and need no lock between them.  The listener is private
+(a Unix socket in a 0700 directory, or a Windows named pipe) and checks the channel's
+random authkey (multiprocessing's HMAC challenge) before it reads anything.
 
 A channel pickles as its address and key only; unpickled, it is this process's one
 channel for that address, so every queue a child receives shares one connection.
@@ -21,11 +21,12 @@ import pickle
 import threading
 import time
 from multiprocessing import parent_process
-from multiprocessing.connection import Client, Connection
+from multiprocessing.connection import Client
 from typing import Any
 
 from core.events import ACTOR_EXIT, ACTOR_START, role_of, wire_record
 from core.queues.acting import current_actor, current_pid
+from core.system import after_fork_in_child
 
 #: A control message (not a batch of records): a JoinableQueue was created, with its name.
 QUEUE_CREATED = "queue_created"
@@ -45,12 +46,13 @@ class TraceChannel:
     def __init__(self, address: str, authkey: bytes) -> None:
         self.address = address
         self._authkey = authkey
-        self._conn: Connection | None = None
+        #: This process's connection (a socket's, or on Windows a named pipe's).
+        self._conn: Any = None
         self._pid: int | None = None
         self._greeted: int | None = None
         self._dead = False
         self._lock = threading.Lock()
-        os.register_at_fork(after_in_child=self._after_fork)
+        after_fork_in_child(self._after_fork)
 
     def __reduce__(self) -> tuple:
         return (channel_for, (self.address, self._authkey))
@@ -105,9 +107,9 @@ class TraceChannel:
                 # JoinScope is gone (or refused us): the program carries on unobserved.
                 self._dead = True
 
-    def _connect(self) -> Connection:
+    def _connect(self) -> Any:
         self._conn = None  # a forked child's copy belongs to its parent: leave it be
-        conn = Client(self.address, family="AF_UNIX", authkey=self._authkey)
+        conn = Client(self.address, authkey=self._authkey)  # the family follows from the address
         self._conn, self._pid = conn, os.getpid()
         return conn
 

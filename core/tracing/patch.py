@@ -16,7 +16,7 @@ import itertools
 import multiprocessing
 import os
 import time
-from multiprocessing import context, popen_fork, process, spawn
+from multiprocessing import context, process, spawn
 from typing import Any
 
 from core.backends import POOL, PROCESS
@@ -27,6 +27,7 @@ from core.queues import reporter as _reporting
 from core.queues.acting import current_actor, current_pid
 from core.queues.observed import ObservedJoinableQueue
 from core.queues.pools import observe_pools, pool_worker_actor
+from core.system import terminating_popen
 from core.tracing import channel as _channel_module
 from core.tracing.channel import TraceChannel, channel_for
 from core.tracing.handshake import FlushHandshake
@@ -64,7 +65,7 @@ def install(channel: TraceChannel, *, program_main: bool = False, queues: tuple[
     # The stdlib's own names are replaced (setattr: they are private, or typed as classes).
     _originals.update(JoinableQueue=context.BaseContext.JoinableQueue, get_preparation_data=spawn.get_preparation_data,
                       bootstrap=getattr(process.BaseProcess, "_bootstrap"), join=process.BaseProcess.join,
-                      start=process.BaseProcess.start, terminate=popen_fork.Popen.terminate)
+                      start=process.BaseProcess.start, terminate=terminating_popen().terminate)
     if PROCESS in _queue_kinds:
         setattr(context.BaseContext, "JoinableQueue", _observed_joinable_queue)
         # ``multiprocessing.JoinableQueue`` was bound to the default context when multiprocessing
@@ -74,7 +75,7 @@ def install(channel: TraceChannel, *, program_main: bool = False, queues: tuple[
     setattr(process.BaseProcess, "_bootstrap", _bootstrap)
     setattr(process.BaseProcess, "join", _join)
     setattr(process.BaseProcess, "start", _start)
-    setattr(popen_fork.Popen, "terminate", _terminate)
+    setattr(terminating_popen(), "terminate", _terminate)
 
 
 def _start(self: Any) -> None:

@@ -3,7 +3,7 @@
 It is a :class:`core.sources.EventSource`, which the CLI loop and the window's event pump
 drive as they drive a scenario's session: the
 program is a child process whose standard streams are JoinScope's own; every process
-of it that reports connects to a private Unix socket; :meth:`poll` reads what arrived
+of it that reports connects to a private listener (:mod:`core.tracing.listener`); :meth:`poll` reads what arrived
 and merges it with :class:`core.queues.merge.EventMerger` into numbered events.
 
 The program's main process is the actor ``main``: the session reports its start when
@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection, answer_challenge, deliver_challenge, wait
+from multiprocessing.connection import wait
 from pickle import UnpicklingError
 from typing import Any
 
@@ -41,42 +38,30 @@ from core.events import (
     wire_record,
 )
 from core.sources import FINISHED, NEW, RUNNING, STOPPED
+from core.system import ExitNotice, ProgramTree, alive, descendants, pass_interrupt_on, stop_process_trees
 from core.tracing.blocks import BlockMerger, EventBlock
 from core.tracing.channel import CHILD_EXITED, QUEUE_CREATED, load_message
 from core.tracing.launch import LaunchedProgram
-from core.tracing.processes import alive, descendants, stop_trees
+from core.tracing.listener import EventListener
 
 #: After the main process ended, how long processes it left running may keep their connections open.
 ORPHAN_GRACE_S = 1.0
-#: How long :meth:`TraceSession.stop` lets the program's processes end on SIGTERM before SIGKILL.
+#: How long :meth:`TraceSession.stop` lets the program's processes end on SIGTERM before SIGKILL
+#: (Windows cannot ask a process to end: it ends them at once).
 STOP_GRACE_S = 2.0
 #: After Ctrl-C, how long the program may take to end by itself before it gets a SIGINT of its
-#: own, and then as long again before it is stopped.
+#: own (where one can be sent to it alone), and then as long again before it is stopped.
 INTERRUPT_GRACE_S = 1.0
 #: How long a child that died without saying how may wait for its parent's join() to tell its
 #: exit code (a daemon terminated at its parent's exit is joined at once).
 EXIT_CODE_WAIT_S = 0.5
 #: The most messages read from one process in a row, so a busy one cannot starve the others.
 MESSAGES_PER_READ = 64
-#: How long a connecting process may take to prove it knows the key.
-HANDSHAKE_S = 2.0
-#: How long a count of the program's live processes is reused (it reads ``/proc``, and the
-#: window's status bar asks every frame).
+#: How long a count of the program's live processes is reused (it walks the process table, and
+#: the window's status bar asks every frame).
 LIVE_COUNT_REUSE_S = 0.5
 
 COMPLETED, TIMED_OUT, INTERRUPTED, STOPPED_BY_USER = "completed", "timed out", "interrupted", "stopped"
-
-
-def _timeval(seconds: float) -> bytes:
-    return struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
-
-
-def _clear_receive_timeout(fd: int) -> None:
-    sock = socket.socket(fileno=fd)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(0))
-    finally:
-        sock.detach()  # the connection keeps the descriptor
 
 
 def _ran_too_long(timeout_s: float) -> str:
@@ -120,9 +105,9 @@ class TraceSession:
         self.process: subprocess.Popen | None = None
         self._merger: BlockMerger | None = None
         self._dir: str | None = None
-        self._server: socket.socket | None = None
-        self._authkey = b""
-        self._peers: dict[Connection, _Peer] = {}
+        self._listener: EventListener | None = None
+        self._tree: ProgramTree | None = None
+        self._peers: dict[Any, _Peer] = {}
         #: Children whose connection closed without their exit, waiting for a parent to tell its code.
         self._missing_exits: dict[int, tuple[str, float]] = {}
         #: Exit codes parents told before the child's connection closed.
@@ -135,7 +120,7 @@ class TraceSession:
         self._stopping = False
         #: JoinScope had to end the program (a stop, a timeout, a Ctrl-C it did not end by itself on).
         self.forced = False
-        self._exit_fd: int | None = None
+        self._exit_notice: ExitNotice | None = None
         self._live_count = 0
         self._live_counted_at = float("-inf")
 
@@ -155,19 +140,17 @@ class TraceSession:
             launched = LaunchedProgram(self.python, self.script, self.args, self.queues, self.quiet)
         self.process = launched.process
         self.t0 = launched.t0
-        if launched.server is None:
+        if launched.listener is None:
             launched.hand_over()
-        self._dir, self._server, self._authkey = launched.directory, launched.server, launched.authkey
+        self._dir, self._listener, self._tree = launched.directory, launched.listener, launched.tree
         self._merger = BlockMerger(self.t0)
         self._inbox.append(wire_record(self.t0, ACTOR_START, MAIN_ACTOR, self.process.pid, item=MAIN_ACTOR))
-        try:  # readable when the program ends, so a poll wakes at once (Linux 5.3+)
-            self._exit_fd = os.pidfd_open(self.process.pid)
-        except (AttributeError, OSError):
-            self._exit_fd = None
+        self._exit_notice = ExitNotice(self.process)  # so a poll wakes at once when the program ends
         self.state = RUNNING
 
     def stop(self) -> None:
-        """End the program now: SIGTERM to all its processes, SIGKILL to those still there after a grace."""
+        """End the program now, and every process it started (:func:`core.system.stop_process_trees`:
+        SIGTERM, then SIGKILL to those still there after a grace)."""
         with self._lock:
             if self.state != RUNNING or self._stopping:
                 return
@@ -181,7 +164,10 @@ class TraceSession:
             if roots:
                 # Said before the signals go: the processes that end on them were stopped, not crashed.
                 self._inbox.append(wire_record(time.monotonic(), RUN_STOP, OBSERVER_ACTOR, os.getpid()))
-                stop_trees(roots, STOP_GRACE_S, lambda: self._receive(0.02))
+                stop_process_trees(roots, STOP_GRACE_S, lambda: self._receive(0.02))
+            if self._tree is not None:
+                self._tree.end()  # what no tree holds any more (a process whose parent has ended)
+            if roots:
                 self.process.wait()  # type: ignore[union-attr]
 
     def interrupt(self) -> None:
@@ -207,11 +193,13 @@ class TraceSession:
         for conn in list(self._peers):
             conn.close()
         self._peers.clear()
-        if self._server is not None:
-            self._server.close()
-        if self._exit_fd is not None:
-            os.close(self._exit_fd)
-            self._exit_fd = None
+        if self._listener is not None:
+            self._listener.close()
+        if self._tree is not None:
+            self._tree.release(end_processes=self.forced)
+        if self._exit_notice is not None:
+            self._exit_notice.close()
+            self._exit_notice = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
         self.closed = True
@@ -226,7 +214,7 @@ class TraceSession:
         """How many of the program's processes run: its main process and every process below
         it (helpers such as multiprocessing's resource tracker included), none once main ended.
 
-        Safe from any thread: it only reads ``/proc``, at most every :data:`LIVE_COUNT_REUSE_S`."""
+        Safe from any thread: it only reads the process table, at most every :data:`LIVE_COUNT_REUSE_S`."""
         process = self.process
         if process is None or self.closed or self.returncode is not None:
             return 0
@@ -275,35 +263,22 @@ class TraceSession:
 
     def _receive(self, timeout: float) -> None:
         records = [self._inbox.popleft() for _ in range(len(self._inbox))]
-        waitables: list[Any] = [*self._peers, self._server]
-        if self._exit_fd is not None and self._main_ended_at is None:
-            waitables.append(self._exit_fd)
+        listener = self._listener
+        assert listener is not None
+        waitables: list[Any] = [*self._peers, listener.ready]
+        exit_notice = self._exit_notice
+        if exit_notice is not None and exit_notice.waitable is not None and self._main_ended_at is None:
+            waitables.append(exit_notice.waitable)
         for ready in wait(waitables, timeout):
-            if ready is self._server:
-                self._accept()
-            elif isinstance(ready, Connection):
+            if ready is listener.ready:
+                for conn in listener.take():
+                    self._peers[conn] = _Peer()
+            elif ready in self._peers:
                 self._read(ready, records)
         if records:
             self._merger.add(records)  # type: ignore[union-attr]
 
-    def _accept(self) -> None:
-        try:
-            sock, _ = self._server.accept()  # type: ignore[union-attr]
-        except OSError:
-            return
-        # A peer that connects and then says nothing must not hold the session up.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(HANDSHAKE_S))
-        conn = Connection(sock.detach())
-        try:
-            deliver_challenge(conn, self._authkey)
-            answer_challenge(conn, self._authkey)
-        except Exception:  # a stranger, a silent peer, or a process that died at once
-            conn.close()
-            return
-        _clear_receive_timeout(conn.fileno())
-        self._peers[conn] = _Peer()
-
-    def _read(self, conn: Connection, records: list) -> None:
+    def _read(self, conn: Any, records: list) -> None:
         peer = self._peers[conn]
         try:
             for _ in range(MESSAGES_PER_READ):
@@ -419,7 +394,4 @@ class TraceSession:
             self.stop()
         elif waited > INTERRUPT_GRACE_S and not self._interrupt_forwarded:
             self._interrupt_forwarded = True
-            try:
-                os.kill(self.process.pid, signal.SIGINT)  # type: ignore[union-attr]
-            except OSError:
-                pass
+            pass_interrupt_on(self.process.pid)  # type: ignore[union-attr]

@@ -6,7 +6,7 @@ if __name__ == "__main__":
     queue = multiprocessing.JoinableQueue()
     for word in ("a", "b"):
         queue.put(word)
-    while not queue.empty() or queue.qsize():
+    for _ in range(2):  # (not qsize(), which macOS lacks)
         print(queue.get(timeout=5))
         queue.task_done()
     queue.join()

@@ -23,8 +23,8 @@ if __name__ == "__main__":
     worker.start()
     queue.put(1)
     queue.join()
-    print("ready", flush=True)
     try:
+        print("ready", flush=True)  # inside the try: the Ctrl-C may come as soon as "ready" is out
         while True:
             time.sleep(0.05)
     except KeyboardInterrupt:
