@@ -42,6 +42,7 @@ from core.queues import acting as _acting
 from core.queues.acting import current_actor, name_this_thread, named
 from core.queues.observed import _acquire_soon
 from core.queues.reporter import BATCH_EVENTS, Reporter, reporter_for
+from core.system import after_fork_in_child
 
 #: The shared counts: operation number, depth, unfinished, and the op that last brought unfinished to 0.
 _OP, _DEPTH, _UNFINISHED, _LAST_ZERO = range(4)
@@ -67,7 +68,7 @@ def _forget_waiting() -> None:
     _waited = False
 
 
-os.register_at_fork(after_in_child=_forget_waiting)
+after_fork_in_child(_forget_waiting)
 
 
 def observe(channel: Any, note_created: Any = None) -> None:
