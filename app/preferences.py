@@ -20,6 +20,7 @@ SETTINGS_DIR_VARIABLE = "JOINSCOPE_SETTINGS_DIR"
 RECENT_LIMIT = 8
 _RECENT = "recent/recordings"
 _GEOMETRY = "window/geometry"
+_ZOOM = "window/zoom"
 
 
 def use_folder_from_environment() -> None:
@@ -58,6 +59,20 @@ def restore_window(window: QMainWindow) -> bool:
     """Put ``window`` where it was last closed; whether there was anything to restore."""
     geometry = _settings().value(_GEOMETRY)
     return isinstance(geometry, (QByteArray, bytes)) and window.restoreGeometry(geometry)
+
+
+def zoom() -> float:
+    """The text zoom the user chose last (1 at first)."""
+    value = _settings().value(_ZOOM)
+    try:
+        factor = float(value) if value is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0
+    return factor if 0.5 <= factor <= 3.0 else 1.0
+
+
+def remember_zoom(factor: float) -> None:
+    _settings().setValue(_ZOOM, factor)
 
 
 def save_window(window: QMainWindow) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from app import theme
@@ -103,6 +104,19 @@ def lane_legend() -> QLabel:
     return legend
 
 
+def state_swatch(colour: str, striped: bool = False) -> QIcon:
+    """A state's colour as a small square (striped as its lane is), for lists that name states."""
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(QColor(colour))
+    if striped:
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Clear)
+        for row in range(0, 14, 4):
+            painter.fillRect(0, row, 14, 2, QColor(0, 0, 0, 0))
+        painter.end()
+    return QIcon(pixmap)
+
+
 def counts_legend() -> QLabel:
     """What every line, band, mark and shade of the plots means, in one line above them (a
     legend inside a plot would cover the curves)."""
@@ -112,15 +126,17 @@ def counts_legend() -> QLabel:
     return legend
 
 
-def counts_legend_text(unit: TimeUnit) -> str:
-    """The counts legend of a run whose times count ``unit`` (a stepped run has no Pause)."""
+def counts_legend_text(unit: TimeUnit, pools: bool = False) -> str:
+    """The counts legend of a run whose times count ``unit`` (a stepped run has no Pause), and
+    which has ``pools`` (their counts mean a pool's)."""
     shade = _rgba(theme.IN_PROGRESS)
     paused = _rgba(theme.PAUSE_SHADE)
     cells = [
-        f"{_swatch(theme.UNFINISHED, '━━')} unfinished tasks (join() waits for 0; a pool's: not yet delivered)",
-        f"{_swatch(theme.DEPTH, '━━')} queue depth (a pool's: not yet started)",
+        f"{_swatch(theme.scheme().unfinished, '━━')} unfinished tasks (join() waits for 0"
+        + ("; a pool's: not yet delivered)" if pools else ")"),
+        f"{_swatch(theme.DEPTH, '━━')} queue depth" + (" (a pool's: not yet started)" if pools else ""),
         f'<span style="background:{shade}; color:{shade};">&nbsp;&nbsp;&nbsp;</span> '
-        "in progress (got, not yet task_done; a pool's: started, not yet delivered)",
+        "in progress (got, not yet task_done" + ("; a pool's: started, not yet delivered)" if pools else ")"),
         f"{_swatch(theme.JOIN, '▼')} join() entered",
         f"{_swatch(theme.JOIN, '┆')} join() returned (⚠ at once: too early?)",
         f"{_swatch(theme.RATE, '━━')} tasks done per {'step' if unit.stepped else 'second'}",

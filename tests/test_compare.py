@@ -75,6 +75,9 @@ def test_the_stacked_plots_share_one_time_axis(qtbot):
     assert second.counts.getViewBox().linkedView(0) is first.counts.getViewBox()
     with qtbot.waitSignal(compare.compared, timeout=30_000):
         pass
+    # The lanes' names widen the left axes (all of them alike): once laid out, the views are as wide.
+    qtbot.waitUntil(lambda: len({plot.getViewBox().width() for run in (first, second)
+                                 for plot in (run.counts, run.rate, run.lanes)}) == 1, timeout=5_000)
     end = max(max(run.controller.model.last_t for run in compare.runs), 0.1)  # as RunPlots.fit shows it
     whole = pytest.approx([-end * X_PADDING, end * (1 + X_PADDING)])
     assert first.counts.viewRange()[0] == whole  # both whole, on one axis

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.bridge.controller import FINISHED_STATE, STALLED, STEPPING
+from app.plots.lanes import ROWS_PER_LANE
 from app.windows.fix_dialog import FixDialog
 from core.analysis.model import PAUSED
 from core.scenarios import scenario
@@ -183,7 +184,8 @@ def _lane_alpha(window, actor: str, x: float) -> int:
     drawn = plots.lane_image.mapRectToParent(plots.lane_image.boundingRect())
     image = plots.lane_image.image
     column = int((x - drawn.left()) / drawn.width() * image.shape[1])
-    return int(image[plots._lanes.index(actor), column, 3])
+    bottom = (len(plots._lanes) - 1 - plots._lanes.index(actor)) * ROWS_PER_LANE  # row 0 is the bottom
+    return int(image[bottom:bottom + ROWS_PER_LANE, column, 3].max())
 
 
 def test_step_mode_is_drawn_and_told_in_steps_however_long_the_user_takes(window, qtbot):

@@ -293,7 +293,7 @@ def test_the_banner_is_green_only_for_a_clean_run(window, qtbot, name, level, he
         window.start_run(scenario(name, speed=40.0, seed=1))
     assert window.banner.isVisible()
     assert window.banner.text().startswith(headline)
-    assert window.banner.styleSheet() == theme.BANNERS[level]
+    assert window.banner.styleSheet() == theme.banner_style(level)
 
 
 def test_a_stall_the_window_declares_is_an_event_of_the_run(window, qtbot):

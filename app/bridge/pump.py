@@ -104,7 +104,14 @@ _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 def running_pump_threads() -> list[QThread]:
     """Pump threads still running (the tests' leak check asks)."""
-    return [thread for thread in list(_threads) if thread.isRunning()]
+    running = []
+    for thread in list(_threads):
+        try:
+            if thread.isRunning():
+                running.append(thread)
+        except RuntimeError:  # its C++ object is gone: so is the thread
+            pass
+    return running
 
 
 def start_pump(session: EventSource) -> tuple[EventPump, QThread]:

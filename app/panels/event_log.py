@@ -6,15 +6,17 @@ from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from core.analysis.units import SECONDS, TimeUnit
-from core.events import KINDS, Event, describe_item
+from core.events import KINDS, STEP_GRANT, STEP_READY, Event, describe_item
 
 #: Events kept for the table; older ones drop off the top.
 LOG_ROWS = 5000
 COLUMNS = ("seq", "time", "actor", "kind", "item", "depth", "unfinished")
-TIME_COLUMN, ACTOR_COLUMN, ITEM_COLUMN = 1, 2, 4
+TIME_COLUMN, ACTOR_COLUMN, ITEM_COLUMN, DEPTH_COLUMN, UNFINISHED_COLUMN = 1, 2, 4, 5, 6
+#: The gate events of step mode, hidden from the log unless asked for.
+STEP_KINDS = frozenset({STEP_READY, STEP_GRANT})
 #: The actor column widens to the longest name up to this; longer names are cut in the middle
 #: with "…", their whole name in the cell's tooltip.
 MAX_ACTOR_COLUMN_PX = 300
@@ -104,20 +106,20 @@ class _EventFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.actor = ALL
         self.kind = ALL
+        self.hidden: frozenset[str] = frozenset()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802
-        if self.actor == ALL and self.kind == ALL:
-            return True
         event = self.sourceModel().event_at(row)
-        return (self.actor == ALL or event.actor == self.actor) and (self.kind == ALL or event.kind == self.kind)
+        return (self.actor == ALL or event.actor == self.actor) and (self.kind == ALL or event.kind == self.kind) \
+            and event.kind not in self.hidden
 
-    def set_filter(self, actor: str, kind: str) -> None:
+    def set_filter(self, actor: str, kind: str, hidden: frozenset[str]) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
             self.beginFilterChange()
-            self.actor, self.kind = actor, kind
+            self.actor, self.kind, self.hidden = actor, kind, hidden
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self.actor, self.kind = actor, kind
+            self.actor, self.kind, self.hidden = actor, kind, hidden
             self.invalidateFilter()
 
 
@@ -131,9 +133,15 @@ class EventLog(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(ITEM_COLUMN, 220)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The item takes what room there is: the counts at the right stay in view in a narrow window.
+        header.setSectionResizeMode(ITEM_COLUMN, QHeaderView.ResizeMode.Stretch)
+        digits = self.table.fontMetrics().horizontalAdvance("0000000")
+        for column in (0, TIME_COLUMN):
+            self.table.setColumnWidth(column, digits)
+        for column in (DEPTH_COLUMN, UNFINISHED_COLUMN):
+            self.table.setColumnWidth(column, self.table.fontMetrics().horizontalAdvance(COLUMNS[column]) + 24)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setAlternatingRowColors(True)
         self.actor_filter = QComboBox()
@@ -142,11 +150,19 @@ class EventLog(QWidget):
         self.kind_filter.addItems([ALL, *sorted(KINDS)])
         for box in (self.actor_filter, self.kind_filter):
             box.currentTextChanged.connect(self._on_filter_changed)
+        #: Step mode's gate events (an actor paused before an operation, let through): two rows a
+        #: step, hidden unless asked for.
+        self.gates = QCheckBox("step gates")
+        self.gates.setToolTip("Show the step_ready and step_grant rows: each actor pausing before an operation "
+                              "and being let through")
+        self.gates.toggled.connect(self._on_filter_changed)
+        self.gates.hide()
         top = QHBoxLayout()
         top.addWidget(QLabel("Event log — actor:"))
         top.addWidget(self.actor_filter)
         top.addWidget(QLabel("kind:"))
         top.addWidget(self.kind_filter)
+        top.addWidget(self.gates)
         top.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -175,6 +191,7 @@ class EventLog(QWidget):
     def clear(self, unit: TimeUnit = SECONDS) -> None:
         """Empty the table for a run whose times count ``unit``."""
         self.model.clear(unit)
+        self.gates.setVisible(unit.stepped)
         self.actor_filter.blockSignals(True)
         self.actor_filter.clear()
         self.actor_filter.addItem(ALL)
@@ -183,7 +200,8 @@ class EventLog(QWidget):
 
     def _on_filter_changed(self) -> None:
         actor, kind = self.actor_filter.currentText(), self.kind_filter.currentText()
-        if actor == ALL and kind == ALL:
+        hidden = STEP_KINDS if self.model.unit.stepped and not self.gates.isChecked() else frozenset()
+        if actor == ALL and kind == ALL and not hidden:
             if self.proxy is not None:
                 self.table.setModel(self.model)
                 self.proxy.deleteLater()
@@ -193,4 +211,4 @@ class EventLog(QWidget):
             self.proxy = _EventFilter(self)
             self.proxy.setSourceModel(self.model)
             self.table.setModel(self.proxy)
-        self.proxy.set_filter(actor, kind)
+        self.proxy.set_filter(actor, kind, hidden)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import theme
 from app.bridge.controller import REPLAYING, RunController
 from app.panels.controls import ControlPanel
 from app.panels.event_log import LOG_ROWS
@@ -138,7 +139,7 @@ class ReplayPanel(QObject):
         self.narration = QLabel()
         self.narration.setObjectName("replay-narration")
         self.narration.setTextFormat(Qt.TextFormat.PlainText)
-        self.narration.setStyleSheet("font-size:15px;")
+        self.narration.setStyleSheet(f"font-size:{theme.px(15)}px;")
         self.narration.setMinimumHeight(self.narration.fontMetrics().lineSpacing() * NARRATION_LINES + 8)
 
         top = QHBoxLayout()

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import deque
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.bridge.controller import RunController
@@ -61,7 +60,6 @@ class StoryPanel(QWidget):
         self.text.setObjectName("story")
         self.text.setReadOnly(True)
         self.text.setMaximumBlockCount(STORY_LINES)
-        self.text.setFont(QFont(self.text.font().family(), max(self.text.font().pointSize(), 11)))
         self.text.setPlaceholderText("The run, in words, as it happens.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

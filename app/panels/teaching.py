@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -34,8 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import theme
+from app.appearance import appearance
 from app.bridge.controller import FINISHED_STATE, IDLE, REPLAYING, STALLED, STEPPING, STOPPED, RunController
-from app.widgets import LabelledSlider
+from app.widgets import LabelledSlider, state_swatch
 from core.analysis.model import BLOCKED_PUT, JOINING_PROCESS, WAITING_GET, WAITING_JOIN, WORKING, RunModel
 from core.events import CONSUMER, MAIN_ACTOR, PRODUCER
 from core.program.functions import actor_functions
@@ -47,14 +49,20 @@ from core.teaching.step_narration import StepNarrator, Whereabouts
 
 #: Steps per second that Play offers.
 PLAY_RATES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+#: The step panel's narrowest: its buttons in a row, the code lines readable (scrolled sideways past that).
+DOCK_MIN_WIDTH_PX = 420
 REFRESH_MS = 150
-#: Light colours, one per actor, readable behind code on a projector.
-ACTOR_COLOURS = ("#ffd8a8", "#b2f2bb", "#a5d8ff", "#fcc2d7", "#d0bfff", "#ffec99", "#c3fae8", "#e9ecef")
 _OVER = (FINISHED_STATE, STALLED, STOPPED)
 
 
-def actor_colour(name: str, names: list[str]) -> str:
-    return ACTOR_COLOURS[names.index(name) % len(ACTOR_COLOURS)] if name in names else ACTOR_COLOURS[-1]
+def actor_badge(name: str, names: list[str]) -> str:
+    """An actor's badge (①, ②, …) in the step list and the code: who is who without a colour, as
+    every colour already says an actor's state (app/theme.py)."""
+    return theme.ACTOR_BADGES[names.index(name) % len(theme.ACTOR_BADGES)] if name in names else "•"
+
+
+def _anchor(function: str, line: int) -> str:
+    return f"{function}-{line}"
 
 
 class CodeView(QTextBrowser):
@@ -81,32 +89,46 @@ class CodeView(QTextBrowser):
         first, lines = self._functions[function]
         return lines[line - first]
 
-    def show_places(self, places: dict[str, Whereabouts], names: list[str]) -> None:
-        """Mark each actor's line: a solid colour while it is paused before it, a stripe while
-        it is inside that call (blocked, or working until it pauses again)."""
+    def show_places(self, places: dict[str, Whereabouts], names: list[str], focus: str | None = None) -> None:
+        """Mark each actor's line (its badge and what it does there, on a line of its own under the
+        code, so a narrow panel cuts neither), and scroll to ``focus``'s line (default: the first).
+        A line an actor is paused before is shaded; one it is inside (blocked, working) is not."""
         marks: dict[tuple[str, int], list[str]] = {}
         for actor in step_order(places):
             place = places[actor]
             marks.setdefault((place.function, place.line), []).append(actor)
         self.marks = marks
+        shade, quiet = theme.scheme().shade, theme.scheme().quiet
         rows = []
         for name, (first, lines) in self._functions.items():
-            rows.append(f'<p style="font-family:monospace; font-size:12px; color:#888; margin:4px 0 0 0;">'
-                        f'# {html.escape(self._files[name])}, {html.escape(name)}()</p>')
+            rows.append(f'<p style="font-family:monospace; font-size:{theme.px(12)}px; color:{quiet}; '
+                        f'margin:4px 0 0 0;"># {html.escape(self._files[name])}, {html.escape(name)}()</p>')
             for offset, text in enumerate(lines):
                 number = first + offset
                 actors = marks.get((name, number), [])
-                code = html.escape(text) or " "
-                style = "white-space:pre; font-family:monospace; font-size:14px; margin:0;"
-                tag = ""
+                # pre-wrap: a long line (a comment) wraps in a narrow panel instead of running out of it.
+                style = f"white-space:pre-wrap; font-family:monospace; font-size:{theme.px(14)}px; margin:0;"
+                anchor = ""
                 if actors:
-                    colour = actor_colour(actors[0], names)
-                    style += f" background:{colour};"
-                    labels = [f"{a} {'▶ next: ' + places[a].operation + '()' if places[a].paused else '○ in this call'}"
-                              for a in actors]
-                    tag = f"   <b>◀ {html.escape(', '.join(labels))}</b>"
-                rows.append(f'<p style="{style}"><span style="color:#888">{number:>4}  </span>{code}{tag}</p>')
+                    anchor = f'<a name="{_anchor(name, number)}"></a>'
+                    if any(places[a].paused for a in actors):
+                        style += f" background:{shade}; font-weight:bold;"
+                rows.append(f'<p style="{style}">{anchor}<span style="color:{quiet}">{number:>4}  </span>'
+                            f'{html.escape(text) or " "}</p>')
+                for actor in actors:
+                    doing = f"▶ next: {places[actor].operation}()" if places[actor].paused else "○ inside this call"
+                    who = f"{actor_badge(actor, names)} {html.escape(actor)}"
+                    rows.append(f'<p style="white-space:pre; font-family:monospace; font-size:{theme.px(13)}px; '
+                                f'margin:0;">      <b>▲ {who} {doing}</b></p>')
         self.setHtml("".join(rows))
+        target = places.get(focus) if focus is not None else None
+        if target is None and marks:
+            function, line = next(iter(marks))
+        elif target is not None:
+            function, line = target.function, target.line
+        else:
+            return
+        self.scrollToAnchor(_anchor(function, line))
 
 
 class TeachingPanel(QObject):
@@ -161,20 +183,24 @@ class TeachingPanel(QObject):
 
     # -- building -----------------------------------------------------------------------
     def _build(self) -> None:
-        self.step_button = QPushButton("Step ▶ (S)")
-        self.play_button = QPushButton("Play (P)")
-        self.back_button = QPushButton("◀ Back (←)")
-        self.forward_button = QPushButton("Forward ▶ (→)")
-        self.present_button = QPushButton("Now (End)")
+        self.step_button = QPushButton("Step ▶")
+        self.play_button = QPushButton("Play")
+        self.back_button = QPushButton("◀ Back")
+        self.forward_button = QPushButton("Forward ▶")
+        self.present_button = QPushButton("Now")
         for button in (self.step_button, self.play_button, self.back_button, self.forward_button, self.present_button):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.step_button.setToolTip("Let the next actor in turn make its operation")
+        self.step_button.setToolTip("Let the next actor in turn make its operation (S)")
+        self.play_button.setToolTip("Step by itself at the play speed, or stop (P)")
+        self.back_button.setToolTip("Show the run as it was one step earlier; the actors keep their place (←)")
+        self.forward_button.setToolTip("Show the next step again, or take a new one at the present (→)")
+        self.present_button.setToolTip("Back to the present step (End)")
         self.step_button.clicked.connect(lambda: self.step())
         self.play_button.clicked.connect(self.toggle_play)
         self.back_button.clicked.connect(self.back)
         self.forward_button.clicked.connect(self.forward)
         self.present_button.clicked.connect(self.to_present)
-        self.rate = LabelledSlider("Play speed", PLAY_RATES, text=lambda v: f"{v:g} steps/s")
+        self.rate = LabelledSlider("Play speed", PLAY_RATES, text=lambda v: f"{v:g} step{'' if v == 1 else 's'}/s")
         self.rate.set_value(1.0)
         self.rate.value_changed.connect(self._on_rate_changed)
         self.scrubber = QSlider(Qt.Orientation.Horizontal)
@@ -194,7 +220,6 @@ class TeachingPanel(QObject):
         self.narration.setObjectName("step-narration")
         self.narration.setWordWrap(True)
         self.narration.setTextFormat(Qt.TextFormat.PlainText)
-        self.narration.setStyleSheet("font-size:16px; padding:6px; background:#f7f7f7;")
         self.narration.setMinimumHeight(90)
         self.narration.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.quiz = QCheckBox("Quiz: predict before each step (Q)")
@@ -202,12 +227,10 @@ class TeachingPanel(QObject):
         self.quiz.toggled.connect(self._on_quiz_toggled)
         self.question_label = QLabel()
         self.question_label.setWordWrap(True)
-        self.question_label.setStyleSheet("font-size:15px; font-weight:bold; color:#5f3dc4;")
         self.answers = QHBoxLayout()
         self.answer_buttons: list[QPushButton] = []
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
-        self.verdict.setStyleSheet("font-size:15px;")
         self.score_label = QLabel()
         self.fix_button = QPushButton("Fix it…")
         self.fix_button.setToolTip("Run this pitfall and its corrected program side by side (F)")
@@ -240,8 +263,19 @@ class TeachingPanel(QObject):
         self.dock.setObjectName("teaching-dock")
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         self.dock.setWidget(body)
-        self.dock.setMinimumWidth(560)
+        self._restyle()
+        appearance().changed.connect(self._restyle)
+        self.dock.setMinimumWidth(DOCK_MIN_WIDTH_PX)
         self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+
+    def _restyle(self) -> None:
+        """Text sizes at the zoom now, and grounds and colours of the scheme now (light or dark)."""
+        scheme = theme.scheme()
+        self.narration.setStyleSheet(f"font-size:{theme.px(16)}px; padding:6px; background:{scheme.shade};")
+        self.question_label.setStyleSheet(f"font-size:{theme.px(15)}px; font-weight:bold; color:{scheme.question};")
+        self.verdict.setStyleSheet(f"font-size:{theme.px(15)}px;")
+        if self.controller.stepping:
+            self.refresh()  # the code marks and the verdict, drawn anew
 
     def _shortcut(self, key: object, slot: Callable[[], None]) -> QShortcut:
         shortcut = QShortcut(QKeySequence(key), self.window)
@@ -324,11 +358,11 @@ class TeachingPanel(QObject):
         if self.controller.state != STEPPING:
             return
         self._play_timer.start(int(1000 / float(self.rate.value())))
-        self.play_button.setText("Pause (P)")
+        self.play_button.setText("Pause")
 
     def pause(self) -> None:
         self._play_timer.stop()
-        self.play_button.setText("Play (P)")
+        self.play_button.setText("Play")
 
     def back(self) -> None:
         self.lesson.back()
@@ -392,7 +426,7 @@ class TeachingPanel(QObject):
         places = lesson.places()
         model = self.controller.model
         self._lanes = step_order(model.actors)
-        self.code.show_places(places, self._lanes)
+        self.code.show_places(places, self._lanes, focus=self.controller.next_in_turn())
         viewing = self.controller.viewing
         ready = lesson.ready(places) if viewing is None else {}
         self._show_pending(places, model, ready)
@@ -418,10 +452,11 @@ class TeachingPanel(QObject):
         if verdict is not None:
             self.verdict.setText(("✔ Right! " if verdict.right else f"✘ Not quite: the answer is {verdict.correct}. ")
                                  + verdict.story)
-            self.verdict.setStyleSheet(f"font-size:15px; color:{'#2b8a3e' if verdict.right else '#c92a2a'};")
+            colour = theme.scheme().right if verdict.right else theme.scheme().wrong
+            self.verdict.setStyleSheet(f"font-size:{theme.px(15)}px; color:{colour};")
         elif waiting is not None:
             self.verdict.setText(f"You said {waiting}. Let's see…")
-            self.verdict.setStyleSheet("font-size:15px;")
+            self.verdict.setStyleSheet(f"font-size:{theme.px(15)}px;")
         else:
             self.verdict.setText("")
 
@@ -430,20 +465,26 @@ class TeachingPanel(QObject):
         for actor in step_order(places):
             place = places[actor]
             target = f"{place.target}." if place.target else ""
+            badge = actor_badge(actor, self._lanes)
             if place.paused:
-                text = f"● {actor} is about to call {target}{place.operation}()   — {place.function}, line {place.line}"
+                text = (f"{badge} {actor} is about to call {target}{place.operation}()   — {place.function}, "
+                        f"line {place.line}")
             else:
                 state = model.actors[actor].state if actor in model.actors else ""
-                text = {WAITING_GET: f"○ {actor} is blocked in get(): the queue is empty",
-                        BLOCKED_PUT: f"○ {actor} is blocked in put(): the queue is full",
-                        WAITING_JOIN: f"○ {actor} is blocked in {target}join()",
-                        JOINING_PROCESS: f"○ {actor} is blocked in {target}join()",
-                        WORKING: f"◆ {actor} is working on its task"}.get(state, f"… {actor} is on its way")
+                text = {WAITING_GET: f"{badge} {actor} is blocked in get(): the queue is empty",
+                        BLOCKED_PUT: f"{badge} {actor} is blocked in put(): the queue is full",
+                        WAITING_JOIN: f"{badge} {actor} is blocked in {target}join()",
+                        JOINING_PROCESS: f"{badge} {actor} is blocked in {target}join()",
+                        WORKING: f"{badge} {actor} is working on its task"}.get(state, f"{badge} {actor} is on its way")
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, actor)
-            item.setBackground(QColor(actor_colour(actor, self._lanes)))
+            item.setToolTip(text)
+            # Its state's colour (the lanes' own), as a swatch: the list says what each actor does now.
+            colour = theme.STATE_COLOURS.get(model.actors[actor].state) if actor in model.actors else None
+            if colour is not None:
+                item.setIcon(state_swatch(colour, striped=model.actors[actor].state in theme.STRIPED_STATES))
             if actor not in ready:
-                item.setForeground(QColor("#555555"))
+                item.setForeground(self.pending.palette().color(QPalette.ColorRole.PlaceholderText))
             self.pending.addItem(item)
 
     def _on_pending_clicked(self, item: QListWidgetItem) -> None:

@@ -34,9 +34,10 @@ def _rgba(colour: str) -> tuple[int, int, int, int]:
 #: Colour of each state code; the last row (index -1) is transparent, for BLANK.
 PALETTE = np.array([_rgba(theme.STATE_COLOURS.get(state, "#dddddd")) for state in STATES] + [(0, 0, 0, 0)],
                    np.uint8)
-#: The codes drawn striped: every other row of their lane is white (see theme.STRIPED_STATES).
+#: The codes drawn striped: every other row of their lane is left clear, the plot's ground showing
+#: through, light or dark (see theme.STRIPED_STATES).
 _STRIPED = np.array([STATE_CODES[state] for state in theme.STRIPED_STATES], np.int8)
-_STRIPE = np.array((255, 255, 255, 255), np.uint8)
+_STRIPE = np.array((0, 0, 0, 0), np.uint8)
 
 
 def lane_pixels(times: array, codes: array, start: float, stop: float, width: int, now: float) -> np.ndarray:

@@ -21,6 +21,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from app import theme
+from app.appearance import appearance
 from app.plots.lanes import lanes_image
 from core.analysis.model import RunModel, lane_order
 from core.analysis.timeline import Timeline
@@ -57,7 +58,6 @@ class RunPlots(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setBackground(theme.BACKGROUND)
         self.following = True
         self._lanes: list[str] = []
         self._count_top = 0.0
@@ -72,7 +72,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
 
         self.counts = self.addPlot(row=0, col=0)
         self.counts.setLabel("left", "tasks")
-        self.unfinished_curve = self.counts.plot(pen=pg.mkPen(theme.UNFINISHED, width=3), stepMode="right")
+        self.unfinished_curve = self.counts.plot(stepMode="right")  # its colour: the scheme's (_restyle)
         self.depth_curve = self.counts.plot(pen=pg.mkPen(theme.DEPTH, width=3), stepMode="right")
         self.band = QGraphicsPathItem()
         self.band.setBrush(pg.mkBrush(*theme.IN_PROGRESS))
@@ -115,10 +115,31 @@ class RunPlots(pg.GraphicsLayoutWidget):
             # view: it shows the whole run instead.
             plot.autoBtn.clicked.disconnect()
             plot.autoBtn.clicked.connect(self.show_all)
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setTextPen(theme.FOREGROUND)
-                plot.getAxis(axis).label.setFont(_font())
+        self._restyle()
+        appearance().changed.connect(self._restyle)
         self.clear_run()
+
+    def _restyle(self) -> None:
+        """Draw in the scheme (light or dark) and at the zoom now: the ground, the text, the line
+        that must stand out most against the ground, the join labels."""
+        scheme = theme.scheme()
+        self.setBackground(scheme.background)
+        font = _font()
+        for plot in (self.counts, self.rate, self.lanes):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setTextPen(scheme.foreground)
+                axis.setPen(scheme.foreground)
+                axis.setStyle(tickFont=font)
+                axis.label.setFont(font)
+        self.unfinished_curve.setPen(pg.mkPen(scheme.unfinished, width=3))
+        self.join_entries.setPen(pg.mkPen(scheme.foreground))
+        for line in self._join_lines:
+            line.label.setColor(scheme.foreground)
+            line.label.fill = pg.mkBrush(*scheme.label_fill)
+            line.label.setFont(font)
+        if self._lanes:
+            self._fit_lane_names(self._lanes)
 
     # -- following ----------------------------------------------------------------------
     def follow(self, on: bool = True) -> None:
@@ -290,8 +311,10 @@ class RunPlots(pg.GraphicsLayoutWidget):
             early = mark.released_by is None and mark.call is None
             style = pg.QtCore.Qt.PenStyle.DotLine if early else pg.QtCore.Qt.PenStyle.DashLine
             line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(theme.JOIN, width=2, style=style),
-                                   label=mark.label(self.unit), labelOpts={"position": 0.93, "color": theme.FOREGROUND,
-                                                                         "fill": (255, 255, 255, 220)})
+                                   label=mark.label(self.unit), labelOpts={
+                                       "position": 0.93, "color": theme.scheme().foreground,
+                                       "fill": theme.scheme().label_fill})
+            line.label.setFont(_font())
             self.counts.addItem(line)
             self._join_lines.append(line)
             if len(self._join_lines) > MAX_JOIN_LINES:  # a pool's as_completed() returns thousands of times
@@ -408,8 +431,8 @@ def band_path(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> QPainterPath:
 
 
 
-def _font():
-    from PySide6.QtGui import QFont
+def _font() -> QFont:
+    """The plots' text, at the zoom now."""
     font = QFont()
-    font.setPointSize(theme.PLOT_FONT_PT)
+    font.setPointSizeF(theme.PLOT_FONT_PT * theme.px(100) / 100)
     return font

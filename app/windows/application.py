@@ -1,4 +1,5 @@
-"""The application object every window of JoinScope runs in, drawn at the scale asked for.
+"""The application object every window of JoinScope runs in, drawn at the scale asked for
+(lowered, if need be, so that a window still fits the screen: see :mod:`app.windows.fit`).
 
 ``--scale`` must be known when the application object is made: it travels in Qt's own
 ``QT_SCALE_FACTOR``, which is put back as it was at once, so that the processes started
@@ -18,10 +19,14 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import preferences
+from app.windows.fit import MIN_WINDOW, largest_scale, screen_before_application
 
 SCALE_VARIABLE = "QT_SCALE_FACTOR"
 #: The smallest point size of the application's font: legible on a projector.
 MIN_POINT_SIZE = 11
+#: What became of the ``--scale`` asked for, when it was lowered to fit the screen (a window
+#: shows it in its status bar).
+scale_note: str | None = None
 
 
 def run_until_closed(app: QApplication, window: QWidget) -> int:
@@ -35,7 +40,16 @@ def run_until_closed(app: QApplication, window: QWidget) -> int:
 
 
 def make_application(scale: float | None = None) -> QApplication:
-    """The application (made now, or the one there is), drawn ``scale`` times as big."""
+    """The application (made now, or the one there is), drawn ``scale`` times as big, or as
+    big as a window still fits the screen."""
+    global scale_note
+    if scale is not None and scale > 1.0 and QApplication.instance() is None:
+        screen = screen_before_application(SCALE_VARIABLE)
+        fitting = largest_scale(scale, screen) if screen is not None else scale
+        if screen is not None and fitting < scale:
+            scale_note = (f"--scale {scale:g} would not fit this {screen.width()} × {screen.height()} screen (a "
+                          f"window needs {MIN_WINDOW.width()} × {MIN_WINDOW.height()} at least): drawn at {fitting:g}")
+            scale = fitting
     with qt_scale(scale):
         app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

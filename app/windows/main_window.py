@@ -6,11 +6,12 @@ from html import escape
 from importlib.resources import files
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from app import preferences, theme
+from app.appearance import appearance
 from app.bridge.controller import FINISHED_STATE, IDLE, PAUSED, REPLAYING, STALLED, STOPPED, RunController
 from app.panels.controls import ControlPanel
 from app.panels.event_log import EventLog
@@ -20,7 +21,9 @@ from app.panels.story import StoryPanel
 from app.panels.teaching import TeachingPanel
 from app.plots.run_plots import REDRAW_HZ, RunPlots
 from app.widgets import counts_legend, counts_legend_text, lane_legend
+from app.windows import application
 from app.windows.compare import CompareWindow, counterpart
+from app.windows.fit import fit_to_screen, keep_on_screen
 from app.windows.fix_dialog import FixDialog
 from core.analysis.model import CRASHED
 from core.analysis.narrate import how_it_ended
@@ -34,6 +37,11 @@ from core.scenarios import ScenarioConfig
 from core.teaching.fixes import Fix
 
 COMPARE_SHORTCUT = "Ctrl+Shift+B"
+#: The size the window would like; a smaller screen gets a window that fits it (app/windows/fit.py).
+PREFERRED_SIZE = QSize(1500, 950)
+#: Below this width, step mode folds the run's controls and story away to make room for its panel
+#: (View ▸ Run controls brings them back).
+ROOM_FOR_STEPS_PX = 1500
 #: While a live run is quiet (everyone waits), how often the plots are drawn again to show
 #: the waits growing.
 QUIET_REDRAW_S = 0.25
@@ -63,6 +71,7 @@ class MainWindow(QMainWindow):
         a scaled window keeps the usual place as it was).  ``remember_recordings``: add the
         recordings opened to File ▸ Open recent (not those a script opens)."""
         super().__init__()
+        appearance()  # the system's scheme and the user's zoom, before anything is drawn
         collect_garbage_on_the_gui_thread()
         self._remember_place = remember_place
         self._remember_recordings = remember_recordings
@@ -101,6 +110,7 @@ class MainWindow(QMainWindow):
         plots_layout = QVBoxLayout(plots_box)
         plots_layout.setContentsMargins(0, 0, 0, 0)
         self.counts_legend = counts_legend()
+        self._legend_pools = False
         plots_layout.addWidget(self.counts_legend)
         plots_layout.addWidget(self.plots, 1)
         plots_layout.addWidget(lane_legend())
@@ -113,15 +123,22 @@ class MainWindow(QMainWindow):
         horizontal.addWidget(side)
         horizontal.addWidget(centre)
         horizontal.setStretchFactor(1, 1)
+        horizontal.setCollapsible(1, False)
         self.setCentralWidget(horizontal)
+        self._columns = horizontal
+        #: The side column's width when it was last folded away, and whether step mode folded it.
+        self._side_width: int | None = None
+        self._folded_for_steps = False
         self.status = QLabel()
         # Its text changes every frame: a size hint that follows it would re-lay out (and
         # repaint) the whole window each time.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addPermanentWidget(self.status, 1)
-        self.resize(1500, 950)
-        if remember_place:
-            preferences.restore_window(self)  # where it was last closed, if it was
+        fit_to_screen(self, PREFERRED_SIZE)
+        if remember_place and preferences.restore_window(self):  # where it was last closed, if it was
+            keep_on_screen(self)
+        if application.scale_note:
+            self.statusBar().showMessage(application.scale_note, 20_000)
 
         self._dirty = False
         self._problems_shown = (0, 0)
@@ -145,6 +162,7 @@ class MainWindow(QMainWindow):
         self.controller.pause_refused.connect(self.controls.refuse_pause)
         self.replay: ReplayPanel | None = None  # while a recording is shown
         self.teaching = TeachingPanel(self, self.controller)
+        self.teaching.dock.visibilityChanged.connect(self._make_room_for_steps)
         self.teaching.fix_requested.connect(self.open_fix)
         self.fix_dialog: FixDialog | None = None
         self.plots.lane_clicked.connect(self._on_lane_clicked)
@@ -163,11 +181,52 @@ class MainWindow(QMainWindow):
         self.show_all_action.setShortcut(QKeySequence(Qt.Key.Key_Home))
         self.show_all_action.setToolTip("Every plot and swimlane from the start to now (Home; the plots' A button)")
         self.show_all_action.triggered.connect(lambda: self.plots.show_all())
+        self.side_action = view_menu.addAction("Run controls and story")
+        self.side_action.setCheckable(True)
+        self.side_action.setChecked(True)
+        self.side_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.side_action.setToolTip("Show or fold away the left column: the run's settings and what happened (Ctrl+L)")
+        self.side_action.toggled.connect(self._show_side)
+        view_menu.addSeparator()
+        looks = appearance()
+        for text, keys, slot in (("Zoom in", QKeySequence.StandardKey.ZoomIn, looks.zoom_in),
+                                 ("Zoom out", QKeySequence.StandardKey.ZoomOut, looks.zoom_out),
+                                 ("Actual size", QKeySequence("Ctrl+0"), lambda: looks.set_zoom(1.0))):
+            action = view_menu.addAction(text)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+        looks.changed.connect(self._restyle)
+        view_menu.addSeparator()
         self.follow_action = view_menu.addAction("Follow newest")
         self.follow_action.triggered.connect(lambda: self.plots.follow(True))
         self.plots.following_changed.connect(self._on_following_changed)
         self.plots.view_moved.connect(self._mark_dirty)
         self._on_state_changed(self.controller.state)
+
+    # -- room -----------------------------------------------------------------------------
+    def _make_room_for_steps(self, stepping: bool) -> None:
+        """Step mode's panel takes the right of the window: on a screen too narrow for three
+        columns the left one (the run's settings, disabled while it runs, and its story, which the
+        step panel tells better) folds away while the panel shows, and comes back after."""
+        if stepping and self.width() < ROOM_FOR_STEPS_PX and self.side_action.isChecked():
+            self._folded_for_steps = True
+            self.side_action.setChecked(False)
+        elif not stepping and self._folded_for_steps:
+            self._folded_for_steps = False
+            self.side_action.setChecked(True)
+
+    def _show_side(self, shown: bool) -> None:
+        side = self._columns.widget(0)
+        if shown != side.isHidden():  # (isHidden: hidden by us, not merely not on screen yet)
+            return
+        if shown:
+            total = sum(self._columns.sizes())
+            width = min(self._side_width or side.sizeHint().width(), total // 2)
+            side.show()
+            self._columns.setSizes([width, total - width])
+        else:
+            self._side_width = self._columns.sizes()[0]
+            side.hide()
 
     # -- run control ----------------------------------------------------------------------
     def start_run(self, config: ScenarioConfig | None = None, step: bool | None = None) -> None:
@@ -282,21 +341,38 @@ class MainWindow(QMainWindow):
         self._problems_shown = (0, 0)
         self.plots.clear_run(self.controller.unit)
         self.log.clear(self.controller.unit)
-        self.counts_legend.setText(counts_legend_text(self.controller.unit))
+        self._show_counts_legend()
         self.banner.hide()
         self.controls.problems.setText("")
         self._dirty = True
+
+    def _show_counts_legend(self) -> None:
+        """The counts legend, in the words of the run shown: steps or seconds, a queue's or a pool's."""
+        config = self.controller.config
+        pools = (config is not None and config.pooled) or any(q.is_pool for q in self.controller.model.queues.values())
+        self._legend_pools = pools
+        self.counts_legend.setText(counts_legend_text(self.controller.unit, pools))
 
     def _on_finish_replayed(self) -> None:
         self._show_finished()
 
     def _on_stalled(self, diagnosis: str) -> None:
-        self._show_banner(f"<b>Stalled.</b> {escape(diagnosis, quote=False)}", theme.BANNERS[STALLED_OUTCOME])
+        self._show_banner(f"<b>Stalled.</b> {escape(diagnosis, quote=False)}", STALLED_OUTCOME)
 
-    def _show_banner(self, text: str, style: str) -> None:
+    def _show_banner(self, text: str, level: str) -> None:
+        """Say how the run ended, in the colour of its outcome (``level``: see core.analysis.outcome)."""
         self.banner.setText(text)
-        self.banner.setStyleSheet(style)
+        self.banner.setProperty("level", level)
+        self.banner.setStyleSheet(theme.banner_style(level))
         self.banner.show()
+
+    def _restyle(self) -> None:
+        """The scheme or the zoom changed: what was drawn with the old ones is drawn again."""
+        level = self.banner.property("level")
+        if level:
+            self.banner.setStyleSheet(theme.banner_style(level))
+        self._show_counts_legend()
+        self._show_problems()
 
     def _show_finished(self) -> None:
         """The banner of a run that ended by itself: green only if it ended cleanly; otherwise
@@ -316,13 +392,15 @@ class MainWindow(QMainWindow):
         for join in model.joins:
             if join.on_queue and join.call is None and join.released_by is not None:
                 text += f" {escape(join.actor, quote=False)} waited {self.controller.unit.span(join.waited)} in join()."
-        self._show_banner(text, theme.BANNERS[outcome.level])
+        self._show_banner(text, outcome.level)
 
     # -- events and redraws ---------------------------------------------------------------
     def _on_events(self, events: list) -> None:
         self.log.append(events)
         self._dirty = True
         model = self.controller.model
+        if not self._legend_pools and any(q.is_pool for q in model.queues.values()):
+            self._show_counts_legend()  # a traced program made a pool
         crashed = sum(1 for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None)
         problems = (len(model.errors), crashed, *((q.unheard, len(q.listed)) for q in model.queues.values()))
         if problems != self._problems_shown:
@@ -337,7 +415,7 @@ class MainWindow(QMainWindow):
                   for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None]
         lines += [f"⚠ {finding}" for finding in pool_findings(model)]
         self.controls.problems.setText("<br>".join(lines))
-        self.controls.problems.setStyleSheet("color:#b00020; font-size:13px;")
+        self.controls.problems.setStyleSheet(f"color:{theme.scheme().wrong}; font-size:{theme.px(13)}px;")
 
     def _on_following_changed(self, following: bool) -> None:
         self.controls.follow_button.setEnabled(not following)
