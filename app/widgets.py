@@ -126,9 +126,9 @@ def counts_legend() -> QLabel:
     return legend
 
 
-def counts_legend_text(unit: TimeUnit, pools: bool = False) -> str:
-    """The counts legend of a run whose times count ``unit`` (a stepped run has no Pause), and
-    which has ``pools`` (their counts mean a pool's)."""
+def counts_legend_text(unit: TimeUnit, pools: bool = False, rate_window: str | None = None) -> str:
+    """The counts legend of a run whose times count ``unit`` (a stepped run has no Pause), which
+    has ``pools`` (their counts mean a pool's), its rate averaged over ``rate_window``."""
     shade = _rgba(theme.IN_PROGRESS)
     paused = _rgba(theme.PAUSE_SHADE)
     cells = [
@@ -139,7 +139,8 @@ def counts_legend_text(unit: TimeUnit, pools: bool = False) -> str:
         "in progress (got, not yet task_done" + ("; a pool's: started, not yet delivered)" if pools else ")"),
         f"{_swatch(theme.JOIN, '▼')} join() entered",
         f"{_swatch(theme.JOIN, '┆')} join() returned (⚠ at once: too early?)",
-        f"{_swatch(theme.RATE, '━━')} tasks done per {'step' if unit.stepped else 'second'}",
+        f"{_swatch(theme.RATE, '━━')} tasks done per {'step' if unit.stepped else 'second'}"
+        + (f" (over {rate_window})" if rate_window else ""),
     ]
     if not unit.stepped:
         cells.append(f'<span style="background:{paused}; color:{paused};">&nbsp;&nbsp;&nbsp;</span> paused')

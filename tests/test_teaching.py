@@ -174,6 +174,15 @@ def test_fix_it_runs_the_pitfall_and_its_fix_side_by_side(qtbot):
     assert broken.diagnosis and "task_done() call(s) are missing" in broken.diagnosis
     assert fixed.state == FINISHED_STATE and fixed.model.task_dones == fixed.model.puts
     assert "Stalled" in dialog.outcomes[0].text() and "Finished" in dialog.outcomes[1].text()
+    # One time axis: both shown whole over the longer run, the fix not stretched to look slower.
+    qtbot.waitUntil(lambda: dialog.again_button.isEnabled(), timeout=10_000)
+    ranges = [plots.counts.viewRange()[0] for plots in dialog.plots]
+    longest = max(controller.model.last_t for controller in dialog.controllers)
+    assert ranges[0] == pytest.approx(ranges[1]) and ranges[0][1] >= longest
+    dialog.again_button.click()  # both again, from the start
+    assert not dialog.again_button.isEnabled() and not dialog.over
+    qtbot.waitUntil(lambda: dialog.over and dialog.again_button.isEnabled(), timeout=60_000)
+    assert "Finished" in dialog.outcomes[1].text()
     dialog.close()
 
 

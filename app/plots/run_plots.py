@@ -55,6 +55,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
     view_moved = Signal()
     #: The user clicked an actor's swimlane (its name).
     lane_clicked = Signal(str)
+    #: What the rate is averaged over now, in words ("the last 2 s"): the legend says it.
+    rate_window_changed = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -88,7 +90,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._joins_drawn = 0
 
         self.rate = self.addPlot(row=1, col=0)
-        self.rate.setLabel("left", "done / s")
+        self.rate.setLabel("left", SECONDS.rate_label())
         self.rate_curve = self.rate.plot(pen=pg.mkPen(theme.RATE, width=2), fillLevel=0,
                                          brush=pg.mkBrush(*theme.RATE_FILL))
         self._rate_window: float | None = None
@@ -215,7 +217,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
         window = timeline.rate_window(end)
         if window != self._rate_window:
             self._rate_window = window
-            self.rate.setLabel("left", self.unit.rate_label(window))
+            self.rate.setLabel("left", self.unit.rate_label())
+            self.rate_window_changed.emit(self.unit.rate_window(window))
         times, rates = timeline.completion_rate(window, end)
         self.rate_curve.setData(np.append(0.0, times), np.append(0.0, rates))
 

@@ -15,7 +15,7 @@ import dataclasses
 import html
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.bridge.controller import FINISHED_STATE, OVER, STALLED
 from app.panels.controls import BACKEND_CHOICES
 from app.widgets import counts_legend, lane_legend
+from app.windows.fit import fit_to_screen
 from app.windows.live_runs import LiveRun, LiveRuns
 from core.analysis.comparison import (
     FINISHED,
@@ -93,11 +94,11 @@ class CompareWindow(QDialog):
         self.config = config
         self.backends = tuple(c.backend for c in self.configs)
         self.setWindowTitle(f"JoinScope — {title}")
-        self.resize(1600, 1000)
+        fit_to_screen(self, QSize(1600, 1000))
         self.live = LiveRuns(2, self)
         self.runs: list[LiveRun] = self.live.runs
         self.summaries: list[RunSummary] = []
-        self._link_time_axes()
+        self.live.link_time_axes()
 
         heading = QLabel(f"<b>{html.escape(title)}</b> — {html.escape(config.title)} · "
                          f"{html.escape(describe_config(config))}" if versus is None else
@@ -228,20 +229,6 @@ class CompareWindow(QDialog):
     def over(self) -> bool:
         return self.live.over
 
-    def _link_time_axes(self) -> None:
-        """One time axis for both: zooming or panning either moves the other, and stops both following."""
-        first, second = (run.plots for run in self.runs)
-        second.counts.setXLink(first.counts)
-        first.following_changed.connect(lambda on: on or second.follow(False))
-        second.following_changed.connect(lambda on: on or first.follow(False))
-        # The swimlanes are an image of the visible range: a range moved by the other plot
-        # (or by the end of the other run) must be drawn again, whichever moved it.
-        first.counts.getViewBox().sigXRangeChanged.connect(self._on_time_axis_moved)
-
-    def _on_time_axis_moved(self, *_: object) -> None:
-        for run in self.runs:
-            run.dirty = True
-
     def _on_follow(self) -> None:
         """Follow the newest events again; with both runs over, show them whole."""
         for run in self.runs:
@@ -251,9 +238,7 @@ class CompareWindow(QDialog):
             self._show_whole()
 
     def _show_whole(self) -> None:
-        self._fit_both()
-        # Both over: nothing new to follow, and a redraw that followed would undo the fit.
-        self.runs[0].plots.follow(False)
+        self.live.show_whole()
 
     def _sample_memory(self, *_: object) -> None:
         """A sample of each run still going (a few psutil reads: microseconds)."""
@@ -267,7 +252,7 @@ class CompareWindow(QDialog):
 
     def _on_state(self, state: str) -> None:
         if state in OVER:
-            self._fit_both()
+            self.live.fit_all()
 
     def _update_outcomes(self) -> None:
         """How each run ended, from its controller (a stalled run is stopped afterwards, and stays stalled)."""
@@ -279,11 +264,6 @@ class CompareWindow(QDialog):
                 summary.outcome, summary.diagnosis = STALLED_OUTCOME, controller.diagnosis
             elif controller.state in OVER:
                 summary.outcome = STOPPED
-
-    def _fit_both(self) -> None:
-        """Show both runs whole on the shared axis (the longer one sets it)."""
-        end = max(run.controller.model.last_t for run in self.runs)
-        self.runs[0].plots.fit(end)
 
     def _on_all_ended(self) -> None:
         self._memory_timer.stop()

@@ -12,11 +12,14 @@ import difflib
 import html
 import inspect
 
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QTextBrowser, QWidget
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QWidget
 
+from app import theme
 from app.bridge.controller import RunController
 from app.plots.run_plots import RunPlots
+from app.windows.fit import fit_to_screen
 from app.windows.live_runs import LiveRuns
 from core.scenarios import ScenarioConfig
 from core.teaching.fixes import Fix
@@ -25,8 +28,10 @@ from core.teaching.fixes import Fix
 SPEED = 10.0
 
 
-def code_html(functions: list, others: list, colour: str) -> str:
-    """The source of ``functions``, each line that differs from ``others`` marked in ``colour``."""
+def code_html(functions: list, others: list, sign: str) -> str:
+    """The source of ``functions``, each line that differs from ``others`` marked with ``sign``
+    (− broken, + fixed, as a diff does) on a shaded ground."""
+    shade = theme.scheme().shade
     rows = []
     for function, other in zip(functions, others):
         lines = [line.rstrip("\n") for line in inspect.getsourcelines(function)[0]]
@@ -36,9 +41,10 @@ def code_html(functions: list, others: list, colour: str) -> str:
             if tag != "equal":
                 changed.update(range(i1, i2))
         for number, line in enumerate(lines):
-            background = f" background:{colour};" if number in changed else ""
-            rows.append(f'<p style="white-space:pre; font-family:monospace; font-size:14px; margin:0;{background}">'
-                        f'{html.escape(line) or " "}</p>')
+            marked = number in changed
+            style = f" background:{shade}; font-weight:bold;" if marked else ""
+            rows.append(f'<p style="white-space:pre-wrap; font-family:monospace; font-size:{theme.px(14)}px; '
+                        f'margin:0;{style}">{sign if marked else " "} {html.escape(line) or " "}</p>')
         rows.append('<p style="margin:0;"> </p>')
     return "".join(rows)
 
@@ -50,7 +56,7 @@ class FixDialog(QDialog):
         super().__init__(parent)
         self.fix = fix
         self.setWindowTitle(f"Break it, fix it — {fix.pitfall}")
-        self.resize(1500, 900)
+        fit_to_screen(self, QSize(1500, 900))
         layout = QGridLayout(self)
         explanation = QLabel(f"<b>The fix:</b> {html.escape(fix.explanation)}")
         explanation.setWordWrap(True)
@@ -59,19 +65,19 @@ class FixDialog(QDialog):
         changed = fix.changed_functions()
         settings = fix.changed_settings()
         self.live = LiveRuns(2, self)
-        sides = ((fix.broken, "Broken", "#ffc9c9", self.live.runs[0]),
-                 (fix.fixed, "Fixed", "#b2f2bb", self.live.runs[1]))
-        for column, (config, title, colour, run) in enumerate(sides):
+        sides = ((fix.broken, "Broken", "−", self.live.runs[0]),
+                 (fix.fixed, "Fixed", "+", self.live.runs[1]))
+        for column, (config, title, sign, run) in enumerate(sides):
             mine = [pair[1 + column] for pair in changed]
             theirs = [pair[2 - column] for pair in changed]
             heading = QLabel(f"<h3>{title}: {html.escape(config.title)}</h3>")
             code = QTextBrowser()
             code.setObjectName(f"fix-code-{title.lower()}")
-            text = code_html(mine, theirs, colour)
+            text = code_html(mine, theirs, sign)
             for name, broken, fixed in settings:
                 value = broken if column == 0 else fixed
-                text += (f'<p style="font-family:monospace; font-size:14px; background:{colour};">'
-                         f'{name} = {html.escape(repr(value))}</p>')
+                text += (f'<p style="font-family:monospace; font-size:{theme.px(14)}px; font-weight:bold; '
+                         f'background:{theme.scheme().shade};">{sign} {name} = {html.escape(repr(value))}</p>')
             code.setHtml(text)
             layout.addWidget(heading, 1, column)
             layout.addWidget(code, 2, column)
@@ -79,7 +85,40 @@ class FixDialog(QDialog):
             layout.addWidget(run.outcome, 4, column)
         layout.setRowStretch(2, 2)
         layout.setRowStretch(3, 3)
-        self.live.start([_brisk(fix.broken), _brisk(fix.fixed)])
+        # One time axis for both: the fix is not made to look slower by a scale of its own.
+        self.live.link_time_axes()
+        self.live.all_ended.connect(self._on_all_ended)
+        self.again_button = QPushButton("Run both again")
+        self.again_button.setShortcut(QKeySequence("Ctrl+R"))
+        self.again_button.setToolTip("Run the broken and the fixed program again, side by side (Ctrl+R)")
+        self.again_button.setEnabled(False)
+        self.again_button.clicked.connect(self.run_again)
+        close = QPushButton("Close")
+        close.setToolTip("Close, stopping both runs (Esc)")
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.again_button)
+        buttons.addWidget(close)
+        layout.addLayout(buttons, 5, 0, 1, 2)
+        self.live.start(self._configs())
+
+    def _configs(self) -> list[ScenarioConfig]:
+        return [_brisk(self.fix.broken), _brisk(self.fix.fixed)]
+
+    def run_again(self) -> None:
+        """Both versions again, from the start (once both are over)."""
+        if self.live.over:
+            self.again_button.setEnabled(False)
+            for run in self.live.runs:
+                run.plots.follow(True)
+            self.live.start(self._configs())
+
+    def _on_all_ended(self) -> None:
+        for run in self.live.runs:
+            run.redraw()
+        self.live.show_whole()
+        self.again_button.setEnabled(True)
 
     @property
     def controllers(self) -> list[RunController]:

@@ -107,6 +107,37 @@ class LiveRuns(QObject):
         for run, config in zip(self.runs, configs):
             run.start(config)
 
+    def link_time_axes(self) -> None:
+        """One time axis for all the runs: zooming or panning one moves the others, and stops all
+        following; each run's clock starts at its own start, so the runs compare as they went."""
+        first = self.runs[0].plots
+        for run in self.runs[1:]:
+            run.plots.counts.setXLink(first.counts)
+        for run in self.runs:
+            run.plots.following_changed.connect(lambda on, moved=run.plots: on or self._stop_following(moved))
+        # The swimlanes are an image of the visible range: a range moved by another plot (or by the
+        # end of another run) must be drawn again, whichever moved it.
+        first.counts.getViewBox().sigXRangeChanged.connect(self._mark_all_dirty)
+
+    def show_whole(self) -> None:
+        """Show every run whole on the shared axis (the longest sets it), and stop following: with
+        every run over there is nothing new to follow, and a redraw that followed would undo it."""
+        self.fit_all()
+        self.runs[0].plots.follow(False)
+
+    def fit_all(self) -> None:
+        """Every run whole on the shared axis, if it follows (the longest run sets the axis)."""
+        self.runs[0].plots.fit(max(run.controller.model.last_t for run in self.runs))
+
+    def _stop_following(self, moved: RunPlots) -> None:
+        for run in self.runs:
+            if run.plots is not moved:
+                run.plots.follow(False)
+
+    def _mark_all_dirty(self, *_: object) -> None:
+        for run in self.runs:
+            run.dirty = True
+
     @property
     def over(self) -> bool:
         return all(run.over for run in self.runs)

@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         plots_layout.setContentsMargins(0, 0, 0, 0)
         self.counts_legend = counts_legend()
         self._legend_pools = False
+        self._rate_window: str | None = None
+        self.plots.rate_window_changed.connect(self._on_rate_window)
         plots_layout.addWidget(self.counts_legend)
         plots_layout.addWidget(self.plots, 1)
         plots_layout.addWidget(lane_legend())
@@ -161,8 +163,11 @@ class MainWindow(QMainWindow):
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
         self.controller.pause_refused.connect(self.controls.refuse_pause)
         self.replay: ReplayPanel | None = None  # while a recording is shown
+        # Before the step panel shows (its own slot comes next): a window the panel would widen past
+        # the screen makes room first.
+        self.controller.run_started.connect(lambda: self._make_room_for_steps(self.controller.stepping))
         self.teaching = TeachingPanel(self, self.controller)
-        self.teaching.dock.visibilityChanged.connect(self._make_room_for_steps)
+        self.teaching.dock.visibilityChanged.connect(lambda shown: shown or self._make_room_for_steps(False))
         self.teaching.fix_requested.connect(self.open_fix)
         self.fix_dialog: FixDialog | None = None
         self.plots.lane_clicked.connect(self._on_lane_clicked)
@@ -227,6 +232,9 @@ class MainWindow(QMainWindow):
         else:
             self._side_width = self._columns.sizes()[0]
             side.hide()
+            # At once, not at the next layout pass: a panel shown next must find the room made.
+            self._columns.updateGeometry()
+            self.layout().activate()
 
     # -- run control ----------------------------------------------------------------------
     def start_run(self, config: ScenarioConfig | None = None, step: bool | None = None) -> None:
@@ -339,6 +347,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_reset(self) -> None:
         self._problems_shown = (0, 0)
+        self._rate_window = None
         self.plots.clear_run(self.controller.unit)
         self.log.clear(self.controller.unit)
         self._show_counts_legend()
@@ -351,7 +360,11 @@ class MainWindow(QMainWindow):
         config = self.controller.config
         pools = (config is not None and config.pooled) or any(q.is_pool for q in self.controller.model.queues.values())
         self._legend_pools = pools
-        self.counts_legend.setText(counts_legend_text(self.controller.unit, pools))
+        self.counts_legend.setText(counts_legend_text(self.controller.unit, pools, self._rate_window))
+
+    def _on_rate_window(self, window: str) -> None:
+        self._rate_window = window
+        self._show_counts_legend()
 
     def _on_finish_replayed(self) -> None:
         self._show_finished()

@@ -37,9 +37,13 @@ class TimeUnit:
         """A moment in the event log's time column."""
         return f"{round(t)}" if self.stepped else f"{t:.3f}"
 
-    def rate_label(self, window: float) -> str:
-        """The rate plot's axis label for a rate over the last ``window``."""
-        return f"done / {self.one}<br>(last {self.span(window) if self.stepped else f'{window:g} s'})"
+    def rate_label(self) -> str:
+        """The rate plot's axis label."""
+        return f"done / {self.one}"
+
+    def rate_window(self, window: float) -> str:
+        """What the rate is averaged over, for the legend: "the last 2 s", "the last 30 steps"."""
+        return f"the last {self.span(window) if self.stepped else f'{window:g} s'}"
 
 
 SECONDS = TimeUnit("s", "s", "seconds since start", "time (s)")
