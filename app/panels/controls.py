@@ -60,6 +60,8 @@ class ControlPanel(QWidget):
     compare_requested = Signal()
     #: (role, count): a producers or consumers slider moved.
     actors_changed = Signal(str, int)
+    #: The user picked another scenario (its name), or turned step mode on or off.
+    choice_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +70,11 @@ class ControlPanel(QWidget):
         self.scenario = QComboBox()
         for config in SCENARIOS.values():
             self.scenario.addItem(f"{config.name} — {config.title}", config.name)
+        # Its list opens as wide as its titles; closed, it fits the panel (a pool pitfall's title is long).
+        self.scenario.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scenario.setMinimumContentsLength(20)
+        self.scenario.view().setMinimumWidth(self.scenario.view().sizeHintForColumn(0) + 24)
+        self.scenario.setToolTip("What to run: the tutorial's program, its pitfalls, pools")
         self.backend = QComboBox()
         self.backend.setToolTip("What the producers and consumers are, and the queue they share")
         for backend, label in BACKEND_CHOICES:
@@ -100,7 +107,6 @@ class ControlPanel(QWidget):
         self.consumers.value_changed.connect(lambda v: self.actors_changed.emit(CONSUMER, int(v)))
 
         self.step_mode = QCheckBox("Step through (teaching mode)")
-        self.step_mode.setToolTip("Every actor pauses before each put, get, task_done and join until you let it go")
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
@@ -115,6 +121,13 @@ class ControlPanel(QWidget):
         self.reset_button.clicked.connect(self.reset_requested)
         self.reset_button.setShortcut("Ctrl+Backspace")
         self.follow_button.clicked.connect(self.follow_requested)
+        self.start_button.setToolTip("Start the run with these settings (Ctrl+R)")
+        self.pause_button.setToolTip("Hold every actor where it is, and go on again (Space)")
+        self.stop_button.setToolTip("End the run now: every actor is asked to end (Ctrl+.)")
+        self.reset_button.setToolTip("Stop if running and clear the plots (Ctrl+Backspace)")
+        self.follow_button.setToolTip("Follow the newest events again after you moved the plots")
+        self.step_mode.setToolTip("Every actor pauses before each put, get, task_done and join until you let it "
+                                  "go: S steps, P plays, ← → look back and forth, Q asks before each step")
 
         settings = QGroupBox("Run")
         form = QVBoxLayout(settings)
@@ -178,6 +191,7 @@ class ControlPanel(QWidget):
         # leaves the picker as it is for the next).
         self.show_config(config if config.pooled else
                          dataclasses.replace(config, backend=self.backend.currentData() or PROCESS))
+        self.choice_changed.emit()
 
     def _shape(self, pooled: bool) -> None:
         """A pool scenario has workers and tasks, not producers, consumers or a queue of its own."""

@@ -41,12 +41,17 @@ from app.widgets import LabelledSlider, state_swatch
 from core.analysis.model import BLOCKED_PUT, JOINING_PROCESS, WAITING_GET, WAITING_JOIN, WORKING, RunModel
 from core.events import CONSUMER, MAIN_ACTOR, PRODUCER
 from core.program.functions import actor_functions
+from core.scenarios import ScenarioConfig
 from core.stepping.stepper import step_order
 from core.teaching.fixes import FIXES
 from core.teaching.lesson import ASKED, REFUSED, STEPPED, Lesson
 from core.teaching.quiz import Question, Score
 from core.teaching.step_narration import StepNarrator, Whereabouts
 
+#: What the step panel says before a stepped run starts.
+PREVIEW_TEXT = ("Press Start (Ctrl+R) to begin. Every actor (main, the producers, the consumers) will pause "
+                "before its first put(), get(), task_done() or join(); then S lets the next one go, P plays, "
+                "← and → look back and forth, and Q asks you to predict each step.")
 #: Steps per second that Play offers.
 PLAY_RATES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 #: The step panel's narrowest: its buttons in a row, the code lines readable (scrolled sideways past that).
@@ -157,6 +162,8 @@ class TeachingPanel(QObject):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh)
+        #: The panel shows what is coming, before a stepped run starts (see :meth:`preview`).
+        self._previewing = False
         self._shortcuts = [self._shortcut(key, slot) for key, slot in (
             ("S", lambda: self.step()), ("P", self.toggle_play), (Qt.Key.Key_Left, self.back),
             (Qt.Key.Key_Right, self.forward), (Qt.Key.Key_End, self.to_present),
@@ -289,8 +296,11 @@ class TeachingPanel(QObject):
         active = self.controller.stepping and self.controller.state != REPLAYING and self.dock.isVisible()
         for shortcut in self._shortcuts:
             shortcut.setEnabled(active)
+        if self._previewing and self.dock.isVisible() and not active:
+            self._shortcuts[0].setEnabled(True)  # S before Start says what to do
 
     def _on_run_started(self) -> None:
+        self._previewing = False
         if not self.controller.stepping:
             self.dock.hide()
             self._refresh_timer.stop()
@@ -333,8 +343,35 @@ class TeachingPanel(QObject):
         self.lesson.quiz = on
 
     # -- commands ---------------------------------------------------------------------------
+    def preview(self, config: ScenarioConfig | None) -> None:
+        """Before a stepped run starts (step mode picked, or ``joinscope gui --step``): the panel
+        shows what is coming and what to press; ``None``: step mode is off again."""
+        if self.controller.stepping and self.controller.state not in (IDLE, *_OVER):
+            return
+        if config is None or config.pooled:
+            self._previewing = False
+            if not self.controller.stepping or self.controller.state == IDLE:
+                self.dock.hide()
+            self._enable_keys()
+            return
+        self._previewing = True
+        functions = actor_functions(config)
+        self.code.set_functions([functions[role] for role in (MAIN_ACTOR, PRODUCER, CONSUMER)])
+        self.narration.setText(PREVIEW_TEXT)
+        for button in (self.step_button, self.play_button, self.back_button, self.forward_button,
+                       self.present_button):
+            button.setEnabled(False)
+        self.pending.clear()
+        self.where.setText("")
+        self.dock.show()
+        self._enable_keys()
+
     def step(self, actor: str | None = None) -> bool:
         """Let ``actor`` (default: the next in turn) go — after asking the quiz question, if any."""
+        if not self.controller.stepping or self.controller.state == IDLE:
+            self.controller.refused.emit("Press Start (Ctrl+R) first: the actors pause before their first "
+                                         "operation, then S lets one go")
+            return False
         attempt = self.lesson.step(actor)
         if attempt.outcome == REFUSED:
             self.controller.refused.emit(attempt.why)

@@ -43,6 +43,8 @@ AXIS_LABEL_ROOM_PX = 48
 X_PADDING = 0.015
 #: Join returns drawn as labelled lines at most (the newest): every triangle stays.
 MAX_JOIN_LINES = 60
+#: The count plot's height before a run has data.
+EMPTY_COUNT_TOP = 10
 #: Room kept above the highest count for the join labels, as a share of it.
 LABEL_HEADROOM = 0.3
 
@@ -84,6 +86,10 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.join_entries = pg.ScatterPlotItem(symbol="t", size=16, brush=pg.mkBrush(theme.JOIN),
                                                pen=pg.mkPen("k"))
         self.counts.addItem(self.join_entries)
+        self.counts.getAxis("left").enableAutoSIPrefix(False)
+        self.hint = pg.TextItem(anchor=(0.5, 0.5))
+        self.hint.hide()
+        self.counts.addItem(self.hint, ignoreBounds=True)
         self._join_lines: list[pg.InfiniteLine] = []
         #: The user's pauses, shaded on each plot: when it began -> one region per plot.
         self._pause_shades: dict[float, list[pg.LinearRegionItem]] = {}
@@ -191,9 +197,25 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._fitted_end = None
         self.lane_image.clear()
         self._set_x_range(0.0, 10.0)
+        # Empty plots that look ready, not broken: counts from 0, no lanes yet (the first data sets
+        # the counts' range, see _keep_headroom).
         self._count_top = 0.0
-        self.counts.enableAutoRange(y=True)
+        self.counts.disableAutoRange(axis="y")
+        self.counts.setYRange(0, EMPTY_COUNT_TOP, padding=0)
+        self.rate.setYRange(0, 1, padding=0)
+        self.lanes.setYRange(-0.5, 0.5, padding=0)
+        self.lanes.getAxis("left").setTicks([[]])
         self.follow(True)
+
+    def show_hint(self, text: str | None) -> None:
+        """A line in the middle of the empty count plot saying what to do (``None``: none)."""
+        if text is None:
+            self.hint.hide()
+            return
+        self.hint.setHtml(f'<div style="font-size:{theme.px(15)}px; color:{theme.scheme().foreground};">'
+                          f"{text}</div>")
+        self.hint.setPos(5.0, EMPTY_COUNT_TOP / 2)
+        self.hint.show()
 
     def redraw(self, timeline: Timeline, model: RunModel, now: float | None = None) -> None:
         """Draw ``timeline`` and ``model``; a live run's clock ``now`` (see
@@ -221,6 +243,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self.rate_window_changed.emit(self.unit.rate_window(window))
         times, rates = timeline.completion_rate(window, end)
         self.rate_curve.setData(np.append(0.0, times), np.append(0.0, rates))
+        if len(times) and not self.rate.getViewBox().autoRangeEnabled()[1]:
+            self.rate.enableAutoRange(axis="y")  # the first rate: its range from now on (empty: 0–1)
 
     @property
     def drawn_now(self) -> float:

@@ -155,6 +155,8 @@ class MainWindow(QMainWindow):
         self.controls.reset_requested.connect(self.controller.reset)
         self.controls.follow_requested.connect(self.plots.follow)
         self.controls.actors_changed.connect(self.controller.set_count)
+        self.controls.choice_changed.connect(self._on_choice_changed)
+        self.controls.step_mode.toggled.connect(self._on_choice_changed)
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.events_applied.connect(self._on_events)
         self.controller.run_reset.connect(self._on_run_reset)
@@ -262,6 +264,7 @@ class MainWindow(QMainWindow):
     def trace(self, program: str) -> None:
         """Show a user's own program, traced (``joinscope trace``), instead of the scenarios."""
         self.program = program
+        self._show_hint()
         self.controls.show_program(self._program_heading())
         self._update_title()
 
@@ -334,6 +337,7 @@ class MainWindow(QMainWindow):
     def _on_state_changed(self, state: str) -> None:
         self.controls.set_run_state(state, state == PAUSED)
         self._update_title()
+        self._show_hint()
         self.show_all_action.setEnabled(state != REPLAYING)  # the replay's Home goes to its start
         if state == FINISHED_STATE:
             self._show_finished()
@@ -344,6 +348,31 @@ class MainWindow(QMainWindow):
             if state != STALLED:  # a stalled run goes on: its waits keep growing in view
                 self.plots.fit(self.controller.model.last_t)
             self.run_over.emit(state)
+
+    def _on_choice_changed(self) -> None:
+        """Another scenario (or step mode) picked: the last run's plots and banner go, as they
+        are another program's; the empty plots say what to do."""
+        if self.controller.state in (FINISHED_STATE, STOPPED, STALLED) and self.program is None:
+            self.controller.reset()
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """What to do, on the empty plots of a window with no run (none once a run starts)."""
+        if self.controller.state != IDLE or self.program is not None or self.replay is not None:
+            self.plots.show_hint(None)
+            return
+        config = self.controls.config()
+        stepping = self.controls.step_mode.isChecked() and not config.pooled
+        if stepping:
+            self._make_room_for_steps(True)
+        self.teaching.preview(config if stepping else None)
+        if stepping:
+            what = "step through it: every actor will pause before its first operation, then <b>S</b> lets one go"
+        else:
+            what = "run it"
+        self.plots.show_hint(f"Press <b>Start</b> (Ctrl+R) to {what}<br>"
+                             f"<i>{escape(config.name)}</i> — {escape(config.title)}<br>"
+                             "or pick another scenario on the left: race, crash, pool…")
 
     def _on_run_reset(self) -> None:
         self._problems_shown = (0, 0)
