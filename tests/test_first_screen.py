@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app import theme
 from app.appearance import appearance
 from app.bridge.controller import FINISHED_STATE, IDLE
 from core.scenarios import scenario
-from PySide6.QtWidgets import QApplication
 
 pytestmark = pytest.mark.timeout(60)
 
