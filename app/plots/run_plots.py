@@ -237,7 +237,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
 
     def _draw_rate(self, timeline: Timeline, end: float) -> None:
         window = timeline.rate_window(end)
-        if window != self._rate_window:
+        if window != self._rate_window and timeline.completed:  # (nothing done yet: no rate to explain)
             self._rate_window = window
             self.rate.setLabel("left", self.unit.rate_label())
             self.rate_window_changed.emit(self.unit.rate_window(window))
