@@ -76,6 +76,8 @@ RATE_FILL = (140, 86, 75, 50)
 #: A join: its ▼ where it was entered, its dashed line where it returned (the state colour of
 #: waiting in a join, which it marks).
 JOIN = "#cc79a7"
+#: The moment of the event picked in the log, across every plot (a thin dash-dot line).
+MOMENT = "#888888"
 #: The user's pauses, shaded across every plot (RGBA).
 PAUSE_SHADE = (120, 120, 120, 45)
 PLOT_FONT_PT = 11

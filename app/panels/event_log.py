@@ -5,7 +5,7 @@ from collections import deque
 from operator import itemgetter
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from core.analysis.units import SECONDS, TimeUnit
@@ -124,6 +124,9 @@ class _EventFilter(QSortFilterProxyModel):
 
 
 class EventLog(QWidget):
+    #: The user picked a row: its event (the window marks its moment on the plots).
+    event_picked = Signal(object)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = EventLogModel(self)
@@ -144,6 +147,9 @@ class EventLog(QWidget):
             self.table.setColumnWidth(column, self.table.fontMetrics().horizontalAdvance(COLUMNS[column]) + 24)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.clicked.connect(self._on_clicked)
         self.actor_filter = QComboBox()
         self.actor_filter.addItem(ALL)
         self.kind_filter = QComboBox()
@@ -180,6 +186,27 @@ class EventLog(QWidget):
         self.model.append(events)
         if at_bottom:
             self.table.scrollToBottom()
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        row = self.proxy.mapToSource(index).row() if self.proxy is not None else index.row()
+        self.event_picked.emit(self.model.event_at(row))
+
+    def select_nearest(self, t: float) -> Event | None:
+        """Select (and show) the event nearest to ``t`` among those the table holds and shows."""
+        shown = self.proxy if self.proxy is not None else self.model
+        best: tuple[float, int] | None = None
+        for row in range(shown.rowCount()):
+            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row() if self.proxy is not None else row
+            distance = abs(self.model.event_at(source).t - t)
+            if best is None or distance < best[0]:
+                best = (distance, row)
+        if best is None:
+            return None
+        index = shown.index(best[1], 0)
+        self.table.selectRow(best[1])
+        self.table.scrollTo(index)
+        source = self.proxy.mapToSource(index).row() if self.proxy is not None else best[1]
+        return self.model.event_at(source)
 
     def _fit_actor_column(self, names: list[str]) -> None:
         """Widen the actor column for the longest name (``SyncManager-1/ForkPoolWorker-2``), up to a limit."""

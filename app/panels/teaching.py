@@ -432,8 +432,11 @@ class TeachingPanel(QObject):
         self.question_label.setText(question.text if question is not None else "")
         if question is None:
             return
-        for choice in question.choices:
-            button = QPushButton(choice)
+        for number, choice in enumerate(question.choices, start=1):
+            # Answered from the keyboard too: 1, 2, 3… (a projector's clicker has no mouse).
+            button = QPushButton(f"{number}  {choice}")
+            button.setShortcut(QKeySequence(str(number)))
+            button.setToolTip(f"Answer {choice!r} ({number})")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _=False, given=choice: self.answer(given))
             self.answers.addWidget(button)

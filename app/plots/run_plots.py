@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainterPath
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QCursor, QFont, QFontMetrics, QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem, QToolTip
 
 from app import theme
 from app.appearance import appearance
 from app.plots.lanes import lanes_image
-from core.analysis.model import RunModel, lane_order
+from core.analysis.model import STATES, RunModel, lane_order
 from core.analysis.timeline import Timeline
 from core.analysis.units import SECONDS, TimeUnit
 
@@ -59,6 +59,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
     lane_clicked = Signal(str)
     #: What the rate is averaged over now, in words ("the last 2 s"): the legend says it.
     rate_window_changed = Signal(str)
+    #: The user clicked the plots at this moment (the window picks the event nearest to it).
+    moment_clicked = Signal(float)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -113,6 +115,16 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.lane_image = pg.ImageItem(axisOrder="row-major")
         self.lanes.addItem(self.lane_image)
         self.scene().sigMouseClicked.connect(self._on_clicked)
+        self.scene().sigMouseMoved.connect(self._on_hovered)
+        #: The moment picked in the event log, marked on each plot (see mark_moment).
+        self._moment = []
+        for plot in (self.counts, self.rate, self.lanes):
+            line = pg.InfiniteLine(angle=90, movable=False,
+                                   pen=pg.mkPen(theme.MOMENT, width=1, style=Qt.PenStyle.DashDotLine))
+            line.setZValue(5)
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
+            self._moment.append(line)
 
         self.ci.layout.setRowStretchFactor(0, 5)
         self.ci.layout.setRowStretchFactor(1, 2)
@@ -162,13 +174,77 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.view_moved.emit()
 
     def _on_clicked(self, event: object) -> None:
-        view = self.lanes.getViewBox()
+        """A click on a lane names its actor; a click anywhere on the plots names its moment."""
         position = event.scenePos()  # type: ignore[attr-defined]
+        actor = self._lane_at(position)
+        if actor is not None:
+            self.lane_clicked.emit(actor)
+        for plot in (self.counts, self.rate, self.lanes):
+            view = plot.getViewBox()
+            if view.sceneBoundingRect().contains(position):
+                self.moment_clicked.emit(float(view.mapSceneToView(position).x()))
+                return
+
+    def _lane_at(self, position: QPointF) -> str | None:
+        """The actor whose lane is under ``position`` (scene coordinates), if any: the first lane
+        is drawn on top, at the highest row."""
+        view = self.lanes.getViewBox()
         if not view.sceneBoundingRect().contains(position):
-            return
+            return None
         row = round(view.mapSceneToView(position).y())
-        if 0 <= row < len(self._lanes):
-            self.lane_clicked.emit(self._lanes[row])
+        index = len(self._lanes) - 1 - row
+        return self._lanes[index] if 0 <= index < len(self._lanes) else None
+
+    def _on_hovered(self, position: QPointF) -> None:
+        """What is under the pointer, as a tooltip: the counts at that moment on the count plot, the
+        actor's state and since when on its lane."""
+        text = self.describe_at(position)
+        if text is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(QCursor.pos(), text, self)
+
+    def describe_at(self, position: QPointF) -> str | None:
+        """The tooltip for ``position`` (scene coordinates); ``None`` where there is nothing to say."""
+        unit = self.unit
+        actor = self._lane_at(position)
+        if actor is not None and self._model is not None:
+            t = float(self.lanes.getViewBox().mapSceneToView(position).x())
+            times, codes = self._model.transitions[actor]
+            index = int(np.searchsorted(np.frombuffer(times, np.float64), t, side="right")) - 1
+            if index < 0 or t > max(self._model.last_t, self._now or 0.0):
+                return f"{actor}\nat {unit.at(t).strip()}: not started"
+            return (f"{actor}\nat {unit.at(t).strip()}: {STATES[codes[index]]}\n"
+                    f"since {unit.at(times[index]).strip()}")
+        view = self.counts.getViewBox()
+        if self._timeline is None or not self._timeline.queues or not view.sceneBoundingRect().contains(position):
+            return None
+        t = float(view.mapSceneToView(position).x())
+        series = next(iter(self._timeline.queues.values()))
+        times = series.column("t")
+        index = int(np.searchsorted(times, t, side="right")) - 1
+        if index < 0 or t > max(float(times[-1]), self._now or 0.0):
+            return None
+        depth, unfinished = int(series.column("depth")[index]), int(series.column("unfinished")[index])
+        return (f"at {unit.at(t).strip()}\ndepth {depth}  ·  unfinished {unfinished}  ·  "
+                f"in progress {unfinished - depth}")
+
+    def mark_moment(self, t: float | None) -> None:
+        """A thin line across the plots at ``t`` (an event picked in the log), brought into view;
+        ``None`` takes it away."""
+        if t is None:
+            for line in self._moment:
+                line.hide()
+            return
+        for line in self._moment:
+            line.setValue(t)
+            line.show()
+        (start, stop), _ = self.counts.viewRange()
+        if not start <= t <= stop:
+            self.follow(False)
+            half = (stop - start) / 2
+            self._set_x_range(max(0.0, t - half), max(0.0, t - half) + 2 * half)
+            self.view_moved.emit()
 
     # -- drawing ------------------------------------------------------------------------
     def clear_run(self, unit: TimeUnit = SECONDS) -> None:

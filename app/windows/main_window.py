@@ -25,6 +25,7 @@ from app.windows import application
 from app.windows.compare import CompareWindow, counterpart
 from app.windows.fit import fit_to_screen, keep_on_screen
 from app.windows.fix_dialog import FixDialog
+from app.windows.help import add_help_menu, quit_action
 from core.analysis.model import CRASHED
 from core.analysis.narrate import how_it_ended
 from core.analysis.outcome import STALLED as STALLED_OUTCOME
@@ -182,6 +183,8 @@ class MainWindow(QMainWindow):
         self.compare_action.triggered.connect(lambda: self.open_compare())
         self.exports.menu.insertAction(self.exports.open_action, self.compare_action)
         self.exports.menu.insertSeparator(self.exports.open_action)
+        self.exports.menu.addSeparator()
+        self.exports.menu.addAction(quit_action(self))
         self.controls.compare_requested.connect(lambda: self.open_compare())
         view_menu = self.menuBar().addMenu("&View")
         self.show_all_action = view_menu.addAction("Show the whole run")
@@ -208,6 +211,10 @@ class MainWindow(QMainWindow):
         self.follow_action.triggered.connect(lambda: self.plots.follow(True))
         self.plots.following_changed.connect(self._on_following_changed)
         self.plots.view_moved.connect(self._mark_dirty)
+        add_help_menu(self)
+        # An event picked in the log is marked on the plots; a moment clicked on the plots picks its event.
+        self.log.event_picked.connect(lambda event: self.plots.mark_moment(event.t))
+        self.plots.moment_clicked.connect(self._on_moment_clicked)
         self._on_state_changed(self.controller.state)
 
     # -- room -----------------------------------------------------------------------------
@@ -349,6 +356,10 @@ class MainWindow(QMainWindow):
                 self.plots.fit(self.controller.model.last_t)
             self.run_over.emit(state)
 
+    def _on_moment_clicked(self, t: float) -> None:
+        event = self.log.select_nearest(t)
+        self.plots.mark_moment(event.t if event is not None else None)
+
     def _on_choice_changed(self) -> None:
         """Another scenario (or step mode) picked: the last run's plots and banner go, as they
         are another program's; the empty plots say what to do."""
@@ -378,6 +389,7 @@ class MainWindow(QMainWindow):
         self._problems_shown = (0, 0)
         self._rate_window = None
         self.plots.clear_run(self.controller.unit)
+        self.plots.mark_moment(None)
         self.log.clear(self.controller.unit)
         self._show_counts_legend()
         self.banner.hide()
