@@ -96,12 +96,17 @@ def _rgba(colour: tuple[int, int, int, int]) -> str:
 def lane_legend() -> QLabel:
     """The swimlanes' colours, named, in one line under the plots (a striped state's swatch
     is striped too)."""
-    cells = [f"{_swatch(colour, '▤▤' if state in theme.STRIPED_STATES else '██')}&nbsp;{state}"
+    cells = [f"{_swatch(colour, '▤▤' if state in theme.STRIPED_STATES else '██')}&nbsp;{_unbroken(state)}"
              for state, colour in theme.STATE_COLOURS.items() if state != EXITED]
-    legend = QLabel("Swimlanes: " + " &nbsp; ".join(cells) + " &nbsp; (blank: exited)")
+    legend = QLabel("Swimlanes: " + " &nbsp; ".join(cells) + " &nbsp; (blank:&nbsp;exited)")
     legend.setWordWrap(True)
     legend.setObjectName("lane-legend")
     return legend
+
+
+def _unbroken(text: str) -> str:
+    """``text`` that wraps only as a whole: a legend's swatch stays beside its words."""
+    return text.replace(" ", "&nbsp;")
 
 
 def state_swatch(colour: str, striped: bool = False) -> QIcon:
@@ -144,4 +149,10 @@ def counts_legend_text(unit: TimeUnit, pools: bool = False, rate_window: str | N
     ]
     if not unit.stepped:
         cells.append(f'<span style="background:{paused}; color:{paused};">&nbsp;&nbsp;&nbsp;</span> paused')
-    return " &nbsp; ".join(cells)
+    return " &nbsp; ".join(map(_keep_with_swatch, cells))
+
+
+def _keep_with_swatch(cell: str) -> str:
+    """A legend cell whose swatch and first two words never part at a line's end."""
+    swatch, _, words = cell.partition("</span> ")
+    return swatch + "</span>&nbsp;" + words.replace(" ", "&nbsp;", 1) if words else cell

@@ -18,6 +18,7 @@ from app.bridge.controller import FINISHED_STATE, STALLED, STOPPED, RunControlle
 from app.plots.run_plots import RunPlots
 from core.analysis.pool_narration import pools_text
 from core.scenarios import ScenarioConfig
+from app import theme
 
 REDRAW_MS = 100
 OUTCOME_STYLE = "font-size:15px;"
@@ -70,7 +71,7 @@ class LiveRun(QObject):
             model = controller.model
             counts = pools_text(model) or f"{model.puts} puts, {model.task_dones} task_done calls"
             self.outcome.setText(f"✔ Finished: {counts}, {len(model.errors)} error(s).")
-            self.outcome.setStyleSheet(OUTCOME_STYLE + " color:#2b8a3e;")
+            self.outcome.setStyleSheet(OUTCOME_STYLE + f" color:{theme.scheme().right};")
         elif state == STOPPED and controller.diagnosis is None:
             self.outcome.setText("stopped")
         if state in (FINISHED_STATE, STALLED, STOPPED):
@@ -81,7 +82,7 @@ class LiveRun(QObject):
 
     def _on_stalled(self, diagnosis: str) -> None:
         self.outcome.setText(f"✘ Stalled: {diagnosis}")
-        self.outcome.setStyleSheet(OUTCOME_STYLE + " color:#c92a2a;")
+        self.outcome.setStyleSheet(OUTCOME_STYLE + f" color:{theme.scheme().wrong};")
         # After the controller has entered ``stalled`` (it emits this just before), so
         # that stopping takes it on to ``stopped`` when the pump has drained.
         QTimer.singleShot(0, self.controller.stop)
