@@ -14,11 +14,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
+from app import theme
 from app.bridge.controller import FINISHED_STATE, STALLED, STOPPED, RunController
 from app.plots.run_plots import RunPlots
 from core.analysis.pool_narration import pools_text
 from core.scenarios import ScenarioConfig
-from app import theme
 
 REDRAW_MS = 100
 OUTCOME_STYLE = "font-size:15px;"
