@@ -48,16 +48,25 @@ def _png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")  # the IHDR chunk
 
 
-def test_scale_draws_the_whole_window_bigger_for_a_projector(tmp_path):
-    sizes = []
-    for scale in ("1", "1.5"):
+def test_scale_draws_the_window_bigger_for_a_projector_and_never_past_its_screen(tmp_path):
+    screen = tmp_path / "projector.json"  # Qt's offscreen platform, with a 1920 × 1080 screen
+    screen.write_text('{"screens": [{"name": "projector", "x": 0, "y": 0, "width": 1920, "height": 1080, '
+                      '"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}')
+    environment = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screen}"}
+    sizes, said = {}, {}
+    for scale in ("1", "1.5", "2"):
         shot = tmp_path / f"scale-{scale}.png"
-        result = joinscope("--scale", scale, "--speed", "40", "--tasks", "3", "--autostart", "--screenshot", str(shot),
-                           "--exit-when-done")
+        result = subprocess.run([sys.executable, "-m", "app", "--scale", scale, "--speed", "40", "--tasks", "3",
+                                 "--autostart", "--screenshot", str(shot), "--exit-when-done"],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60, env=environment)
         assert result.returncode == 0, result.stderr
-        sizes.append(_png_size(shot))
-    (width, height), (big_width, big_height) = sizes
-    assert (big_width, big_height) == (width * 3 // 2, height * 3 // 2)
+        sizes[scale], said[scale] = _png_size(shot), result.stderr
+    assert sizes["1"] == (1500, 950)  # the size it likes: the screen has room
+    for scale in ("1.5", "2"):
+        width, height = sizes[scale]
+        assert sizes["1"][0] < width <= 1920 and height <= 1080, (scale, sizes[scale])  # bigger, and on screen
+    assert "--scale 1.5" not in said["1.5"]
+    assert "--scale 2 would not fit this 1920 × 1080 screen" in said["2"] and "drawn at 1.7" in said["2"]
 
 
 def test_scenarios_are_listed():

@@ -49,6 +49,7 @@ def make_application(scale: float | None = None) -> QApplication:
         if screen is not None and fitting < scale:
             scale_note = (f"--scale {scale:g} would not fit this {screen.width()} × {screen.height()} screen (a "
                           f"window needs {MIN_WINDOW.width()} × {MIN_WINDOW.height()} at least): drawn at {fitting:g}")
+            print(f"joinscope: {scale_note}", file=sys.stderr)
             scale = fitting
     with qt_scale(scale):
         app = QApplication.instance() or QApplication(sys.argv[:1])
