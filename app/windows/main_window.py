@@ -136,6 +136,8 @@ class MainWindow(QMainWindow):
         self.controls.reset_requested.connect(self.controller.reset)
         self.controls.follow_requested.connect(self.plots.follow)
         self.controls.actors_changed.connect(self.controller.set_count)
+        for picker in (self.controls.scenario, self.controls.backend):  # the title names what Start runs
+            picker.currentIndexChanged.connect(self._update_title)
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.events_applied.connect(self._on_events)
         self.controller.run_reset.connect(self._on_run_reset)
@@ -212,7 +214,7 @@ class MainWindow(QMainWindow):
             config = self.controller.config if self.controller.state != IDLE else None
             config = config or self.controls.config()
             backend = describe(config.backend)
-            shown = f"{config.name}: {backend.actors} on a {backend.queue_class}"
+            shown = f"{config.name}: {backend.actors_on_queue()}"
         self.setWindowTitle(f"JoinScope — {shown}")
 
     def open_compare(self, backends: tuple[str, str] | None = None) -> CompareWindow:
