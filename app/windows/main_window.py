@@ -118,7 +118,9 @@ class MainWindow(QMainWindow):
         # Its text changes every frame: a size hint that follows it would re-lay out (and
         # repaint) the whole window each time.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.statusBar().addPermanentWidget(self.status, 1)
+        # A normal widget, not a permanent one: a message (an export saved, a pause refused) takes
+        # its place for a while instead of being squeezed to nothing beside it.
+        self.statusBar().addWidget(self.status, 1)
         self.resize(1500, 950)
         if remember_place:
             preferences.restore_window(self)  # where it was last closed, if it was
