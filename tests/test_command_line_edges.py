@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.cli.main import main
+from core.system import display_server_needed
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_QUEUE = str(ROOT / "tests" / "programs" / "no_queue.py")
@@ -90,6 +91,16 @@ def test_a_read_only_folder_is_refused_with_the_systems_reason(capsys, tmp_path,
         assert line.endswith(f"cannot write {target}: {os.strerror(errno.EACCES)}"), line
     finally:
         folder.chmod(0o755)
+
+
+@pytest.mark.skipif(not display_server_needed(), reason="macOS and Windows always have a display")
+def test_the_checks_leave_no_file_behind(capsys, tmp_path, seed_trace, monkeypatch):
+    """Whether a screenshot can be written is found out by making the file and taking it away again:
+    a command refused after that (here: no display) leaves nothing."""
+    for variable in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(variable, raising=False)
+    line = refused_in_one_line(*command(capsys, "replay", str(seed_trace), "--screenshot", str(tmp_path / "s.png")))
+    assert "no display" in line and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("name", ["same", "link", "relative"])

@@ -35,10 +35,24 @@ def add_window_options(parser: argparse.ArgumentParser, over: str, starts: str =
                         help=f"quit when {over}{starts}")
 
 
+#: What to do instead of opening a window, by command.
+_OFFSCREEN = "or draw the window unseen with QT_QPA_PLATFORM=offscreen (for --screenshot)"
+INSTEAD = {
+    "gui": f"run the scenario headless with 'joinscope run' (the same options), {_OFFSCREEN}",
+    "compare": f"run each backend headless with 'joinscope run --backend B', {_OFFSCREEN}",
+    "replay": f"read the recording with 'joinscope export FILE --to csv', {_OFFSCREEN}",
+    "trace": "trace the program headless with 'joinscope trace --no-gui'",
+}
+
+
 def check_window_can_open(parser: argparse.ArgumentParser, command: str, screenshot: str | None = None) -> None:
-    """Before anything starts: ``--screenshot`` names a file that can be written.  If not, one line
-    and exit code 2."""
+    """Before anything starts: ``--screenshot`` names a file that can be written, and there is a
+    display to open a window on (see :mod:`app.cli.display`).  If not, one line and exit code 2."""
     if screenshot:
         refusal = write_refusal(screenshot)
         if refusal is not None:
             parser.error(f"argument --screenshot: {refusal}")
+    from app.cli.display import display_problem
+    problem = display_problem()
+    if problem is not None:
+        parser.error(f"{problem}; instead, {INSTEAD[command]}")
