@@ -10,21 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from app.cli.main import main
 from core.system import display_server_needed
+from tests.command_line import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_QUEUE = str(ROOT / "tests" / "programs" / "no_queue.py")
-
-
-def command(capsys, *args: str) -> tuple[int, str, str]:
-    """``joinscope ARGS`` in this process (offscreen Qt, as the suite runs): its exit code and output."""
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def the_systems_reason(path: Path) -> str:
@@ -62,7 +52,7 @@ def test_a_folder_named_as_the_file_to_write_is_refused_with_the_systems_reason(
                                                                                    writer):
     folder = tmp_path / "shots"
     folder.mkdir()
-    line = refused_in_one_line(*command(capsys, *WRITERS[writer](str(folder), str(seed_trace))))
+    line = refused_in_one_line(*run_cli(capsys, *WRITERS[writer](str(folder), str(seed_trace))))
     assert line.endswith(f"cannot write {folder}: {os.strerror(errno.EISDIR)}"), line
     assert list(folder.iterdir()) == []
 
@@ -73,7 +63,7 @@ def test_a_file_that_cannot_be_made_is_refused_with_the_systems_reason(capsys, t
     plain_file = tmp_path / "notes.txt"
     plain_file.write_text("not a folder")
     target = plain_file / "out.png"
-    line = refused_in_one_line(*command(capsys, *WRITERS[writer](str(target), str(seed_trace))))
+    line = refused_in_one_line(*run_cli(capsys, *WRITERS[writer](str(target), str(seed_trace))))
     assert line.endswith(f"cannot write {target}: {the_systems_reason(target)}"), line
     assert plain_file.read_text() == "not a folder"
 
@@ -87,7 +77,7 @@ def test_a_read_only_folder_is_refused_with_the_systems_reason(capsys, tmp_path,
     folder.chmod(0o555)
     try:
         target = folder / "out.png"
-        line = refused_in_one_line(*command(capsys, *WRITERS[writer](str(target), str(seed_trace))))
+        line = refused_in_one_line(*run_cli(capsys, *WRITERS[writer](str(target), str(seed_trace))))
         assert line.endswith(f"cannot write {target}: {os.strerror(errno.EACCES)}"), line
     finally:
         folder.chmod(0o755)
@@ -99,7 +89,7 @@ def test_the_checks_leave_no_file_behind(capsys, tmp_path, seed_trace, monkeypat
     a command refused after that (here: no display) leaves nothing."""
     for variable in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(variable, raising=False)
-    line = refused_in_one_line(*command(capsys, "replay", str(seed_trace), "--screenshot", str(tmp_path / "s.png")))
+    line = refused_in_one_line(*run_cli(capsys, "replay", str(seed_trace), "--screenshot", str(tmp_path / "s.png")))
     assert "no display" in line and list(tmp_path.iterdir()) == []
 
 
@@ -116,7 +106,7 @@ def test_an_export_over_its_own_recording_is_refused_even_with_overwrite(capsys,
             pytest.skip("this system makes no symbolic links for this user")
     monkeypatch.chdir(tmp_path)
     for to in ("csv", "perfetto"):
-        line = refused_in_one_line(*command(capsys, "export", str(recording), "--to", to, str(out), "--overwrite"))
+        line = refused_in_one_line(*run_cli(capsys, "export", str(recording), "--to", to, str(out), "--overwrite"))
         assert f"{out} is the recording {recording} itself" in line
     assert recording.read_bytes() == seed_trace.read_bytes()
 
@@ -134,7 +124,7 @@ def test_an_export_over_its_own_recording_is_refused_even_with_overwrite(capsys,
     (["trace", "--timeout", "1e6", "x.py"], "above 0 and up to 86,400"),
 ])
 def test_limits_are_written_as_numbers(capsys, args, limits):
-    line = refused_in_one_line(*command(capsys, *args))
+    line = refused_in_one_line(*run_cli(capsys, *args))
     assert limits in line and "e+" not in line, line
 
 

@@ -12,19 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from app.cli.main import main
 from core.analysis.model import FINAL_STATES, STATES
 from core.events import GET, JOIN_RETURN, PUT, PUT_WAIT, Event
 from core.recordings.trace import read_trace
+from tests.command_line import run_cli
 
 
 def export(capsys, trace: Path, to: str, out: Path, *extra: str) -> tuple[int, str, str]:
-    try:
-        code = main(["export", str(trace), "--to", to, str(out), *extra])
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, "export", str(trace), "--to", to, str(out), *extra)
 
 
 def perfetto(capsys, trace: Path, tmp_path: Path) -> tuple[list[Event], list[dict]]:
