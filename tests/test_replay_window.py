@@ -8,6 +8,7 @@ import re
 import stat
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,19 @@ def test_an_export_over_the_recording_shown_is_refused(window, replay, tmp_path)
         with pytest.raises(ValueError, match="is the recording shown"):
             export()
     assert shown.read_bytes() == before
+
+
+def test_a_live_runs_picture_is_headed_by_what_ran_on_what_and_when(window, qtbot):
+    assert window.exports.heading() == ("JoinScope · seed: processes on a JoinableQueue", "no run yet")
+    months = {time.strftime("%B %Y", time.localtime())}
+    with qtbot.waitSignal(window.run_over, timeout=30_000):
+        window.start_run(scenario("seed", speed=40.0, backend="thread", tasks=3))
+    title, details = window.exports.heading()
+    model = window.controller.model
+    assert title == "JoinScope · seed: threads on a queue.Queue"
+    assert details.startswith(f"The tutorial's program · {model.last_t:.2f} s, {model.events_seen} events · run ")
+    months.add(time.strftime("%B %Y", time.localtime()))  # (a run across midnight at a month's end)
+    assert any(month in details for month in months)
 
 
 def test_the_replayed_run_exports_as_trace_perfetto_and_csv(window, replay, tmp_path, seed_trace, monkeypatch):

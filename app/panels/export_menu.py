@@ -200,24 +200,26 @@ class ExportMenu(QObject):
         scenario, how long the run was shown for, and when it ran (a recording: when it was saved)."""
         title = self.window.windowTitle().replace(" — ", " · ", 1)
         recording = self._shown_recording()
+        model = self.controller.model
+        if recording is None and not model.events_seen:
+            return title, "no run yet"
         config = recording.config if recording is not None else self.controller.config
         details = []
         if config is not None:
             program = traced_program(recording) if recording is not None else None
             if program is not None:
                 details.append(f"tracing {program}")
-            elif config.title not in title:
-                details.append(f"{config.name}: {config.title}")
+            elif config.title not in title:  # a traced program's title is its command line, in the title
+                details.append(config.title if f"{config.name}:" in title else f"{config.name}: {config.title}")
             if recording is not None and program is None:
                 details.append(describe(config.backend).actors_on_queue())
-        model = self.controller.model
         if model.events_seen:
             end = max(model.last_t, self.controller.run_time_now() or 0.0)
             details.append(f"{self.controller.unit.span(end)}, {model.events_seen:,} events")
         when = self._when(recording)
         if when:
             details.append(when)
-        return title, " · ".join(details) if details else "no run yet"
+        return title, " · ".join(details)
 
     def _when(self, recording: Recording | None) -> str | None:
         if recording is not None:
