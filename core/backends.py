@@ -32,6 +32,11 @@ class Backend:
         #: The stdlib queue its actors share, as programs name it: "JoinableQueue", "queue.Queue", "asyncio.Queue".
         self.queue_class = queue_class
 
+    def actors_on_queue(self) -> str:
+        """What runs, said in full: "threads on a queue.Queue", "asyncio tasks on an asyncio.Queue"."""
+        article = "an" if self.queue_class[:1].lower() in "aeiou" else "a"
+        return f"{self.actors} on {article} {self.queue_class}"
+
 
 DESCRIPTIONS: dict[str, Backend] = {
     PROCESS: Backend(PROCESS, "process", "processes", "processes", "JoinableQueue"),

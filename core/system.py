@@ -542,6 +542,60 @@ def listener_address(directory: str, name: str) -> str:
     return os.path.join(directory, name)
 
 
+# -- the display ------------------------------------------------------------------------------
+def display_server_needed() -> bool:
+    """Whether a window needs a display server that the environment names (an X server in
+    ``DISPLAY``, a Wayland compositor in ``WAYLAND_DISPLAY``): on Linux and the BSDs, yes; macOS
+    and Windows draw on the session's own desktop."""
+    return sys.platform not in ("win32", "darwin", "cygwin")
+
+
+#: libxcb's reasons a connection failed (``xcb_connection_has_error``), as a user reads them.
+_XCB_ERRORS = {1: "no X server answers there, or it refused the connection",
+               2: "the X server lacks an extension", 3: "out of memory", 4: "a request was too long",
+               5: "that is not a display name", 6: "the X server has no such screen"}
+
+
+def x_display_problem(display: str) -> str | None:
+    """Why the X server ``display`` (a ``DISPLAY`` value, like ``:0``) would not take a window,
+    asked of libxcb as Qt's xcb platform asks it (the connection, its authorisation, the
+    screen), or ``None`` if it would.  Without libxcb there is no one to ask: ``None``."""
+    if sys.platform in ("win32", "darwin"):
+        return None
+    import ctypes
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return None
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)
+    try:
+        error = xcb.xcb_connection_has_error(connection)
+    finally:
+        xcb.xcb_disconnect(connection)
+    return None if error == 0 else _XCB_ERRORS.get(error, f"libxcb error {error}")
+
+
+def wayland_display_problem(display: str, runtime_dir: str | None) -> str | None:
+    """Why no Wayland compositor answers at ``display`` (a ``WAYLAND_DISPLAY`` value: a socket
+    name in ``XDG_RUNTIME_DIR``, or a path), or ``None`` if one does."""
+    if sys.platform == "win32":
+        return "Windows has no Wayland"
+    import socket
+    path = display if os.path.isabs(display) else os.path.join(runtime_dir or "", display)
+    if not os.path.isabs(path):
+        return "XDG_RUNTIME_DIR is not set, so its socket cannot be found"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except OSError as error:
+            return f"nothing listens at {path}: {error.strerror or error}"
+    return None
+
+
 # -- output ---------------------------------------------------------------------------------
 def reader_gone(error: OSError) -> bool:
     """Whether a failed write means the reader of a pipe has left (``joinscope run | head``): a

@@ -53,3 +53,15 @@ def test_pause_and_stop_work_on_threads_in_the_window(window, qtbot):
         window.controller.stop()
     assert over.args == [STOPPED] and window.controller.live_processes() == 0
 
+
+def test_the_title_names_the_backend_picked_before_any_run(window):
+    """``joinscope --backend thread`` showed "processes on a JoinableQueue" until Start."""
+    window.controls.select_scenario("seed")
+    window.controls.show_config(scenario("seed", backend="thread"))  # as the command line does
+    assert window.windowTitle() == "JoinScope — seed: threads on a queue.Queue"
+    window.controls.backend.setCurrentIndex(window.controls.backend.findData("asyncio"))  # picked by hand
+    assert window.windowTitle() == "JoinScope — seed: asyncio tasks on an asyncio.Queue"
+    window.controls.select_scenario("race")
+    assert window.windowTitle() == "JoinScope — race: asyncio tasks on an asyncio.Queue"
+    assert "JoinableQueue" not in window.windowTitle()
+

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli.main import main
+from tests.command_line import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = {"format": "joinscope-trace", "version": 1, "scenario": {"name": "seed"}, "start_method": "spawn",
@@ -58,15 +58,6 @@ BAD_FILES = {
     "pickle, protocol 0": (lambda marker: pickle.dumps(Explosive(marker), protocol=0), 1, "not a JoinScope trace"),
     "an event that is not an object": (lines(HEADER, [1, 2, 3]), 2, "must be a JSON object"),
 }
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(params=sorted(BAD_FILES))

@@ -4,24 +4,22 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
+import stat
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from app.cli.main import main
 from core.analysis.model import FINAL_STATES, STATES
 from core.events import GET, JOIN_RETURN, PUT, PUT_WAIT, Event
 from core.recordings.trace import read_trace
+from tests.command_line import run_cli
 
 
 def export(capsys, trace: Path, to: str, out: Path, *extra: str) -> tuple[int, str, str]:
-    try:
-        code = main(["export", str(trace), "--to", to, str(out), *extra])
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, "export", str(trace), "--to", to, str(out), *extra)
 
 
 def perfetto(capsys, trace: Path, tmp_path: Path) -> tuple[list[Event], list[dict]]:
@@ -152,3 +150,22 @@ def test_csv_text_cells_that_a_spreadsheet_would_run_as_formulas_are_escaped(cap
     assert rows[0]["actor"] == "'=evil" and rows[1]["actor"] == "producer"
     assert {row["queue"] for row in rows} == {"'@q"}
     assert [row["seq"] for row in rows] == [str(seq) for seq in range(1, len(items) + 1)]  # numbers stay numbers
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows files have no permission bits but read-only")
+def test_an_export_gets_the_permissions_a_recording_gets(capsys, tmp_path, seed_trace):
+    """``joinscope run --record`` opens its file in place (a new file: 0o666 less the umask); an
+    export, written to a temporary file first, ends the same (not mkstemp's owner-only 0o600)."""
+    previous = os.umask(0o022)
+    try:
+        for to in ("csv", "perfetto"):
+            out = tmp_path / f"run.{to}"
+            code, _, err = export(capsys, seed_trace, to, out)
+            assert code == 0, err
+            assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        out.chmod(0o600)  # a file kept private stays so when replaced
+        code, _, err = export(capsys, seed_trace, "perfetto", out, "--overwrite")
+        assert code == 0 and stat.S_IMODE(out.stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)
+

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import stat
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.bridge.controller import IDLE, REPLAYING
+from app.plots.export_image import PAGE_SIZE_PX, ExportPage, RunPicture
 from app.windows.main_window import MainWindow
 from core.recordings.replay import load_recording
 from core.recordings.trace import TraceWriter, read_trace
@@ -131,19 +136,121 @@ def test_reset_ends_the_replay_and_a_live_run_can_follow(window, replay, qtbot):
     assert over.args == ["stopped"]
 
 
-def test_the_plots_export_as_png_and_svg(window, replay, tmp_path):
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")  # the IHDR chunk
+
+
+def test_the_plots_export_as_a_titled_page_with_the_legends_and_the_whole_run(window, replay, tmp_path):
+    """Not the bare plots at the window's size over the 0-10 s in view: a page at a size that reads,
+    under a heading, with both legends, every plot spanning the whole run; the window's view stays."""
+    window.resize(900, 600)
     replay.seek(len(replay.recording.events))
     window._redraw()
+    in_view = window.plots.counts.viewRange()
+    end = replay.recording.duration_s
+    assert in_view[0][1] > 2 * end  # the window shows more than the run: 0-10 s of a 1 s run
     png, svg = tmp_path / "plots.png", tmp_path / "plots.svg"
     window.exports.export_plots(str(png), "png")
     window.exports.export_plots(str(svg), "svg")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    ratio = window.devicePixelRatio()
+    assert _png_size(png) == (round(PAGE_SIZE_PX[0] * ratio), round(PAGE_SIZE_PX[1] * ratio))
+    assert window.plots.counts.viewRange() == in_view  # what the user sees is as it was
+
     text = svg.read_text(encoding="utf-8")
     assert text.lstrip().startswith("<?xml") and "<svg" in text and "<path" in text
+    assert QSvgRenderer(QByteArray(svg.read_bytes())).isValid()
+    words = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+    title, details = window.exports.heading()
+    assert title == "JoinScope · replay of seed.jsonl" and f"<title>{title}</title>" in text
+    assert details.startswith("seed: The tutorial's program · processes on a JoinableQueue · ")
+    assert f"{end:.2f} s, {len(replay.recording.events)} events · recorded " in details
+    for said in ("replay of seed.jsonl", "The tutorial", "unfinished tasks", "queue depth", "join() entered",
+                 "Swimlanes:", "working on a task", "waiting in join()", "seconds since start", "producer-0"):
+        assert said in words, said
     # closed shapes (bars, the in-progress band) keep their plain closepath, and Qt reads the drawing
     outlines = re.findall(r'\sd="([^"]*)"', text)  # path data only (an embedded image's base64 may hold "Z4")
     assert any(" Z" in d for d in outlines) and not any(re.search(r"Z[-0-9]", d) for d in outlines)
-    assert QSvgRenderer(QByteArray(svg.read_bytes())).isValid()
+
+    controller = window.controller
+    page = ExportPage(RunPicture(controller.timeline, controller.model, controller.unit, None, title, details))
+    try:
+        (start, stop), _ = page.plots.counts.viewRange()
+        assert start <= 0.0 and end < stop < end * 1.05  # the whole run, and nothing after it
+        assert page.plots.lanes.viewRange()[0] == pytest.approx([start, stop])
+    finally:
+        page.discard()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows files have no permission bits but read-only")
+def test_exports_get_the_permissions_a_recording_gets(window, replay, tmp_path):
+    """Not mkstemp's owner-only 0o600: a new file's mode less the umask, or the mode of the file replaced."""
+    replay.seek(len(replay.recording.events))
+    previous = os.umask(0o027)
+    try:
+        recording = tmp_path / "recorded.jsonl"
+        TraceWriter(recording, replay.recording.header).close()
+        expected = stat.S_IMODE(recording.stat().st_mode)
+        assert expected == 0o640
+        for name, export in (("p.png", lambda p: window.exports.export_plots(p, "png")),
+                             ("p.svg", lambda p: window.exports.export_plots(p, "svg")),
+                             ("r.jsonl", lambda p: window.exports.export_run(p, "trace")),
+                             ("r.csv", lambda p: window.exports.export_run(p, "csv")),
+                             ("r.json", lambda p: window.exports.export_run(p, "perfetto"))):
+            export(str(tmp_path / name))
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == expected, name
+        kept = tmp_path / "shared.csv"
+        kept.write_text("old")
+        kept.chmod(0o664)
+        window.exports.export_run(str(kept), "csv")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o664 and kept.read_text().startswith("seq,")
+    finally:
+        os.umask(previous)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_the_status_bar_confirms_each_save(window, replay, tmp_path, monkeypatch):
+    replay.seek(len(replay.recording.events))
+    for kind, action in (("png", window.exports.plot_actions["png"]), ("csv", window.exports.run_actions["csv"])):
+        target = tmp_path / f"saved.{kind}"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, target=target, **kwargs: (str(target), ""))
+        window.exports.menu.aboutToShow.emit()
+        action.trigger()
+        assert target.exists()
+        assert window.statusBar().currentMessage().startswith("Saved the ") and str(target) in \
+            window.statusBar().currentMessage()
+        # The live counts make room for it (beside them, as a permanent widget, it was squeezed to nothing).
+        assert not window.status.isVisible()
+        window.statusBar().clearMessage()
+        assert window.status.isVisible()
+
+
+def test_an_export_over_the_recording_shown_is_refused(window, replay, tmp_path):
+    shown = tmp_path / "shown.jsonl"
+    shown.write_bytes(Path(replay.recording.path).read_bytes())
+    panel = window.open_replay(load_recording(str(shown)))
+    panel.seek(len(panel.recording.events))
+    before = shown.read_bytes()
+    for export in (lambda: window.exports.export_run(str(shown), "csv"),
+                   lambda: window.exports.export_run(str(shown), "trace"),
+                   lambda: window.exports.export_plots(str(shown), "png")):
+        with pytest.raises(ValueError, match="is the recording shown"):
+            export()
+    assert shown.read_bytes() == before
+
+
+def test_a_live_runs_picture_is_headed_by_what_ran_on_what_and_when(window, qtbot):
+    assert window.exports.heading() == ("JoinScope · seed: processes on a JoinableQueue", "no run yet")
+    months = {time.strftime("%B %Y", time.localtime())}
+    with qtbot.waitSignal(window.run_over, timeout=30_000):
+        window.start_run(scenario("seed", speed=40.0, backend="thread", tasks=3))
+    title, details = window.exports.heading()
+    model = window.controller.model
+    assert title == "JoinScope · seed: threads on a queue.Queue"
+    assert details.startswith(f"The tutorial's program · {model.last_t:.2f} s, {model.events_seen} events · run ")
+    months.add(time.strftime("%B %Y", time.localtime()))  # (a run across midnight at a month's end)
+    assert any(month in details for month in months)
 
 
 def test_the_replayed_run_exports_as_trace_perfetto_and_csv(window, replay, tmp_path, seed_trace, monkeypatch):

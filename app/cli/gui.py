@@ -3,8 +3,10 @@ optionally start a run (or play a recording) and screenshot its end."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
+from app.cli.exit_codes import EXIT_BAD_INPUT
 from core.recordings.replay import Recording
 from core.scenarios import ScenarioConfig
 from core.system import handle_stop_signals
@@ -45,15 +47,29 @@ def _close_on_signals(window) -> None:
 
 
 def _when_over(args: argparse.Namespace, app, window) -> None:
-    """The run (or the replay) is over: ``--screenshot`` saves the window, ``--exit-when-done`` quits."""
+    """The run (or the replay) is over: ``--screenshot`` saves the window, ``--exit-when-done`` quits.
+
+    A screenshot that cannot be written after all (the disk filled up since the start) is said
+    in one line with the system's reason, and the command ends with exit code 2."""
+    failed = False
     if args.screenshot:
         story = getattr(window, "story", None)
         if story is not None:
             story.flush()  # its newest lines, not those of its last refresh
-        window.grab().save(args.screenshot)
+        from app.plots.export_image import save_image
+        try:
+            save_image(window.grab().toImage(), args.screenshot)
+        except OSError as error:
+            print(f"joinscope {args.command}: error: argument --screenshot: cannot write {args.screenshot}: "
+                  f"{error.strerror or error}", file=sys.stderr)
+            failed = True
     if args.exit_when_done:
         window.close()
-        app.quit()
+        if failed:
+            from PySide6.QtCore import QTimer
+            QTimer.singleShot(0, lambda: app.exit(EXIT_BAD_INPUT))  # from within the event loop
+        else:
+            app.quit()
 
 
 def run_replay_gui(args: argparse.Namespace, recording: Recording) -> int:
@@ -82,7 +98,7 @@ def run_gui(args: argparse.Namespace, config: ScenarioConfig) -> int:
     window.run_over.connect(lambda state: _when_over(args, app, window))
     _close_on_signals(window)
     window.show()
-    if args.autostart:
+    if args.autostart or args.exit_when_done:  # a window that quits when the run is over starts it too
         window.start_run(config)
     return run_until_closed(app, window)
 

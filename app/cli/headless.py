@@ -13,6 +13,7 @@ import sys
 from typing import TextIO
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED, EXIT_TERMINATED
+from app.cli.output_files import write_refusal
 from app.cli.pipe_output import PipeSafeOutput
 from core.analysis.model import JoinWait, RunModel
 from core.analysis.narrate import Narrator, counts_suffix
@@ -54,8 +55,9 @@ def _open_trace(args: argparse.Namespace, parser: argparse.ArgumentParser, confi
                 ) -> TraceWriter | None:
     if not args.record:
         return None
-    if os.path.exists(args.record) and not args.overwrite:
-        parser.error(f"argument --record: {args.record} already exists (use --overwrite to replace it)")
+    refusal = write_refusal(args.record, overwrite=args.overwrite)
+    if refusal is not None:
+        parser.error(f"argument --record: {refusal}")
     try:
         step = getattr(args, "step", None)
         return TraceWriter(args.record, trace_header(config, step=step) if step else trace_header(config))

@@ -12,7 +12,8 @@ import argparse
 import sys
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
-from app.cli.window_options import add_window_options
+from app.cli.numbers import bounded
+from app.cli.window_options import add_window_options, check_window_can_open
 from core.backends import BACKENDS  # names only: it imports nothing
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
@@ -31,26 +32,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def _bounded(kind: type, low: float, high: float, what: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {what} from {low:g} to {high:g}, not {text!r}") from None
-        if not low <= value <= high or value != value:
-            raise argparse.ArgumentTypeError(f"must be {what} from {low:g} to {high:g}, not {text!r}")
-        return value
-    return parse
-
-
 def _work_ms(text: str) -> float | None:
     if text == "random":
         return None
-    return _bounded(float, 0, 3_600_000, "a number of ms (or 'random')")(text)
+    return bounded(float, 0, 3_600_000, "a number of ms (or 'random')")(text)
 
 
 def _whole(low: int, high: int) -> Callable[[str], float]:
-    return _bounded(int, low, high, "a whole number")
+    return bounded(int, low, high, "a whole number")
 
 
 def _pair(text: str, known: Sequence[str], what: str, example: str) -> tuple[str, str]:
@@ -95,9 +84,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="a pool scenario's worker processes (0: cpu_count() - 1, the default)")
     parser.add_argument("--work-ms", type=_work_ms, metavar="MS", dest="work_ms", default=argparse.SUPPRESS,
                         help="work per task in ms, or 'random' for the tutorial's 0-1 s")
-    parser.add_argument("--interval-ms", type=_bounded(float, 0, 3_600_000, "a number of ms"), metavar="MS",
+    parser.add_argument("--interval-ms", type=bounded(float, 0, 3_600_000, "a number of ms"), metavar="MS",
                         dest="interval_ms", help="pause between two puts of a producer")
-    parser.add_argument("--speed", type=_bounded(float, 0.001, 100_000, "a number"), metavar="X",
+    parser.add_argument("--speed", type=bounded(float, 0.001, 100_000, "a number"), metavar="X",
                         help="divide every sleep by X (default 1)")
     parser.add_argument("--maxsize", type=_whole(0, 1_000_000), metavar="N",
                         help=f"bound the queue ({unbounded_queue_note()})")
@@ -108,7 +97,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, metavar="B",
                         help=f"what the actors are: {', '.join(BACKENDS)} (processes on a JoinableQueue, threads on "
                              "a queue.Queue, tasks on an asyncio.Queue; default process)")
-    parser.add_argument("--timeout", type=_bounded(float, 0.1, 86_400, "a number of seconds"), metavar="S",
+    parser.add_argument("--timeout", type=bounded(float, 0.1, 86_400, "a number of seconds"), metavar="S",
                         dest="stall_timeout_s", help="declare a stall after S seconds with no event (default 10)")
 
 
@@ -129,7 +118,7 @@ def build_parser() -> _Parser:
     gui.add_argument("--step", action="store_true", help="open in step mode (teaching): every actor pauses "
                                                             "before each operation until you let it go")
     gui.add_argument("--autostart", action="store_true", help="start the run at once")
-    add_window_options(gui, "the run is over")
+    add_window_options(gui, "the run is over", starts=" (it starts the run at once, as --autostart does)")
     compare = commands.add_parser("compare", help="run one scenario on two backends at once, side by side")
     add_run_options(compare)
     compare.add_argument("--backends", type=_backend_pair, default=("process", "thread"), metavar="A,B",
@@ -188,30 +177,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.scenario, other = args.scenarios
             versus = config_from_args(argparse.Namespace(**{**vars(args), "scenario": other}), parser)
         config = config_from_args(args, parser)
-        _check_window_options(parser, config, args.screenshot)
+        _check_window_options(parser, config, args)
         from app.cli.gui import run_compare_gui
         return run_compare_gui(args, config, args.backends, versus)
     if args.command == "gui":
         config = config_from_args(args, parser)
-        _check_window_options(parser, config, args.screenshot)
+        _check_window_options(parser, config, args)
         from app.cli.gui import run_gui
         return run_gui(args, config)
     return run_headless(args, parser)
 
 
-def _check_window_options(parser: argparse.ArgumentParser, config: object, screenshot: str | None) -> None:
-    """What a window cannot do: fork (it runs Qt threads), or save a screenshot where it cannot write."""
+def _check_window_options(parser: argparse.ArgumentParser, config: object, args: argparse.Namespace) -> None:
+    """What a window cannot do: fork (it runs Qt threads), save a screenshot where it cannot write,
+    or open with no display."""
     if getattr(config, "start_method", None) == "fork":
         parser.error("argument --start-method: the window runs Qt threads, which must not be forked; "
                      "use spawn or forkserver")
-    if screenshot and not _writable(screenshot):
-        parser.error(f"argument --screenshot: cannot write {screenshot}")
-
-
-def _writable(path: str) -> bool:
-    import os
-    folder = os.path.dirname(os.path.abspath(path))
-    return os.path.isdir(folder) and os.access(folder, os.W_OK)
+    check_window_can_open(parser, args.command, args.screenshot)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,11 @@ import os
 import sys
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STALLED, EXIT_TERMINATED
-from app.cli.window_options import add_scale_option
+from app.cli.numbers import bounded, plain
+from app.cli.output_files import write_refusal
+from app.cli.window_options import add_scale_option, check_window_can_open
 from core.backends import TRACEABLE, describe  # names only: it imports nothing
+from core.recordings.outputs import is_same_file
 from core.system import exit_code_for_shell, handle_stop_signals
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before the launch
@@ -43,15 +46,7 @@ MAX_TIMEOUT_S = 86_400.0
 HEADLESS_GC_THRESHOLDS = (50_000, 20, 100)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= MAX_TIMEOUT_S:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0 and up to {MAX_TIMEOUT_S:g}, "
-                                         f"not {text!r}")
-    return value
+_seconds = bounded(float, 0.0, MAX_TIMEOUT_S, "a number of seconds", above=True)
 
 
 QUEUE_KINDS = TRACEABLE
@@ -127,16 +122,11 @@ def _check_script(parser: argparse.ArgumentParser, script: str) -> None:
 def _check_record(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if not args.record:
         return
-    if os.path.exists(args.record):
-        if not args.overwrite:
-            parser.error(f"argument --record: {args.record} already exists (use --overwrite to replace it)")
-        if os.path.samefile(args.record, args.script):
-            parser.error(f"argument --record: {args.record} is the script itself")
-    try:
-        with open(args.record, "ab"):
-            pass
-    except OSError as error:
-        parser.error(f"argument --record: cannot write {args.record}: {error.strerror or error}")
+    if is_same_file(args.record, args.script):
+        parser.error(f"argument --record: {args.record} is the script itself")
+    refusal = write_refusal(args.record, overwrite=args.overwrite)
+    if refusal is not None:
+        parser.error(f"argument --record: {refusal}")
 
 
 def run_trace(args: argparse.Namespace) -> int:
@@ -145,6 +135,8 @@ def run_trace(args: argparse.Namespace) -> int:
     _check_record(parser, args)
     if args.no_gui and getattr(args, "scale", None) is not None:
         parser.error("argument --scale: --no-gui opens no window to scale")
+    if not args.no_gui:
+        check_window_can_open(parser, "trace")
     if args.no_gui:
         with _HeadlessSignals() as signals:
             # Launched first: its start-up overlaps the rest of JoinScope's (it runs nothing
@@ -267,7 +259,7 @@ def _diagnosing(session: TraceSession) -> RunModel:
 
     model = RunModel()
     session.diagnose_timeout = lambda timeout_s: (
-        f"the program ran longer than --timeout {timeout_s:g} s: "
+        f"the program ran longer than --timeout {plain(timeout_s)} s: "
         + diagnose(model, time.monotonic() - session.t0 - model.last_t))
     return model
 
@@ -299,7 +291,7 @@ def _report(session: TraceSession, summary: TraceSummary, args: argparse.Namespa
         lines.append(f"{session.lost_ops} queue operation(s) were never reported: the process that made them "
                      "died first")
     if session.outcome == TIMED_OUT:
-        lines.append(f"the program ran longer than --timeout {args.timeout_s:g} s: it was stopped, "
+        lines.append(f"the program ran longer than --timeout {plain(args.timeout_s)} s: it was stopped, "
                      "with every process it started")
     elif session.outcome == INTERRUPTED:
         lines.append("interrupted")

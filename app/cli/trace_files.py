@@ -15,9 +15,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
-from app.cli.window_options import add_window_options
+from app.cli.numbers import bounded, plain
+from app.cli.output_files import write_refusal
+from app.cli.window_options import add_window_options, check_window_can_open
 from core.recordings.choices import EXPORT_FORMATS as FORMATS
 from core.recordings.choices import REPLAY_SPEEDS as SPEEDS
+from core.recordings.outputs import is_same_file
 
 if TYPE_CHECKING:
     from core.events import Event
@@ -29,9 +32,9 @@ if TYPE_CHECKING:
 def add_replay_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="a trace written by joinscope run --record")
     parser.add_argument("--speed", type=_speed, default=1.0, metavar="X",
-                        help=f"play X times as fast as recorded, {SPEEDS[0]:g} to {SPEEDS[-1]:g} (default 1)")
+                        help=f"play X times as fast as recorded, {plain(SPEEDS[0])} to {plain(SPEEDS[-1])} (default 1)")
     parser.add_argument("--play", action="store_true", help="start playing at once")
-    add_window_options(parser, "the replay reaches the end")
+    add_window_options(parser, "the replay reaches the end", starts=" (it plays at once, as --play does)")
 
 
 def add_export_options(parser: argparse.ArgumentParser) -> None:
@@ -41,14 +44,7 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
 
 
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not SPEEDS[0] <= value <= SPEEDS[-1]:
-        raise argparse.ArgumentTypeError(f"must be a number from {SPEEDS[0]:g} to {SPEEDS[-1]:g}, not {text!r}")
-    return value
+_speed = bounded(float, SPEEDS[0], SPEEDS[-1], "a number")
 
 
 def _refuse(parser: argparse.ArgumentParser, message: str) -> NoReturn:
@@ -78,18 +74,19 @@ def open_recording(path: str, parser: argparse.ArgumentParser, err: TextIO | Non
 
 def run_replay(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     recording = open_recording(args.file, parser)
-    if args.screenshot and not _writable(args.screenshot):
-        _refuse(parser, f"argument --screenshot: cannot write {args.screenshot}")
+    check_window_can_open(parser, "replay", args.screenshot)
     from app.cli.gui import run_replay_gui
     return run_replay_gui(args, recording)
 
 
 def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO | None = None,
                err: TextIO | None = None) -> int:
-    if os.path.exists(args.out) and not args.overwrite:
-        _refuse(parser, f"{args.out} already exists (use --overwrite to replace it)")
-    if not _writable(args.out) or os.path.isdir(args.out):
-        _refuse(parser, f"cannot write {args.out}")
+    if is_same_file(args.out, args.file):
+        _refuse(parser, f"{args.out} is the recording {args.file} itself: exporting over it would lose it "
+                        "(name another file)")
+    refusal = write_refusal(args.out, overwrite=args.overwrite)
+    if refusal is not None:
+        _refuse(parser, refusal)
     from core.recordings.export import export
     from core.recordings.trace import TraceError, TraceReader
     try:
@@ -115,7 +112,3 @@ def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser, out: T
     said.flush()
     return EXIT_OK
 
-
-def _writable(path: str) -> bool:
-    folder = os.path.dirname(os.path.abspath(path))
-    return os.path.isdir(folder) and os.access(folder, os.W_OK)

@@ -13,20 +13,23 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-import pyqtgraph.exporters
-from PySide6.QtCore import QBuffer, QIODevice, QObject
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app import preferences
 from app.bridge.controller import IDLE, RunController
-from app.plots.svg_export import scene_svg
+from app.panels.replay import traced_program
+from app.plots.export_image import RunPicture, save_png, save_svg
+from core.backends import describe
 from core.events import Event
 from core.recordings.background import BackgroundTraceWriter
-from core.recordings.export import CSV, PERFETTO, export, replacing, save_trace
+from core.recordings.export import CSV, PERFETTO, export, save_trace
+from core.recordings.outputs import is_same_file, replacing
 from core.recordings.replay import Recording, load_recording
 from core.recordings.trace import TraceError, TraceReader, trace_header
 
@@ -56,6 +59,8 @@ class RunRecorder(QObject):
         self._writer: BackgroundTraceWriter | None = None
         self.path: str | None = None
         self.problem: str | None = None
+        #: When the run began (seconds since the epoch): an exported picture says so.
+        self.started_at: float | None = None
         controller.state_changed.connect(self._on_state)
         controller.run_started.connect(self._on_run_started)
         controller.recorded.connect(self._on_events)
@@ -66,6 +71,7 @@ class RunRecorder(QObject):
 
     def _on_run_started(self) -> None:
         self._discard()
+        self.started_at = time.time()
         if self._folder is None:
             self._folder = tempfile.TemporaryDirectory(prefix="joinscope-run-")
         self.path = os.path.join(self._folder.name, "run.jsonl")
@@ -177,25 +183,65 @@ class ExportMenu(QObject):
 
     # -- exports, without dialogs ---------------------------------------------------------
     def export_plots(self, path: str, kind: str) -> None:
-        """Save the plots (all three, as shown) to ``path`` as ``kind`` (PNG or SVG)."""
-        scene = self.plots.scene()
-        if kind == PNG:
-            image = pyqtgraph.exporters.ImageExporter(scene).export(toBytes=True)
-            buffer = QBuffer()
-            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            if not image.save(buffer, "PNG"):
-                raise OSError("the plots could not be encoded as PNG")
-            with replacing(path, "wb") as out:
-                out.write(bytes(buffer.data()))
-        elif kind == SVG:
-            data = scene_svg(scene)
-            with replacing(path, "wb") as out:
-                out.write(data)
-        else:
+        """Save the plots to ``path`` as ``kind`` (PNG or SVG): the whole run so far under a
+        heading and the legends (see :mod:`app.plots.export_image`); the window's view stays as it is."""
+        self._refuse_the_recording_shown(path)
+        save = {PNG: save_png, SVG: save_svg}.get(kind)
+        if save is None:
             raise ValueError(f"unknown plot format {kind!r}")
+        controller = self.controller
+        title, details = self.heading()
+        save(RunPicture(controller.timeline, controller.model, controller.unit, controller.run_time_now(),
+                        title, details), path)
+
+    def heading(self) -> tuple[str, str]:
+        """What a picture of the plots is titled: the window's title (the scenario and what its
+        actors are, the recording replayed or the program traced), and a line of details: the
+        scenario, how long the run was shown for, and when it ran (a recording: when it was saved)."""
+        title = self.window.windowTitle().replace(" — ", " · ", 1)
+        recording = self._shown_recording()
+        model = self.controller.model
+        if recording is None and not model.events_seen:
+            return title, "no run yet"
+        config = recording.config if recording is not None else self.controller.config
+        details = []
+        if config is not None:
+            program = traced_program(recording) if recording is not None else None
+            if program is not None:
+                details.append(f"tracing {program}")
+            elif config.title not in title:  # a traced program's title is its command line, in the title
+                details.append(config.title if f"{config.name}:" in title else f"{config.name}: {config.title}")
+            if recording is not None and program is None:
+                details.append(describe(config.backend).actors_on_queue())
+        if model.events_seen:
+            end = max(model.last_t, self.controller.run_time_now() or 0.0)
+            details.append(f"{self.controller.unit.span(end)}, {model.events_seen:,} events")
+        when = self._when(recording)
+        if when:
+            details.append(when)
+        return title, " · ".join(details)
+
+    def _when(self, recording: Recording | None) -> str | None:
+        if recording is not None:
+            try:
+                saved = os.path.getmtime(recording.path)
+            except OSError:
+                return None
+            return f"recorded {_moment(saved)}"
+        if self.recorder.started_at is None:
+            return None
+        return f"run {_moment(self.recorder.started_at)}"
+
+    def _refuse_the_recording_shown(self, path: str) -> None:
+        """Exporting over the file being replayed would lose the recording."""
+        recording = self._shown_recording()
+        if recording is not None and is_same_file(path, recording.path):
+            raise ValueError(f"{path} is the recording shown: exporting over it would lose it "
+                             "(choose another name)")
 
     def export_run(self, path: str, to: str) -> int:
         """Save the run shown (replay or live) to ``path`` as ``to``; returns the events or rows written."""
+        self._refuse_the_recording_shown(path)
         recording = self._shown_recording()
         if recording is not None:
             header, events, title = recording.header, recording.events, f"JoinScope · {recording.config.name}"
@@ -270,3 +316,10 @@ class ExportMenu(QObject):
 
     def _complain(self, title: str, text: str) -> None:
         QMessageBox.warning(self.window, title, text)
+
+
+def _moment(seconds: float) -> str:
+    """A moment as people read it, in local time: ``2 June 2025, 14:03``."""
+    moment = time.localtime(seconds)
+    return f"{moment.tm_mday} {time.strftime('%B %Y, %H:%M', moment)}"
+

@@ -136,7 +136,9 @@ class MainWindow(QMainWindow):
         # Its text changes every frame: a size hint that follows it would re-lay out (and
         # repaint) the whole window each time.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.statusBar().addPermanentWidget(self.status, 1)
+        # A normal widget, not a permanent one: a message (an export saved, a pause refused) takes
+        # its place for a while instead of being squeezed to nothing beside it.
+        self.statusBar().addWidget(self.status, 1)
         fit_to_screen(self, PREFERRED_SIZE)
         if remember_place and preferences.restore_window(self):  # where it was last closed, if it was
             keep_on_screen(self)
@@ -158,6 +160,8 @@ class MainWindow(QMainWindow):
         self.controls.actors_changed.connect(self.controller.set_count)
         self.controls.choice_changed.connect(self._on_choice_changed)
         self.controls.step_mode.toggled.connect(self._on_choice_changed)
+        for picker in (self.controls.scenario, self.controls.backend):  # the title names what Start runs
+            picker.currentIndexChanged.connect(self._update_title)
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.events_applied.connect(self._on_events)
         self.controller.run_reset.connect(self._on_run_reset)
@@ -289,7 +293,7 @@ class MainWindow(QMainWindow):
             config = self.controller.config if self.controller.state != IDLE else None
             config = config or self.controls.config()
             backend = describe(config.backend)
-            shown = f"{config.name}: {backend.actors} on a {backend.queue_class}"
+            shown = f"{config.name}: {backend.actors_on_queue()}"
         self.setWindowTitle(f"JoinScope — {shown}")
 
     def open_compare(self, backends: tuple[str, str] | None = None) -> CompareWindow:

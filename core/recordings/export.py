@@ -3,8 +3,8 @@
 Both stream: events are read one at a time (from a :class:`core.recordings.trace.TraceReader`
 or a list), so exporting a long recording needs memory for the run model's state
 changes only, not for the events.  Output goes to a temporary file next to the
-destination, which replaces it only when the export is complete: a bad line half
-way through a trace leaves no half-written file behind.
+destination, which replaces it only when the export is complete (:mod:`core.recordings.outputs`):
+a bad line half way through a trace leaves no half-written file behind.
 
 The trace-event file (``{"traceEvents": [...]}``, opened by ui.perfetto.dev and
 chrome://tracing) has one process for the run and one thread track per actor,
@@ -20,47 +20,20 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import IO, Any
 
 from core.analysis.model import FINAL_STATES, STATES, RunModel, lane_order
 from core.events import ERROR, JOIN_RETURN, Event
 from core.recordings.choices import CSV, PERFETTO
 from core.recordings.choices import EXPORT_FORMATS as FORMATS
+from core.recordings.outputs import replacing, replacing_path
 
 #: The process id the run's tracks are grouped under in the trace-event file.
 RUN_PID = 1
 #: Events folded into the model at a time while exporting.
 _FOLD_CHUNK = 4096
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-
-
-@contextmanager
-def replacing_path(path: str | os.PathLike[str]) -> Iterator[str]:
-    """A temporary path beside ``path`` that replaces it only if the block completes without
-    an exception (otherwise it is removed)."""
-    path = os.fspath(path)
-    handle, temporary = tempfile.mkstemp(prefix=".joinscope-", suffix=".part",
-                                         dir=os.path.dirname(os.path.abspath(path)))
-    os.close(handle)
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-
-
-@contextmanager
-def replacing(path: str | os.PathLike[str], mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
-    """A file to write that becomes ``path`` only if the block completes without an exception."""
-    with replacing_path(path) as temporary, open(temporary, mode, **options) as out:
-        yield out
 
 
 def microseconds(seconds: float) -> float:
