@@ -18,7 +18,6 @@ import html
 import os
 from dataclasses import dataclass
 
-import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QImage, QImageWriter, QPainter
@@ -110,7 +109,7 @@ class ExportPage(QWidget):
     def __init__(self, picture: RunPicture) -> None:
         super().__init__()
         self.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
-        background, foreground = pg.mkColor(theme.BACKGROUND).name(), pg.mkColor(theme.FOREGROUND).name()
+        background, foreground = theme.scheme().background, theme.scheme().foreground  # as the window shows them
         self.setObjectName("export-page")
         self.setStyleSheet(f"#export-page, #export-page QLabel {{ background: {background}; color: {foreground}; }}")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
