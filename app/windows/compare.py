@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -159,9 +160,14 @@ class CompareWindow(QDialog):
         right_layout.addLayout(buttons)
         right_layout.addStretch(1)
 
+        # The table and the verdict scroll on a short screen rather than push the window past it.
+        right_scroll = QScrollArea()
+        right_scroll.setWidget(right)
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)
-        body.addWidget(right)
+        body.addWidget(right_scroll)
         body.setStretchFactor(0, 3)
         body.setStretchFactor(1, 2)
         body.setSizes([960, 640])
