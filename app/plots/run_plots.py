@@ -116,6 +116,9 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.lanes.addItem(self.lane_image)
         self.scene().sigMouseClicked.connect(self._on_clicked)
         self.scene().sigMouseMoved.connect(self._on_hovered)
+        # However the range moved (panned here, or by a plot linked to this one), each join's label
+        # goes to the side of its line that has room.
+        self.counts.getViewBox().sigXRangeChanged.connect(lambda *_: self._place_join_labels())
         #: The moment picked in the event log, marked on each plot (see mark_moment).
         self._moment = []
         for plot in (self.counts, self.rate, self.lanes):
