@@ -210,6 +210,13 @@ def test_step_mode_is_drawn_and_told_in_steps_however_long_the_user_takes(window
     assert controller.model.last_t == 6
     assert window.plots.lanes.getAxis("bottom").labelText == "steps since start"
     assert window.log.model.headerData(1, Qt.Orientation.Horizontal) == "step"
+    # The log shows the queue's operations; the gates (two rows a step) only when asked for.
+    shown = window.log.table.model()
+    kinds = {shown.index(row, 3).data() for row in range(shown.rowCount())}
+    assert "step_ready" not in kinds and "step_grant" not in kinds and {"put", "get"} <= kinds
+    window.log.gates.setChecked(True)
+    shown = window.log.table.model()
+    assert "step_grant" in {shown.index(row, 3).data() for row in range(shown.rowCount())}
     lines = window.story.story().splitlines()
     assert lines and all(line.startswith("step ") for line in lines)
     # An actor held at its gate is paused, not running.
