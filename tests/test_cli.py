@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import psutil
@@ -206,3 +207,8 @@ def test_a_signal_stops_the_run_cleanly_and_keeps_the_trace(tmp_path, send, code
     assert replay_mismatch(recorded.events) is None
     exited = {e.actor for e in recorded.events if e.kind == "actor_exit"}
     assert exited == {"main", "producer-0", "consumer-0", "consumer-1", "consumer-2"}
+
+
+def test_version_is_printed():
+    result = joinscope("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"joinscope {metadata.version('joinscope')}"

@@ -101,8 +101,18 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         dest="stall_timeout_s", help="declare a stall after S seconds with no event (default 10)")
 
 
+def _version() -> str:
+    from importlib import metadata
+    try:
+        return metadata.version("joinscope")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> _Parser:
     parser = _Parser(prog="joinscope", description="See multiprocessing.JoinableQueue at work.")
+    parser.add_argument("--version", action="version", version=f"joinscope {_version()}",
+                        help="print JoinScope's version and exit")
     from core.stepping.stepper import STEP_ORDERS
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     run = commands.add_parser("run", help="run a scenario headless and narrate it")
@@ -150,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.trace_cmd import run_trace, trace_parser
         return run_trace(trace_parser(_Parser).parse_args(args_list[1:]))
     parser = build_parser()
-    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "gui")
     args = parser.parse_args(args_list)
     if args.command == "trace":
