@@ -9,22 +9,11 @@ from __future__ import annotations
 
 import argparse
 
+from core.numbers import plain
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before a traced program's launch
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-
-def plain(value: float) -> str:
-    """``value`` in full, in groups of three digits: a whole number as one (``3,600,000``), any
-    other with as many decimals as it has (``0.001``), never in exponent notation."""
-    if isinstance(value, int) or value.is_integer():
-        return f"{int(value):,}"
-    digits = repr(abs(value))
-    if "e" in digits:  # 1e-07: written out by decimal (not loaded otherwise: a traced program waits)
-        from decimal import Decimal
-        digits = format(Decimal(digits), "f")
-    whole, _, fraction = digits.partition(".")
-    return f"{'-' if value < 0 else ''}{int(whole):,}.{fraction}"
 
 
 def bounded(kind: type, low: float, high: float, what: str, *, above: bool = False,

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.widgets import LabelledSlider
 from core.backends import ASYNCIO, PROCESS, THREAD
 from core.events import CONSUMER, PRODUCER
+from core.numbers import plain
 from core.scenarios import SCENARIOS, ScenarioConfig
 from core.system import unbounded_queue_note
 
@@ -45,7 +46,7 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 100.
 def _work_text(work_ms: float | None) -> str:
     if work_ms is None:
         return "random 0–1 s"
-    return "no work" if work_ms == 0 else f"{work_ms:g} ms"
+    return "no work" if work_ms == 0 else f"{plain(work_ms)} ms"
 
 
 class ControlPanel(QWidget):
@@ -95,14 +96,14 @@ class ControlPanel(QWidget):
         self.tasks = LabelledSlider("Tasks per producer", TASKS, text=lambda v: f"{v:,}")
         cpus = max((os.cpu_count() or 1) - 1, 1)
         self.workers = LabelledSlider("Workers", range(0, MAX_POOL_WORKERS + 1),
-                                      text=lambda v: f"cpu_count() − 1 = {cpus}" if v == 0 else f"{v:g}")
+                                      text=lambda v: f"cpu_count() − 1 = {cpus}" if v == 0 else plain(v))
         self.workers.setToolTip("The pool's worker processes: Pool(workers)")
         self.work = LabelledSlider("Work per task", WORK_MS, text=_work_text)
-        self.interval = LabelledSlider("Production interval", INTERVAL_MS, text=lambda v: f"{v:g} ms")
+        self.interval = LabelledSlider("Production interval", INTERVAL_MS, text=lambda v: f"{plain(v)} ms")
         self.maxsize = LabelledSlider("Maxsize", MAXSIZES, text=lambda v: "unbounded" if v == 0 else f"{v:,}")
         self.maxsize.setToolTip(f"The queue's maxsize: put() blocks while it holds this many items. "
                                 f"{unbounded_queue_note()}.")
-        self.speed = LabelledSlider("Speed", SPEEDS, text=lambda v: f"{v:g}×")
+        self.speed = LabelledSlider("Speed", SPEEDS, text=lambda v: f"{plain(v)}×")
         self.producers.value_changed.connect(lambda v: self.actors_changed.emit(PRODUCER, int(v)))
         self.consumers.value_changed.connect(lambda v: self.actors_changed.emit(CONSUMER, int(v)))
 

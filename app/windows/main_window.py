@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
             config = self.controller.config if self.controller.state != IDLE else None
             config = config or self.controls.config()
             backend = describe(config.backend)
-            shown = f"{config.name}: {backend.actors_on_queue()}"
+            shown = f"{config.name}: {'a process pool' if config.pooled else backend.actors_on_queue()}"
         self.setWindowTitle(f"JoinScope — {shown}")
 
     def open_compare(self, backends: tuple[str, str] | None = None) -> CompareWindow:
