@@ -301,6 +301,9 @@ def test_a_stall_the_window_declares_is_an_event_of_the_run(window, qtbot):
         window.start_run(scenario("crash", speed=40.0, seed=1, stall_timeout_s=0.5))
     qtbot.waitUntil(lambda: window.controller.model.stall is not None, timeout=10_000)
     assert window.controller.model.stall == stalled.args[0]
+    # Its own stall event does not wake the run it called stalled (to be declared again and again).
+    assert window.controller.state == "stalled" and window.controller.model.events_seen == window.log.model.rowCount()
+    assert sum(1 for row in range(window.log.model.rowCount()) if window.log.model.event_at(row).kind == "stall") == 1
     window.story.flush()
     assert "stalled: " + stalled.args[0] in window.story.text.toPlainText()
     with qtbot.waitSignal(window.run_over, timeout=10_000):

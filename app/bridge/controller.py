@@ -20,6 +20,7 @@ from core.analysis.diagnosis import diagnose, stall_timeout
 from core.analysis.model import RunModel
 from core.analysis.timeline import Timeline
 from core.analysis.units import SECONDS, STEPS, TimeUnit
+from core.events import STALL
 from core.scenarios import ScenarioConfig
 from core.sessions import open_session
 from core.sources import FINISHED as SOURCE_FINISHED
@@ -288,7 +289,11 @@ class RunController(QObject):
     @Slot(object)
     def _on_events(self, events: list) -> None:
         started = time.perf_counter()
-        self._last_event_at = time.monotonic()
+        # The run's own events end a silence; the stall the watchdog itself declared does not (else it
+        # would wake the run it called stalled, and be declared again at every timeout).
+        quiet_again = all(event.kind == STALL for event in events)
+        if not quiet_again:
+            self._last_event_at = time.monotonic()
         self.recorded.emit(events)
         if self._stamper is not None:
             events = self._stamper.restamp(events)
@@ -303,7 +308,7 @@ class RunController(QObject):
             return
         self.model.apply(events)
         self.timeline.extend(events)
-        if self.state == STALLED:
+        if self.state == STALLED and not quiet_again:
             self._set_state(STEPPING if self.stepping else RUNNING)
         self.events_applied.emit(events)
         self._fold_s_per_event = (time.perf_counter() - started) / max(len(events), 1)
