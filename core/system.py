@@ -285,6 +285,15 @@ def alive(pid: int) -> bool:
         return True
 
 
+def parent_of(pid: int) -> int | None:
+    """The process that started ``pid`` (``None`` if it is gone or hidden)."""
+    import psutil
+    try:
+        return psutil.Process(pid).ppid()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
 def descendants(pid: int) -> list[int]:
     """The live processes below ``pid``, parents before their children (none if it is gone)."""
     import psutil

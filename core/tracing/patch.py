@@ -65,7 +65,8 @@ def install(channel: TraceChannel, *, program_main: bool = False, queues: tuple[
     # The stdlib's own names are replaced (setattr: they are private, or typed as classes).
     _originals.update(JoinableQueue=context.BaseContext.JoinableQueue, get_preparation_data=spawn.get_preparation_data,
                       bootstrap=getattr(process.BaseProcess, "_bootstrap"), join=process.BaseProcess.join,
-                      start=process.BaseProcess.start, terminate=terminating_popen().terminate)
+                      start=process.BaseProcess.start, terminate=terminating_popen().terminate,
+                      cleanup=getattr(process, "_cleanup"))
     if PROCESS in _queue_kinds:
         setattr(context.BaseContext, "JoinableQueue", _observed_joinable_queue)
         # ``multiprocessing.JoinableQueue`` was bound to the default context when multiprocessing
@@ -75,6 +76,7 @@ def install(channel: TraceChannel, *, program_main: bool = False, queues: tuple[
     setattr(process.BaseProcess, "_bootstrap", _bootstrap)
     setattr(process.BaseProcess, "join", _join)
     setattr(process.BaseProcess, "start", _start)
+    setattr(process, "_cleanup", _cleanup)
     setattr(terminating_popen(), "terminate", _terminate)
 
 
@@ -197,6 +199,17 @@ def _join(self: Any, timeout: float | None = None) -> None:
         reporter.record(wire_record(returned, JOIN_RETURN, actor, pid, item=target, waited=returned - entered))
         reporter.flush()  # multiprocessing joins children at exit, after the reporter's last flush
         _note_child_exit(self)
+
+
+def _cleanup() -> None:
+    """``multiprocessing.process._cleanup``: the children found ended without a ``join()`` (as
+    ``active_children()`` finds them, at the program's exit too, where a terminated daemon that
+    died at once is never joined) still have their exit codes told."""
+    children = getattr(process, "_children")
+    before = set(children)
+    _originals["cleanup"]()
+    for child in before - children:
+        _note_child_exit(child)
 
 
 _exits_noted: set[int] = set()

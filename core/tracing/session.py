@@ -38,7 +38,7 @@ from core.events import (
     wire_record,
 )
 from core.sources import FINISHED, NEW, RUNNING, STOPPED
-from core.system import ExitNotice, ProgramTree, alive, descendants, pass_interrupt_on, stop_process_trees
+from core.system import ExitNotice, ProgramTree, alive, descendants, parent_of, pass_interrupt_on, stop_process_trees
 from core.tracing.blocks import BlockMerger, EventBlock
 from core.tracing.channel import CHILD_EXITED, QUEUE_CREATED, load_message
 from core.tracing.launch import LaunchedProgram
@@ -55,6 +55,8 @@ INTERRUPT_GRACE_S = 1.0
 #: How long a child that died without saying how may wait for its parent's join() to tell its
 #: exit code (a daemon terminated at its parent's exit is joined at once).
 EXIT_CODE_WAIT_S = 0.5
+#: ... and at most, while its parent is still connected (it may join it later, or be slow to say).
+PARENT_TELLS_WITHIN_S = 30.0
 #: The most messages read from one process in a row, so a busy one cannot starve the others.
 MESSAGES_PER_READ = 64
 #: How long a count of the program's live processes is reused (it walks the process table, and
@@ -71,11 +73,13 @@ def _ran_too_long(timeout_s: float) -> str:
 class _Peer:
     """What is known about the process at the other end of one connection."""
 
-    __slots__ = ("actor", "child", "exited", "pid")
+    __slots__ = ("actor", "child", "exited", "parent", "pid")
 
     def __init__(self) -> None:
         self.actor: str | None = None
         self.pid = 0
+        #: The process that started it: the only one that can tell its exit code, if it dies unsaid.
+        self.parent: int | None = None
         self.child = False
         self.exited = False
 
@@ -109,7 +113,7 @@ class TraceSession:
         self._tree: ProgramTree | None = None
         self._peers: dict[Any, _Peer] = {}
         #: Children whose connection closed without their exit, waiting for a parent to tell its code.
-        self._missing_exits: dict[int, tuple[str, float]] = {}
+        self._missing_exits: dict[int, tuple[str, float, int | None]] = {}
         #: Exit codes parents told before the child's connection closed.
         self._exit_codes: dict[int, int] = {}
         self._inbox: deque[tuple] = deque()
@@ -307,7 +311,7 @@ class TraceSession:
             if peer.pid in self._exit_codes:
                 self._exited(actor, peer.pid, self._exit_codes.pop(peer.pid), records)
             else:
-                self._missing_exits[peer.pid] = (actor, time.monotonic())
+                self._missing_exits[peer.pid] = (actor, time.monotonic(), peer.parent)
         self._merger.note_exit()  # type: ignore[union-attr]
 
     def _child_exited(self, pid: object, name: object, exitcode: object, records: list) -> None:
@@ -328,8 +332,11 @@ class TraceSession:
         """The exits no parent told in time (or, at the end, at all) go without a code."""
         now = time.monotonic()
         records: list[tuple] = []
-        for pid, (actor, since) in list(self._missing_exits.items()):
-            if everything or now - since > EXIT_CODE_WAIT_S:
+        connected = {peer.pid for peer in self._peers.values()}
+        for pid, (actor, since, parent) in list(self._missing_exits.items()):
+            # Its parent, still there, may yet tell (a loaded machine can take seconds to get to it).
+            waiting_for_parent = parent in connected and now - since < PARENT_TELLS_WITHIN_S
+            if everything or (now - since > EXIT_CODE_WAIT_S and not waiting_for_parent):
                 del self._missing_exits[pid]
                 self._exited(actor, pid, None, records)
         if records:
@@ -346,6 +353,7 @@ class TraceSession:
         first = message[0]
         if peer.actor is None:
             peer.actor, peer.pid = first[2], first[3]
+            peer.parent = parent_of(peer.pid) if peer.pid else None
         if len(message) == 1:
             if first[1] == ACTOR_START:
                 peer.child = True
