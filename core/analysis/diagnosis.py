@@ -38,8 +38,12 @@ START_UP_ALLOWANCE_S = 30.0
 
 
 def everyone_waits(model: RunModel) -> bool:
-    """Every live actor is blocked in a queue or join call (and at least one is alive)."""
+    """Every live actor is blocked in a queue or join call (and at least one is alive), and no
+    pool holds tasks not yet delivered: a pool's own threads (its task and result handlers) are
+    no actors, and move its tasks on while every actor waits."""
     alive = [a for a in model.actors.values() if a.alive]
+    if any(queue.is_pool and queue.unfinished > 0 for queue in model.queues.values()):
+        return False
     return bool(alive) and all(a.state in _WAITING for a in alive)
 
 
