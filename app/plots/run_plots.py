@@ -215,8 +215,10 @@ class RunPlots(pg.GraphicsLayoutWidget):
             t = float(self.lanes.getViewBox().mapSceneToView(position).x())
             times, codes = self._model.transitions[actor]
             index = int(np.searchsorted(np.frombuffer(times, np.float64), t, side="right")) - 1
-            if index < 0 or t > max(self._model.last_t, self._now or 0.0):
-                return f"{actor}\nat {unit.at(t).strip()}: not started"
+            if t > max(self._model.last_t, self._now or 0.0):
+                return None  # after the run so far: nothing is known there
+            if index < 0:
+                return f"{actor}\nat {unit.at(t).strip()}: not launched yet"
             return (f"{actor}\nat {unit.at(t).strip()}: {STATES[codes[index]]}\n"
                     f"since {unit.at(times[index]).strip()}")
         view = self.counts.getViewBox()
