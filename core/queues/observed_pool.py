@@ -160,12 +160,27 @@ def apply_async(self: Any, func: Any, args: tuple = (), kwds: Any = {},  # noqa:
     _check_running(self, counts)
     result = mp_pool.ApplyResult(self, callback, error_callback)
     job = result._job
-    result._callback = observed_callback(counts, job, "callback", callback)
-    result._error_callback = observed_callback(counts, job, "error_callback", error_callback)
-    result._joinscope_pool = counts
     counts.record(SUBMIT, (job, call_text(func, args)), 1, 1)
     self._taskqueue.put(([(job, 0, func, args, kwds)], None))
     return result
+
+
+def _set(self: Any, i: int, obj: Any) -> None:
+    """``ApplyResult._set`` (CPython 3.10–3.13's body), run by the result handler: the program's
+    callbacks reported around their calls.  (Reported here, from the result's pool, rather than by a
+    wrapper around each callback: a tiny task's costs are counted in objects, and a wrapper kept
+    alive with every pending result is one more for the garbage collector to walk.)"""
+    counts = getattr(self._pool, "_joinscope_pool", None)
+    if counts is None:
+        return _originals["_set"](self, i, obj)
+    self._success, self._value = obj
+    if self._callback and self._success:
+        counts.callback(self._job, "callback", self._callback, self._value)
+    if self._error_callback and not self._success:
+        counts.callback(self._job, "error_callback", self._error_callback, self._value)
+    self._event.set()
+    del self._cache[self._job]
+    self._pool = None
 
 
 def _guarded_task_generation(self: Any, result_job: int, func: Any, iterable: Any) -> Any:
@@ -206,7 +221,6 @@ def _map_async(self: Any, func: Any, iterable: Any, mapper: Any, chunksize: Any 
     for hook in hooks:
         if hook is not None:
             hook._task = result._job
-    result._joinscope_pool = counts
     return result
 
 
@@ -221,8 +235,9 @@ def _join_counts(self: Any) -> PoolCounts | None:
 
 def _get_counts(self: Any, timeout: float | None = None) -> PoolCounts | None:
     """A ``get()`` that will wait: its result is not ready yet."""
-    counts = getattr(self, "_joinscope_pool", None)
-    return counts if counts is not None and not self._event.is_set() else None
+    if self._event.is_set():
+        return None
+    return getattr(self._pool, "_joinscope_pool", None)  # until it is ready, a result knows its pool
 
 
 def _delivered(self: Any, counts: PoolCounts, entered: tuple[int, float, int]) -> int | None:
@@ -236,12 +251,14 @@ def patch(module: Any = None) -> None:
     pool_class, result_class = mp_pool.Pool, mp_pool.ApplyResult
     _originals.update(_repopulate_pool=pool_class._repopulate_pool, apply_async=pool_class.apply_async,
                       _guarded_task_generation=pool_class._guarded_task_generation,
-                      _map_async=pool_class._map_async, join=pool_class.join, get=result_class.get)
+                      _map_async=pool_class._map_async, join=pool_class.join, get=result_class.get,
+                      _set=result_class._set)
     setattr(pool_class, "_repopulate_pool", _repopulate_pool)
     setattr(pool_class, "apply_async", apply_async)
     setattr(pool_class, "_guarded_task_generation", _guarded_task_generation)
     setattr(pool_class, "_map_async", _map_async)
     setattr(pool_class, "join", join_wrapper(_join_counts, "join()", released_by_last_zero)(pool_class.join))
+    setattr(result_class, "_set", _set)
     setattr(result_class, "get", join_wrapper(_get_counts, "get()", _delivered, after_entry=False)(result_class.get))
 
 
@@ -252,4 +269,5 @@ def unpatch() -> None:
     for name in ("_repopulate_pool", "apply_async", "_guarded_task_generation", "_map_async", "join"):
         setattr(mp_pool.Pool, name, _originals[name])
     setattr(mp_pool.ApplyResult, "get", _originals["get"])
+    setattr(mp_pool.ApplyResult, "_set", _originals["_set"])
     _originals.clear()

@@ -17,7 +17,6 @@ import itertools
 import os
 import threading
 import time
-import weakref
 from array import array
 from contextvars import ContextVar
 from multiprocessing import parent_process
@@ -153,7 +152,22 @@ class PoolCounts:
         """Make one operation of the pool: change its counts under its lock, report it, and
         return its ``op``.  A change that brings unfinished to 0 is sent at once (a program may
         end right after the join it releases)."""
-        op, depth, unfinished, t = self._change(depth_change, unfinished_change)
+        lock = self._lock  # _change(), inline: this is every task's path, several times
+        if not lock.acquire(False):
+            _acquire_soon(lock)
+        try:
+            counts = self._counts
+            op = counts[0] + 1
+            counts[0] = op
+            depth = counts[1] + depth_change
+            counts[1] = depth
+            unfinished = counts[2] + unfinished_change
+            counts[2] = unfinished
+            if unfinished_change and not unfinished:
+                counts[3] = op
+            t = _monotonic()
+        finally:
+            lock.release()
         reporter = self._reporter
         buffer = reporter.buffer
         buffer.append((t, kind, actor or named() or _acting.process_actor or current_actor(), _acting.pid,
@@ -304,20 +318,10 @@ def _text(value: Any) -> str:
     return f"{value:.4g}" if type(value) is float else repr(value)
 
 
-#: The names of the functions tasks call, as :func:`call_text` found them (a task's hot path).
-_names: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-
-
 def call_text(function: Any, args: tuple, pieces: int | None = None) -> str:
     """What a task calls, as the narration shows it: ``work((41, 0.002))``, or ``work × 10`` for a
     chunk of ``pieces`` calls of a ``map()``."""
-    name = _names.get(function)
-    if name is None:
-        name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None) or type(function).__name__
-        try:
-            _names[function] = name
-        except TypeError:  # not hashable: named each time
-            pass
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None) or type(function).__name__
     if pieces is not None:
         return f"{name} × {pieces}"
     if len(args) == 1:  # the usual task: one argument
