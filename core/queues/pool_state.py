@@ -58,6 +58,12 @@ building_pool: ContextVar[bool] = ContextVar("joinscope_building_pool", default=
 _waited = False
 #: Where the pools made from now on report (``channel``), and who is told of each (``note``).
 _observing: dict[str, Any] = {}
+#: How many times a busy pool lock is tried again before the caller sleeps on it.  More than a
+#: queue's (:data:`~core.queues.observed.SPINS_BEFORE_SLEEP`): in the program's process the pool's
+#: lock is taken by threads that share the GIL with the pool's own busy threads, and a sleep gives
+#: the GIL away; getting it back can cost a whole switch interval (5 ms).  Most waits end within a
+#: few microseconds; one that outlasts this many tries (about 80 µs) has a holder that was preempted.
+SPINS_BEFORE_SLEEP = 2000
 #: Short texts for results and arguments: at most this many characters.
 BRIEF_CHARS = 60
 
@@ -148,17 +154,22 @@ class PoolCounts:
 
     # -- recording ------------------------------------------------------------------------
     def record(self, kind: str, item: Any, depth_change: int = 0, unfinished_change: int = 0,
-               actor: str | None = None) -> int:
+               actor: str | None = None, then: tuple[str, Any] | None = None) -> int:
         """Make one operation of the pool: change its counts under its lock, report it, and
         return its ``op``.  A change that brings unfinished to 0 is sent at once (a program may
-        end right after the join it releases)."""
-        lock = self._lock  # _change(), inline: this is every task's path, several times
+        end right after the join it releases).
+
+        ``then`` is ``(kind, item)`` of an operation that changes no count and follows at once on
+        the same thread, with nothing of the pool's in between (a delivery's callback starting): it
+        is numbered next under the same acquisition of the lock, so a tiny task pays for one.  The
+        counts change inline (not through :meth:`_change`): every task passes here several times."""
+        lock = self._lock
         if not lock.acquire(False):
-            _acquire_soon(lock)
+            _acquire_soon(lock, SPINS_BEFORE_SLEEP)
         try:
             counts = self._counts
             op = counts[0] + 1
-            counts[0] = op
+            counts[0] = op if then is None else op + 1
             depth = counts[1] + depth_change
             counts[1] = depth
             unfinished = counts[2] + unfinished_change
@@ -166,12 +177,15 @@ class PoolCounts:
             if unfinished_change and not unfinished:
                 counts[3] = op
             t = _monotonic()
+            t_then = t if then is None else _monotonic()
         finally:
             lock.release()
         reporter = self._reporter
         buffer = reporter.buffer
-        buffer.append((t, kind, actor or named() or _acting.process_actor or current_actor(), _acting.pid,
-                       self.name, op, item, depth, unfinished))
+        actor = actor or named() or _acting.process_actor or current_actor()
+        buffer.append((t, kind, actor, _acting.pid, self.name, op, item, depth, unfinished))
+        if then is not None:
+            buffer.append((t_then, then[0], actor, _acting.pid, self.name, op + 1, then[1], depth, unfinished))
         if (unfinished_change and not unfinished) or t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
             reporter.flush()
         return op
@@ -180,7 +194,7 @@ class PoolCounts:
         """The next op, under the pool's lock: the counts it leaves, and its time."""
         lock = self._lock
         if not lock.acquire(False):
-            _acquire_soon(lock)
+            _acquire_soon(lock, SPINS_BEFORE_SLEEP)
         try:
             counts = self._counts
             op = counts[0] + 1
@@ -246,6 +260,10 @@ class PoolCounts:
         the lane of the thread that runs it (``Pool``'s callbacks: its result handler)."""
         actor = actor or self.results_actor
         self.record(CALLBACK, (task, which), actor=actor)
+        return self.run_callback(task, which, function, value, actor)
+
+    def run_callback(self, task: Any, which: str, function: Any, value: Any, actor: str) -> Any:
+        """Run a callback whose start is reported already; report its return (or its exception's)."""
         ok = False
         try:
             result = function(value)
@@ -254,8 +272,13 @@ class PoolCounts:
         finally:
             self.record(CALLBACK_RETURN, (task, which, ok), actor=actor)
 
-    def deliver(self, task: Any, ok: bool, heard: bool | None, actor: str | None = None) -> int:
-        return self.record(DELIVER, (task, ok, heard), 0, -1, actor)
+    def deliver(self, task: Any, ok: bool, heard: bool | None, actor: str | None = None,
+                callback: str | None = None) -> int:
+        """``task``'s outcome reached the program's process (``heard``: a callback will hear of it,
+        ``None``: it has no callbacks); with ``callback`` (``"callback"``, ``"error_callback"``), that
+        callback starts at once, numbered with the delivery (see :meth:`record`'s ``then``)."""
+        then = None if callback is None else (CALLBACK, (task, callback))
+        return self.record(DELIVER, (task, ok, heard), 0, -1, actor, then)
 
     def name_results_thread(self) -> None:
         """The calling thread hands the pool's results back: what it does on a queue (a callback's
