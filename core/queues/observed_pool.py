@@ -31,7 +31,7 @@ from multiprocessing import pool as _stdlib_pool
 from multiprocessing import queues as _stdlib_queues
 from typing import Any
 
-from core.events import CALLBACK, CANCEL, DELIVER, MAP_LISTED, SUBMIT, TASK_FINISH, TASK_START, task_key
+from core.events import CANCEL, MAP_LISTED, SUBMIT, TASK_FINISH, TASK_START, task_key
 from core.queues.acting import named
 from core.queues.pool_state import (
     CarriesCounts,
@@ -155,7 +155,7 @@ def apply_async(self: Any, func: Any, args: tuple = (), kwds: Any = {},  # noqa:
 def _set(self: Any, i: int, obj: Any) -> None:
     """``ApplyResult._set`` (CPython 3.10–3.13's body): run by the result handler, the task is
     delivered before its callback runs and before anything waiting for it is released, and a callback
-    that runs starts with the delivery (see :meth:`PoolCounts.deliver`).  Reported here, from the
+    that runs starts with the delivery (see :meth:`PoolCounts.deliver_to_callback`).  Reported here, from the
     result's own pool, rather than by a wrapper around each callback: a tiny task's cost is counted
     in objects too, and a wrapper kept with every pending result is one more for the garbage collector
     to walk."""
@@ -176,9 +176,10 @@ def _set(self: Any, i: int, obj: Any) -> None:
         if named() is None:
             counts.name_results_thread()
         actor = counts.results_actor
-        self._joinscope_delivered = counts.record(DELIVER, (job, ok, callback is not None), 0, -1, actor,
-                                                  None if which is None else (CALLBACK, (job, which)))
-        if which is not None:
+        if which is None:
+            self._joinscope_delivered = counts.deliver(job, ok, callback is not None, actor)
+        else:
+            self._joinscope_delivered = counts.deliver_to_callback(job, ok, which, actor)
             counts.run_callback(job, which, callback, self._value, actor)
     self._event.set()
     del self._cache[self._job]

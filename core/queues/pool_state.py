@@ -154,22 +154,18 @@ class PoolCounts:
 
     # -- recording ------------------------------------------------------------------------
     def record(self, kind: str, item: Any, depth_change: int = 0, unfinished_change: int = 0,
-               actor: str | None = None, then: tuple[str, Any] | None = None) -> int:
+               actor: str | None = None) -> int:
         """Make one operation of the pool: change its counts under its lock, report it, and
         return its ``op``.  A change that brings unfinished to 0 is sent at once (a program may
-        end right after the join it releases).
-
-        ``then`` is ``(kind, item)`` of an operation that changes no count and follows at once on
-        the same thread, with nothing of the pool's in between (a delivery's callback starting): it
-        is numbered next under the same acquisition of the lock, so a tiny task pays for one.  The
-        counts change inline (not through :meth:`_change`): every task passes here several times."""
+        end right after the join it releases).  The counts change inline (not through
+        :meth:`_change`): every task passes here several times."""
         lock = self._lock
         if not lock.acquire(False):
             _acquire_soon(lock, SPINS_BEFORE_SLEEP)
         try:
             counts = self._counts
             op = counts[0] + 1
-            counts[0] = op if then is None else op + 1
+            counts[0] = op
             depth = counts[1] + depth_change
             counts[1] = depth
             unfinished = counts[2] + unfinished_change
@@ -177,15 +173,12 @@ class PoolCounts:
             if unfinished_change and not unfinished:
                 counts[3] = op
             t = _monotonic()
-            t_then = t if then is None else _monotonic()
         finally:
             lock.release()
         reporter = self._reporter
         buffer = reporter.buffer
-        actor = actor or named() or _acting.process_actor or current_actor()
-        buffer.append((t, kind, actor, _acting.pid, self.name, op, item, depth, unfinished))
-        if then is not None:
-            buffer.append((t_then, then[0], actor, _acting.pid, self.name, op + 1, then[1], depth, unfinished))
+        buffer.append((t, kind, actor or named() or _acting.process_actor or current_actor(), _acting.pid,
+                       self.name, op, item, depth, unfinished))
         if (unfinished_change and not unfinished) or t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
             reporter.flush()
         return op
@@ -272,13 +265,40 @@ class PoolCounts:
         finally:
             self.record(CALLBACK_RETURN, (task, which, ok), actor=actor)
 
-    def deliver(self, task: Any, ok: bool, heard: bool | None, actor: str | None = None,
-                callback: str | None = None) -> int:
+    def deliver(self, task: Any, ok: bool, heard: bool | None, actor: str | None = None) -> int:
         """``task``'s outcome reached the program's process (``heard``: a callback will hear of it,
-        ``None``: it has no callbacks); with ``callback`` (``"callback"``, ``"error_callback"``), that
-        callback starts at once, numbered with the delivery (see :meth:`record`'s ``then``)."""
-        then = None if callback is None else (CALLBACK, (task, callback))
-        return self.record(DELIVER, (task, ok, heard), 0, -1, actor, then)
+        ``None``: it has no callbacks)."""
+        return self.record(DELIVER, (task, ok, heard), 0, -1, actor)
+
+    def deliver_to_callback(self, task: Any, ok: bool, callback: str, actor: str) -> int:
+        """``task``'s outcome reached the program's process and its ``callback`` (or
+        ``error_callback``) starts at once on the same thread, with nothing of the pool's in
+        between: the two operations are numbered together, under one acquisition of the lock.
+        Returns the delivery's ``op``.  (A tiny task's result passes here: it is written out.)"""
+        lock = self._lock
+        if not lock.acquire(False):
+            _acquire_soon(lock, SPINS_BEFORE_SLEEP)
+        try:
+            counts = self._counts
+            op = counts[0] + 1
+            counts[0] = op + 1
+            unfinished = counts[2] - 1
+            counts[2] = unfinished
+            if not unfinished:
+                counts[3] = op
+            depth = counts[1]
+            t = _monotonic()
+            started = _monotonic()
+        finally:
+            lock.release()
+        reporter = self._reporter
+        buffer = reporter.buffer
+        pid, name = _acting.pid, self.name
+        buffer.append((t, DELIVER, actor, pid, name, op, (task, ok, True), depth, unfinished))
+        buffer.append((started, CALLBACK, actor, pid, name, op + 1, (task, callback), depth, unfinished))
+        if not unfinished or t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
+            reporter.flush()
+        return op
 
     def name_results_thread(self) -> None:
         """The calling thread hands the pool's results back: what it does on a queue (a callback's
