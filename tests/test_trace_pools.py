@@ -80,6 +80,18 @@ def test_a_pool_with_callbacks_is_traced_exactly(tmp_path, method):
     assert sum(1 for e in delivered if not e.item[1]) == 4  # the four ValueErrors
     # Every callback (36 results, 4 failures, the PicklingError heard in the task handler) ran and returned.
     assert kinds[CALLBACK] == kinds[CALLBACK_RETURN] == 41
+    # Each on the lane of the thread that ran it: the unsent task's error_callback runs in the task
+    # handler (which hands its error over itself: it is cancelled, never delivered), the rest in the
+    # result handler, each starting right after its task's delivery.
+    unsent = next(e.item[0] for e in events if e.kind == CANCEL)
+    callbacks = [e for e in events if e.kind in (CALLBACK, CALLBACK_RETURN)]
+    assert {e.actor for e in callbacks if e.item[0] == unsent} == {TASK_HANDLER}
+    assert {e.actor for e in callbacks if e.item[0] != unsent} == {RESULT_HANDLER}
+    pool_events = [e for e in events if e.queue == delivered[0].queue]
+    for at, event in enumerate(pool_events):
+        if event.kind == DELIVER:
+            started = pool_events[at + 1]
+            assert started.kind == CALLBACK and started.item[0] == event.item[0], (event, started)
     workers = {e.actor for e in events if e.kind == TASK_START}
     assert workers and workers <= {"worker-0", "worker-1", "worker-2"}
     join = [e for e in events if e.kind == JOIN_RETURN and e.item == "join()"]

@@ -65,14 +65,14 @@ def _put_item(obj: Any) -> Any:
 SPINS_BEFORE_SLEEP = 200
 
 
-def _acquire_soon(lock: Any) -> None:
-    """Acquire a process-shared lock, spinning briefly first.
+def _acquire_soon(lock: Any, spins: int = SPINS_BEFORE_SLEEP) -> None:
+    """Acquire a process-shared lock, spinning briefly first (``spins`` tries).
 
     Producers and consumers on different cores take the queue's lock for well under
     a microsecond at a time; sleeping in the kernel when it is busy, and being woken,
     costs tens of microseconds.  A few tries in a row almost always get it first."""
     acquire = lock.acquire
-    for _ in range(SPINS_BEFORE_SLEEP):
+    for _ in range(spins):
         if acquire(False):
             return
     acquire()

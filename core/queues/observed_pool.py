@@ -32,6 +32,7 @@ from multiprocessing import queues as _stdlib_queues
 from typing import Any
 
 from core.events import CANCEL, MAP_LISTED, SUBMIT, TASK_FINISH, TASK_START, task_key
+from core.queues.acting import named
 from core.queues.pool_state import (
     CarriesCounts,
     PoolCounts,
@@ -49,6 +50,8 @@ SimpleQueue: Any = _stdlib_queues.SimpleQueue
 #: The functions a ``map()``'s chunk runs in a worker (a chunk is one task of the pool).
 _CHUNK_RUNNERS = (mp_pool.mapstar, mp_pool.starmapstar)
 _NO_HOOKS = object()
+#: The results made of several tasks, whose ``_set`` each task's delivery goes through.
+_CHUNK_RESULTS = (mp_pool.MapResult, mp_pool.IMapIterator, mp_pool.IMapUnorderedIterator)
 _originals: dict[str, Any] = {}
 #: In a worker: the task it took last, so its outcome is reported under the same name.
 _taken: tuple[int, int, Any] = (-1, -1, None)
@@ -92,8 +95,10 @@ def _observe(pool: Any, counts: PoolCounts) -> None:
     #: Jobs whose tasks are chunks of a map(): their tasks are named ``job.index``.
     chunked: set[int] = set()
     pool._joinscope_chunked = chunked
-    cache = pool._cache
-    send, receive = pool._inqueue._writer.send, pool._outqueue._reader.recv
+    #: Tasks that could not be sent: the task handler hands their error to their result itself.
+    unsent: set[int | str] = set()
+    pool._joinscope_unsent = unsent
+    send = pool._inqueue._writer.send
 
     def sending(task: Any) -> None:
         """The task handler's ``put``: a task that cannot be sent leaves the pool unrun."""
@@ -102,31 +107,13 @@ def _observe(pool: Any, counts: PoolCounts) -> None:
         except Exception as error:
             if task is not None:
                 job, index = task[0], task[1]
-                counts.record(CANCEL, (task_key(job, index, job in chunked),
-                                       f"could not be sent: {outcome_text(False, error)}"), -1, -1,
+                key = task_key(job, index, job in chunked)
+                unsent.add(key)
+                counts.record(CANCEL, (key, f"could not be sent: {outcome_text(False, error)}"), -1, -1,
                               actor=counts.tasks_actor)
             raise
 
-    named: list[bool] = []  # the result handler thread has its lane name
-
-    def receiving() -> Any:
-        """The result handler's ``get``: each outcome is delivered as it arrives, before its callback."""
-        if not named:
-            named.append(True)
-            counts.name_results_thread()
-        task = receive()
-        if type(task) is tuple and len(task) == 3:
-            job, index, (ok, _) = task
-            result = cache.get(job)
-            hook = getattr(result, "_callback" if ok else "_error_callback", _NO_HOOKS)  # imap() has none
-            heard = None if hook is _NO_HOOKS else hook is not None
-            op = counts.deliver(task_key(job, index, job in chunked), ok, heard, actor=counts.results_actor)
-            if result is not None:
-                result._joinscope_delivered = op
-        return task
-
     pool._quick_put = sending
-    pool._quick_get = receiving
 
 
 def _repopulate_pool(self: Any) -> Any:
@@ -160,12 +147,80 @@ def apply_async(self: Any, func: Any, args: tuple = (), kwds: Any = {},  # noqa:
     _check_running(self, counts)
     result = mp_pool.ApplyResult(self, callback, error_callback)
     job = result._job
-    result._callback = observed_callback(counts, job, "callback", callback)
-    result._error_callback = observed_callback(counts, job, "error_callback", error_callback)
-    result._joinscope_pool = counts
     counts.record(SUBMIT, (job, call_text(func, args)), 1, 1)
     self._taskqueue.put(([(job, 0, func, args, kwds)], None))
     return result
+
+
+def _set(self: Any, i: int, obj: Any) -> None:
+    """``ApplyResult._set`` (CPython 3.10–3.13's body): run by the result handler, the task is
+    delivered before its callback runs and before anything waiting for it is released, and a callback
+    that runs starts with the delivery (see :meth:`PoolCounts.deliver_to_callback`).  Reported here, from the
+    result's own pool, rather than by a wrapper around each callback: a tiny task's cost is counted
+    in objects too, and a wrapper kept with every pending result is one more for the garbage collector
+    to walk."""
+    pool = self._pool
+    counts = getattr(pool, "_joinscope_pool", None)
+    if counts is None:
+        return _originals["_set"](self, i, obj)
+    self._success, self._value = obj
+    job, ok = self._job, self._success
+    callback = self._callback if ok else self._error_callback
+    which = None if not callback else "callback" if ok else "error_callback"
+    unsent = pool._joinscope_unsent  # (the common path inline: a tiny task's result passes here)
+    if unsent and job in unsent:
+        unsent.discard(job)  # the task handler hands over the error of a task it could not send: cancelled
+        if which is not None:
+            counts.callback(job, which, callback, self._value, counts.tasks_actor)
+    else:
+        if named() is None:
+            counts.name_results_thread()
+        actor = counts.results_actor
+        if which is None:
+            self._joinscope_delivered = counts.deliver(job, ok, callback is not None, actor)
+        else:
+            self._joinscope_delivered = counts.deliver_to_callback(job, ok, which, actor)
+            counts.run_callback(job, which, callback, self._value, actor)
+    self._event.set()
+    del self._cache[self._job]
+    self._pool = None
+
+
+def _set_chunk(original: Any) -> Any:
+    """The ``_set`` of a ``map()``'s or ``imap()``'s result, run by the result handler for each of its
+    tasks: the task is delivered before the stdlib's method runs (and, on the last one, the callback
+    and anything waiting for the whole)."""
+    def _set(self: Any, i: int, obj: Any) -> None:
+        pool = self._pool
+        counts = getattr(pool, "_joinscope_pool", None)
+        if counts is not None:
+            ok, job = obj[0], self._job
+            key = task_key(job, i, job in pool._joinscope_chunked)
+            if not _was_unsent(pool, key):
+                hook = getattr(self, "_callback" if ok else "_error_callback", _NO_HOOKS)  # imap() has none
+                heard = None if hook is _NO_HOOKS else hook is not None
+                self._joinscope_delivered = counts.deliver(key, ok, heard, _results_actor(counts))
+        return original(self, i, obj)
+    _set.__wrapped__ = original  # type: ignore[attr-defined]
+    return _set
+
+
+def _was_unsent(pool: Any, key: int | str) -> bool:
+    """Whether the task handler is handing over the error of task ``key``, which it could not send
+    (reported then as cancelled): no delivery, and its callback runs on the task handler's lane."""
+    unsent = pool._joinscope_unsent
+    if unsent and key in unsent:
+        unsent.discard(key)
+        return True
+    return False
+
+
+def _results_actor(counts: PoolCounts) -> str:
+    """The lane of the result handler, which is the calling thread: named so the first time, so what
+    its callbacks do on a queue (a ``task_done()``) is recorded on its lane too."""
+    if named() is None:
+        counts.name_results_thread()
+    return counts.results_actor
 
 
 def _guarded_task_generation(self: Any, result_job: int, func: Any, iterable: Any) -> Any:
@@ -206,7 +261,6 @@ def _map_async(self: Any, func: Any, iterable: Any, mapper: Any, chunksize: Any 
     for hook in hooks:
         if hook is not None:
             hook._task = result._job
-    result._joinscope_pool = counts
     return result
 
 
@@ -221,8 +275,9 @@ def _join_counts(self: Any) -> PoolCounts | None:
 
 def _get_counts(self: Any, timeout: float | None = None) -> PoolCounts | None:
     """A ``get()`` that will wait: its result is not ready yet."""
-    counts = getattr(self, "_joinscope_pool", None)
-    return counts if counts is not None and not self._event.is_set() else None
+    if self._event.is_set():
+        return None
+    return getattr(self._pool, "_joinscope_pool", None)  # until it is ready, a result knows its pool
 
 
 def _delivered(self: Any, counts: PoolCounts, entered: tuple[int, float, int]) -> int | None:
@@ -236,12 +291,17 @@ def patch(module: Any = None) -> None:
     pool_class, result_class = mp_pool.Pool, mp_pool.ApplyResult
     _originals.update(_repopulate_pool=pool_class._repopulate_pool, apply_async=pool_class.apply_async,
                       _guarded_task_generation=pool_class._guarded_task_generation,
-                      _map_async=pool_class._map_async, join=pool_class.join, get=result_class.get)
+                      _map_async=pool_class._map_async, join=pool_class.join, get=result_class.get,
+                      _set=result_class._set)
     setattr(pool_class, "_repopulate_pool", _repopulate_pool)
     setattr(pool_class, "apply_async", apply_async)
     setattr(pool_class, "_guarded_task_generation", _guarded_task_generation)
     setattr(pool_class, "_map_async", _map_async)
     setattr(pool_class, "join", join_wrapper(_join_counts, "join()", released_by_last_zero)(pool_class.join))
+    setattr(result_class, "_set", _set)
+    for chunks_class in _CHUNK_RESULTS:
+        _originals[chunks_class.__name__] = chunks_class.__dict__["_set"]
+        setattr(chunks_class, "_set", _set_chunk(chunks_class.__dict__["_set"]))
     setattr(result_class, "get", join_wrapper(_get_counts, "get()", _delivered, after_entry=False)(result_class.get))
 
 
@@ -252,4 +312,7 @@ def unpatch() -> None:
     for name in ("_repopulate_pool", "apply_async", "_guarded_task_generation", "_map_async", "join"):
         setattr(mp_pool.Pool, name, _originals[name])
     setattr(mp_pool.ApplyResult, "get", _originals["get"])
+    setattr(mp_pool.ApplyResult, "_set", _originals["_set"])
+    for chunks_class in _CHUNK_RESULTS:
+        setattr(chunks_class, "_set", _originals[chunks_class.__name__])
     _originals.clear()

@@ -17,7 +17,6 @@ import itertools
 import os
 import threading
 import time
-import weakref
 from array import array
 from contextvars import ContextVar
 from multiprocessing import parent_process
@@ -59,6 +58,12 @@ building_pool: ContextVar[bool] = ContextVar("joinscope_building_pool", default=
 _waited = False
 #: Where the pools made from now on report (``channel``), and who is told of each (``note``).
 _observing: dict[str, Any] = {}
+#: How many times a busy pool lock is tried again before the caller sleeps on it.  More than a
+#: queue's (:data:`~core.queues.observed.SPINS_BEFORE_SLEEP`): in the program's process the pool's
+#: lock is taken by threads that share the GIL with the pool's own busy threads, and a sleep gives
+#: the GIL away; getting it back can cost a whole switch interval (5 ms).  Most waits end within a
+#: few microseconds; one that outlasts this many tries (about 80 µs) has a holder that was preempted.
+SPINS_BEFORE_SLEEP = 2000
 #: Short texts for results and arguments: at most this many characters.
 BRIEF_CHARS = 60
 
@@ -152,8 +157,24 @@ class PoolCounts:
                actor: str | None = None) -> int:
         """Make one operation of the pool: change its counts under its lock, report it, and
         return its ``op``.  A change that brings unfinished to 0 is sent at once (a program may
-        end right after the join it releases)."""
-        op, depth, unfinished, t = self._change(depth_change, unfinished_change)
+        end right after the join it releases).  The counts change inline (not through
+        :meth:`_change`): every task passes here several times."""
+        lock = self._lock
+        if not lock.acquire(False):
+            _acquire_soon(lock, SPINS_BEFORE_SLEEP)
+        try:
+            counts = self._counts
+            op = counts[0] + 1
+            counts[0] = op
+            depth = counts[1] + depth_change
+            counts[1] = depth
+            unfinished = counts[2] + unfinished_change
+            counts[2] = unfinished
+            if unfinished_change and not unfinished:
+                counts[3] = op
+            t = _monotonic()
+        finally:
+            lock.release()
         reporter = self._reporter
         buffer = reporter.buffer
         buffer.append((t, kind, actor or named() or _acting.process_actor or current_actor(), _acting.pid,
@@ -166,7 +187,7 @@ class PoolCounts:
         """The next op, under the pool's lock: the counts it leaves, and its time."""
         lock = self._lock
         if not lock.acquire(False):
-            _acquire_soon(lock)
+            _acquire_soon(lock, SPINS_BEFORE_SLEEP)
         try:
             counts = self._counts
             op = counts[0] + 1
@@ -232,6 +253,10 @@ class PoolCounts:
         the lane of the thread that runs it (``Pool``'s callbacks: its result handler)."""
         actor = actor or self.results_actor
         self.record(CALLBACK, (task, which), actor=actor)
+        return self.run_callback(task, which, function, value, actor)
+
+    def run_callback(self, task: Any, which: str, function: Any, value: Any, actor: str) -> Any:
+        """Run a callback whose start is reported already; report its return (or its exception's)."""
         ok = False
         try:
             result = function(value)
@@ -241,7 +266,39 @@ class PoolCounts:
             self.record(CALLBACK_RETURN, (task, which, ok), actor=actor)
 
     def deliver(self, task: Any, ok: bool, heard: bool | None, actor: str | None = None) -> int:
+        """``task``'s outcome reached the program's process (``heard``: a callback will hear of it,
+        ``None``: it has no callbacks)."""
         return self.record(DELIVER, (task, ok, heard), 0, -1, actor)
+
+    def deliver_to_callback(self, task: Any, ok: bool, callback: str, actor: str) -> int:
+        """``task``'s outcome reached the program's process and its ``callback`` (or
+        ``error_callback``) starts at once on the same thread, with nothing of the pool's in
+        between: the two operations are numbered together, under one acquisition of the lock.
+        Returns the delivery's ``op``.  (A tiny task's result passes here: it is written out.)"""
+        lock = self._lock
+        if not lock.acquire(False):
+            _acquire_soon(lock, SPINS_BEFORE_SLEEP)
+        try:
+            counts = self._counts
+            op = counts[0] + 1
+            counts[0] = op + 1
+            unfinished = counts[2] - 1
+            counts[2] = unfinished
+            if not unfinished:
+                counts[3] = op
+            depth = counts[1]
+            t = _monotonic()
+            started = _monotonic()
+        finally:
+            lock.release()
+        reporter = self._reporter
+        buffer = reporter.buffer
+        pid, name = _acting.pid, self.name
+        buffer.append((t, DELIVER, actor, pid, name, op, (task, ok, True), depth, unfinished))
+        buffer.append((started, CALLBACK, actor, pid, name, op + 1, (task, callback), depth, unfinished))
+        if not unfinished or t >= reporter.flush_due or len(buffer) >= BATCH_EVENTS:
+            reporter.flush()
+        return op
 
     def name_results_thread(self) -> None:
         """The calling thread hands the pool's results back: what it does on a queue (a callback's
@@ -304,20 +361,10 @@ def _text(value: Any) -> str:
     return f"{value:.4g}" if type(value) is float else repr(value)
 
 
-#: The names of the functions tasks call, as :func:`call_text` found them (a task's hot path).
-_names: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-
-
 def call_text(function: Any, args: tuple, pieces: int | None = None) -> str:
     """What a task calls, as the narration shows it: ``work((41, 0.002))``, or ``work × 10`` for a
     chunk of ``pieces`` calls of a ``map()``."""
-    name = _names.get(function)
-    if name is None:
-        name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None) or type(function).__name__
-        try:
-            _names[function] = name
-        except TypeError:  # not hashable: named each time
-            pass
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None) or type(function).__name__
     if pieces is not None:
         return f"{name} × {pieces}"
     if len(args) == 1:  # the usual task: one argument
