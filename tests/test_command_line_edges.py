@@ -156,3 +156,31 @@ def test_a_screenshot_that_cannot_be_written_at_the_end_says_why_in_one_line(tmp
     lines = result.stderr.strip().splitlines()
     assert lines[-1] == f"joinscope gui: error: argument --screenshot: cannot write {shot}: File too large", lines
     assert "Traceback" not in result.stderr and not shot.exists() and list(tmp_path.iterdir()) == []
+
+
+def refuse_the_second_actor(monkeypatch) -> None:
+    """The system refuses the run's second process (as it does with too many open files): the
+    first is started already, and must not outlive the refusal."""
+    from core.sessions.processes import ProcessSession
+
+    launch = ProcessSession._launch
+    launched: list[str] = []
+
+    def launch_once(self, role, claim):
+        if launched:
+            raise OSError(errno.EMFILE, "Too many open files")
+        launched.append(role)
+        return launch(self, role, claim)
+
+    monkeypatch.setattr(ProcessSession, "_launch", launch_once)
+
+
+def test_a_run_the_system_will_not_start_is_one_line_and_exit_1(capsys, monkeypatch):
+    from tests.runs import live_children
+
+    refuse_the_second_actor(monkeypatch)
+    code, out, err = run_cli(capsys, "run", "--scenario", "seed", "--quiet")
+    assert code == 1, err
+    assert err.strip() == "joinscope run: could not start the run: OSError: [Errno 24] Too many open files"
+    assert "Traceback" not in out + err
+    assert live_children() == 0

@@ -82,3 +82,16 @@ def test_a_hung_consumer_is_named_and_stop_still_ends_it(window, qtbot):
     assert "consumer-0 is still working on" in stalled.args[0]
     assert_responsive(qtbot)
     stop_within_a_second(window, qtbot)
+
+
+def test_a_run_the_system_will_not_start_says_so_in_red(window, qtbot, monkeypatch):
+    from tests.test_command_line_edges import refuse_the_second_actor
+
+    refuse_the_second_actor(monkeypatch)
+    with qtbot.waitSignal(window.run_over, timeout=20_000) as over:
+        window.start_run(scenario("seed"))
+    assert over.args == [STOPPED]
+    assert window.banner.isVisible() and window.banner.property("level") == "failed"
+    assert "Could not start the run." in window.banner.text() and "Too many open files" in window.banner.text()
+    assert window.controls.start_button.isEnabled()  # and another run may be tried
+    assert live_children() == 0

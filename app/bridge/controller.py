@@ -52,6 +52,8 @@ class RunController(QObject):
     #: A live run of ``config`` began (after ``run_reset``); a replay is not a run.
     run_started = Signal()
     stalled = Signal(str)
+    #: The run could not start: the system refused its processes, threads or pipes (why, in one line).
+    start_failed = Signal(str)
     #: A replay reached the end of a recorded run that finished (the window says so, as live).
     finish_replayed = Signal()
     refused = Signal(str)
@@ -118,6 +120,7 @@ class RunController(QObject):
             self.session, self._steered = source, None
         self._pump, self._thread = start_pump(self.session)
         self._pump.events_arrived.connect(self._on_events)
+        self._pump.failed.connect(self.start_failed)
         self._pump.drained.connect(self._on_drained)
         self._last_event_at = time.monotonic()
         self._watchdog.start()

@@ -37,6 +37,8 @@ class EventPump(QObject):
 
     #: A list of events (``object``: a ``list`` signal would copy it into a QVariantList).
     events_arrived = Signal(object)
+    #: The session could not start (why, in one line: ``Type: message``); ``drained`` follows.
+    failed = Signal(str)
     #: The run is over, every event was delivered, and the session is closed.
     drained = Signal()
 
@@ -67,7 +69,11 @@ class EventPump(QObject):
         last_emit = 0.0
         stopping = False
         try:
-            session.start()
+            try:
+                session.start()
+            except Exception as error:  # (on this thread nobody else would hear of it)
+                self.failed.emit(f"{type(error).__name__}: {error}")
+                return
             while not session.finished:
                 if self._stop_requested:
                     self._stop_requested = False

@@ -4,6 +4,8 @@ from __future__ import annotations
 from core import system
 
 EXIT_OK = 0
+#: The run could not start: the system refused its processes, threads or pipes (one line on stderr).
+EXIT_NOT_STARTED = 1
 #: Bad input: an argument, a file; the message is one line.
 EXIT_BAD_INPUT = 2
 #: The run (or the traced program) stalled: no event for its timeout while something waited.

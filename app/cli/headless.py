@@ -12,7 +12,14 @@ import os
 import sys
 from typing import TextIO
 
-from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED, EXIT_TERMINATED
+from app.cli.exit_codes import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_STARTED,
+    EXIT_OK,
+    EXIT_STALLED,
+    EXIT_TERMINATED,
+)
 from app.cli.output_files import write_refusal
 from app.cli.pipe_output import PipeSafeOutput
 from core.analysis.model import JoinWait, RunModel
@@ -26,7 +33,7 @@ from core.recordings.trace import TraceWriter, trace_header
 from core.scenarios import SCENARIOS, ScenarioConfig, refusal_here, scenario
 from core.sessions import open_session
 from core.sessions.pools import NO_STEPS
-from core.sessions.runner import COMPLETED, STALLED, RunResult, Terminated, run_session
+from core.sessions.runner import COMPLETED, STALLED, NotStarted, RunResult, Terminated, run_session
 from core.system import handle_stop_signals
 from core.teaching.step_narration import StepNarrator
 
@@ -93,6 +100,9 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
     try:
         with open_session(config, step=getattr(args, "step", None)) as session:
             result = run_session(session, model, show, interrupted=lambda: received[0] if received else None)
+    except NotStarted as why:  # the session is closed: nothing of the run is left
+        print(f"joinscope run: could not start the run: {why}", file=sys.stderr)
+        return EXIT_NOT_STARTED
     finally:
         restore_signals()
         if writer is not None:

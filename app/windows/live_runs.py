@@ -40,6 +40,7 @@ class LiveRun(QObject):
         self.dirty = False
         self.controller.state_changed.connect(self._on_state)
         self.controller.stalled.connect(self._on_stalled)
+        self.controller.start_failed.connect(self._on_start_failed)
         self.controller.events_applied.connect(self._on_events)
         self.controller.run_reset.connect(self._on_reset)
 
@@ -72,13 +73,17 @@ class LiveRun(QObject):
             counts = pools_text(model) or f"{model.puts} puts, {model.task_dones} task_done calls"
             self.outcome.setText(f"✔ Finished: {counts}, {len(model.errors)} error(s).")
             self.outcome.setStyleSheet(OUTCOME_STYLE + f" color:{theme.scheme().right};")
-        elif state == STOPPED and controller.diagnosis is None:
+        elif state == STOPPED and controller.diagnosis is None and not self.outcome.text().startswith("✘"):
             self.outcome.setText("stopped")
         if state in (FINISHED_STATE, STALLED, STOPPED):
             self.redraw()
             self.plots.fit(controller.model.last_t)
         if state in (FINISHED_STATE, STOPPED):
             self.ended.emit(state)
+
+    def _on_start_failed(self, why: str) -> None:
+        self.outcome.setText(f"✘ Could not start: {why}")
+        self.outcome.setStyleSheet(OUTCOME_STYLE + f" color:{theme.scheme().wrong};")
 
     def _on_stalled(self, diagnosis: str) -> None:
         self.outcome.setText(f"✘ Stalled: {diagnosis}")

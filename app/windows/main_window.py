@@ -28,6 +28,7 @@ from app.windows.fix_dialog import FixDialog
 from app.windows.help import add_help_menu, quit_action
 from core.analysis.model import CRASHED
 from core.analysis.narrate import how_it_ended
+from core.analysis.outcome import FAILED as FAILED_OUTCOME
 from core.analysis.outcome import STALLED as STALLED_OUTCOME
 from core.analysis.outcome import judge
 from core.analysis.pool_diagnosis import pool_findings
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         self.controller.events_applied.connect(self._on_events)
         self.controller.run_reset.connect(self._on_run_reset)
         self.controller.stalled.connect(self._on_stalled)
+        self.controller.start_failed.connect(self._on_start_failed)
         self.controller.finish_replayed.connect(self._on_finish_replayed)
         self.controller.refused.connect(lambda why: self.statusBar().showMessage(why, 6000))
         self.controller.pause_refused.connect(self.controls.refuse_pause)
@@ -413,6 +415,9 @@ class MainWindow(QMainWindow):
 
     def _on_finish_replayed(self) -> None:
         self._show_finished()
+
+    def _on_start_failed(self, why: str) -> None:
+        self._show_banner(f"<b>Could not start the run.</b> {escape(why, quote=False)}", FAILED_OUTCOME)
 
     def _on_stalled(self, diagnosis: str) -> None:
         self._show_banner(f"<b>Stalled.</b> {escape(diagnosis, quote=False)}", STALLED_OUTCOME)

@@ -36,6 +36,10 @@ class RunResult:
     interrupted_by: type | None = None
 
 
+class NotStarted(Exception):
+    """The system refused the run's processes, threads or pipes (why, in one line)."""
+
+
 def run_session(session: Session, model: RunModel | None = None,
                 on_events: Callable[[list[Event]], None] | None = None,
                 interrupted: Callable[[], type | None] = lambda: None) -> RunResult:
@@ -59,7 +63,10 @@ def run_session(session: Session, model: RunModel | None = None,
                 on_events(events)
 
     try:
-        session.start()
+        try:
+            session.start()
+        except OSError as error:  # too many processes or open files, no memory for another
+            raise NotStarted(f"{type(error).__name__}: {error}") from error
         quiet_since = time.monotonic()
         while not session.finished:
             interruption = interrupted()
