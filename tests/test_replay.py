@@ -88,7 +88,7 @@ def test_seek_time_stops_after_the_last_event_at_that_time(seed_trace):
     assert cursor.at_end or recording.events[cursor.position].t > middle
     cursor.seek_time(-1.0)
     assert cursor.position == 0
-    cursor.seek_time(recording.duration_s)
+    cursor.seek_time(recording.duration)
     assert cursor.at_end
 
 

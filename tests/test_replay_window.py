@@ -148,9 +148,10 @@ def test_the_plots_export_as_a_titled_page_with_the_legends_and_the_whole_run(wi
     window.resize(900, 600)
     replay.seek(len(replay.recording.events))
     window._redraw()
+    end = replay.recording.duration
+    window.plots.counts.setXRange(0, 10, padding=0)  # the user zoomed out: 0-10 s of a 1 s run
     in_view = window.plots.counts.viewRange()
-    end = replay.recording.duration_s
-    assert in_view[0][1] > 2 * end  # the window shows more than the run: 0-10 s of a 1 s run
+    assert in_view[0][1] > 2 * end
     png, svg = tmp_path / "plots.png", tmp_path / "plots.svg"
     window.exports.export_plots(str(png), "png")
     window.exports.export_plots(str(svg), "svg")
@@ -442,3 +443,37 @@ def test_a_traced_program_replays_as_itself(window, tmp_path, qtbot):
     assert not window.controls.scenario.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_End)
     assert window.banner.isVisible() and window.banner.text().startswith("<b>Stalled.</b> the program ran longer")
+
+
+def test_a_stepped_run_replays_in_steps_as_it_was_shown(window, qtbot, tmp_path):
+    from app.cli.main import main as cli_main
+    from core.events import STEP_GRANT
+
+    path = tmp_path / "stepped.jsonl"
+    assert cli_main(["run", "--scenario", "seed", "--tasks", "3", "--speed", "200", "--step", "round-robin",
+                     "--record", str(path), "--quiet"]) == 0
+    recording = load_recording(path)
+    steps = sum(1 for event in recording.events if event.kind == STEP_GRANT)
+    # The file keeps the seconds; the replay shows each event at its step, as step mode did.
+    assert recording.unit.stepped and recording.duration == steps
+    assert [e.t for e in recording.events] == sorted(e.t for e in recording.events)
+    assert all(e.t == int(e.t) for e in recording.events)
+    assert max(event["t"] for event in map(json.loads, path.read_text().splitlines()[1:])) != steps
+    replay = window.open_replay(recording)
+    replay.seek(len(recording.events))
+    assert f"step {steps} of {steps} steps" in replay.where.text()
+    assert window.plots.lanes.getAxis("bottom").labelText == "steps since start"
+    assert re.search(r"step +\d+  #\d+", replay.narration.text())
+    joins = [e for e in recording.events if e.kind == "join_return" and e.waited is not None]
+    assert joins and all(e.waited == int(e.waited) for e in joins)  # main's join waited whole steps
+
+
+def test_at_the_end_of_a_recording_the_whole_run_is_in_view(window, replay):
+    """However the end is reached (End, the scrubber, playing): a short run fills the plots, not
+    the first few percent of a 10 s axis."""
+    end = replay.recording.duration
+    assert end < 5
+    replay.scrubber.setValue(len(replay.recording.events))
+    for plot in (window.plots.counts, window.plots.lanes):
+        low, high = plot.viewRange()[0]
+        assert low <= 0.05 * end and end <= high <= 1.1 * end, (plot, low, high, end)

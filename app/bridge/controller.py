@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from app.bridge.pump import EventPump, start_pump
 from core.analysis.diagnosis import diagnose, stall_timeout
 from core.analysis.model import RunModel
+from core.analysis.step_time import StepStamper
 from core.analysis.timeline import Timeline
 from core.analysis.units import SECONDS, STEPS, TimeUnit
 from core.events import STALL
@@ -25,7 +26,6 @@ from core.scenarios import ScenarioConfig
 from core.sessions import open_session
 from core.sources import FINISHED as SOURCE_FINISHED
 from core.sources import EventSource, ScenarioSession
-from core.stepping.step_time import StepStamper
 from core.stepping.stepper import MANUAL
 
 IDLE, RUNNING, PAUSED, STOPPING, FINISHED_STATE, STALLED, STOPPED, REPLAYING, STEPPING = (
@@ -127,14 +127,15 @@ class RunController(QObject):
         self.run_started.emit()
         self._set_state(STEPPING if self.stepping else RUNNING)
 
-    def begin_replay(self, config: ScenarioConfig) -> bool:
-        """Enter the replaying state, showing a recording of ``config`` (refused mid-run)."""
+    def begin_replay(self, config: ScenarioConfig, unit: TimeUnit = SECONDS) -> bool:
+        """Enter the replaying state, showing a recording of ``config`` whose times count ``unit``
+        (refused mid-run)."""
         if self.state not in (IDLE, *OVER, REPLAYING):
             return False
         self.config = config
         self.diagnosis = None
         self.session = self._steered = None
-        self.stepping, self.unit = False, SECONDS
+        self.stepping, self.unit = False, unit
         self._set_state(REPLAYING)
         return True
 

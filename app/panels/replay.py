@@ -85,7 +85,7 @@ class ReplayPanel(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_tick)
-        if not self.controller.begin_replay(recording.config):
+        if not self.controller.begin_replay(recording.config, recording.unit):
             raise RuntimeError("a run is going on: stop it before replaying")
         self._build(speed)
         self._shortcuts = [self._shortcut(key, slot) for key, slot in (
@@ -273,7 +273,12 @@ class ReplayPanel(QObject):
         self.scrubber.blockSignals(False)
         current = cursor.current
         now = current.t if current is not None else 0.0
-        self.where.setText(f"event {cursor.position} of {total}  ·  {now:.3f} s of {self.recording.duration_s:.3f} s")
+        unit = self.recording.unit
+        if unit.stepped:
+            where = f"step {round(now)} of {unit.span(self.recording.duration)}"
+        else:
+            where = f"{now:.3f} s of {self.recording.duration:.3f} s"
+        self.where.setText(f"event {cursor.position} of {total}  ·  {where}")
         self.back_button.setEnabled(cursor.position > 0)
         self.start_button.setEnabled(cursor.position > 0)
         self.forward_button.setEnabled(not cursor.at_end)
@@ -291,7 +296,7 @@ class ReplayPanel(QObject):
             if text is not None:
                 event: Event = self.recording.events[index]
                 marker = "▶ " if index == self.cursor.position - 1 else "   "
-                lines.append(f"{marker}{event.t:8.3f} s  #{event.seq}  {text}")
+                lines.append(f"{marker}{self.recording.unit.at(event.t)}  #{event.seq}  {text}")
             index -= 1
         if not lines:
             lines.append("Start of the recording: press Space to play, → to step.")

@@ -1,7 +1,7 @@
 """The live plots: queue depth and unfinished tasks, join markers, completion rate, swimlanes.
 
 All share one time axis: seconds since the run started, or a stepped run's steps
-(:mod:`core.stepping.step_time`).  Data comes from the
+(:mod:`core.analysis.step_time`).  Data comes from the
 controller's timeline and model as numpy views; :meth:`RunPlots.redraw` is called
 from one timer, at most :data:`REDRAW_HZ` times a second, and only when something
 changed.  While *following*, the view shows the newest :data:`FOLLOW_WINDOW_S`; any

@@ -271,6 +271,7 @@ class MainWindow(QMainWindow):
         self.replay = ReplayPanel(self, self.controller, self.controls, recording, speed)
         self.replay.closed.connect(self._on_replay_closed)
         self.replay.replay_finished.connect(self._on_replay_finished)
+        self.replay.position_changed.connect(self._on_replay_moved)
         self._update_title()
         return self.replay
 
@@ -333,6 +334,12 @@ class MainWindow(QMainWindow):
         self.replay = None
         self.controls.show_program(self._program_heading())
         self._update_title()
+
+    def _on_replay_moved(self, position: int, total: int) -> None:
+        """At the recording's end (End, the scrubber, a step), the whole run is in view, as when
+        playing reaches it: a short recording does not sit in the corner of a 10 s axis."""
+        if position == total and total:
+            self._on_replay_finished()
 
     def _on_replay_finished(self) -> None:
         self._redraw()

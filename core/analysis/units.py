@@ -1,7 +1,7 @@
 """What a run's times are counted in, for everything that prints or draws them.
 
 A live run, a replay and a traced program run in seconds; a stepped run is shown in
-steps (see :mod:`core.stepping.step_time`).  The plots' axis, the rate's label, the
+steps (see :mod:`core.analysis.step_time`).  The plots' axis, the rate's label, the
 story's time column and every "waited …" read their words from one :class:`TimeUnit`.
 """
 from __future__ import annotations

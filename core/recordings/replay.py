@@ -27,8 +27,10 @@ import numpy as np
 from core.analysis.diagnosis import diagnose
 from core.analysis.model import RunModel
 from core.analysis.narrate import Narrator
+from core.analysis.step_time import StepStamper
 from core.analysis.timeline import Timeline
-from core.events import ACTOR_EXIT, ERROR, JOIN_RETURN, MAIN_ACTOR, RUN_STOP, STALL, Event
+from core.analysis.units import SECONDS, STEPS, TimeUnit
+from core.events import ACTOR_EXIT, ERROR, JOIN_RETURN, MAIN_ACTOR, RUN_STOP, STALL, STEP_GRANT, Event
 from core.recordings.choices import REPLAY_SPEEDS
 from core.recordings.trace import TraceError, TraceReader
 from core.scenarios import SCENARIOS, ScenarioConfig
@@ -57,16 +59,24 @@ class Recording:
     warnings: list[str] = field(default_factory=list)
     #: Each event's time, for finding positions by time (8 bytes an event).
     times: np.ndarray = field(init=False, repr=False)
+    #: What the events' times count: a stepped run's recording is shown in steps, as the run
+    #: was (:mod:`core.analysis.step_time`; the file keeps the seconds).
+    unit: TimeUnit = field(init=False)
 
     def __post_init__(self) -> None:
+        stepped = bool(self.header.get("step")) or any(event.kind == STEP_GRANT for event in self.events)
+        self.unit = STEPS if stepped else SECONDS
+        if stepped:
+            self.events = StepStamper().restamp(self.events)
         self.times = np.fromiter((event.t for event in self.events), np.float64, len(self.events))
 
     @property
-    def duration_s(self) -> float:
+    def duration(self) -> float:
+        """The time of its last event, in :attr:`unit`."""
         return float(self.times[-1]) if len(self.times) else 0.0
 
     def position_at(self, t: float) -> int:
-        """How many events happened at or before ``t`` seconds."""
+        """How many events happened at or before ``t`` (in :attr:`unit`)."""
         return int(np.searchsorted(self.times, t, side="right"))
 
 
@@ -103,7 +113,7 @@ def find_stall(recording: Recording) -> Stall | None:
             said = event.item if isinstance(event.item, str) else "the run was declared stalled"
             return Stall(index, float(recording.times[index] - before), said)
     times = recording.times
-    if len(times) < 2:
+    if len(times) < 2 or recording.unit.stepped:  # (a stepped run's silences are the user's)
         return None
     long_gaps = np.flatnonzero(np.diff(times) >= recording.config.stall_timeout_s)
     if not len(long_gaps):
@@ -184,7 +194,7 @@ class ReplayCursor:
         # Sentences of events 0 .. len-1, filled the first time the cursor passes them: the
         # narrator remembers what each actor got, so it must see every event once, in order.
         self._lines: list[str | None] = []
-        self._narrator = Narrator(self.model, recording.config.maxsize, recording.config.backend)
+        self._narrator = Narrator(self.model, recording.config.maxsize, recording.config.backend, recording.unit)
         chunks_apart = -(-max(SNAPSHOT_EVERY, len(recording.events) // MAX_SNAPSHOTS) // FOLD_CHUNK)
         self._snapshot_spacing = chunks_apart * FOLD_CHUNK
         #: position -> (model, timeline) right after that many events; restored by copying.
@@ -238,7 +248,7 @@ class ReplayCursor:
         return self.seek(self.position + count)
 
     def seek_time(self, t: float) -> tuple[bool, list[Event]]:
-        """Move to just after the last event at or before ``t`` seconds."""
+        """Move to just after the last event at or before ``t`` (in the recording's unit)."""
         return self.seek(self.recording.position_at(t))
 
     def _fold(self, events: list[Event]) -> None:
