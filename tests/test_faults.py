@@ -95,3 +95,5 @@ def test_a_run_the_system_will_not_start_says_so_in_red(window, qtbot, monkeypat
     assert "Could not start the run." in window.banner.text() and "Too many open files" in window.banner.text()
     assert window.controls.start_button.isEnabled()  # and another run may be tried
     assert live_children() == 0
+    low, high = window.plots.counts.viewRange()[0]
+    assert high - low > 1  # the empty plots' axes, not 0 to 0.1 s of a run with no event

@@ -352,8 +352,9 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._place_join_labels()
 
     def fit(self, end: float) -> None:
-        """Show the whole run, 0 to ``end`` (a run that is over, while following)."""
-        if self.following:
+        """Show the whole run, 0 to ``end`` (a run that is over, while following); a run that
+        ended before its first event keeps the empty plots' axes."""
+        if self.following and end > 0:
             self._show_whole(end)
 
     def show_all(self) -> None:
