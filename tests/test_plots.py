@@ -162,3 +162,25 @@ def test_long_actor_names_are_shown_whole(qtbot):
     assert width >= log.table.fontMetrics().horizontalAdvance("SyncManager-1/ForkPoolWorker-2")
     index = log.model.index(3, ACTOR_COLUMN)
     assert log.model.data(index, Qt.ItemDataRole.ToolTipRole) == "SyncManager-1/ForkPoolWorker-2"
+
+
+def test_a_plot_too_short_for_its_side_label_goes_without_it(qtbot):
+    """Squeezed (a laptop's replay, the compare window), "tasks" and "done / s" would be written over
+    each other: a plot keeps its label only while the label fits beside it; the times are written
+    once, under the lanes."""
+    from app.plots.run_plots import RunPlots
+
+    plots = RunPlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    plots.show()
+    def shown() -> tuple[bool, bool]:
+        return tuple(p.getAxis("left").label.isVisible() for p in (plots.counts, plots.rate))
+
+    assert shown() == (True, True)
+    assert not plots.counts.getAxis("bottom").style["showValues"]
+    assert plots.lanes.getAxis("bottom").style["showValues"]
+    plots.resize(900, 220)
+    qtbot.waitUntil(lambda: shown() == (True, False), timeout=5_000)
+    plots.resize(900, 600)
+    qtbot.waitUntil(lambda: shown() == (True, True), timeout=5_000)

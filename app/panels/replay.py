@@ -38,8 +38,12 @@ from core.recordings.replay import SPEEDS, Recording, ReplayCursor, ended_finish
 from core.scenarios import SCENARIOS
 
 FRAME_MS = 16
-#: Narrated lines shown: the current event's and the ones before it.
+#: Narrated lines shown: the current event's and the ones before it (fewer in a short window,
+#: whose plots need the height more).
 NARRATION_LINES = 3
+SHORT_NARRATION_LINES = 2
+#: A window shorter than this (logical pixels) is short: a laptop's 720 lines, a projector at 1.5×.
+SHORT_WINDOW_PX = 820
 #: How far back the panel looks for narrated events (most events are narrated).
 NARRATION_LOOKBACK = 50
 
@@ -140,18 +144,23 @@ class ReplayPanel(QObject):
         self.narration.setObjectName("replay-narration")
         self.narration.setTextFormat(Qt.TextFormat.PlainText)
         self.narration.setStyleSheet(f"font-size:{theme.px(15)}px;")
-        self.narration.setMinimumHeight(self.narration.fontMetrics().lineSpacing() * NARRATION_LINES + 8)
+        self.narration_lines = NARRATION_LINES if self.window.height() >= SHORT_WINDOW_PX else SHORT_NARRATION_LINES
+        self.narration.setMinimumHeight(self.narration.fontMetrics().lineSpacing() * self.narration_lines + 4)
 
+        # One row of controls, the scrubber stretching between them and the position: the plots
+        # below need the height more than the scrubber needs a row of its own.
         top = QHBoxLayout()
         for widget in (self.start_button, self.back_button, self.play_button, self.forward_button, self.end_button):
             top.addWidget(widget)
         top.addWidget(QLabel("speed"))
         top.addWidget(self.speed)
-        top.addWidget(self.where, 1)
+        top.addWidget(self.scrubber, 1)
+        top.addWidget(self.where)
         body = QWidget()
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(2)
         layout.addLayout(top)
-        layout.addWidget(self.scrubber)
         layout.addWidget(self.narration)
         self.dock = QDockWidget(f"Replay — {self.recording.path}")
         self.dock.setObjectName("replay-dock")
@@ -291,7 +300,7 @@ class ReplayPanel(QObject):
         lines: list[str] = []
         index = self.cursor.position - 1
         oldest = max(index - NARRATION_LOOKBACK, -1)
-        while index > oldest and len(lines) < NARRATION_LINES:
+        while index > oldest and len(lines) < self.narration_lines:
             text = self.cursor.narration(index)
             if text is not None:
                 event: Event = self.recording.events[index]

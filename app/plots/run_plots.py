@@ -129,6 +129,10 @@ class RunPlots(pg.GraphicsLayoutWidget):
             plot.addItem(line, ignoreBounds=True)
             self._moment.append(line)
 
+        # The x axes are linked: the times are written once, under the lanes; the plots above keep
+        # their ticks and give the height of a row of numbers to their data (a laptop has little).
+        for plot in (self.counts, self.rate):
+            plot.getAxis("bottom").setStyle(showValues=False)
         self.ci.layout.setRowStretchFactor(0, 5)
         self.ci.layout.setRowStretchFactor(1, 2)
         self.ci.layout.setRowStretchFactor(2, 3)
@@ -138,9 +142,19 @@ class RunPlots(pg.GraphicsLayoutWidget):
             # view: it shows the whole run instead.
             plot.autoBtn.clicked.disconnect()
             plot.autoBtn.clicked.connect(self.show_all)
+        for plot in (self.counts, self.rate):
+            plot.getViewBox().sigResized.connect(lambda *_: self._fit_side_labels())
         self._restyle()
         appearance().changed.connect(self._restyle)
         self.clear_run()
+
+    def _fit_side_labels(self) -> None:
+        """A plot shorter than its side label ("tasks", "done / s") goes without it, rather than
+        write it over its neighbour's (the legend above names every series)."""
+        for plot in (self.counts, self.rate):
+            axis = plot.getAxis("left")
+            needed = QFontMetrics(axis.label.font()).horizontalAdvance(axis.labelText) + 2
+            axis.showLabel(plot.getViewBox().height() >= needed)
 
     def _restyle(self) -> None:
         """Draw in the scheme (light or dark) and at the zoom now: the ground, the text, the line
@@ -163,6 +177,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             line.label.setFont(font)
         if self._lanes:
             self._fit_lane_names(self._lanes)
+        self._fit_side_labels()
 
     # -- following ----------------------------------------------------------------------
     def follow(self, on: bool = True) -> None:
@@ -321,6 +336,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         if window != self._rate_window and timeline.completed:  # (nothing done yet: no rate to explain)
             self._rate_window = window
             self.rate.setLabel("left", self.unit.rate_label())
+            self._fit_side_labels()
             self.rate_window_changed.emit(self.unit.rate_window(window))
         times, rates = timeline.completion_rate(window, end)
         self.rate_curve.setData(np.append(0.0, times), np.append(0.0, rates))
