@@ -193,3 +193,19 @@ def test_the_startup_clock_takes_the_first_worker_start_and_the_first_put():
     clock.apply([event(1, 0.001, "actor_start", "main"), event(2, 0.2, "actor_start", "consumer-0")])
     clock.apply([event(3, 0.3, "actor_start", "producer-0"), event(4, 0.31, "put", "producer-0")])
     assert (clock.first_worker_start, clock.first_put) == (0.2, 0.31)
+
+
+def test_a_run_the_system_will_not_start_says_so_beside_the_other(qtbot, monkeypatch):
+    from tests.runs import live_children
+    from tests.test_command_line_edges import refuse_the_second_actor
+
+    refuse_the_second_actor(monkeypatch)  # the process run's consumer; the thread run starts as ever
+    compare = CompareWindow(scenario("seed", tasks=4, speed=100.0), ("process", "thread"))
+    qtbot.addWidget(compare)
+    with qtbot.waitSignal(compare.compared, timeout=30_000):
+        compare.show()
+    refused, ran = compare.runs
+    assert refused.outcome.text() == "✘ Could not start: OSError: [Errno 24] Too many open files"
+    assert ran.outcome.text().startswith("✔ Finished")
+    assert live_children() == 0
+    compare.close()

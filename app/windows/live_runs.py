@@ -38,6 +38,8 @@ class LiveRun(QObject):
         self.outcome.setWordWrap(True)
         self.outcome.setStyleSheet(OUTCOME_STYLE)
         self.dirty = False
+        #: The system refused the run (its outcome line says why, and stays).
+        self.failed_to_start = False
         self.controller.state_changed.connect(self._on_state)
         self.controller.stalled.connect(self._on_stalled)
         self.controller.start_failed.connect(self._on_start_failed)
@@ -47,6 +49,7 @@ class LiveRun(QObject):
     def start(self, config: ScenarioConfig) -> None:
         self.outcome.setText("running…")
         self.outcome.setStyleSheet(OUTCOME_STYLE)
+        self.failed_to_start = False
         self.controller.start(config)
 
     @property
@@ -73,7 +76,7 @@ class LiveRun(QObject):
             counts = pools_text(model) or f"{model.puts} puts, {model.task_dones} task_done calls"
             self.outcome.setText(f"✔ Finished: {counts}, {len(model.errors)} error(s).")
             self.outcome.setStyleSheet(OUTCOME_STYLE + f" color:{theme.scheme().right};")
-        elif state == STOPPED and controller.diagnosis is None and not self.outcome.text().startswith("✘"):
+        elif state == STOPPED and controller.diagnosis is None and not self.failed_to_start:
             self.outcome.setText("stopped")
         if state in (FINISHED_STATE, STALLED, STOPPED):
             self.redraw()
@@ -82,6 +85,7 @@ class LiveRun(QObject):
             self.ended.emit(state)
 
     def _on_start_failed(self, why: str) -> None:
+        self.failed_to_start = True
         self.outcome.setText(f"✘ Could not start: {why}")
         self.outcome.setStyleSheet(OUTCOME_STYLE + f" color:{theme.scheme().wrong};")
 
