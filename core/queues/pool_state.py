@@ -14,6 +14,7 @@ takes and finishes on the same counts.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 import time
@@ -64,6 +65,7 @@ _observing: dict[str, Any] = {}
 #: the GIL away; getting it back can cost a whole switch interval (5 ms).  Most waits end within a
 #: few microseconds; one that outlasts this many tries (about 80 µs) has a holder that was preempted.
 SPINS_BEFORE_SLEEP = 2000
+_isfinite = math.isfinite
 #: Short texts for results and arguments: at most this many characters.
 BRIEF_CHARS = 60
 
@@ -343,7 +345,7 @@ def brief(value: Any) -> Any:
     if value is None or kind is bool or (kind is int and -_BIG_INT < value < _BIG_INT):
         return value
     if kind is float:
-        return round(value, 6) if value == value and abs(value) != float("inf") else repr(value)
+        return round(value, 6) if _isfinite(value) else repr(value)  # (JSON has no nan or inf)
     if kind is str:
         return value if len(value) <= BRIEF_CHARS else value[:BRIEF_CHARS] + "…"
     if kind in (list, tuple, set, dict, frozenset):
