@@ -184,3 +184,49 @@ def test_a_plot_too_short_for_its_side_label_goes_without_it(qtbot):
     qtbot.waitUntil(lambda: shown() == (True, False), timeout=5_000)
     plots.resize(900, 600)
     qtbot.waitUntil(lambda: shown() == (True, True), timeout=5_000)
+
+
+def test_a_join_label_never_runs_off_the_plot(qtbot):
+    """Beside its line on the side with more room: whole on one line where it fits, else on two
+    (what waited, what released it), else only what waited; a program's own actor name with braces
+    in it is written as it is (pyqtgraph formats a line's label with str.format)."""
+    from PySide6.QtGui import QFontMetrics
+
+    from app.plots.run_plots import RunPlots
+    from core.events import JOIN_ENTER, JOIN_RETURN
+
+    who = "main{1}"
+    events = [Event(1, 0.1, PUT, "producer-0", 1, "tasks", 1, 0, 1, 1),
+              Event(2, 0.2, JOIN_ENTER, who, 1, "tasks", 2, None, 1, 1),
+              Event(3, 0.3, GET, "consumer-0", 1, "tasks", 3, 0, 0, 1),
+              Event(4, 0.9, TASK_DONE, "consumer-0", 1, "tasks", 4, None, 0, 0),
+              Event(5, 0.9, JOIN_RETURN, who, 1, "tasks", 5, None, 0, 0, 4, 0.7)]
+    model, timeline = RunModel(), Timeline()
+    model.apply(events)
+    timeline.extend(events)
+    plots = RunPlots()
+    qtbot.addWidget(plots)
+    plots.resize(1400, 600)
+    plots.show()
+    plots.redraw(timeline, model)
+    plots.fit(2.4)  # the join at 0.9 s, the view to 2.4 s: the label goes right of its line
+    [line] = plots._join_lines
+    whole = f"{who} waited 0.70 s in join() · released by task_done #4 (consumer-0)"
+
+    def shown() -> list[str]:
+        return line.label.textItem.toPlainText().split("\n")
+
+    def fits() -> bool:
+        (start, stop), _ = plots.counts.viewRange()
+        room = plots.counts.getViewBox().width() * (stop - line.value()) / (stop - start)
+        metrics = QFontMetrics(line.label.textItem.font())
+        return max(metrics.horizontalAdvance(part) for part in shown()) + 12 <= room
+
+    qtbot.waitUntil(lambda: shown() == [whole], timeout=5_000)
+    assert fits()
+    plots.resize(760, 600)
+    qtbot.waitUntil(lambda: shown() == whole.split(" · "), timeout=5_000)
+    assert fits()
+    plots.resize(600, 600)
+    qtbot.waitUntil(lambda: shown() == [f"{who} waited 0.70 s in join()"], timeout=5_000)
+    assert fits()

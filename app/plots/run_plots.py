@@ -144,6 +144,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             plot.autoBtn.clicked.connect(self.show_all)
         for plot in (self.counts, self.rate):
             plot.getViewBox().sigResized.connect(lambda *_: self._fit_side_labels())
+        self.counts.getViewBox().sigResized.connect(lambda *_: self._place_join_labels())
         self._restyle()
         appearance().changed.connect(self._restyle)
         self.clear_run()
@@ -436,10 +437,11 @@ class RunPlots(pg.GraphicsLayoutWidget):
             early = mark.released_by is None and mark.call is None
             style = pg.QtCore.Qt.PenStyle.DotLine if early else pg.QtCore.Qt.PenStyle.DashLine
             line = pg.InfiniteLine(pos=mark.returned, angle=90, pen=pg.mkPen(theme.JOIN, width=2, style=style),
-                                   label=mark.label(self.unit), labelOpts={
+                                   label=_format_of(mark.label(self.unit)), labelOpts={
                                        "position": 0.93, "color": theme.scheme().foreground,
                                        "fill": theme.scheme().label_fill})
             line.label.setFont(_font())
+            line.label.one_line = mark.label(self.unit)  # (see _place_join_labels)
             self.counts.addItem(line)
             self._join_lines.append(line)
             if len(self._join_lines) > MAX_JOIN_LINES:  # a pool's as_completed() returns thousands of times
@@ -449,15 +451,28 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self._place_join_labels()
 
     def _place_join_labels(self) -> None:
-        """Each join's label beside its line, on the side with room: right of a line in the left
-        half of the view (a join at the start of a run), left of one in the right half."""
+        """Each join's label beside its line, on the side with more room: right of a line in the
+        left half of the view (a join at the start of a run), left of one in the right half; on two
+        lines (what waited, what released it) where one line would run off the plot, and only what
+        waited where even those would (the log and the story say what released it)."""
         (start, stop), _ = self.counts.viewRange()
-        middle = (start + stop) / 2
+        width_px = self.counts.getViewBox().width()
         for line in self._join_lines:
-            anchor = (0, 0) if line.value() < middle else (1, 0)
-            if line.label.anchors[0] != anchor:
-                line.label.anchors = [anchor, anchor]
-                line.label.updatePosition()
+            label = line.label
+            share = (line.value() - start) / (stop - start) if stop > start else 0.0
+            anchor = (0, 0) if share < 0.5 else (1, 0)
+            room_px = width_px * max(share, 1.0 - share)
+            metrics = QFontMetrics(label.textItem.font())
+            whole = label.one_line
+            text = next((choice for choice in (whole, whole.replace(" · ", "\n"))
+                         if max(metrics.horizontalAdvance(part) for part in choice.split("\n")) + 12 <= room_px),
+                        whole.split(" · ")[0])
+            text = _format_of(text)
+            if label.format != text:
+                label.setFormat(text)
+            if label.anchors[0] != anchor:
+                label.anchors = [anchor, anchor]
+                label.updatePosition()
 
     def _draw_pauses(self, model: RunModel, end: float) -> None:
         """Shade each pause of the user's across the plots (one still going reaches ``end``)."""
@@ -561,3 +576,10 @@ def _font() -> QFont:
     font = QFont()
     font.setPointSizeF(theme.PLOT_FONT_PT * theme.px(100) / 100)
     return font
+
+
+def _format_of(text: str) -> str:
+    """``text`` as a line label's format (pyqtgraph fills it in with ``str.format``: a traced
+    program's thread named ``worker{1}`` must not be taken for a field)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
