@@ -73,6 +73,10 @@ def test_the_stacked_plots_share_one_time_axis(qtbot):
     compare.show()
     first, second = (run.plots for run in compare.runs)
     assert second.counts.getViewBox().linkedView(0) is first.counts.getViewBox()
+    # The times are written once, under the lower run's lanes: the upper run gives that height to its plots.
+    times = [(run.lanes.getAxis("bottom").style["showValues"], run.lanes.getAxis("bottom").label.isVisible())
+             for run in (first, second)]
+    assert times == [(False, False), (True, True)]
     with qtbot.waitSignal(compare.compared, timeout=30_000):
         pass
     # The lanes' names widen the left axes (all of them alike): once laid out, the views are as wide.

@@ -75,6 +75,8 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._fitted_end: float | None = None
         #: What the x axis counts: seconds, or steps.
         self.unit: TimeUnit = SECONDS
+        #: The times are written under the lanes (not where plots stacked below share the axis).
+        self._times_shown = True
 
         self.counts = self.addPlot(row=0, col=0)
         self.counts.setLabel("left", "tasks")
@@ -148,6 +150,14 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self._restyle()
         appearance().changed.connect(self._restyle)
         self.clear_run()
+
+    def show_times(self, shown: bool) -> None:
+        """Write the times under the lanes, or not: runs stacked on one shared time axis write
+        them once, under the lowest, and give the others' plots that height."""
+        self._times_shown = shown
+        axis = self.lanes.getAxis("bottom")
+        axis.setStyle(showValues=shown)
+        axis.showLabel(shown)
 
     def _fit_side_labels(self) -> None:
         """A plot shorter than its side label ("tasks", "done / s") goes without it, rather than
@@ -273,6 +283,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
         if unit is not self.unit:
             self.unit = unit
             self.lanes.setLabel("bottom", unit.axis_label)
+            self.lanes.getAxis("bottom").showLabel(self._times_shown)
             self._rate_window = None
         self.band.setPath(QPainterPath())
         self.depth_curve.setData([], [])

@@ -100,6 +100,8 @@ class CompareWindow(QDialog):
         self.runs: list[LiveRun] = self.live.runs
         self.summaries: list[RunSummary] = []
         self.live.link_time_axes()
+        for run in self.runs[:-1]:  # stacked on one time axis: its times are written once, at the bottom
+            run.plots.show_times(False)
 
         heading = QLabel(f"<b>{html.escape(title)}</b> — {html.escape(config.title)} · "
                          f"{html.escape(describe_config(config))}" if versus is None else
