@@ -211,3 +211,26 @@ def test_pool_scenarios_refuse_step_mode_other_backends_and_sliders():
     with session:
         assert session.set_count("consumer", 3) is not None
         assert session.step() is not None and not session.stepping and not session.stuck
+
+
+#: The stdlib bodies :mod:`core.queues.observed_pool` mirrors (the same from CPython 3.6 to 3.13), by
+#: the SHA-256 of their source: a Python that changes one must have its mirror brought up to date.
+MIRRORED = {("Pool", "apply_async"): "a2857ed5a1d1496f", ("ApplyResult", "_set"): "2baa67064a2bcf87"}
+
+
+def test_the_pool_methods_mirrored_are_the_ones_this_python_runs():
+    import ast
+    import hashlib
+    import inspect
+    from multiprocessing import pool
+
+    source = inspect.getsource(pool)  # the module's file: whatever is patched in memory
+    lines = source.splitlines(keepends=True)
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef):
+            for method in node.body:
+                if isinstance(method, ast.FunctionDef) and (node.name, method.name) in MIRRORED:
+                    text = "".join(lines[method.lineno - 1:method.end_lineno])
+                    found[node.name, method.name] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    assert found == MIRRORED, "the stdlib changed a method core/queues/observed_pool.py mirrors: update the mirror"
