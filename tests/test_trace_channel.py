@@ -107,3 +107,38 @@ def test_a_flusher_asked_to_flush_sends_the_buffer_and_answers(monkeypatch):
     finally:
         reporter.close()
     assert not reporter._thread.is_alive()
+
+
+def test_a_parent_s_word_on_a_child_s_exit_is_kept_until_the_child_is_heard_from():
+    """On a loaded machine the parent's join() can report a terminated child before the child's own
+    first records are read; the child, reaped by then, can no longer be asked who its parent was.
+    Its exit still gets the code the parent told, not none."""
+    from core.events import ACTOR_EXIT, ACTOR_START, WIRE_FIELDS, wire_record
+    from core.tracing.session import TraceSession, _Peer
+
+    class Ended:
+        def recv_bytes(self):
+            raise EOFError
+
+        def close(self):
+            pass
+
+    class Merger:
+        def note_exit(self):
+            pass
+
+    session = TraceSession("program.py")
+    session._merger = Merger()
+    records: list = []
+    session._child_exited(4242, "worker", -15, records)  # the parent's word comes first
+    assert records == []
+    peer = _Peer()
+    session._note_peer(peer, [wire_record(1.0, ACTOR_START, "worker", 4242)])  # then the child's records
+    assert peer.child and peer.pid == 4242
+    ended = Ended()
+    session._peers[ended] = peer
+    session._read(ended, records)  # and its connection closes: it died without a word
+    assert [(r[1], r[2], r[3]) for r in records] == [(ACTOR_EXIT, "worker", 4242)]
+    assert records[0][WIRE_FIELDS.index("exitcode")] == -15
+    assert not session._missing_exits and not session._exit_codes
+    session.close()

@@ -114,7 +114,7 @@ class TraceSession:
         self._peers: dict[Any, _Peer] = {}
         #: Children whose connection closed without their exit, waiting for a parent to tell its code.
         self._missing_exits: dict[int, tuple[str, float, int | None]] = {}
-        #: Exit codes parents told before the child's connection closed.
+        #: Exit codes parents told before the child's connection closed (or was first read).
         self._exit_codes: dict[int, int] = {}
         self._inbox: deque[tuple] = deque()
         self._lock = threading.RLock()
@@ -312,6 +312,8 @@ class TraceSession:
                 self._exited(actor, peer.pid, self._exit_codes.pop(peer.pid), records)
             else:
                 self._missing_exits[peer.pid] = (actor, time.monotonic(), peer.parent)
+        else:
+            self._exit_codes.pop(peer.pid, None)  # (it said so itself; its parent may have too)
         self._merger.note_exit()  # type: ignore[union-attr]
 
     def _child_exited(self, pid: object, name: object, exitcode: object, records: list) -> None:
@@ -321,8 +323,11 @@ class TraceSession:
         missing = self._missing_exits.pop(pid, None)
         if missing is not None:
             self._exited(missing[0], pid, exitcode, records)
-        elif any(peer.pid == pid and not peer.exited for peer in self._peers.values()):
-            self._exit_codes[pid] = exitcode  # its connection has not closed yet
+        else:
+            # Its connection has not closed yet — or has not been read from yet: on a loaded machine
+            # the parent's word can come before the child's first records, and the child, reaped,
+            # can no longer be asked who its parent was.
+            self._exit_codes[pid] = exitcode
 
     @staticmethod
     def _exited(actor: str, pid: int, exitcode: int | None, records: list) -> None:
