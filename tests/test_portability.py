@@ -178,7 +178,7 @@ def test_when_the_system_refuses_to_suspend_pause_is_disabled_and_says_why(windo
         raise system.SuspendRefused("Windows refused to suspend process 1 (access denied): Pause cannot freeze "
                                     "this run's processes")
     monkeypatch.setattr("core.sessions.processes.suspend", refuse)
-    window.start_run(scenario("seed", tasks=4, work_ms=200.0, speed=1.0))
+    window.start_run(scenario("seed", tasks=50, work_ms=200.0, speed=1.0))  # (over only after Pause was tried)
     qtbot.waitUntil(lambda: window.controller.state == "running" and window.controls.pause_button.isEnabled(),
                     timeout=10_000)
     window.controls.pause_button.click()

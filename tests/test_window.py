@@ -352,3 +352,22 @@ def test_the_story_follows_the_run_until_the_reader_scrolls_back(window, qtbot):
     bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)
     assert story.following
     qtbot.waitUntil(lambda: story.title.text() != TITLE_HELD and bar.value() == bar.maximum(), timeout=5_000)
+
+
+def test_pause_at_the_very_end_of_a_run_does_not_show_it_paused(qtbot):
+    """The session had nothing left to pause (its run ended a moment before the click, and the
+    window has not drained it yet): the window stays running, to show "finished" next."""
+    from app.bridge.controller import RUNNING, RunController
+
+    class Ended:
+        paused = False
+
+        def pause(self):
+            return None  # no refusal: nothing to pause
+
+    controller = RunController()
+    controller.state, controller._steered = RUNNING, Ended()
+    changes: list[str] = []
+    controller.state_changed.connect(changes.append)
+    controller.pause()
+    assert controller.state == RUNNING and changes == []

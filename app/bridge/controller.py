@@ -227,6 +227,8 @@ class RunController(QObject):
             if refusal is not None:
                 self.pause_refused.emit(refusal)
                 return
+            if not self._steered.paused:  # nothing was paused: the run ended a moment ago
+                return
             self._paused_at = self.run_time_now()
             self._set_state(PAUSED)
 
