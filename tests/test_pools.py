@@ -234,3 +234,32 @@ def test_the_pool_methods_mirrored_are_the_ones_this_python_runs():
                     text = "".join(lines[method.lineno - 1:method.end_lineno])
                     found[node.name, method.name] = hashlib.sha256(text.encode()).hexdigest()[:16]
     assert found == MIRRORED, "the stdlib changed a method core/queues/observed_pool.py mirrors: update the mirror"
+
+
+def test_pause_freezes_a_pool_run_says_so_in_its_events_and_resume_lets_it_finish():
+    """Pause holds the program and its workers through core.system, as a queue run's actors are
+    held; the pause and the resume are events of the run; a pause asked of a run that has ended
+    pauses nothing."""
+    from core.events import RUN_PAUSE, RUN_RESUME
+
+    config = scenario("pool", workers=2, tasks=2000, speed=1.0)
+    events: list = []
+    with open_session(config) as session:
+        session.start()
+        while not any(e.kind == SUBMIT for e in events):
+            events += session.poll(0.1)
+        assert session.pause() is None and session.paused
+        events += session.poll(0.5)
+        held = len(events)
+        events += session.poll(1.0)  # frozen: nothing of the pool's moves
+        assert all(e.kind == RUN_PAUSE or e.actor == "joinscope" for e in events[held:])
+        session.resume()
+        while not session.finished:
+            events += session.poll(0.1)
+        assert session.pause() is None and not session.paused  # over: nothing to pause
+    kinds = [e.kind for e in events]
+    assert kinds.count(RUN_PAUSE) == kinds.count(RUN_RESUME) == 1 and kinds.index(RUN_PAUSE) < kinds.index(RUN_RESUME)
+    assert kinds.count(DELIVER) == 2000 and check_counts(events) is None
+    model = RunModel()
+    model.apply(events)
+    assert len(model.pauses) == 1 and None not in model.pauses[0]

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+import time
 
-import psutil
-
+from core import system
 from core.backends import TRACEABLE
+from core.events import OBSERVER_ACTOR, RUN_PAUSE, RUN_RESUME, wire_record
 from core.scenarios import ScenarioConfig
+from core.sources import RUNNING
+from core.system import SuspendRefused
 from core.tracing.session import TraceSession
 
 #: The script a pool scenario runs (its ``__main__``).
@@ -55,30 +57,41 @@ class PoolSession(TraceSession):
         return self
 
     # -- steering --------------------------------------------------------------------------
-    def _program_processes(self) -> list[psutil.Process]:
+    def _program_pids(self) -> list[int]:
+        """The program's main process and every process below it (its pool's workers)."""
         if self.process is None or self.process.poll() is not None:
             return []
-        try:
-            main = psutil.Process(self.process.pid)
-            return [main, *main.children(recursive=True)]
-        except psutil.Error:
-            return []
+        return [self.process.pid, *system.descendants(self.process.pid)]
 
-    def pause(self) -> None:
-        """Freeze the program and its pool's workers where they are."""
-        self._to_every_process(psutil.Process.suspend)
+    def pause(self) -> str | None:
+        """Freeze the program and its pool's workers where they are; the pause is an event of the
+        run (``run_pause``), as a queue scenario's is.  Returns why the system would not freeze
+        them (``None``: paused, or nothing left to pause)."""
+        pids = [] if self.paused or self.state != RUNNING else self._program_pids()
+        if not pids:
+            return None
+        try:
+            system.suspend(pids)
+        except SuspendRefused as refusal:
+            return str(refusal)
+        self._note(RUN_PAUSE)
         self.paused = True
+        return None
 
     def resume(self) -> None:
-        self._to_every_process(psutil.Process.resume)
+        if not self.paused:
+            return
+        try:
+            system.resume(self._program_pids())
+        except SuspendRefused:
+            pass  # it was never frozen, then
         self.paused = False
+        if self.state == RUNNING:
+            self._note(RUN_RESUME)
 
-    def _to_every_process(self, action: Callable[[psutil.Process], None]) -> None:
-        for process in self._program_processes():
-            try:
-                action(process)
-            except psutil.Error:  # it has just ended
-                pass
+    def _note(self, kind: str) -> None:
+        with self._lock:
+            self._inbox.append(wire_record(time.monotonic(), kind, OBSERVER_ACTOR, os.getpid()))
 
     def stop(self) -> None:
         if self.paused:
