@@ -230,3 +230,15 @@ def test_a_join_label_never_runs_off_the_plot(qtbot):
     plots.resize(600, 600)
     qtbot.waitUntil(lambda: shown() == [f"{who} waited 0.70 s in join()"], timeout=5_000)
     assert fits()
+
+
+def test_each_run_s_rate_says_its_window_even_when_it_is_the_last_run_s(plots, qtbot):
+    """The legend's "(over the last …)" comes from the plots' signal: after a reset, the next run
+    tells its window again, though it is the same as the last run's."""
+    widget, timeline, model = plots
+    said: list[str] = []
+    widget.rate_window_changed.connect(said.append)
+    for _ in range(2):  # a run, then another just like it
+        widget.clear_run()
+        widget.redraw(timeline, model)
+    assert len(said) == 2 and said[0] == said[1]

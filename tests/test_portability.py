@@ -187,6 +187,13 @@ def test_when_the_system_refuses_to_suspend_pause_is_disabled_and_says_why(windo
     assert "access denied" in window.controls.pause_button.toolTip()
     window.controls.set_run_state("running", False)  # a later state change keeps it off
     assert not window.controls.pause_button.isEnabled()
+    with qtbot.waitSignal(window.run_over, timeout=10_000):
+        window.controller.stop()
+    # The next run is another: on threads, which never refuse, Pause is there again.
+    window.start_run(scenario("seed", tasks=50, work_ms=200.0, speed=1.0, backend="thread"))
+    qtbot.waitUntil(lambda: window.controller.state == "running" and window.controls.pause_button.isEnabled(),
+                    timeout=10_000)
+    assert "access denied" not in window.controls.pause_button.toolTip()
 
 
 # -- what each system calls an ending ---------------------------------------------------------------

@@ -49,6 +49,9 @@ def _work_text(work_ms: float | None) -> str:
     return "no work" if work_ms == 0 else f"{plain(work_ms)} ms"
 
 
+#: What Pause does, in its tooltip (a refusal replaces it for the rest of that run).
+PAUSE_TIP = "Hold every actor where it is, and go on again (Space)"
+
 class ControlPanel(QWidget):
     """Emits what the user asks for; the window decides what each request does."""
 
@@ -123,7 +126,7 @@ class ControlPanel(QWidget):
         self.reset_button.setShortcut("Ctrl+Backspace")
         self.follow_button.clicked.connect(self.follow_requested)
         self.start_button.setToolTip("Start the run with these settings (Ctrl+R)")
-        self.pause_button.setToolTip("Hold every actor where it is, and go on again (Space)")
+        self.pause_button.setToolTip(PAUSE_TIP)
         self.stop_button.setToolTip("End the run now: every actor is asked to end (Ctrl+.)")
         self.reset_button.setToolTip("Stop if running and clear the plots (Ctrl+Backspace)")
         self.follow_button.setToolTip("Follow the newest events again after you moved the plots")
@@ -175,6 +178,11 @@ class ControlPanel(QWidget):
         self.program.setText(heading or "")
         self.program.setVisible(heading is not None)
         self._settings.setVisible(heading is None)
+    def new_run(self) -> None:
+        """A run begins: a refusal to pause was the last run's (another backend may well pause)."""
+        self._pause_refusal = None
+        self.pause_button.setToolTip(PAUSE_TIP)
+
     def refuse_pause(self, why: str) -> None:
         """The system would not freeze this run's processes: Pause stays off, and says why."""
         self._pause_refusal = why

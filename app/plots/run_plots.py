@@ -284,7 +284,7 @@ class RunPlots(pg.GraphicsLayoutWidget):
             self.unit = unit
             self.lanes.setLabel("bottom", unit.axis_label)
             self.lanes.getAxis("bottom").showLabel(self._times_shown)
-            self._rate_window = None
+        self._rate_window = None  # the next run's rate says its window again, the same or not
         self.band.setPath(QPainterPath())
         self.depth_curve.setData([], [])
         self.unfinished_curve.setData([], [])

@@ -400,6 +400,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_reset(self) -> None:
         self._problems_shown = (0, 0)
+        self.controls.new_run()
         self._rate_window = None
         self.plots.clear_run(self.controller.unit)
         self.plots.mark_moment(None)
