@@ -377,7 +377,6 @@ class RunPlots(pg.GraphicsLayoutWidget):
         """Show ``start`` … ``stop``, with a little room either side for the marks at its edges."""
         pad = (stop - start) * X_PADDING
         self.counts.setXRange(start - pad if start == 0.0 else start, stop + pad, padding=0)
-        self._place_join_labels()
 
     def fit(self, end: float) -> None:
         """Show the whole run, 0 to ``end`` (a run that is over, while following); a run that
@@ -437,8 +436,9 @@ class RunPlots(pg.GraphicsLayoutWidget):
 
     def _draw_joins(self, timeline: Timeline) -> None:
         marks = [m for m in timeline.joins if m.on_queue]
-        self.join_entries.setData([m.entered for m in marks], [m.unfinished_at_entry or 0 for m in marks],
-                                  data=[m.actor for m in marks])
+        if len(marks) != len(self.join_entries.data):  # a join, once entered, stays where it was
+            self.join_entries.setData([m.entered for m in marks], [m.unfinished_at_entry or 0 for m in marks],
+                                      data=[m.actor for m in marks])
         added = False
         for mark in marks[self._joins_drawn:]:
             if mark.returned is None:
