@@ -217,7 +217,7 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _H
     summary = TraceSummary()
     write_error: OSError | None = None
     received = signals.received
-    model = _diagnosing(session) if session.timeout_s is not None else None
+    model = _diagnosing(session) if session.timeout_s is not None and writer is not None else None
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(*HEADLESS_GC_THRESHOLDS)
@@ -250,17 +250,18 @@ def _run_headless(session: TraceSession, writer: TraceWriter | None, signals: _H
 
 
 def _diagnosing(session: TraceSession) -> RunModel:
-    """A run model the program's events are folded into, so that a ``--timeout`` says why the
-    program did not end, as a stalled scenario does (only with ``--timeout``: folding costs)."""
+    """A run model the program's events are folded into, so that the ``stall`` event a recorded
+    ``--timeout`` writes says why the program did not end, as a stalled scenario's does (only then:
+    folding costs, and the terminal's summary says it from its own counts)."""
     import time
 
     from core.analysis.diagnosis import diagnose
     from core.analysis.model import RunModel
 
     model = RunModel()
+    ran_too_long = session.diagnose_timeout
     session.diagnose_timeout = lambda timeout_s: (
-        f"the program ran longer than --timeout {plain(timeout_s)} s: "
-        + diagnose(model, time.monotonic() - session.t0 - model.last_t))
+        f"{ran_too_long(timeout_s)}: " + diagnose(model, time.monotonic() - session.t0 - model.last_t))
     return model
 
 

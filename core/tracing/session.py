@@ -37,6 +37,7 @@ from core.events import (
     role_of,
     wire_record,
 )
+from core.numbers import plain
 from core.sources import FINISHED, NEW, RUNNING, STOPPED
 from core.system import ExitNotice, ProgramTree, alive, descendants, parent_of, pass_interrupt_on, stop_process_trees
 from core.tracing.blocks import BlockMerger, EventBlock
@@ -67,7 +68,7 @@ COMPLETED, TIMED_OUT, INTERRUPTED, STOPPED_BY_USER = "completed", "timed out", "
 
 
 def _ran_too_long(timeout_s: float) -> str:
-    return f"the program ran longer than --timeout {timeout_s:g} s"
+    return f"the program ran longer than --timeout {plain(timeout_s)} s"
 
 
 class _Peer:
