@@ -115,8 +115,6 @@ _BANNER_COLOURS: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = 
     outcome.STALLED: (("#fff3cd", "#e0a800", "#7a4f00"), ("#3a2f0b", "#e0a800", "#ffe08a")),
     outcome.FAILED: (("#fde2e1", "#c92a2a", "#7d1212"), ("#3d1414", "#e03131", "#ffc9c9")),
 }
-#: The outcomes a banner can tell.
-BANNER_LEVELS = tuple(_BANNER_COLOURS)
 
 
 def banner_style(level: str) -> str:

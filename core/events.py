@@ -104,8 +104,6 @@ KINDS: frozenset[str] = frozenset(
 COUNT_DELTAS: dict[str, tuple[int, int]] = {PUT: (1, 1), GET: (-1, 0), TASK_DONE: (0, -1),
                                             SUBMIT: (1, 1), TASK_START: (-1, 0), DELIVER: (0, -1),
                                             CANCEL: (-1, -1)}
-#: The kinds that lower a queue's unfinished count, and so may release a join (``released_by``).
-RELEASING_KINDS: frozenset[str] = frozenset({TASK_DONE, DELIVER, CANCEL})
 
 #: The roles of a scenario's actors; an actor is named after its role and number
 #: (``producer-0``, ``consumer-2``), except ``main``, of which there is one.

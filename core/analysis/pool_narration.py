@@ -19,7 +19,6 @@ from core.events import (
     JOIN_ENTER,
     JOIN_RETURN,
     MAP_LISTED,
-    POOL_KINDS,
     SUBMIT,
     TASK_FINISH,
     TASK_START,
@@ -31,11 +30,6 @@ if TYPE_CHECKING:
 
 #: Calls that wait for every task (and for the workers to exit), not for one task's result.
 WHOLE_POOL_CALLS = frozenset({"join()", "shutdown()"})
-
-
-def is_pool_event(event: Event, pools: set[str]) -> bool:
-    """Whether ``event`` is one of a pool's (``pools``: the pools seen so far, for its joins)."""
-    return event.kind in POOL_KINDS or (event.queue is not None and event.queue in pools)
 
 
 def task_name(item: Any) -> str:

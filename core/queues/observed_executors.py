@@ -44,6 +44,7 @@ from core.queues.pool_state import (
     new_counts,
     outcome_text,
     released_by_last_zero,
+    released_by_own_delivery,
 )
 
 #: The stdlib's modules and pipe class, whose private parts typeshed does not declare.
@@ -276,10 +277,6 @@ def _not_done(self: Any, timeout: float | None = None) -> PoolCounts | None:
     return counts if counts is not None and self._state not in _DONE else None
 
 
-def _future_delivered(self: Any, counts: PoolCounts, entered: tuple[int, float, int]) -> int | None:
-    return getattr(self, "_joinscope_delivered", None)
-
-
 def _shutdown_counts(self: Any, wait: bool = True, **kwargs: Any) -> PoolCounts | None:
     return getattr(self, "_joinscope_pool", None) if wait else None
 
@@ -305,7 +302,7 @@ def patch(module: Any = None) -> None:
     setattr(future, "cancel", _cancel)
     for name in ("result", "exception"):
         setattr(future, name,
-                join_wrapper(_not_done, f"{name}()", _future_delivered, after_entry=False)(_originals[name]))
+                join_wrapper(_not_done, f"{name}()", released_by_own_delivery, after_entry=False)(_originals[name]))
     setattr(_base, "_create_and_install_waiters", _create_and_install_waiters)
     if MIRRORED_VERSIONS:
         _originals.update(run=futures_thread._WorkItem.run, _invoke_callbacks=future._invoke_callbacks)

@@ -42,6 +42,7 @@ from core.queues.pool_state import (
     observed_callback,
     outcome_text,
     released_by_last_zero,
+    released_by_own_delivery,
 )
 
 #: The stdlib's module and pipe class, whose private parts typeshed does not declare.
@@ -280,10 +281,6 @@ def _get_counts(self: Any, timeout: float | None = None) -> PoolCounts | None:
     return getattr(self._pool, "_joinscope_pool", None)  # until it is ready, a result knows its pool
 
 
-def _delivered(self: Any, counts: PoolCounts, entered: tuple[int, float, int]) -> int | None:
-    return getattr(self, "_joinscope_delivered", None)
-
-
 def patch(module: Any = None) -> None:
     """Hook ``multiprocessing.pool`` (once): new pools report while :func:`observe` has a channel."""
     if _originals:
@@ -302,7 +299,8 @@ def patch(module: Any = None) -> None:
     for chunks_class in _CHUNK_RESULTS:
         _originals[chunks_class.__name__] = chunks_class.__dict__["_set"]
         setattr(chunks_class, "_set", _set_chunk(chunks_class.__dict__["_set"]))
-    setattr(result_class, "get", join_wrapper(_get_counts, "get()", _delivered, after_entry=False)(result_class.get))
+    waiting_for_a_result = join_wrapper(_get_counts, "get()", released_by_own_delivery, after_entry=False)
+    setattr(result_class, "get", waiting_for_a_result(result_class.get))
 
 
 def unpatch() -> None:

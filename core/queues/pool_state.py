@@ -142,14 +142,6 @@ class PoolCounts:
         self._reporter: Reporter = reporter_for(self._channel)
 
     @property
-    def depth(self) -> int:
-        return self._counts[_DEPTH]
-
-    @property
-    def unfinished(self) -> int:
-        return self._counts[_UNFINISHED]
-
-    @property
     def last_zero(self) -> int:
         """The op that last brought unfinished to 0 (0: none yet)."""
         return self._counts[_LAST_ZERO]
@@ -411,6 +403,12 @@ def join_wrapper(counts_of: Any, call: str, released_by: Any, after_entry: bool 
         observed.__wrapped__ = original  # type: ignore[attr-defined]
         return observed
     return wrap
+
+
+def released_by_own_delivery(owner: Any, counts: PoolCounts, entered: tuple[int, float, int]) -> int | None:
+    """A wait for one task's result (``AsyncResult.get()``, ``Future.result()``): released by that
+    task's delivery, which the result (``owner``) keeps."""
+    return getattr(owner, "_joinscope_delivered", None)
 
 
 def released_by_last_zero(_owner: Any, counts: PoolCounts, entered: tuple[int, float, int]) -> int | None:
