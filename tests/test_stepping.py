@@ -198,3 +198,23 @@ def test_joinscope_run_step_refuses_an_unknown_order(capsys):
         cli_main(["run", "--step", "random"])
     assert exit_info.value.code == 2
     assert "--step" in capsys.readouterr().err
+
+
+def test_a_stepped_put_whose_send_fails_is_counted_given_up_once(qtbot):
+    """A put step ends when this process's feeder has sent its item, or given up on it: an item
+    the feeder could not send (the pipe is gone) is counted once, not twice (which would let the
+    next put step end before its own item was sent)."""
+    import multiprocessing
+    from multiprocessing import queues as stdlib_queues
+
+    from core.stepping.gate import StepGate
+    from core.stepping.stepped_queues import SteppedJoinableQueue
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = SteppedJoinableQueue(gate=StepGate(ctx), ctx=ctx)
+    queue._reader.close()  # nobody can read: the feeder's send fails
+    stdlib_queues.Queue.put(queue, "item")  # the put itself, past the step gate
+    qtbot.waitUntil(lambda: queue._sent_here >= 1, timeout=5_000)
+    queue.close()
+    queue.join_thread()
+    assert queue._sent_here == 1

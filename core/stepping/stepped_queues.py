@@ -78,10 +78,8 @@ class SteppedJoinableQueue(ObservedJoinableQueue):
         send = self._send_bytes
 
         def send_and_count(data: Any) -> None:
-            try:
-                send(data)
-            finally:
-                self._count_sent()
+            send(data)
+            self._count_sent()  # (a send that raises is counted by _on_queue_feeder_error, once)
         self._send_bytes = send_and_count
         super()._start_thread()
 
