@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -37,11 +36,12 @@ from core.queues.merge import EventMerger
 from core.queues.pools import observe_pools, stop_observing_pools
 from core.queues.reporter import forget_reporter, reporter_for
 from core.recordings.trace import check_counts
+from core.scenarios import default_pool_workers
 from core.sessions.processes import CHANNEL_BATCHES
 
 DEFAULT_ROUNDS = 5
 POOLS = ("Pool", "ProcessPoolExecutor")
-WORKERS = max((os.cpu_count() or 1) - 1, 1)
+WORKERS = default_pool_workers()
 
 
 def work(work_s: float) -> None:

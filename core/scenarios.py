@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 from dataclasses import dataclass
 
 from core.backends import BACKENDS, PROCESS
@@ -34,6 +35,11 @@ POOL_PROGRAMS = frozenset({
 #: The most worker processes a pool scenario may ask for.
 MAX_POOL_WORKERS = 64
 
+
+
+def default_pool_workers() -> int:
+    """A pool's size when a scenario leaves it at 0: ``cpu_count() - 1`` (at least 1), the reader's."""
+    return max((os.cpu_count() or 1) - 1, 1)
 
 @dataclass(frozen=True)
 class ScenarioConfig:

@@ -8,7 +8,6 @@ that goes quiet for the stall timeout is stopped with a diagnosis (exit code 3).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import TextIO
 
@@ -30,7 +29,7 @@ from core.analysis.units import SECONDS
 from core.backends import PROCESS, describe
 from core.events import Event
 from core.recordings.trace import TraceWriter, trace_header
-from core.scenarios import SCENARIOS, ScenarioConfig, refusal_here, scenario
+from core.scenarios import SCENARIOS, ScenarioConfig, default_pool_workers, refusal_here, scenario
 from core.sessions import open_session
 from core.sessions.pools import NO_STEPS
 from core.sessions.runner import COMPLETED, STALLED, NotStarted, RunResult, Terminated, run_session
@@ -122,7 +121,7 @@ def run_headless(args: argparse.Namespace, parser: argparse.ArgumentParser, out:
 def _cast(config: ScenarioConfig) -> str:
     """Who runs: the producers and consumers, or the pool's workers and its tasks."""
     if config.pooled:
-        workers = config.workers or f"cpu_count() - 1 = {max((os.cpu_count() or 1) - 1, 1)}"
+        workers = config.workers or f"cpu_count() - 1 = {default_pool_workers()}"
         return f"a pool of {workers} worker process(es), {config.tasks:,} tasks, {config.start_method}"
     return f"{config.producers} producer(s), {config.consumers} consumer(s), {_actors_are(config)}"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from app import version
 from app.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from app.cli.numbers import bounded
 from app.cli.window_options import add_window_options, check_window_can_open
@@ -101,17 +102,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         dest="stall_timeout_s", help="declare a stall after S seconds with no event (default 10)")
 
 
-def _version() -> str:
-    from importlib import metadata
-    try:
-        return metadata.version("joinscope")
-    except metadata.PackageNotFoundError:
-        return "(not installed)"
-
-
 def build_parser() -> _Parser:
     parser = _Parser(prog="joinscope", description="See multiprocessing.JoinableQueue at work.")
-    parser.add_argument("--version", action="version", version=f"joinscope {_version()}",
+    parser.add_argument("--version", action="version", version=f"joinscope {version()}",
                         help="print JoinScope's version and exit")
     from core.stepping.stepper import STEP_ORDERS
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)

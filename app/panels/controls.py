@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -21,7 +20,7 @@ from app.widgets import LabelledSlider
 from core.backends import ASYNCIO, PROCESS, THREAD
 from core.events import CONSUMER, PRODUCER
 from core.numbers import plain
-from core.scenarios import SCENARIOS, ScenarioConfig
+from core.scenarios import SCENARIOS, ScenarioConfig, default_pool_workers
 from core.system import unbounded_queue_note
 
 MAX_LIVE_ACTORS = 8
@@ -97,7 +96,7 @@ class ControlPanel(QWidget):
         self.producers = LabelledSlider("Producers", range(1, MAX_LIVE_ACTORS + 1))
         self.consumers = LabelledSlider("Consumers", range(1, MAX_LIVE_ACTORS + 1))
         self.tasks = LabelledSlider("Tasks per producer", TASKS, text=lambda v: f"{v:,}")
-        cpus = max((os.cpu_count() or 1) - 1, 1)
+        cpus = default_pool_workers()
         self.workers = LabelledSlider("Workers", range(0, MAX_POOL_WORKERS + 1),
                                       text=lambda v: f"cpu_count() − 1 = {cpus}" if v == 0 else plain(v))
         self.workers.setToolTip("The pool's worker processes: Pool(workers)")

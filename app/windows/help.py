@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import platform
 import sys
-from importlib import metadata
 
 import pyqtgraph
 import PySide6
@@ -16,7 +15,7 @@ from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from app import theme
+from app import theme, version
 
 #: Every key of the window, by what it is for.
 SHORTCUTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
@@ -69,11 +68,7 @@ def counts_html() -> str:
 
 def versions() -> dict[str, str]:
     """What a bug report needs: JoinScope's, Python's, Qt's and the libraries' versions."""
-    try:
-        joinscope = metadata.version("joinscope")
-    except metadata.PackageNotFoundError:
-        joinscope = "(not installed)"
-    return {"JoinScope": joinscope, "Python": f"{platform.python_version()} ({sys.platform})",
+    return {"JoinScope": version(), "Python": f"{platform.python_version()} ({sys.platform})",
             "Qt": qVersion(), "PySide6": PySide6.__version__, "pyqtgraph": pyqtgraph.__version__}
 
 
