@@ -6,6 +6,7 @@ under the queue's lock) and never derives them from timing.
 """
 from __future__ import annotations
 
+import signal
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -84,7 +85,7 @@ FINAL_STATES = frozenset({EXITED, CRASHED, STOPPED})
 STOP_EXIT_CODES = system.STOP_EXIT_CODES
 #: The exit code of a process that ``terminate()`` ended (SIGTERM): asked to end, not crashed —
 #: by JoinScope's stop, by its parent, or by multiprocessing ending a daemon at the program's exit.
-TERMINATED = -15
+TERMINATED = -signal.SIGTERM  # (multiprocessing says so on Windows too)
 
 
 @dataclass(kw_only=True)

@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from core.system import EXIT_TERMINATED as EXIT_TERMINATED  # what an actor asked to end exits with
 from core.system import on_termination_request
 
-EXIT_TERMINATED = 143
 #: How often an actor sleeping in its work looks at the run's stop flag.
 SLEEP_SLICE_S = 0.02
 
