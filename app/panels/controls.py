@@ -163,7 +163,6 @@ class ControlPanel(QWidget):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setObjectName("problems")
-        self._pooled = False
         layout.addWidget(self.problems)
         #: The settings shown: the sliders' values replace its own when a run starts, the rest
         #: (seed, timeouts, the code the actors run…) it keeps.
@@ -203,14 +202,18 @@ class ControlPanel(QWidget):
 
     def _shape(self, pooled: bool) -> None:
         """A pool scenario has workers and tasks, not producers, consumers or a queue of its own."""
-        self._pooled = pooled
         for slider in (self.producers, self.consumers, self.interval, self.maxsize):
             slider.setVisible(not pooled)
         self.workers.setVisible(pooled)
         self.tasks.name_label.setText("Tasks" if pooled else "Tasks per producer")
         if pooled:
             self.step_mode.setChecked(False)
-        idle = self.scenario.isEnabled()  # a scenario is picked only while no run goes on
+        self._enable_choices(self.scenario.isEnabled())  # a scenario is picked only while no run goes on
+
+    def _enable_choices(self, idle: bool) -> None:
+        """Step mode and the backend are chosen before a run, for a queue scenario: a pool's steps
+        are the stdlib's, and a process pool runs on processes."""
+        pooled = self._shown.pooled
         self.step_mode.setEnabled(idle and not pooled)
         self.backend.setEnabled(idle and not pooled)
 
@@ -252,10 +255,9 @@ class ControlPanel(QWidget):
         self.stop_button.setEnabled(live)
         self.reset_button.setEnabled(state != "stopping")
         self.scenario.setEnabled(idle)
-        self.step_mode.setEnabled(idle and not self._pooled)  # a pool's steps are the stdlib's
+        self._enable_choices(idle)
         stepping = state == "stepping"
         for slider in (self.producers, self.consumers):
             slider.setEnabled(not stepping and state != "replaying")
-        self.backend.setEnabled(idle and not self._pooled)  # a process pool runs on processes
         for slider in (self.tasks, self.workers, self.work, self.interval, self.maxsize, self.speed):
             slider.setEnabled(idle)
