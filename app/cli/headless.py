@@ -161,7 +161,7 @@ def _summarise(result: RunResult, config: ScenarioConfig, record: str | None, ou
     print(f"\n{config.name} {outcome} in {result.duration_s:.2f} s", file=out)
     if result.diagnosis:
         print(f"Diagnosis: {result.diagnosis}", file=out)
-    pools = [q for q in model.queues.values() if q.is_pool]
+    pools = model.pools
     if not pools or len(pools) < len(model.queues):
         print(f"  puts {model.puts} · gets {model.gets} · task_done calls {model.task_dones} · "
               f"errors {len(model.errors)}", file=out)

@@ -413,7 +413,7 @@ class MainWindow(QMainWindow):
     def _show_counts_legend(self) -> None:
         """The counts legend, in the words of the run shown: steps or seconds, a queue's or a pool's."""
         config = self.controller.config
-        pools = (config is not None and config.pooled) or any(q.is_pool for q in self.controller.model.queues.values())
+        pools = (config is not None and config.pooled) or bool(self.controller.model.pools)
         self._legend_pools = pools
         self.counts_legend.setText(counts_legend_text(self.controller.unit, pools, self._rate_window))
 
@@ -470,7 +470,7 @@ class MainWindow(QMainWindow):
         self.log.append(events)
         self._dirty = True
         model = self.controller.model
-        if not self._legend_pools and any(q.is_pool for q in model.queues.values()):
+        if not self._legend_pools and model.pools:
             self._show_counts_legend()  # a traced program made a pool
         crashed = sum(1 for a in model.actors.values() if a.state == CRASHED and a.exitcode is not None)
         problems = (len(model.errors), crashed, *((q.unheard, len(q.listed)) for q in model.queues.values()))
@@ -511,7 +511,7 @@ class MainWindow(QMainWindow):
         model = self.controller.model
         queue = next(iter(model.queues.values()), None)
         depth, unfinished = (queue.depth, queue.unfinished) if queue else (0, 0)
-        pool = next((q for q in model.queues.values() if q.is_pool), None)
+        pool = next(iter(model.pools), None)
         if pool is not None:
             self.status.setText(
                 f"{pool.name}: not started {pool.depth}  ·  not delivered {pool.unfinished}  ·  submitted "

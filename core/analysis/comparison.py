@@ -146,7 +146,7 @@ class RunSummary:
     @property
     def completed(self) -> int:
         """Tasks completed: a pool's deliveries (its tasks), else the queue's task_done() calls."""
-        pools = [q for q in self.model.queues.values() if q.is_pool]
+        pools = self.model.pools
         return sum(q.delivered for q in pools) if pools else self.model.task_dones
 
     @property
@@ -171,7 +171,7 @@ def _milliseconds(value: float | None) -> str:
 
 def outcome_text(summary: RunSummary) -> str:
     model = summary.model
-    pools = [q for q in model.queues.values() if q.is_pool]
+    pools = model.pools
     counts = f"{model.puts} puts, {model.task_dones} task_done calls"
     if pools:
         counts = f"{sum(q.submitted for q in pools):,} tasks submitted, {summary.completed:,} delivered"
@@ -192,7 +192,7 @@ def memory_text(summary: RunSummary) -> str:
 
 def failure_text(summary: RunSummary) -> str:
     """What the failing tasks of a pool run did, as the model recorded it."""
-    pools = [q for q in summary.model.queues.values() if q.is_pool]
+    pools = summary.model.pools
     raised = sum(q.raised for q in pools)
     if not raised:
         return "no task raised in this run" if summary.outcome is not None else "no task has raised yet"

@@ -252,6 +252,11 @@ class RunModel:
 
     # -- totals -----------------------------------------------------------------------
     @property
+    def pools(self) -> list[QueueState]:
+        """The pools among the queues seen (a pool is reported as a queue of its tasks)."""
+        return [queue for queue in self.queues.values() if queue.is_pool]
+
+    @property
     def puts(self) -> int:
         return sum(q.puts for q in self.queues.values())
 

@@ -134,7 +134,7 @@ class PoolNarration:
 
 def pools_text(model: RunModel) -> str | None:
     """What a run's pools did, in one sentence (``None``: the run has no pool)."""
-    pools = [q for q in model.queues.values() if q.is_pool]
+    pools = model.pools
     if not pools:
         return None
     submitted, delivered = sum(q.submitted for q in pools), sum(q.delivered for q in pools)
